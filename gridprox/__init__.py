@@ -1,0 +1,32 @@
+"""gridprox: capacity-expansion LPs in cvxpy syntax, compiled once and solved — one or
+hundreds of scenarios at once — by batched, restarted, preconditioned PDHG in PyTorch."""
+from .errors import GridproxError, ModelingError, SolverError  # noqa: F401
+from .compile.lp import LinearProgram  # noqa: F401
+from .solvers.result import Result  # noqa: F401
+from .solvers import solve_lp  # noqa: F401
+from .solvers.lp_file import read_lp  # noqa: F401
+# cvxpy's modelling names (Variable, Parameter, Problem, sum, abs, max, ...), so that a cvxpy LP
+# script runs unchanged after `import gridprox as cp`; and cvxpy's status strings
+from .modeling import *  # noqa: F401,F403,E402
+from .solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, INFEASIBLE_OR_UNBOUNDED,  # noqa: F401,E402
+                             OPTIMAL, OPTIMAL_INACCURATE, SOLVER_ERROR, UNBOUNDED, UNBOUNDED_INACCURATE)
+
+
+def from_cvxpy(problem):
+    """A cvxpy LP as a gridprox Problem whose solutions flow back into the cvxpy objects
+    (see ``gridprox.interop.cvxpy_convert``; imports cvxpy on first use)."""
+    from .interop.cvxpy_convert import from_cvxpy as convert
+    return convert(problem)
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # CVXPY_PDHG subclasses a cvxpy class: import cvxpy only when it is asked for
+    if name == "CVXPY_PDHG":
+        from .interop.cvxpy_solver import CVXPY_PDHG
+        return CVXPY_PDHG
+    if name == "datasets":  # bundled energy systems (pandas/yaml), imported on first use
+        import importlib
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'gridprox' has no attribute {name!r}")

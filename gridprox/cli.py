@@ -1,0 +1,289 @@
+"""The ``gridprox`` command: list datasets, solve, sweep, compare solvers, verify.
+
+Exit codes: 0 success; 1 the model was solved but is not optimal (infeasible,
+unbounded, limit reached) or a verification failed; 2 bad input (unknown system,
+malformed folder, bad option, unavailable solver or device) — reported in one line,
+without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+EXIT_OK, EXIT_NOT_OPTIMAL, EXIT_USAGE = 0, 1, 2
+SOLVERS = ("pdhg", "highs", "cvxpy", "gurobi")
+
+
+class UserError(Exception):
+    """A mistake in the command line or the input files: one line, exit 2."""
+
+
+# --------------------------------------------------------------------- helpers
+def _load(system: str):
+    from . import datasets
+    try:
+        return datasets.load_system(system)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        raise UserError(_msg(exc)) from None
+
+
+def _model_options(args) -> dict:
+    opts = {}
+    if getattr(args, "hours", None) is not None:
+        opts["hours"] = args.hours
+    if getattr(args, "resample", None):
+        opts["resample"] = args.resample
+    if getattr(args, "rep_days", None) is not None:
+        opts["rep_days"] = args.rep_days
+    if getattr(args, "co2_cap", None) is not None:
+        opts["co2_cap"] = args.co2_cap
+    return opts
+
+
+def _model(args):
+    from .energy import CapacityExpansion
+    system = _load(args.system)
+    try:
+        return CapacityExpansion(system, **_model_options(args))
+    except (ValueError, KeyError) as exc:
+        raise UserError(_msg(exc)) from None
+
+
+def _solve_options(args) -> dict:
+    opts = {"solver": args.solver, "tol": args.tol}
+    if args.solver == "pdhg":
+        opts["device"] = _device(args.device)
+    return opts
+
+
+def _device(name: str) -> str:
+    from .core.device import resolve_device
+    from .errors import SolverError
+    try:
+        return str(resolve_device(name))
+    except (SolverError, RuntimeError) as exc:
+        raise UserError(_msg(exc)) from None
+
+
+def _msg(exc: BaseException) -> str:
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
+def _fmt(v, spec=".6g") -> str:
+    try:
+        return format(float(v), spec)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _print_summary(result, out=sys.stdout):
+    s = result.summary.iloc[0]
+    lines = [
+        f"status      {s['status']}",
+        f"objective   {_fmt(s['objective'], ',.2f')} {result.currency}/a",
+        f"solver      {s.get('solver', '')}  ({_fmt(s.get('solve_seconds', float('nan')), '.2f')} s, "
+        f"{s.get('iterations', '')} iterations)",
+        f"residuals   primal {_fmt(s.get('primal_residual'), '.1e')}  dual {_fmt(s.get('dual_residual'), '.1e')}  "
+        f"gap {_fmt(s.get('gap'), '.1e')}",
+        f"emissions   {_fmt(s.get('total_emissions_t', float('nan')), ',.0f')} t CO2",
+    ]
+    print("\n".join(lines), file=out)
+    table = result.capacity_table()
+    if not table.empty:
+        print("\ncapacity [MW, MWh]", file=out)
+        print(table.round(1).to_string(), file=out)
+
+
+# -------------------------------------------------------------------- commands
+def cmd_datasets(args) -> int:
+    from . import datasets
+    rows = []
+    for name in datasets.list_systems():
+        info = datasets.load_system(name).describe()
+        rows.append((name, info["zones"], info["snapshots"], info["technologies"], info.get("description", "")))
+    print(f"{'name':<16} {'zones':>5} {'hours':>6} {'techs':>5}  description")
+    for name, z, h, t, desc in rows:
+        print(f"{name:<16} {z:>5} {h:>6} {t:>5}  {desc}")
+    return EXIT_OK
+
+
+def cmd_solve(args) -> int:
+    from . import plots
+    model = _model(args)
+    result = _run_solve(model, _solve_options(args))
+    _print_summary(result)
+    if args.out:
+        out = Path(args.out)
+        result.to_parquet(out)
+        result.to_csv(out)
+        plots.plot_result(result, out / "plots")
+        print(f"\nresults written to {out}/ (parquet + CSV, plots/)")
+    return EXIT_OK if result.status in ("optimal", "optimal_inaccurate") else EXIT_NOT_OPTIMAL
+
+
+def _run_solve(model, opts):
+    from .errors import SolverError
+    try:
+        return model.solve(**opts)
+    except SolverError as exc:
+        raise UserError(_msg(exc)) from None
+
+
+def cmd_sweep(args) -> int:
+    from . import plots
+    from .sweep import parse_param
+    spec = {}
+    for text in args.param or []:
+        try:
+            name, values = parse_param(text)
+        except ValueError as exc:
+            raise UserError(_msg(exc)) from None
+        spec[name] = values
+    if not spec:
+        raise UserError("sweep needs at least one --param NAME=START:STOP:NUM or NAME=V1,V2,...")
+    model = _model(args)
+    unknown = [name for name in spec if name not in model.sweepable()]
+    if unknown:
+        raise UserError(f"unknown sweep parameter {unknown[0]!r}; sweepable: {', '.join(model.sweepable())}")
+    executor, cluster = _executor(args)
+    try:
+        table = model.sweep(spec, product=True, batch_size=args.batch_size, out=args.out, executor=executor,
+                            progress=not args.quiet, **_solve_options(args))
+    finally:
+        if executor is not None:
+            executor.close()
+        if cluster is not None:
+            cluster.close()
+    ok = table["status"].isin(["optimal", "optimal_inaccurate"])
+    print(f"{len(table)} scenarios: {int(ok.sum())} optimal, {int((~ok).sum())} not "
+          f"(results in {args.out}/sweep.csv)")
+    x = next(iter(spec))
+    hue = next(iter(list(spec)[1:]), None)
+    plots.save(plots.sweep_tradeoff(table, x, hue=hue, currency=model.system.currency), Path(args.out) / "sweep_tradeoff")
+    return EXIT_OK if ok.all() else EXIT_NOT_OPTIMAL
+
+
+def _executor(args):
+    if not (args.dask or args.dask_local):
+        return None, None
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UserError("--dask needs dask.distributed: pip install 'dask[distributed]'") from None
+    if args.dask:
+        try:
+            return Client(args.dask, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise UserError(f"cannot reach Dask scheduler {args.dask}: {_msg(exc)}") from None
+    cluster = LocalCluster(n_workers=args.dask_local, threads_per_worker=1, dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def cmd_compare(args) -> int:
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    bad = [s for s in solvers if s not in SOLVERS]
+    if bad or not solvers:
+        raise UserError(f"unknown solver {bad[0] if bad else args.solvers!r}; choose from {', '.join(SOLVERS)}")
+    model = _model(args)
+    rows = []
+    for solver in solvers:
+        args.solver = solver
+        t0 = time.perf_counter()
+        res = _run_solve(model, _solve_options(args))
+        s = res.summary.iloc[0]
+        rows.append({"solver": solver, "status": s["status"], "objective": s["objective"],
+                     "max_violation": s.get("max_violation", float("nan")),
+                     "seconds": time.perf_counter() - t0})
+    best = min((r["objective"] for r in rows if r["status"] == "optimal"), default=float("nan"))
+    fastest = min(r["seconds"] for r in rows)
+    print(f"{'solver':<8} {'status':<20} {'objective':>20} {'gap to best':>12} {'max viol.':>10} {'time s':>8} {'ratio':>6}")
+    for r in rows:
+        gap = abs(r["objective"] - best) / max(1.0, abs(best))
+        print(f"{r['solver']:<8} {r['status']:<20} {r['objective']:>20,.2f} {gap:>12.1e} "
+              f"{r['max_violation']:>10.1e} {r['seconds']:>8.2f} {r['seconds'] / fastest:>6.1f}")
+    return EXIT_OK if all(r["status"] == "optimal" for r in rows) else EXIT_NOT_OPTIMAL
+
+
+def cmd_verify(args) -> int:
+    model = _model(args)
+    report = model.verify(tol=args.tol, device=_device(args.device))
+    for line in report["lines"]:
+        print(line)
+    print("PASS" if report["passed"] else "FAIL")
+    return EXIT_OK if report["passed"] else EXIT_NOT_OPTIMAL
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gridprox", description="Capacity-expansion planning with batched PDHG (see README).",
+        epilog="exit codes: 0 ok, 1 not optimal / verification failed, 2 bad input")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("datasets", help="list bundled systems with their size",
+                   description="List bundled systems: zones, hours, technologies.").set_defaults(func=cmd_datasets)
+
+    def model_args(sp, solver=True):
+        sp.add_argument("system", metavar="SYSTEM_OR_FOLDER", help="a bundled system name or a system folder")
+        res = sp.add_mutually_exclusive_group()
+        res.add_argument("--hours", type=int, help="use the first N snapshots")
+        res.add_argument("--resample", metavar="3h", help="resample to N-hour steps, e.g. 3h")
+        res.add_argument("--rep-days", type=int, metavar="K", help="K representative days with weights")
+        sp.add_argument("--co2-cap", type=float, help="CO2 cap in tonnes over the horizon")
+        if solver:
+            sp.add_argument("--solver", choices=SOLVERS, default="pdhg")
+        sp.add_argument("--device", default="auto", help="auto, cpu or cuda (pdhg only)")
+        sp.add_argument("--tol", type=float, default=1e-4, help="relative KKT tolerance (default 1e-4)")
+
+    s = sub.add_parser("solve", help="solve one system and write results and plots",
+                       description="Solve a system; print a summary; write parquet + CSV tables and plots to --out.")
+    model_args(s)
+    s.add_argument("--out", metavar="DIR", help="folder for results and plots")
+    s.set_defaults(func=cmd_solve)
+
+    w = sub.add_parser("sweep", help="run a scenario sweep (resumable)",
+                       description="Sweep parameters (Cartesian product); one row per scenario is written to DIR "
+                                   "as it finishes, and a rerun with the same DIR resumes.")
+    model_args(w)
+    w.add_argument("--param", action="append", metavar="NAME=SPEC",
+                   help="NAME=START:STOP:NUM or NAME=V1,V2,... (repeatable)")
+    w.add_argument("--batch-size", type=int, default=16)
+    w.add_argument("--dask", metavar="SCHEDULER_ADDRESS", help="run batches on this Dask scheduler")
+    w.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+    w.add_argument("--out", metavar="DIR", required=True)
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=cmd_sweep)
+
+    c = sub.add_parser("compare", help="solve with several solvers side by side",
+                       description="Solve with each solver and print objective, gap, violation, time, ratio.")
+    model_args(c, solver=False)
+    c.add_argument("--solvers", default="pdhg,highs", help="comma-separated, from " + ", ".join(SOLVERS))
+    c.set_defaults(func=cmd_compare)
+
+    v = sub.add_parser("verify", help="solve with PDHG and re-check with HiGHS (and Gurobi if it fits)",
+                       description="Solve with PDHG, re-check with HiGHS (and Gurobi where the licence admits "
+                                   "the size); print gaps and residuals; PASS or FAIL.")
+    model_args(v, solver=False)
+    v.set_defaults(func=cmd_verify)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"gridprox: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("gridprox: interrupted (finished scenarios are kept; rerun to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

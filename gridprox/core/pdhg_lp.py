@@ -1,0 +1,680 @@
+"""Batched, preconditioned, restarted PDHG for linear programs (torch only).
+
+Solves B LPs that share A's sparsity pattern at once:
+
+    minimise c·x + c0   s.t.  lc <= A x <= uc,   lx <= x <= ux
+
+Iterates are column-layout tensors X (n, B), Y (m, B), so each PDHG iteration is one
+sparse product with Aᵀ and one with A (SpMM) plus a handful of elementwise passes.
+Every scalar of the method (step, primal weight, restart state, Halpern counter,
+status) is a (1, B) tensor: each scenario keeps its own state and stops on its own
+test; finished scenarios are compacted away at the next check, so they stop costing work.
+
+The method (formulas in ``shared/notes/pdhg-lp.md``; defaults measured, see
+``comparisons/lp_speed.py``):
+
+* preconditioning: Ruiz ℓ∞ (10 passes) then Pock–Chambolle (α = 1), shared by the batch
+  when A is; cuPDLPx's bound/objective rescaling θ_b, θ_c enters as the equivalent
+  initial primal weight ω₀ = θ_b/θ_c = (1+‖c̃‖)/(1+‖b̃‖), so shared data are not copied;
+* iteration (``restart="halpern"``, default): reflected Halpern PDHG (cuPDLPx's r²HPDHG)
+  with restarts on the fixed-point error (0.2 sufficient / 0.5 necessary + increase /
+  0.36 artificial, first check forced); ``restart="kkt"``: plain PDHG with iterate
+  averaging and PDLP's adaptive restarts on the weighted KKT error of the average or the
+  current point (0.2 / 0.8 / 0.36);
+* step (``step="constant"``, default): η = 0.998/‖Ã‖₂ from power iteration;
+  ``step="adaptive"``: PDLP's rule η ← min((1−(k+1)^−0.3) η_lim, (1+(k+1)^−0.6) η) with
+  η_lim = movement/|interaction|; a rejected step leaves that scenario unchanged for one
+  iteration (no inner loop, so the batch stays in lock step);
+* primal weight: PID on log(Δy/Δx) at restarts (cuPDLPx, default) or PDLP's 0.5 smoothing;
+* termination every ``check_every`` iterations at the PDHG point (x̂, ŷ), in original
+  units with the ℓ2 definitions of ``LinearProgram.residuals``: relative primal residual,
+  dual residual and gap all <= tol;
+* infeasibility: the iterate difference (x̂ − x, ŷ − y) converges to the minimal
+  displacement, an infeasibility certificate when the LP has no solution.  A dual ray is
+  accepted (status "infeasible") when its objective is positive beyond rounding and its
+  unabsorbed reduced costs are <= infeasibility_tol times that objective, at
+  ``infeasibility_checks`` consecutive checks; a primal ray likewise ("unbounded" when the
+  current point is primal feasible to tol, else "infeasible_or_unbounded").
+
+Limits: ``max_iter`` / ``time_limit`` return the best checked point with status
+"optimal_inaccurate" when all three relative measures are within
+``inaccurate_factor``·tol (10x by default), else "iteration_limit" / "time_limit".
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import torch
+
+from .precondition import bound_objective_weights, precondition
+from .sparse import SparseMatrixOperator
+
+INFINITE_BOUND = 1e20          # |bound| >= this is treated as infinite (cuPDLPx's convention)
+DEFAULT_MAX_ITER = 1_000_000
+# below this many nonzeros x scenarios a second CPU thread costs more than it saves
+# (thread wake-ups per elementwise op / MKL call dominate; catastrophic when cores are shared)
+SMALL_WORK = 200_000
+
+OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
+INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
+ITERATION_LIMIT, TIME_LIMIT = "iteration_limit", "time_limit"
+
+
+@dataclass
+class PDHGOptions:
+    """Solver settings (defaults chosen by measurement on capacity-expansion LPs)."""
+
+    tol: float = 1e-4
+    max_iter: Optional[int] = None          # None: DEFAULT_MAX_ITER
+    time_limit: Optional[float] = None      # seconds
+    check_every: int = 64
+    restart: str = "halpern"                # "halpern" | "kkt"
+    step: str = "constant"                  # "constant" | "adaptive"
+    primal_weight: str = "pid"              # "pid" | "smooth"
+    reflection: float = 1.0                 # γ of reflected Halpern (1: full reflection)
+    ruiz_iters: int = 10
+    pc_alpha: Optional[float] = 1.0         # None disables Pock–Chambolle
+    infeasibility_tol: float = 1e-8
+    infeasibility_checks: int = 3
+    inaccurate_factor: float = 10.0
+    threads: Optional[int] = None           # CPU threads during the solve; None: 1 for small LPs
+    verbose: bool = False
+
+    def __post_init__(self):
+        choices = {"restart": ("halpern", "kkt"), "step": ("constant", "adaptive"),
+                   "primal_weight": ("pid", "smooth")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose one of {allowed}")
+        if not self.tol > 0:
+            raise ValueError(f"PDHGOptions.tol must be positive, got {self.tol}")
+        if self.check_every < 2:
+            raise ValueError(f"PDHGOptions.check_every must be >= 2, got {self.check_every}")
+        if not 0 < self.reflection <= 1:
+            raise ValueError(f"PDHGOptions.reflection must be in (0, 1], got {self.reflection}")
+
+
+@dataclass
+class LPTensors:
+    """An LP or a batch of B LPs as torch tensors in column layout.
+
+    A: SparseMatrixOperator (shared, or per-scenario values);  c: (n, 1|B);
+    lc, uc: (m, 1|B);  lx, ux: (n, 1|B);  c0: (B,) or (1,).  ±inf (or |v| >= 1e20) bounds."""
+
+    A: SparseMatrixOperator
+    c: torch.Tensor
+    lc: torch.Tensor
+    uc: torch.Tensor
+    lx: torch.Tensor
+    ux: torch.Tensor
+    c0: torch.Tensor
+
+    @property
+    def batch_size(self) -> int:
+        widths = {t.shape[-1] for t in (self.c, self.lc, self.uc, self.lx, self.ux, self.c0)}
+        widths.add(self.A.batch_values)
+        widths.discard(1)
+        if len(widths) > 1:
+            raise ValueError(f"LPTensors: batch widths disagree: {sorted(widths)}")
+        return widths.pop() if widths else 1
+
+    def checked(self) -> "LPTensors":
+        """Shapes checked, NaN/inf rejected with the culprit named, huge bounds -> ±inf."""
+        m, n = self.A.shape
+        want = {"c": n, "lc": m, "uc": m, "lx": n, "ux": n}
+        for name, rows in want.items():
+            t = getattr(self, name)
+            if t.dim() != 2 or t.shape[0] != rows:
+                raise ValueError(f"LPTensors.{name} has shape {tuple(t.shape)}, expected ({rows}, 1 or B)")
+            if torch.isnan(t).any():
+                raise ValueError(f"LPTensors.{name} contains NaN")
+        if not torch.isfinite(self.c).all() or not torch.isfinite(self.c0).all():
+            raise ValueError("LPTensors.c / c0 must be finite")
+        if not torch.isfinite(self.A.values).all():
+            raise ValueError("LPTensors.A has a non-finite entry")
+        big = INFINITE_BOUND
+        lc = torch.where(self.lc <= -big, -math.inf, self.lc)
+        uc = torch.where(self.uc >= big, math.inf, self.uc)
+        lx = torch.where(self.lx <= -big, -math.inf, self.lx)
+        ux = torch.where(self.ux >= big, math.inf, self.ux)
+        for lo, hi, what in ((lc, uc, "row"), (lx, ux, "variable")):
+            if (lo == math.inf).any() or (hi == -math.inf).any():
+                raise ValueError(f"LPTensors: a {what} lower bound is +inf or an upper bound is -inf")
+            if (lo > hi).any():
+                raise ValueError(f"LPTensors: a {what} lower bound exceeds its upper bound (infeasible bounds)")
+        self.batch_size  # noqa: B018 - raises on disagreeing widths
+        return LPTensors(self.A, self.c, lc, uc, lx, ux, self.c0.reshape(-1))
+
+
+@dataclass
+class PDHGSolution:
+    """Per-scenario results in original units: x (B, n), y (B, m), z = c − Aᵀy (B, n);
+    status, iterations, seconds are lists; residuals maps "primal", "dual", "gap",
+    "primal_objective", "dual_objective" to (B,) tensors."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    z: torch.Tensor
+    status: list
+    iterations: list
+    seconds: list
+    residuals: dict
+
+
+def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None) -> PDHGSolution:
+    """Solve an LP or a batch with PDHG.  ``warm_start``: (x, y) in original units, as
+    (n,)/(m,) or column-layout (n, B)/(m, B) tensors."""
+    lp = lp.checked()
+    options = options or PDHGOptions()
+    threads = options.threads
+    if threads is None and lp.A.nnz * lp.batch_size < SMALL_WORK:
+        threads = 1
+    previous = torch.get_num_threads()
+    if lp.A.device.type == "cpu" and threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        sol = _PDHG(lp, options, warm_start).run()
+        _settle_unbounded(lp, options, sol)
+    finally:
+        torch.set_num_threads(previous)
+    return sol
+
+
+def _settle_unbounded(lp: LPTensors, options: PDHGOptions, sol: PDHGSolution):
+    """A primal ray proves the dual infeasible; the LP is then unbounded if it is primal
+    feasible and infeasible otherwise.  Decide with a feasibility solve (c = 0) of those
+    scenarios, limited to 4x the iterations spent so far; undecided ones stay
+    "infeasible_or_unbounded"."""
+    idx = [k for k, s in enumerate(sol.status) if s == INFEASIBLE_OR_UNBOUNDED]
+    if not idx:
+        return
+    B = lp.batch_size
+    sel = torch.tensor(idx, device=lp.c.device)
+    pick = lambda t: t if t.shape[-1] == 1 or B == 1 else t.index_select(t.dim() - 1, sel)  # noqa: E731
+    sub = LPTensors(lp.A.select(sel), torch.zeros_like(pick(lp.c)), pick(lp.lc), pick(lp.uc), pick(lp.lx),
+                    pick(lp.ux), torch.zeros_like(pick(lp.c0)))
+    spent = max(sol.iterations[k] for k in idx)
+    feas = _PDHG(sub, replace(options, max_iter=4 * spent + 1000, verbose=False), None).run()
+    for j, k in enumerate(idx):
+        if feas.status[j] == OPTIMAL:
+            sol.status[k] = UNBOUNDED
+        elif feas.status[j] == INFEASIBLE:
+            sol.status[k] = INFEASIBLE
+
+
+def _col(t: torch.Tensor) -> torch.Tensor:
+    """(n,) -> (n, 1); (B, n) row-layout stays for the caller to transpose."""
+    return t[:, None] if t.dim() == 1 else t
+
+
+def _vnorm(t: torch.Tensor) -> torch.Tensor:
+    """ℓ2 norm of each column as a (1, W) row."""
+    return torch.linalg.vector_norm(t, dim=0, keepdim=True)
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a * b).sum(0, keepdim=True)
+
+
+class _PDHG:
+    """One solve: scaled data, iterate buffers and per-scenario state, all (·, W) with W
+    the number of still-active scenarios (compacted as scenarios finish)."""
+
+    # per-scenario tensors compacted when scenarios finish (data of width 1 are shared)
+    _STATE = ("c", "lc", "uc", "lx", "ux", "lxz", "uxz", "lcz", "ucz", "lx_fin", "ux_fin",
+              "c0", "d_row", "d_col", "lx_orig", "ux_orig", "bnorm", "cnorm", "thetas",
+              "X", "Y", "X0", "Y0", "XH", "YH", "XB", "V", "ATY", "AXB", "AX", "AX0", "XS", "YS", "WS",
+              "eta", "omega", "omega_best", "best_balance", "pid_int", "k", "fpe0", "fpe_prev",
+              "kkt0", "kkt_prev", "pinf_count", "dinf_count", "best_score", "XBEST", "YBEST",
+              "best_metrics", "metrics", "ids", "need_baseline")
+
+    def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start):
+        self.opt = opt
+        self.start = time.perf_counter()
+        A = lp.A
+        dev, dt = A.device, A.dtype
+        B = lp.batch_size
+        self.B, (self.m, self.n) = B, A.shape
+        fdt = dict(dtype=dt, device=dev)
+
+        # --- preconditioning (shared when A is) and scaled data
+        self.A, d_row, d_col = precondition(A, opt.ruiz_iters, opt.pc_alpha)
+        self.d_row, self.d_col = d_row, d_col
+        self.c = d_col * lp.c
+        self.lc, self.uc = d_row * lp.lc, d_row * lp.uc
+        self.lx, self.ux = lp.lx / d_col, lp.ux / d_col
+        self.lx_orig, self.ux_orig = lp.lx, lp.ux
+        self.lx_fin, self.ux_fin = torch.isfinite(self.lx), torch.isfinite(self.ux)
+        zero = torch.zeros((), **fdt)
+        self.lxz = torch.where(self.lx_fin, self.lx, zero)
+        self.uxz = torch.where(self.ux_fin, self.ux, zero)
+        self.lcz = torch.where(torch.isfinite(self.lc), self.lc, zero)
+        self.ucz = torch.where(torch.isfinite(self.uc), self.uc, zero)
+        self.c0 = lp.c0.to(**fdt).reshape(1, -1).expand(1, B).clone() if lp.c0.numel() == 1 \
+            else lp.c0.to(**fdt).reshape(1, B)
+
+        # --- norms for the relative criteria, original units (LinearProgram.residuals)
+        theta_b, theta_c = bound_objective_weights(lp.c, lp.lc, lp.uc)
+        self.bnorm = (1.0 / theta_b - 1.0).reshape(1, -1).expand(1, B).clone()
+        self.cnorm = (1.0 / theta_c - 1.0).reshape(1, -1).expand(1, B).clone()
+        # scaled-problem θ's: initial primal weight and the gap weight of the KKT error
+        tb, tc = bound_objective_weights(self.c, self.lc, self.uc)
+        tb = tb.reshape(1, -1).expand(1, B)
+        tc = tc.reshape(1, -1).expand(1, B)
+        self.thetas = (tb * tc).clone()
+        self.omega = (tb / tc).clone()
+
+        # --- step size: 0.998/‖Ã‖₂ (power iteration), one per distinct matrix
+        sv = self.A.singular_values()
+        eta = torch.where(sv > 0, 0.998 / sv.clamp_min(torch.finfo(dt).tiny), torch.ones_like(sv))
+        self.eta = eta.reshape(1, -1).expand(1, B).clone()
+
+        # --- iterates
+        X = torch.zeros(self.n, B, **fdt)
+        Y = torch.zeros(self.m, B, **fdt)
+        if warm_start is not None:
+            x0, y0 = warm_start
+            X = X + _col(torch.as_tensor(x0, **fdt)) / self.d_col
+            Y = Y + _col(torch.as_tensor(y0, **fdt)) / self.d_row
+        self.X = torch.maximum(torch.minimum(X, self.ux), self.lx).contiguous()
+        self.Y = self._project_dual(Y).contiguous()
+        self.X0, self.Y0 = self.X.clone(), self.Y.clone()
+        for name, rows in (("XH", self.n), ("XB", self.n), ("ATY", self.n), ("YH", self.m), ("V", self.m),
+                           ("AXB", self.m)):
+            setattr(self, name, torch.empty(rows, B, **fdt))
+        adaptive, kkt = opt.step == "adaptive", opt.restart == "kkt"
+        self.AX = self.A.matmat(self.X) if adaptive else None           # A x of the current iterate
+        self.AX0 = self.AX.clone() if adaptive and not kkt else None    # A x of the Halpern anchor
+        self.XS = torch.zeros(self.n, B, **fdt) if kkt else None       # step-weighted sums (averages)
+        self.YS = torch.zeros(self.m, B, **fdt) if kkt else None
+        self.WS = torch.zeros(1, B, **fdt) if kkt else None
+
+        row = lambda v: torch.full((1, B), v, **fdt)  # noqa: E731
+        self.k = row(0.0)                         # inner (epoch) iteration count
+        self.steps = 0                            # step attempts of the adaptive rule
+        self.omega_best, self.best_balance, self.pid_int = self.omega.clone(), row(math.inf), row(0.0)
+        self.fpe0, self.fpe_prev = row(math.inf), row(math.inf)
+        self.kkt0, self.kkt_prev = row(math.inf), row(math.inf)
+        self.pinf_count, self.dinf_count = row(0.0), row(0.0)
+        self.best_score = row(math.inf)
+        self.XBEST, self.YBEST = self.X.clone(), self.Y.clone()
+        self.best_metrics = torch.full((5, B), math.nan, **fdt)
+        self.need_baseline = torch.zeros(1, B, dtype=torch.bool, device=dev)
+        self.ids = torch.arange(B, device=dev)
+        self._set_steps()
+
+        # --- outputs (original units), filled as scenarios finish
+        self.out_x = torch.zeros(B, self.n, **fdt)
+        self.out_y = torch.zeros(B, self.m, **fdt)
+        self.out_z = torch.zeros(B, self.n, **fdt)
+        self.out_metrics = torch.full((5, B), math.nan, **fdt)
+        self.out_status = [None] * B
+        self.out_iters = [0] * B
+        self.out_seconds = [0.0] * B
+        self.iteration = 0
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def W(self) -> int:
+        return self.ids.numel()
+
+    def _set_steps(self):
+        self.tau = self.eta / self.omega
+        self.sigma = self.eta * self.omega
+        self.ntau, self.ninv_sigma = -self.tau, -1.0 / self.sigma
+
+    def _project_dual(self, Y):
+        """Project onto the dual sign domain: y <= 0 without a finite lower row bound,
+        y >= 0 without a finite upper one (so y = 0 on free rows)."""
+        Y = torch.where(torch.isfinite(self.lc), Y, Y.clamp(max=0.0))
+        return torch.where(torch.isfinite(self.uc), Y, Y.clamp(min=0.0))
+
+    def _metrics(self, XH, YH, AXH, ATYH):
+        """Relative primal/dual residuals and gap in original units at (x̂, ŷ), plus the
+        scaled absolute residual norms used by the KKT restart rule.  (1, W) rows."""
+        R = AXH - torch.maximum(torch.minimum(AXH, self.uc), self.lc)        # scaled row violation
+        G = self.c - ATYH                                                     # D2 (c − Aᵀy)
+        absorbed = ((G > 0) & self.lx_fin) | ((G < 0) & self.ux_fin)
+        Dres = torch.where(absorbed, torch.zeros_like(G), G)
+        p_obj = _dot(self.c, XH) + self.c0
+        d_obj = (_dot(YH.clamp(min=0), self.lcz) + _dot(YH.clamp(max=0), self.ucz)
+                 + _dot(torch.where(absorbed & (G > 0), G, 0.0), self.lxz)
+                 + _dot(torch.where(absorbed & (G < 0), G, 0.0), self.uxz) + self.c0)
+        rel_p = _vnorm(R / self.d_row) / (1 + self.bnorm)
+        rel_d = _vnorm(Dres / self.d_col) / (1 + self.cnorm)
+        gap = (p_obj - d_obj).abs() / (1 + p_obj.abs() + d_obj.abs())
+        kkt = torch.sqrt(self.omega * _vnorm(R) ** 2 + _vnorm(Dres) ** 2 / self.omega
+                         + self.thetas * (p_obj - d_obj) ** 2)
+        return torch.cat([rel_p, rel_d, gap, p_obj, d_obj]), kkt
+
+    def _fpe(self, dX, dY, AdX):
+        """Fixed-point error ‖z − T z‖_P of the PDHG operator, P = [[ω/η, Aᵀ], [A, 1/(ηω)]]."""
+        q = (self.omega * _vnorm(dX) ** 2 + _vnorm(dY) ** 2 / self.omega
+             + 2 * self.eta * _dot(AdX, dY))
+        return q.clamp(min=0).sqrt()
+
+    # --------------------------------------------------------------- iteration
+    def _step(self):
+        """One PDHG step from (X, Y): x̂ → XH, x̄ = 2x̂ − x → XB, A x̄ → AXB, ŷ → YH."""
+        A = self.A
+        A.rmatmat(self.Y, out=self.ATY)
+        torch.sub(self.c, self.ATY, out=self.XH)
+        torch.addcmul(self.X, self.XH, self.ntau, out=self.XH)
+        torch.clamp(self.XH, self.lx, self.ux, out=self.XH)
+        torch.mul(self.XH, 2.0, out=self.XB)
+        self.XB.sub_(self.X)
+        A.matmat(self.XB, out=self.AXB)
+        torch.addcmul(self.AXB, self.Y, self.ninv_sigma, out=self.V)
+        torch.clamp(self.V, self.lc, self.uc, out=self.YH)
+        self.YH.sub_(self.V).mul_(self.sigma)
+
+    def _adaptive_accept(self):
+        """PDLP's adaptive step rule; returns the (1, W) mask of accepted steps and
+        updates η for the next attempt."""
+        dX = self.XH - self.X
+        dY = self.YH - self.Y
+        AdX = 0.5 * (self.AXB - self.AX)                  # A(x̂ − x), since x̂ = (x̄ + x)/2
+        movement = 0.5 * self.omega * _vnorm(dX) ** 2 + 0.5 * _vnorm(dY) ** 2 / self.omega
+        interaction = _dot(AdX, dY).abs()
+        limit = torch.where(interaction > 0, movement / interaction.clamp_min(torch.finfo(dX.dtype).tiny),
+                            torch.full_like(movement, math.inf))
+        accept = self.eta <= limit
+        self.steps += 1
+        kk = self.steps + 1
+        self.eta = torch.minimum((1 - kk ** -0.3) * limit, (1 + kk ** -0.6) * self.eta)
+        return accept
+
+    def _advance(self, accept=None):
+        """Move to the next iterate (Halpern/reflection or plain PDHG with averaging);
+        with ``accept`` (adaptive steps) rejected columns stay where they are."""
+        opt = self.opt
+        if opt.restart == "halpern":
+            w = (self.k + 1) / (self.k + 2)
+            if opt.reflection != 1.0:          # γ x̄ + (1 − γ) x  with x̄ = 2x̂ − x
+                torch.lerp(self.X, self.XB, opt.reflection, out=self.XB)
+            torch.mul(self.YH, 2.0, out=self.V)
+            self.V.sub_(self.Y)                # reflected y: 2ŷ − y
+            if opt.reflection != 1.0:
+                torch.lerp(self.Y, self.V, opt.reflection, out=self.V)
+            if accept is None:
+                torch.lerp(self.X0, self.XB, w, out=self.X)
+                torch.lerp(self.Y0, self.V, w, out=self.Y)
+                self.k += 1
+            else:
+                self.X = torch.where(accept, torch.lerp(self.X0, self.XB, w), self.X)
+                self.Y = torch.where(accept, torch.lerp(self.Y0, self.V, w), self.Y)
+                # A x of the new iterate: A(γ x̄ + (1−γ) x) lerped with the anchor's
+                AXr = torch.lerp(self.AX, self.AXB, opt.reflection)
+                self.AX = torch.where(accept, torch.lerp(self.AX0, AXr, w), self.AX)
+                self.k += accept.to(self.k.dtype)
+        else:
+            if accept is None:
+                self.X, self.XH = self.XH, self.X
+                self.Y, self.YH = self.YH, self.Y
+                self.XS.add_(self.X, alpha=1.0)   # constant step: plain averages
+                self.YS.add_(self.Y, alpha=1.0)
+                self.WS += 1.0
+                self.k += 1
+            else:
+                a = accept.to(self.X.dtype)
+                self.AX = torch.where(accept, 0.5 * (self.AXB + self.AX), self.AX)
+                self.X = torch.where(accept, self.XH, self.X)
+                self.Y = torch.where(accept, self.YH, self.Y)
+                wgt = a * self.eta_used
+                self.XS.addcmul_(self.X, wgt)
+                self.YS.addcmul_(self.Y, wgt)
+                self.WS += wgt
+                self.k += a
+
+    def _iterate(self, mode: str):
+        """One iteration; ``mode`` "check" evaluates termination/restarts/infeasibility
+        at (x̂, ŷ), "baseline" records the fixed-point error after a restart."""
+        self._step()
+        accept = None
+        if self.opt.step == "adaptive":
+            self.eta_used = self.eta
+            accept = self._adaptive_accept()
+        if mode == "baseline":
+            AXH = self.A.matmat(self.XH)
+            fpe = self._fpe(self.XH - self.X, self.YH - self.Y, self.AXB - AXH)
+            self.fpe0 = torch.where(self.need_baseline, fpe, self.fpe0)
+            self.need_baseline.zero_()
+        if mode == "check":
+            restart, cand = self._check()
+            pre = (self.X0, self.Y0)
+            self._advance(accept)
+            self._restart(restart, cand, pre)
+        else:
+            self._advance(accept)
+        if accept is not None:
+            self._set_steps()
+
+    # -------------------------------------------------------------------- checks
+    def _check(self):
+        """Termination, infeasibility and restart decisions at a check iteration.
+        Returns (restart mask, candidate (X, Y, AX) to restart from)."""
+        opt = self.opt
+        A = self.A
+        XH, YH = self.XH, self.YH
+        AXH, ATYH = A.matmat(XH), A.rmatmat(YH)
+        metrics, kkt = self._metrics(XH, YH, AXH, ATYH)
+        cand_metrics, cand, kkt_c = metrics, (XH, YH, AXH), kkt
+        if opt.restart == "kkt" and bool((self.WS > 0).all()):
+            XA, YA = self.XS / self.WS, self.YS / self.WS
+            AXA, ATYA = A.matmat(XA), A.rmatmat(YA)
+            m_avg, kkt_avg = self._metrics(XA, YA, AXA, ATYA)
+            use_avg = kkt_avg < kkt
+            cand_metrics = torch.where(use_avg, m_avg, metrics)
+            kkt_c = torch.where(use_avg, kkt_avg, kkt)
+            cand = (torch.where(use_avg, XA, XH), torch.where(use_avg, YA, YH), torch.where(use_avg, AXA, AXH))
+        self.metrics = cand_metrics
+
+        # --- restart decision
+        t = self.iteration
+        artificial = self.k >= 0.36 * t
+        if opt.restart == "halpern":
+            fpe = self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH)
+            first = torch.full_like(artificial, t <= opt.check_every)
+            restart = (first | (fpe <= 0.2 * self.fpe0) | ((fpe <= 0.5 * self.fpe0) & (fpe > self.fpe_prev))
+                       | artificial)
+            self.fpe_prev = torch.where(restart, torch.full_like(fpe, math.inf), fpe)
+        else:
+            restart = ((kkt_c <= 0.2 * self.kkt0) | ((kkt_c <= 0.8 * self.kkt0) & (kkt_c > self.kkt_prev))
+                       | artificial | torch.isinf(self.kkt0))
+            self.kkt_prev = torch.where(restart, torch.full_like(kkt_c, math.inf), kkt_c)
+            self.kkt0 = torch.where(restart, kkt_c, self.kkt0)
+
+        # --- infeasibility certificates from the iterate difference
+        self._infeasibility(XH - self.X, YH - self.Y)
+
+        # --- best point so far (for limit statuses)
+        score = cand_metrics[:3].amax(0, keepdim=True)
+        better = score < self.best_score
+        self.best_score = torch.where(better, score, self.best_score)
+        self.best_metrics = torch.where(better, cand_metrics, self.best_metrics)
+        self.XBEST = torch.where(better, cand[0], self.XBEST)
+        self.YBEST = torch.where(better, cand[1], self.YBEST)
+        self.cand_point = cand
+        return restart, cand
+
+    def _infeasibility(self, dX, dY):
+        """Count consecutive checks at which the iterate difference certifies primal
+        infeasibility (dual ray) or dual infeasibility (primal ray)."""
+        tol = self.opt.infeasibility_tol
+        A = self.A
+        # dual ray: y in the sign cone, r = −Aᵀy must be absorbable by finite variable bounds
+        yr = self._project_dual(dY)
+        r = -A.rmatmat(yr)
+        absorbed = ((r > 0) & self.lx_fin) | ((r < 0) & self.ux_fin)
+        bad = torch.where(absorbed, torch.zeros_like(r), r).abs().amax(0, keepdim=True)
+        rp, rn = torch.where(absorbed & (r > 0), r, 0.0), torch.where(absorbed & (r < 0), r, 0.0)
+        terms = (yr.clamp(min=0) * self.lcz, yr.clamp(max=0) * self.ucz, rp * self.lxz, rn * self.uxz)
+        obj = sum(t.sum(0, keepdim=True) for t in terms)
+        mag = sum(t.abs().sum(0, keepdim=True) for t in terms)
+        ok = (obj > 1e-9 * mag) & (obj > 0) & (bad <= tol * obj)
+        self.pinf_count = torch.where(ok, self.pinf_count + 1, torch.zeros_like(self.pinf_count))
+        # primal ray: x in the recession cone of the bounds, A x in that of the rows, c·x < 0
+        xr = torch.where(self.lx_fin & self.ux_fin, torch.zeros_like(dX), dX)
+        xr = torch.where(self.lx_fin, xr.clamp(min=0), xr)
+        xr = torch.where(self.ux_fin, xr.clamp(max=0), xr)
+        Axr = A.matmat(xr)
+        lo_fin, hi_fin = torch.isfinite(self.lc), torch.isfinite(self.uc)
+        viol = torch.where(lo_fin, (-Axr).clamp(min=0), 0.0) + torch.where(hi_fin, Axr.clamp(min=0), 0.0)
+        cx = _dot(self.c, xr)
+        cmag = _dot(self.c.abs(), xr.abs())
+        bad_p = viol.amax(0, keepdim=True)
+        okp = (cx < -1e-9 * cmag) & (bad_p <= tol * (-cx))
+        self.dinf_count = torch.where(okp, self.dinf_count + 1, torch.zeros_like(self.dinf_count))
+
+    def _restart(self, restart, cand, pre):
+        """Restart the masked columns from the candidate point and update ω there."""
+        opt = self.opt
+        X0, Y0 = pre
+        cx, cy, cax = cand
+        dx, dy = _vnorm(cx - X0), _vnorm(cy - Y0)
+        rel_p, rel_d = self.metrics[0:1], self.metrics[1:2]
+        ratio = rel_d / rel_p.clamp_min(torch.finfo(rel_p.dtype).tiny)
+        ok = (dx > 1e-16) & (dy > 1e-16) & (dx < 1e12) & (dy < 1e12)
+        if opt.primal_weight == "pid":
+            ok = ok & (ratio > 1e-8) & (ratio < 1e8)
+            err = torch.log(dy.clamp_min(1e-300)) - torch.log(dx.clamp_min(1e-300)) - torch.log(self.omega)
+            integral = 0.3 * self.pid_int + err
+            new = torch.where(ok, self.omega * torch.exp(0.99 * err + 0.01 * integral), self.omega_best)
+            self.pid_int = torch.where(restart, torch.where(ok, integral, 0.0), self.pid_int)
+            balance = torch.log10(ratio.clamp_min(1e-300)).abs()
+            improved = restart & (balance < self.best_balance)
+            self.best_balance = torch.where(improved, balance, self.best_balance)
+            self.omega_best = torch.where(improved, self.omega, self.omega_best)
+        else:
+            smoothed = torch.exp(0.5 * torch.log(dy.clamp_min(1e-300) / dx.clamp_min(1e-300))
+                                 + 0.5 * torch.log(self.omega))
+            new = torch.where(ok, smoothed, self.omega)
+        self.omega = torch.where(restart, new, self.omega)
+        self.X = torch.where(restart, cx, self.X)
+        self.Y = torch.where(restart, cy, self.Y)
+        self.X0 = torch.where(restart, cx, self.X0)
+        self.Y0 = torch.where(restart, cy, self.Y0)
+        if self.AX is not None:
+            self.AX = torch.where(restart, cax, self.AX)
+            if self.AX0 is not None:
+                self.AX0 = torch.where(restart, cax, self.AX0)
+        if self.XS is not None:
+            self.XS = torch.where(restart, torch.zeros_like(self.XS), self.XS)
+            self.YS = torch.where(restart, torch.zeros_like(self.YS), self.YS)
+            self.WS = torch.where(restart, torch.zeros_like(self.WS), self.WS)
+        self.k = torch.where(restart, torch.zeros_like(self.k), self.k)
+        self.need_baseline = restart.clone()
+        self._set_steps()
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> PDHGSolution:
+        opt = self.opt
+        max_iter = opt.max_iter if opt.max_iter is not None else DEFAULT_MAX_ITER
+        F = opt.check_every
+        baseline_next = False
+        while self.W > 0:
+            if self.iteration % F == F - 1 or self.iteration + 1 >= max_iter:
+                mode = "check"
+            elif baseline_next and opt.restart == "halpern":
+                mode = "baseline"
+            else:
+                mode = "plain"
+            self.iteration += 1
+            self._iterate(mode)
+            baseline_next = False
+            if mode != "check":
+                continue
+            baseline_next = bool(self.need_baseline.any())
+            self._finish_converged()
+            if self.W == 0:
+                break
+            elapsed = time.perf_counter() - self.start
+            if self.iteration >= max_iter:
+                self._finish_all(ITERATION_LIMIT)
+            elif opt.time_limit is not None and elapsed >= opt.time_limit:
+                self._finish_all(TIME_LIMIT)
+        return PDHGSolution(self.out_x, self.out_y, self.out_z, self.out_status, self.out_iters,
+                            self.out_seconds,
+                            {k: self.out_metrics[i] for i, k in enumerate(
+                                ("primal", "dual", "gap", "primal_objective", "dual_objective"))})
+
+    def _finish_converged(self):
+        """Record scenarios that converged or were certified infeasible, then compact."""
+        opt = self.opt
+        tol = opt.tol
+        met = self.metrics
+        conv = (met[:3] <= tol).all(0, keepdim=True)
+        pinf = self.pinf_count >= opt.infeasibility_checks
+        dinf = self.dinf_count >= opt.infeasibility_checks
+        flags = torch.cat([conv, pinf & ~conv, dinf & ~conv & ~pinf, met[0:1] <= tol]).cpu()
+        if opt.verbose:
+            self._log()
+        done = flags[:3].any(0)
+        if not bool(done.any()):
+            return
+        cx, cy, _ = self.cand_point
+        idx = torch.nonzero(done).flatten().to(self.ids.device)
+        statuses = []
+        for j in torch.nonzero(done).flatten().tolist():
+            if flags[0, j]:
+                statuses.append(OPTIMAL)
+            elif flags[1, j]:
+                statuses.append(INFEASIBLE)
+            else:
+                statuses.append(UNBOUNDED if flags[3, j] else INFEASIBLE_OR_UNBOUNDED)
+        self._record(idx, cx, cy, met, statuses)
+        self._compact(torch.nonzero(~done).flatten().to(self.ids.device))
+
+    def _finish_all(self, limit_status: str):
+        """Limits reached: return the best checked point of every active scenario."""
+        met = self.best_metrics
+        close = (met[:3] <= self.opt.inaccurate_factor * self.opt.tol).all(0).cpu()
+        statuses = [OPTIMAL_INACCURATE if bool(c) else limit_status for c in close]
+        self._record(torch.arange(self.W, device=self.ids.device), self.XBEST, self.YBEST, met, statuses)
+        self._compact(self.ids[:0])
+
+    def _record(self, idx, XS, YS, metrics, statuses):
+        """Unscale columns ``idx`` of (XS, YS) to original units into the outputs."""
+        d_col = self.d_col if self.d_col.shape[1] == 1 else self.d_col[:, idx]
+        d_row = self.d_row if self.d_row.shape[1] == 1 else self.d_row[:, idx]
+        pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
+        Xs, Ys = XS[:, idx], YS[:, idx]
+        x = torch.maximum(torch.minimum(d_col * Xs, pick(self.ux_orig)), pick(self.lx_orig))
+        y = d_row * Ys
+        ATy = self.A.select(idx).rmatmat(Ys) if self.A.batch_values > 1 else self.A.rmatmat(Ys)
+        z = (pick(self.c) - ATy) / d_col
+        ids = self.ids[idx]
+        self.out_x[ids] = x.T
+        self.out_y[ids] = y.T
+        self.out_z[ids] = z.T
+        self.out_metrics[:, ids] = metrics[:, idx]
+        elapsed = time.perf_counter() - self.start
+        for i, s in zip(ids.tolist(), statuses):
+            self.out_status[i] = s
+            self.out_iters[i] = self.iteration
+            self.out_seconds[i] = elapsed
+
+    def _compact(self, keep):
+        """Keep only columns ``keep`` of every per-scenario tensor."""
+        W = self.W
+        if keep.numel() == W:
+            return
+        for name in self._STATE:
+            t = getattr(self, name, None)
+            if isinstance(t, torch.Tensor) and t.shape[-1] == W and (W > 1 or name in ("ids",)):
+                setattr(self, name, t.index_select(t.dim() - 1, keep).contiguous())
+        if W == 1 or keep.numel() == 0:
+            self.ids = self.ids[:0]
+            return
+        self.A = self.A.select(keep)
+        self._set_steps()
+
+    def _log(self):
+        met = self.metrics
+        worst = met[:3].amax(1).tolist()
+        print(f"[pdhg] it {self.iteration:7d} active {self.W:4d}  max rel primal {worst[0]:.2e} "
+              f"dual {worst[1]:.2e} gap {worst[2]:.2e}  omega {float(self.omega.median()):.3g}  "
+              f"{time.perf_counter() - self.start:.2f}s")

@@ -1,0 +1,386 @@
+"""PlanningResult: a solved capacity-expansion model as tidy pandas tables.
+
+Tables (all tidy, one value column each, units in the column name):
+
+- ``capacity``      zone, technology, kind, capacity, unit — optimal capacity
+                    (kind: "generator" MW, "storage_power" MW, "storage_energy" MWh,
+                    "link" MW of input power, zone = its input bus; "line" MW, zone
+                    "from->to").  Assets of one zone and technology are summed.
+- ``dispatch``      snapshot, zone, technology, power_mw — hourly injection into the zone
+                    (generators and storage discharge positive, storage charging and
+                    exports negative, "load shedding" its own technology).
+- ``demand``        snapshot, zone, demand_mw.
+- ``storage_level`` snapshot, zone, storage, energy_mwh.
+- ``flows``         snapshot, line, flow_mw (positive from -> to).
+- ``prices``        snapshot, zone, price — dual of the zone balance in currency/MWh
+                    (already divided by the snapshot weight).
+- ``emissions``     zone, technology, emissions_t — tonnes CO2 over the horizon (weighted).
+- ``costs``         zone, technology, component, cost — component in capex, fom, opex,
+                    fuel, co2, shedding; currency per year (weighted horizon).
+- ``summary``       one row: objective, status, solver, solve_seconds, iterations,
+                    primal_residual, dual_residual, gap, max_violation, total_emissions_t,
+                    build_seconds, plus the scenario inputs.
+
+Time tables of a two-stage stochastic model carry an extra ``scenario`` column (prices are
+then conditional on the scenario: dual / (probability x weight)).  ``costs`` sums to the
+objective except for PyPSA's constant (the cost of capacity already present on extendable
+assets, which the objective subtracts).  ``technology`` is the carrier (the asset's name
+when it has none; "transmission" for lines without a carrier).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import math
+
+import numpy as np
+import pandas as pd
+
+TABLES = ("capacity", "dispatch", "demand", "storage_level", "flows", "prices", "emissions", "costs", "summary")
+
+
+@dataclass
+class PlanningResult:
+    capacity: pd.DataFrame
+    dispatch: pd.DataFrame
+    demand: pd.DataFrame
+    storage_level: pd.DataFrame
+    flows: pd.DataFrame
+    prices: pd.DataFrame
+    emissions: pd.DataFrame
+    costs: pd.DataFrame
+    summary: pd.DataFrame
+    currency: str = "EUR"
+    model: Optional[object] = field(default=None, repr=False, compare=False)
+    raw: Optional[object] = field(default=None, repr=False, compare=False)
+    lp: Optional[object] = field(default=None, repr=False, compare=False)
+
+    # ----------------------------------------------------------------- access
+    @property
+    def status(self) -> str:
+        return str(self.summary["status"].iloc[0])
+
+    @property
+    def objective(self) -> float:
+        return float(self.summary["objective"].iloc[0])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLES}
+
+    def sensitivity(self, param):
+        """d(optimal objective)/d(param) by the envelope theorem (see
+        ``gridprox.energy.sensitivity``): ``param`` is a model input name (``"co2_cap"``,
+        ``"demand_scale"``, ``"gas_price"``, ...; a float), a Parameter name (``"demand"``;
+        an array of its shape) or a gridprox Parameter."""
+        if self.model is None or self.raw is None or self.lp is None:
+            raise ValueError("sensitivity needs the solved model (a PlanningResult read from files has none)")
+        from .sensitivity import model_sensitivity
+        return model_sensitivity(self.model, self.raw, self.lp, param, self.inputs)
+
+    @property
+    def inputs(self) -> dict:
+        return dict(self.summary.attrs.get("inputs", {}))
+
+    def capacity_table(self) -> pd.DataFrame:
+        """capacity pivoted to zone x technology (MW / MWh) for printing."""
+        if self.capacity.empty:
+            return pd.DataFrame()
+        return self.capacity.pivot_table(index=["kind", "technology"], columns="zone",
+                                         values="capacity", aggfunc="sum").fillna(0.0)
+
+    # ----------------------------------------------------------------- output
+    def to_csv(self, folder: str | os.PathLike) -> list[Path]:
+        return self._write(folder, "csv")
+
+    def to_parquet(self, folder: str | os.PathLike) -> list[Path]:
+        return self._write(folder, "parquet")
+
+    def _write(self, folder, fmt) -> list[Path]:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, df in self.tables().items():
+            path = folder / f"{name}.{fmt}"
+            if fmt == "csv":
+                df.to_csv(path, index=False)
+            else:
+                df.to_parquet(path, index=False)
+            paths.append(path)
+        return paths
+
+    @classmethod
+    def read(cls, folder: str | os.PathLike) -> "PlanningResult":
+        """Read tables written by to_csv/to_parquet (parquet preferred when both exist)."""
+        folder = Path(folder)
+        tables = {}
+        for name in TABLES:
+            pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+            if pq.exists():
+                tables[name] = pd.read_parquet(pq)
+            elif csv.exists():
+                tables[name] = pd.read_csv(csv, parse_dates=["snapshot"] if name in (
+                    "dispatch", "demand", "storage_level", "flows", "prices") else None)
+            else:
+                raise FileNotFoundError(f"{folder} has no {name}.parquet or {name}.csv")
+        return cls(**tables)
+
+    def __repr__(self) -> str:
+        s = self.summary.iloc[0]
+        return (f"PlanningResult(status={s['status']!r}, objective={s['objective']:.6g} {self.currency}, "
+                f"capacities={len(self.capacity)}, snapshots={self.prices['snapshot'].nunique() if len(self.prices) else 0})")
+
+
+
+# ------------------------------------------------------------------ building from a solution
+COLUMNS = {
+    "capacity": ["zone", "technology", "kind", "capacity", "unit"],
+    "dispatch": ["snapshot", "zone", "technology", "power_mw"],
+    "demand": ["snapshot", "zone", "demand_mw"],
+    "storage_level": ["snapshot", "zone", "storage", "energy_mwh"],
+    "flows": ["snapshot", "line", "flow_mw"],
+    "prices": ["snapshot", "zone", "price"],
+    "emissions": ["zone", "technology", "emissions_t"],
+    "costs": ["zone", "technology", "component", "cost"],
+}
+SINGULAR = {"generators": "generator", "storage_units": "storage_unit", "stores": "store", "links": "link",
+            "lines": "line"}
+_UNITS = {"generator": "MW", "storage_power": "MW", "storage_energy": "MWh", "link": "MW", "line": "MW"}
+
+
+def technologies(df: pd.DataFrame, default: str | None = None) -> np.ndarray:
+    """Carrier per asset, else ``default``, else the asset's name."""
+    carrier = df["carrier"].astype(str).to_numpy() if "carrier" in df else np.full(len(df), "")
+    fallback = np.full(len(df), default) if default is not None else df.index.astype(str).to_numpy()
+    return np.where(carrier != "", carrier, fallback)
+
+
+def max_violation(lp, x) -> float:
+    """Largest absolute violation of rows and bounds at x (original units)."""
+    ax = lp.A @ x
+    parts = [lp.lc - ax, ax - lp.uc, lp.lx - x, x - lp.ux]
+    return float(max(np.max(p, initial=0.0) for p in parts))
+
+
+def capacity_frame(model, values) -> pd.DataFrame:
+    """Capacity table from solved variable values (see the module docstring)."""
+    rows = []
+    for table, comp in model.comp.items():
+        if not len(comp):
+            continue
+        df, cap = comp.df, comp.capacity(values)
+        tech = technologies(df, "transmission" if table == "lines" else None)
+        if table == "lines":
+            zone, kinds = (df["bus0"] + "->" + df["bus1"]).to_numpy(), [("line", cap)]
+        elif table == "links":
+            zone, kinds = df["bus0"].to_numpy(), [("link", cap)]
+        elif table == "storage_units":
+            zone, kinds = df["bus"].to_numpy(), [("storage_power", cap),
+                                                 ("storage_energy", cap * df["max_hours"].to_numpy(float))]
+        else:
+            zone, kinds = df["bus"].to_numpy(), [("generator" if table == "generators" else "storage_energy", cap)]
+        for kind, value in kinds:
+            rows.append(pd.DataFrame({"zone": zone, "technology": tech, "kind": kind, "capacity": value,
+                                      "unit": _UNITS[kind]}))
+    if not rows:
+        return pd.DataFrame(columns=COLUMNS["capacity"])
+    out = pd.concat(rows, ignore_index=True)
+    return out.groupby(["zone", "technology", "kind", "unit"], as_index=False, sort=False)["capacity"].sum()[
+        COLUMNS["capacity"]]
+
+
+def capacity_columns(capacity: pd.DataFrame) -> dict:
+    """cap_{zone}/{technology} (MW) and cap_{zone}/{technology}_mwh (storage energy) for sweep rows."""
+    out = {}
+    for r in capacity.itertuples(index=False):
+        suffix = "_mwh" if r.kind == "storage_energy" else ""
+        key = f"cap_{r.zone}/{r.technology}{suffix}"
+        out[key] = out.get(key, 0.0) + float(r.capacity)
+    return out
+
+
+def generator_emissions(model, values) -> np.ndarray:
+    """(G,) tonnes over the weighted horizon (expected value for a stochastic model)."""
+    if "generator_p" not in model.vars:
+        return np.zeros(0)
+    return (model.time.w @ values[model.vars["generator_p"]]) * model.emission_factor
+
+
+def _long(model, data: np.ndarray, columns: dict, name: str, aggregate: bool = True) -> pd.DataFrame:
+    """(T, K) values -> tidy rows (snapshot [, scenario], per-asset columns, value ``name``)."""
+    tm = model.time
+    T, K = data.shape
+    frame = {"snapshot": np.repeat(np.tile(tm.index.to_numpy(), tm.S), K)}
+    if tm.S > 1:
+        frame["scenario"] = np.repeat(np.asarray(tm.blocks, dtype=object)[tm.block], K)
+    for col, per_asset in columns.items():
+        frame[col] = np.tile(np.asarray(per_asset, dtype=object), T)
+    frame[name] = data.reshape(-1)
+    df = pd.DataFrame(frame)
+    keys = [c for c in df.columns if c != name]
+    if aggregate and df.duplicated(keys).any():
+        df = df.groupby(keys, as_index=False, sort=False)[name].sum()
+    return df
+
+
+def _concat(frames: list, columns: list, stochastic: bool) -> pd.DataFrame:
+    cols = columns[:1] + (["scenario"] if stochastic and columns[0] == "snapshot" else []) + columns[1:]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def _time_tables(model, values, result, lp) -> dict:
+    tm, V, comp = model.time, model.vars, model.comp
+    buses = model.buses.to_numpy()
+    stoch = tm.S > 1
+    dispatch, levels = [], []
+    if "generator_p" in V:
+        df = comp["generators"].df
+        dispatch.append(_long(model, values[V["generator_p"]], {"zone": df["bus"], "technology": technologies(df)},
+                              "power_mw"))
+    if "storage_dispatch" in V:
+        df = comp["storage_units"].df
+        net = values[V["storage_dispatch"]] - values[V["storage_store"]]
+        dispatch.append(_long(model, net, {"zone": df["bus"], "technology": technologies(df)}, "power_mw"))
+        levels.append(_long(model, values[V["state_of_charge"]], {"zone": df["bus"], "storage": df.index}, "energy_mwh"))
+    if "store_e" in V:
+        df = comp["stores"].df
+        e = values[V["store_e"]]
+        decay = (1.0 - df["standing_loss"].to_numpy(float))[None, :] ** tm.dur[:, None]
+        prev = e[tm.prev]
+        first = tm.first[:, None] & ~df["e_cyclic"].to_numpy(bool)[None, :]
+        prev = np.where(first, df["e_initial"].to_numpy(float)[None, :], prev)
+        inj = (decay * prev - e) / tm.dur[:, None]
+        dispatch.append(_long(model, inj, {"zone": df["bus"], "technology": technologies(df)}, "power_mw"))
+        levels.append(_long(model, e, {"zone": df["bus"], "storage": df.index}, "energy_mwh"))
+    if "link_p" in V:
+        df = comp["links"].df
+        q = values[V["link_p"]]
+        tech = technologies(df)
+        dispatch.append(_long(model, -q, {"zone": df["bus0"], "technology": tech}, "power_mw"))
+        dispatch.append(_long(model, q * df["efficiency"].to_numpy(float), {"zone": df["bus1"], "technology": tech},
+                              "power_mw"))
+    flows = []
+    if "line_forward" in V:
+        df = comp["lines"].df
+        fwd, bwd = values[V["line_forward"]], values[V["line_backward"]]
+        eff = df["efficiency"].to_numpy(float)
+        tech = technologies(df, "transmission")
+        dispatch.append(_long(model, eff * bwd - fwd, {"zone": df["bus0"], "technology": tech}, "power_mw"))
+        dispatch.append(_long(model, eff * fwd - bwd, {"zone": df["bus1"], "technology": tech}, "power_mw"))
+        flows.append(_long(model, fwd - bwd, {"line": df.index}, "flow_mw"))
+    if "shedding" in V:
+        dispatch.append(_long(model, values[V["shedding"]], {"zone": buses[model.shed_buses],
+                                                             "technology": ["load shedding"] * len(model.shed_buses)},
+                              "power_mw"))
+    demand = model.params["demand"].value
+    y = model.dual("balance", result, lp)[0]
+    return {
+        "dispatch": _concat(dispatch, COLUMNS["dispatch"], stoch).groupby(
+            ["snapshot", "scenario", "zone", "technology"] if stoch else ["snapshot", "zone", "technology"],
+            as_index=False, sort=False)["power_mw"].sum(),
+        "demand": _concat([_long(model, demand, {"zone": buses}, "demand_mw")], COLUMNS["demand"], stoch),
+        "storage_level": _concat(levels, COLUMNS["storage_level"], stoch),
+        "flows": _concat(flows, COLUMNS["flows"], stoch),
+        "prices": _concat([_long(model, y / tm.w[:, None], {"zone": buses}, "price")], COLUMNS["prices"], stoch),
+    }
+
+
+def _cost_frames(model, values) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """emissions and costs tables (currency per weighted horizon; expected values if stochastic)."""
+    tm, V, comp, P = model.time, model.vars, model.comp, model.params
+    systems, _ = model._apply_inputs(model.inputs)
+    W = tm.weights()
+    prob = tm.prob
+    cost_rows, emis_rows = [], []
+
+    def add(zone, tech, component, cost):
+        cost_rows.append(pd.DataFrame({"zone": zone, "technology": tech, "component": component, "cost": cost}))
+
+    for table, c in comp.items():
+        if c.cap is None:
+            continue
+        df = c.df.iloc[c.ext]
+        fixed = P[f"{SINGULAR[table]}_fixed_cost"].value
+        fom = sum(p * getattr(s, table)["fom_cost"].to_numpy(float)[c.ext] for p, s in zip(prob, systems))
+        cap = values[c.cap]
+        zone = (df["bus0"] if table in ("links", "lines") else df["bus"]).to_numpy()
+        tech = technologies(df, "transmission" if table == "lines" else None)
+        add(zone, tech, "capex", (fixed - fom) * cap)
+        add(zone, tech, "fom", fom * cap)
+    if "generator_p" in V:
+        df = comp["generators"].df
+        energy = W @ values[V["generator_p"]]                       # (S, G)
+        mc = np.stack([s.generators["marginal_cost"].to_numpy(float) for s in systems])
+        fuel = np.stack([(s.generators["fuel_cost"] / s.generators["efficiency"]).to_numpy(float) for s in systems])
+        tech = technologies(df)
+        shed = (df["carrier"] == "load shedding").to_numpy()
+        add(df["bus"].to_numpy(), tech, np.where(shed, "shedding", "opex"), (energy * mc).sum(axis=0))
+        add(df["bus"].to_numpy(), tech, "fuel", (energy * fuel).sum(axis=0))
+        tonnes = energy * model.emission_factor                     # (S, G)
+        if "co2_price" in P:
+            add(df["bus"].to_numpy(), tech, "co2", (tonnes * P["co2_price"].value[:, None]).sum(axis=0))
+        emis_rows.append(pd.DataFrame({"zone": df["bus"].to_numpy(), "technology": tech,
+                                       "emissions_t": tonnes.sum(axis=0)}))
+    for table, var in (("storage_units", "storage_dispatch"), ("links", "link_p")):
+        if var in V:
+            df = comp[table].df
+            mc = P[f"{SINGULAR[table]}_marginal_cost"].value
+            add((df["bus"] if table == "storage_units" else df["bus0"]).to_numpy(), technologies(df), "opex",
+                ((W @ values[V[var]]) * mc).sum(axis=0))
+    if "shedding" in V:
+        zone = model.buses.to_numpy()[model.shed_buses]
+        add(zone, "load shedding", "shedding", float(P["voll"].value) * (W @ values[V["shedding"]]).sum(axis=0))
+    costs = pd.concat(cost_rows, ignore_index=True) if cost_rows else pd.DataFrame(columns=COLUMNS["costs"])
+    costs = costs[costs["cost"] != 0].groupby(["zone", "technology", "component"], as_index=False,
+                                              sort=False)["cost"].sum()
+    emissions = (pd.concat(emis_rows, ignore_index=True).groupby(["zone", "technology"], as_index=False,
+                                                                 sort=False)["emissions_t"].sum()
+                 if emis_rows else pd.DataFrame(columns=COLUMNS["emissions"]))
+    return emissions[COLUMNS["emissions"]], costs[COLUMNS["costs"]]
+
+
+def summary_row(model, result, lp, values) -> dict:
+    """The summary / sweep-row fields shared by single solves and sweeps."""
+    has_x = values is not None
+    res = result.residuals or {}
+    return {"objective": float(result.objective) if has_x else math.nan, "status": result.status,
+            "solver": result.solver, "solve_seconds": float(result.seconds), "iterations": int(result.iterations),
+            "primal_residual": res.get("primal", math.nan), "dual_residual": res.get("dual", math.nan),
+            "gap": res.get("gap", math.nan),
+            "max_violation": max_violation(lp, result.x) if has_x else math.nan,
+            "total_emissions_t": float(generator_emissions(model, values).sum()) if has_x else math.nan}
+
+
+def _solution(model, result):
+    if result.x is None or result.status in ("infeasible", "infeasible_inaccurate", "unbounded",
+                                             "unbounded_inaccurate", "infeasible_or_unbounded"):
+        return None
+    return model.pp.variable_values(np.asarray(result.x, dtype=float))
+
+
+def planning_result(model, result, lp, inputs: dict) -> PlanningResult:
+    """A PlanningResult for one solved LP of ``model`` (empty tables when there is no solution)."""
+    values = _solution(model, result)
+    summary = pd.DataFrame([{**summary_row(model, result, lp, values), "build_seconds": model.build_seconds,
+                             **{k: v for k, v in inputs.items()}}])
+    summary.attrs["inputs"] = dict(inputs)
+    if values is None:
+        tables = {name: pd.DataFrame(columns=cols) for name, cols in COLUMNS.items()}
+    else:
+        emissions, costs = _cost_frames(model, values)
+        tables = {"capacity": capacity_frame(model, values), **_time_tables(model, values, result, lp),
+                  "emissions": emissions, "costs": costs}
+    return PlanningResult(**tables, summary=summary, currency=model.system.currency, model=model, raw=result, lp=lp)
+
+
+def sweep_row(model, result, lp) -> dict:
+    """One sweep-table row: status, objective, residuals, cap_{zone}/{technology}, emissions, message."""
+    values = _solution(model, result)
+    row = summary_row(model, result, lp, values)
+    if values is not None:
+        row.update(capacity_columns(capacity_frame(model, values)))
+    row["message"] = result.message
+    return row

@@ -1,0 +1,16 @@
+"""Exceptions raised to users.  Each message names the culprit."""
+
+
+class GridproxError(Exception):
+    """Base class of gridprox's own errors."""
+
+
+class ModelingError(GridproxError, ValueError):
+    """The model is not a linear program (a product of variables, a concave atom
+    minimised, a strict inequality, ...).  The message names the expression."""
+
+
+class SolverError(GridproxError, RuntimeError):
+    """A backend is unavailable or cannot take this problem (not installed, licence
+    too small, unknown option).  Not raised for infeasible/unbounded problems: those
+    are statuses."""

@@ -1,0 +1,715 @@
+"""Affine atoms with cvxpy's names and numpy's broadcasting.
+
+Each node turns the forms of its arguments into its own form with one sparse linear map
+(``Form.gather`` for index-like maps, ``Form.lmul`` otherwise), never a loop over entries.
+"""
+from __future__ import annotations
+
+import builtins
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ModelingError
+from . import form as F
+from .expression import (DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
+                         UNKNOWN_SIGN, ZERO, Constant, Expression, as_expr, broadcast_shapes, dense, describe)
+
+
+def _sign_product(signs):
+    if ZERO in signs:
+        return ZERO
+    if UNKNOWN_SIGN in signs:
+        return UNKNOWN_SIGN
+    return NONPOS if sum(s == NONPOS for s in signs) % 2 else NONNEG
+
+
+def _sign_same(signs):
+    signs = [s for s in signs if s != ZERO]
+    if not signs:
+        return ZERO
+    return signs[0] if all(s == signs[0] for s in signs) else UNKNOWN_SIGN
+
+
+def _normalize_axis(axis, ndim, what):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{describe(what)}: axis {a} out of range for {ndim}-d expression")
+        out.append(a % ndim)
+    return tuple(sorted(set(out)))
+
+
+def reduced_shape(shape, axis, keepdims, what):
+    """(axes, shape with the axes kept as 1, result shape) of a reduction over ``axis``."""
+    axes = _normalize_axis(axis, len(shape), what)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return axes, kept, kept if keepdims else tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+# ------------------------------------------------------------------- add / neg
+class Add(Expression):
+    """Sum of expressions with broadcasting (cvxpy's AddExpression)."""
+
+    _prec = 30
+
+    def __init__(self, args):
+        flat = []
+        for a in args:
+            flat.extend(a.args if isinstance(a, Add) else (a,))
+        shape = broadcast_shapes(*(a.shape for a in flat),
+                                 context=lambda: " + ".join(str(a) for a in flat[:4]))
+        super().__init__(flat, shape)
+
+    def _numeric(self, vals):
+        out = dense(vals[0])
+        for v in vals[1:]:
+            out = out + dense(v)
+        return out
+
+    def _canon(self, ctx):
+        total = None
+        for a in self.args:
+            f = ctx.form(a)
+            f = f.gather(F.broadcast_index(a.shape, self.shape), self.shape) if a.shape != self.shape else f
+            total = f if total is None else total + f
+        return total
+
+    def _sign_rule(self):
+        return _sign_same([a.sign for a in self.args])
+
+    def _str(self, a):
+        parts = [self._fmt(a[0], 30)]
+        for x in a[1:]:
+            if isinstance(x, Neg):
+                parts.append(" - " + self._fmt(x.args[0], 31))
+            else:
+                parts.append(" + " + self._fmt(x, 30))
+        return "".join(parts)
+
+
+class Neg(Expression):
+    _prec = 50
+
+    def __init__(self, arg):
+        super().__init__([arg], arg.shape)
+
+    def _monotonicity(self, i):
+        return DECREASING
+
+    def _numeric(self, vals):
+        return -dense(vals[0])
+
+    def _canon(self, ctx):
+        return -ctx.form(self.args[0])
+
+    def _sign_rule(self):
+        s = self.args[0].sign
+        return {NONNEG: NONPOS, NONPOS: NONNEG}.get(s, s)
+
+    def _str(self, a):
+        return "-" + self._fmt(a[0], 51)
+
+
+# -------------------------------------------------------------------- products
+def _refuse_variable_product(a, b, op):
+    """Refuse a product of two variable expressions, naming it as it would print."""
+    if a._has_vars and b._has_vars:
+        text = f"{op}({a}, {b})" if op.isalpha() else f"{a._fmt(a, 40)} {op} {b._fmt(b, 41)}"
+        raise ModelingError(f"{text}: a product of two expressions that both contain variables "
+                            "is not linear; gridprox models linear programs only")
+
+
+def _factor_monotonicity(factor):
+    """Monotonicity in the non-constant argument of a product with constant ``factor``."""
+    s = factor.sign
+    return INCREASING if s in (NONNEG, ZERO) else DECREASING if s == NONPOS else NONMONOTONE
+
+
+class Multiply(Expression):
+    """Elementwise product with broadcasting; one side must be variable-free."""
+
+    _prec = 40
+    _op = "*"
+
+    def __init__(self, lhs, rhs):
+        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        _refuse_variable_product(lhs, rhs, self._op)
+        shape = broadcast_shapes(lhs.shape, rhs.shape, context=lambda: f"multiply({lhs}, {rhs})")
+        super().__init__([lhs, rhs], shape)
+
+    def _monotonicity(self, i):
+        other = self.args[1 - i]
+        return INCREASING if other._has_vars else _factor_monotonicity(other)
+
+    def _numeric(self, vals):
+        return dense(vals[0]) * dense(vals[1])
+
+    def _factor_form(self, ctx, factor):
+        return ctx.form(factor)
+
+    def _canon(self, ctx):
+        lhs, rhs = self.args
+        # the factor is the variable-free side (the parameter-free one when both are)
+        if lhs._has_vars or (not rhs._has_vars and lhs._has_params and not rhs._has_params):
+            expr, factor = lhs, rhs
+        else:
+            expr, factor = rhs, lhs
+        fe = self._broadcast(ctx.form(expr), expr.shape)
+        ff = self._broadcast(self._factor_form(ctx, factor), factor.shape)
+        return fe.mul_by(ff)
+
+    def _broadcast(self, f, shape):
+        return f if shape == self.shape else f.gather(F.broadcast_index(shape, self.shape), self.shape)
+
+    def _sign_rule(self):
+        return _sign_product([a.sign for a in self.args])
+
+    def _str(self, a):
+        return f"{self._fmt(a[0], 40)} {self._op} {self._fmt(a[1], 41)}"
+
+
+class Div(Multiply):
+    """``expr / c`` with c a numeric constant (division by a Parameter is not affine in it)."""
+
+    _op = "/"
+
+    def __init__(self, lhs, rhs):
+        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        if rhs._has_vars:
+            raise ModelingError(f"{lhs._fmt(lhs, 40)} / {rhs._fmt(rhs, 41)}: dividing by an expression "
+                                "with variables is not linear")
+        if rhs._has_params:
+            raise ModelingError(f"{lhs} / {rhs}: dividing by a Parameter is not affine in the parameter; "
+                                f"multiply by a Parameter holding 1/{rhs} instead")
+        if np.any(dense(rhs.value) == 0):
+            raise ValueError(f"{lhs} / {rhs}: division by zero")
+        super().__init__(lhs, rhs)
+
+    def _monotonicity(self, i):
+        return _factor_monotonicity(self.args[1]) if i == 0 else NONMONOTONE
+
+    def _numeric(self, vals):
+        return dense(vals[0]) / dense(vals[1])
+
+    def _canon(self, ctx):
+        lhs, rhs = self.args
+        fe = self._broadcast(ctx.form(lhs), lhs.shape)
+        recip = np.broadcast_to(1.0 / dense(ctx.numeric(rhs)), self.shape)
+        return fe.scale(recip.ravel())
+
+    def _sign_rule(self):
+        return _sign_product([a.sign for a in self.args])
+
+
+def _matmul_shape(a, b):
+    if a == () or b == ():
+        raise ValueError(f"matmul of shapes {a} and {b}: scalar operands are not allowed, use '*' instead")
+    if len(a) > 2 or len(b) > 2:
+        raise ValueError(f"matmul of shapes {a} and {b}: only 1-d and 2-d operands are supported")
+    k_a = a[-1]
+    k_b = b[0]
+    if k_a != k_b:
+        raise ValueError(f"incompatible shapes {a} and {b} in matrix product (inner dimensions {k_a} != {k_b})")
+    return a[:-1] + b[1:]
+
+
+def _as_sparse2d(M):
+    """A numeric constant (1-d/2-d, dense or sparse) as a CSR matrix with 2 dims."""
+    if sp.issparse(M):
+        return sp.csr_matrix(M)
+    M = np.asarray(M, dtype=float)
+    return sp.csr_matrix(M.reshape(1, -1) if M.ndim == 1 else M)
+
+
+class MatMul(Expression):
+    """Matrix product ``a @ b`` (cvxpy's MulExpression); one side must be variable-free."""
+
+    _prec = 40
+
+    def __init__(self, lhs, rhs):
+        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        _refuse_variable_product(lhs, rhs, "@")
+        shape = _matmul_shape(lhs.shape, rhs.shape)
+        super().__init__([lhs, rhs], shape)
+
+    def _monotonicity(self, i):
+        other = self.args[1 - i]
+        return INCREASING if other._has_vars else _factor_monotonicity(other)
+
+    def _numeric(self, vals):
+        a, b = vals
+        out = a @ b
+        return dense(out)
+
+    def _canon(self, ctx):
+        a, b = self.args
+        if not a._has_vars and not a._has_params:          # constant @ expr
+            M = _as_sparse2d(ctx.numeric(a))
+            fb = ctx.form(b)
+            n = b.shape[1] if b.ndim == 2 else 1
+            L = M if n == 1 else sp.kron(M, sp.identity(n, format="csr"), format="csr")
+            return fb.lmul(L, self.shape)
+        if not b._has_vars and not b._has_params:          # expr @ constant
+            Mv = ctx.numeric(b)
+            M = _as_sparse2d(Mv.T if (sp.issparse(Mv) or np.ndim(Mv) == 2) else Mv)  # (n, k) or (1, k)
+            fa = ctx.form(a)
+            m = a.shape[0] if a.ndim == 2 else 1
+            L = M if m == 1 else sp.kron(sp.identity(m, format="csr"), M, format="csr")
+            return fa.lmul(L, self.shape)
+        return self._bilinear(ctx)
+
+    def _bilinear(self, ctx):
+        """Parameter-dependent product: broadcast both sides to (m, k, n), multiply
+        elementwise (parameter-affine coefficients), sum over k."""
+        a, b = self.args
+        sa = a.shape if a.ndim == 2 else (1,) + a.shape
+        sb = b.shape if b.ndim == 2 else b.shape + (1,)
+        m, k, n = sa[0], sa[1], sb[1]
+        full = (m, k, n)
+        fa = ctx.form(a).reshape((m, k, 1)).gather(F.broadcast_index((m, k, 1), full), full)
+        fb = ctx.form(b).reshape((1, k, n)).gather(F.broadcast_index((1, k, n), full), full)
+        if a._has_vars or (not b._has_vars and a._has_params and not b._has_params):
+            prod = fa.mul_by(fb)
+        else:
+            prod = fb.mul_by(fa)
+        return prod.lmul(F.sum_map(full, (1,)), self.shape)
+
+    def _sign_rule(self):
+        return _sign_product([a.sign for a in self.args])
+
+    def _str(self, a):
+        return f"{self._fmt(a[0], 40)} @ {self._fmt(a[1], 41)}"
+
+
+def star(a, b):
+    """cvxpy's ``*``: elementwise when either side is a scalar, else matrix product (with
+    cvxpy's warning)."""
+    if a.shape == () or b.shape == () or a.size == 1 and b.size == 1:
+        return Multiply(a, b)
+    warnings.warn("This use of ``*`` has resulted in matrix multiplication. Use ``@`` for matrix "
+                  "multiplication or ``multiply`` for elementwise multiplication.", UserWarning, stacklevel=3)
+    return MatMul(a, b)
+
+
+def multiply(a, b):
+    return Multiply(as_expr(a), as_expr(b))
+
+
+def matmul(a, b):
+    return MatMul(as_expr(a), as_expr(b))
+
+
+# --------------------------------------------------------- index-like maps
+class _GatherMap(Expression):
+    """A single-argument node whose form is a gather of its argument's entries."""
+
+    def __init__(self, arg, shape):
+        super().__init__([arg], shape)
+
+    def _gather_index(self):
+        raise NotImplementedError
+
+    def _canon(self, ctx):
+        return ctx.form(self.args[0]).gather(self._gather_index(), self.shape)
+
+    def _sign_rule(self):
+        return self.args[0].sign
+
+
+def _key_str(key):
+    parts = []
+    for k in (key if isinstance(key, tuple) else (key,)):
+        if isinstance(k, slice):
+            s = "" if k.start is None else str(k.start)
+            s += ":" + ("" if k.stop is None else str(k.stop))
+            if k.step is not None:
+                s += f":{k.step}"
+            parts.append(s)
+        elif k is None:
+            parts.append("None")
+        elif k is Ellipsis:
+            parts.append("...")
+        elif isinstance(k, np.ndarray) or isinstance(k, list):
+            arr = np.asarray(k)
+            parts.append(np.array2string(arr, separator=",", threshold=6).replace("\n", ""))
+        else:
+            parts.append(str(k))
+    return ", ".join(parts)
+
+
+class Index(_GatherMap):
+    """``expr[key]`` with numpy's semantics (ints, slices, boolean and integer arrays)."""
+
+    def __init__(self, arg, key):
+        if isinstance(key, Expression):
+            raise ModelingError(f"{arg}[{key}]: indexing with an expression is not supported")
+        self.key = key
+        try:
+            self._idx = F.flat_index(arg.shape)[key]
+        except IndexError as e:
+            raise IndexError(f"{arg}[{_key_str(key)}]: {e} (shape {arg.shape})") from None
+        super().__init__(arg, np.shape(self._idx))
+
+    def _gather_index(self):
+        return self._idx
+
+    def _numeric(self, vals):
+        v = vals[0]
+        return dense(v)[self.key]
+
+    def _str(self, a):
+        return f"{self._fmt(a[0], 100)}[{_key_str(self.key)}]"
+
+
+class Transpose(_GatherMap):
+    def __init__(self, arg, axes=None):
+        self.axes = None if axes is None else tuple(int(x) % arg.ndim for x in axes)
+        shape = np.empty(arg.shape, dtype=bool).transpose(self.axes).shape if arg.ndim else ()
+        super().__init__(arg, shape)
+
+    def _gather_index(self):
+        return F.flat_index(self.args[0].shape).transpose(self.axes)
+
+    def _numeric(self, vals):
+        return np.transpose(dense(vals[0]), self.axes)
+
+    def _str(self, a):
+        return f"{self._fmt(a[0], 100)}.T" if self.axes is None else f"transpose({a[0]}, {self.axes})"
+
+
+class Reshape(_GatherMap):
+    """cvxpy's reshape: column-major ('F') by default, 'C' accepted."""
+
+    def __init__(self, arg, shape, order="F"):
+        order = "F" if order is None else str(order).upper()
+        if order not in ("F", "C"):
+            raise ValueError(f"reshape order must be 'F' or 'C', got {order!r}")
+        self.order = order
+        try:
+            new = np.empty(arg.shape, dtype=bool).reshape(shape, order=order).shape
+        except ValueError:
+            raise ValueError(f"cannot reshape {arg} of shape {arg.shape} into shape {shape}") from None
+        super().__init__(arg, new)
+
+    def _gather_index(self):
+        return F.flat_index(self.args[0].shape).reshape(self.shape, order=self.order)
+
+    def _numeric(self, vals):
+        return np.reshape(dense(vals[0]), self.shape, order=self.order)
+
+    def _str(self, a):
+        return f"reshape({a[0]}, {self.shape}, order={self.order!r})"
+
+
+def reshape(expr, shape, order="F"):
+    expr = as_expr(expr)
+    if isinstance(shape, numbers.Integral):
+        shape = (int(shape),)
+    return Reshape(expr, tuple(shape), order)
+
+
+def vec(expr, order="F"):
+    expr = as_expr(expr)
+    return Reshape(expr, (expr.size,), order)
+
+
+def transpose(expr, axes=None):
+    expr = as_expr(expr)
+    return Transpose(expr, axes) if expr.ndim >= 2 else expr
+
+
+def broadcast_to(expr, shape):
+    return Add([as_expr(expr), Constant(np.zeros(shape))]) if tuple(shape) != as_expr(expr).shape else as_expr(expr)
+
+
+# ------------------------------------------------------------- linear maps
+class Sum(Expression):
+    def __init__(self, arg, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, bool(keepdims)
+        self._axes, _, shape = reduced_shape(arg.shape, axis, keepdims, lambda: f"sum({arg})")
+        super().__init__([arg], shape)
+
+    def _numeric(self, vals):
+        return np.sum(dense(vals[0]), axis=self._axes, keepdims=self.keepdims)
+
+    def _canon(self, ctx):
+        return ctx.form(self.args[0]).lmul(F.sum_map(self.args[0].shape, self._axes), self.shape)
+
+    def _sign_rule(self):
+        return self.args[0].sign
+
+    def _str(self, a):
+        extra = "" if self.axis is None else f", axis={self.axis}"
+        extra += ", keepdims=True" if self.keepdims else ""
+        return f"sum({a[0]}{extra})"
+
+
+def sum(expr, axis=None, keepdims=False):  # noqa: A001 - cvxpy's name
+    if isinstance(expr, (list, tuple)):
+        return builtins.sum(expr[1:], expr[0]) if expr else Constant(0.0)
+    return Sum(as_expr(expr), axis, keepdims)
+
+
+class Diff(Expression):
+    """k-th order differences along an axis (cvxpy's diff)."""
+
+    def __init__(self, arg, k=1, axis=0):
+        self.k = int(k)
+        self.axis = _normalize_axis(axis, arg.ndim, lambda: f"diff({arg})")[0] if arg.ndim else 0
+        if arg.ndim == 0 or arg.shape[self.axis] <= self.k:
+            raise ValueError(f"diff({arg}, k={k}): shape {arg.shape} is too short along axis {axis}")
+        shape = list(arg.shape)
+        shape[self.axis] -= self.k
+        super().__init__([arg], tuple(shape))
+
+    def _monotonicity(self, i):
+        return NONMONOTONE
+
+    def _numeric(self, vals):
+        return np.diff(dense(vals[0]), n=self.k, axis=self.axis)
+
+    def _canon(self, ctx):
+        n = self.args[0].shape[self.axis]
+        D = sp.identity(n, format="csr")
+        for j in range(self.k):
+            D = F.diff_matrix(n - j) @ D
+        return ctx.form(self.args[0]).lmul(F.along_axis(self.args[0].shape, self.axis, D), self.shape)
+
+    def _str(self, a):
+        return f"diff({a[0]}{'' if self.k == 1 else f', k={self.k}'}{'' if self.axis == 0 else f', axis={self.axis}'})"
+
+
+def diff(expr, k=1, axis=0):
+    return Diff(as_expr(expr), k, axis)
+
+
+class Cumsum(Expression):
+    """Cumulative sum.  With variables it becomes an auxiliary Y with D·Y = X (D bidiagonal),
+    as cvxpy does, so the matrix stays sparse: a dense triangle would be T²/2 entries."""
+
+    def __init__(self, arg, axis=0):
+        if axis is None:
+            arg = vec(arg)
+            axis = 0
+        self.axis = _normalize_axis(axis, arg.ndim, lambda: f"cumsum({arg})")[0] if arg.ndim else 0
+        super().__init__([arg], arg.shape)
+        self._aux = None
+
+    def _numeric(self, vals):
+        v = dense(vals[0])
+        return np.cumsum(v, axis=self.axis) if v.ndim else v
+
+    def _canon(self, ctx):
+        arg = self.args[0]
+        fx = ctx.form(arg)
+        if arg.ndim == 0:
+            return fx
+        n = arg.shape[self.axis]
+        if not arg._has_vars:
+            tri = sp.csr_matrix(np.tril(np.ones((n, n))))
+            return fx.lmul(F.along_axis(arg.shape, self.axis, tri), self.shape)
+        y = ctx.aux_variable(self, self.shape)
+        D = F.along_axis(self.shape, self.axis, F.cumsum_inverse(n))
+        ctx.add_hidden(ctx.form(y).lmul(D, self.shape) - fx, "eq", self)
+        return ctx.form(y)
+
+    def _sign_rule(self):
+        return self.args[0].sign
+
+    def _str(self, a):
+        return f"cumsum({a[0]}{'' if self.axis == 0 else f', axis={self.axis}'})"
+
+
+def cumsum(expr, axis=0):
+    return Cumsum(as_expr(expr), axis)
+
+
+class Trace(Expression):
+    def __init__(self, arg):
+        if arg.ndim != 2 or arg.shape[0] != arg.shape[1]:
+            raise ValueError(f"trace({arg}): argument must be a square matrix, got shape {arg.shape}")
+        super().__init__([arg], ())
+
+    def _numeric(self, vals):
+        return np.trace(dense(vals[0]))
+
+    def _canon(self, ctx):
+        n = self.args[0].shape[0]
+        L = sp.csr_matrix((np.ones(n), (np.zeros(n, dtype=np.int64), np.arange(n) * (n + 1))), shape=(1, n * n))
+        return ctx.form(self.args[0]).lmul(L, ())
+
+    def _str(self, a):
+        return f"trace({a[0]})"
+
+
+def trace(expr):
+    return Trace(as_expr(expr))
+
+
+class Diag(_GatherMap):
+    """Vector -> diagonal matrix, or matrix -> its diagonal (cvxpy's diag)."""
+
+    def __init__(self, arg):
+        if arg.ndim == 1:
+            shape = (arg.shape[0], arg.shape[0])
+        elif arg.ndim == 2 and arg.shape[0] == arg.shape[1]:
+            shape = (arg.shape[0],)
+        else:
+            raise ValueError(f"diag({arg}): expected a vector or a square matrix, got shape {arg.shape}")
+        super().__init__(arg, shape)
+
+    def _gather_index(self):
+        n = self.shape[0]
+        return np.arange(n) * (n + 1)
+
+    def _canon(self, ctx):
+        f = ctx.form(self.args[0])
+        if self.args[0].ndim == 2:
+            return f.gather(self._gather_index(), self.shape)
+        n = self.shape[0]
+        return f.lmul(F.scatter_map(np.arange(n) * (n + 1), n * n), self.shape)
+
+    def _numeric(self, vals):
+        return np.diag(dense(vals[0]))
+
+    def _str(self, a):
+        return f"diag({a[0]})"
+
+
+def diag(expr):
+    return Diag(as_expr(expr))
+
+
+# ----------------------------------------------------------------- stacking
+class Concatenate(Expression):
+    """numpy.concatenate of expressions along ``axis`` (behind hstack and vstack)."""
+
+    def __init__(self, args, axis=0, label="concatenate"):
+        args = [as_expr(a) for a in args]
+        if not args:
+            raise ValueError(f"{label}() needs at least one expression")
+        self.label = label
+        nd = args[0].ndim
+        self.axis = _normalize_axis(axis, nd, label)[0] if nd else 0
+        for a in args:
+            if a.ndim != nd or any(x != y for i, (x, y) in enumerate(zip(a.shape, args[0].shape)) if i != self.axis):
+                raise ValueError(f"{label}: shapes " + ", ".join(str(b.shape) for b in args)
+                                 + f" do not match outside axis {self.axis}")
+        shape = list(args[0].shape)
+        shape[self.axis] = builtins.sum(a.shape[self.axis] for a in args)
+        super().__init__(args, tuple(shape))
+
+    def _numeric(self, vals):
+        return np.concatenate([dense(v) for v in vals], axis=self.axis)
+
+    def _canon(self, ctx):
+        pos = F.flat_index(self.shape)
+        total, start = None, 0
+        for a in self.args:
+            n = a.shape[self.axis]
+            sl = [slice(None)] * len(self.shape)
+            sl[self.axis] = slice(start, start + n)
+            start += n
+            f = ctx.form(a).lmul(F.scatter_map(pos[tuple(sl)], pos.size), self.shape)
+            total = f if total is None else total + f
+        return total
+
+    def _sign_rule(self):
+        return _sign_same([a.sign for a in self.args])
+
+    def _str(self, a):
+        return f"{self.label}([{', '.join(str(x) for x in a)}])"
+
+
+def _at_least(expr, nd):
+    expr = as_expr(expr)
+    return expr if expr.ndim >= nd else Reshape(expr, (1,) * (nd - expr.ndim) + expr.shape, "C")
+
+
+def hstack(args):
+    args = [_at_least(a, 1) for a in args]
+    return Concatenate(args, axis=1 if args[0].ndim >= 2 else 0, label="hstack")
+
+
+def vstack(args):
+    args = [_at_least(a, 2) for a in args]
+    return Concatenate(args, axis=0, label="vstack")
+
+
+def concatenate(args, axis=0):
+    return Concatenate(args, axis=axis)
+
+
+def bmat(block_lists):
+    return vstack([hstack(row) for row in block_lists])
+
+
+class Kron(Expression):
+    """Kronecker product with one numeric-constant side (a sparse linear map)."""
+
+    def __init__(self, lhs, rhs):
+        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        _refuse_variable_product(lhs, rhs, "kron")
+        if lhs._has_params or rhs._has_params:
+            raise ModelingError(f"kron({lhs}, {rhs}): kron with a Parameter is not supported")
+        if lhs.ndim != 2 or rhs.ndim != 2:
+            raise ValueError(f"kron({lhs}, {rhs}): both arguments must be 2-d, got {lhs.shape} and {rhs.shape}")
+        shape = (lhs.shape[0] * rhs.shape[0], lhs.shape[1] * rhs.shape[1])
+        super().__init__([lhs, rhs], shape)
+
+    def _monotonicity(self, i):
+        return _factor_monotonicity(self.args[1 - i]) if not self.args[1 - i]._has_vars else INCREASING
+
+    def _numeric(self, vals):
+        return np.kron(dense(vals[0]), dense(vals[1]))
+
+    def _canon(self, ctx):
+        lhs, rhs = self.args
+        left = not lhs._has_vars
+        C = sp.coo_matrix(ctx.numeric(lhs if left else rhs))
+        m, n = rhs.shape              # the multiplier of the row/column index of lhs's entries
+        expr_shape = rhs.shape if left else lhs.shape
+        a, b = np.divmod(np.arange(expr_shape[0] * expr_shape[1]), expr_shape[1])
+        ci, cj, cv = (x[:, None] for x in (C.row, C.col, C.data))
+        if left:   # out[i*m + a, j*n + b] = C[i, j] X[a, b]
+            rows, cols = ci * m + a, cj * n + b
+        else:      # out[a*m + i, b*n + j] = X[a, b] C[i, j]
+            rows, cols = a * m + ci, b * n + cj
+        out_pos = (rows * self.shape[1] + cols).ravel()
+        in_pos = np.broadcast_to(np.arange(a.size), rows.shape).ravel()
+        L = sp.csr_matrix((np.broadcast_to(cv, rows.shape).ravel(), (out_pos, in_pos)),
+                          shape=(self.size, a.size))
+        return ctx.form(rhs if left else lhs).lmul(L, self.shape)
+
+    def _str(self, a):
+        return f"kron({a[0]}, {a[1]})"
+
+
+def kron(a, b):
+    return Kron(a, b)
+
+
+def dot(a, b):
+    """Inner product of two vectors (flattened), cvxpy's vdot/scalar_product."""
+    a, b = as_expr(a), as_expr(b)
+    return Sum(Multiply(vec(a), vec(b)))
+
+
+vdot = scalar_product = dot
+
+
+def outer(a, b):
+    a, b = as_expr(a), as_expr(b)
+    return MatMul(Reshape(a, (a.size, 1), "C"), Reshape(b, (1, b.size), "C"))
+
+
+def mean(expr, axis=None, keepdims=False):
+    expr = as_expr(expr)
+    s = Sum(expr, axis, keepdims)
+    return Div(s, Constant(expr.size / max(s.size, 1)))

@@ -1,0 +1,159 @@
+"""Constraints with cvxpy's classes and dual-sign convention.
+
+Every constraint is held as ``expr == 0`` (Equality, Zero) or ``expr <= 0`` (Inequality,
+NonPos, NonNeg), with ``expr`` an expression node.  cvxpy's duals are the multipliers of
+exactly these forms in the Lagrangian  f + Σ λ·expr  (λ >= 0 for inequalities), so both
+``a <= b`` and ``a >= b`` report non-negative duals.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .expression import AFFINE, CONVEX, Expression, as_expr, broadcast_shapes
+
+_ids = itertools.count(1)
+
+
+class Constraint:
+    """Base class; ``kind`` is "eq" (expr == 0) or "le" (expr <= 0)."""
+
+    kind = "eq"
+
+    def __init__(self, args, expr: Expression):
+        self.args = tuple(args)
+        self.expr = expr
+        self.id = next(_ids)
+        self._dual_value = None
+
+    @property
+    def shape(self):
+        return self.expr.shape
+
+    @property
+    def size(self):
+        return self.expr.size
+
+    @property
+    def dcp_want(self) -> str:
+        return AFFINE if self.kind == "eq" else CONVEX
+
+    def is_dcp(self) -> bool:
+        from .canon import find_culprit
+        return find_culprit(self.expr, self.dcp_want) is None
+
+    # --------------------------------------------------------------- duals
+    @property
+    def dual_value(self):
+        return self._dual_value
+
+    def save_dual_value(self, value):
+        if value is None:
+            self._dual_value = None
+            return
+        arr = np.asarray(value, dtype=float).reshape(self.shape)
+        self._dual_value = float(arr) if arr.ndim == 0 else arr
+
+    # --------------------------------------------------------------- values
+    @property
+    def residual(self):
+        """How far each entry is from holding (0 where satisfied); None without values."""
+        v = self.expr.value
+        if v is None:
+            return None
+        return np.abs(v) if self.kind == "eq" else np.maximum(v, 0.0)
+
+    def violation(self):
+        return self.residual
+
+    def value(self, tolerance: float = 1e-8) -> bool:
+        res = self.residual
+        if res is None:
+            raise ValueError(f"constraint {self} has no value: its variables have none")
+        return bool(np.all(res <= tolerance))
+
+    def variables(self):
+        return self.expr.variables()
+
+    def parameters(self):
+        return self.expr.parameters()
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self})"
+
+    def __bool__(self):
+        raise TypeError(f"the truth value of constraint {self} is undefined; it is a constraint, "
+                        "not a comparison (use constraint.value() after solving)")
+
+
+def _difference(lhs, rhs, op):
+    from .affine import Add, Neg
+    broadcast_shapes(lhs.shape, rhs.shape, context=lambda: f"{lhs} {op} {rhs}")
+    return Add([lhs, Neg(rhs)])
+
+
+class Equality(Constraint):
+    """lhs == rhs."""
+
+    kind = "eq"
+
+    def __init__(self, lhs, rhs):
+        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        super().__init__((lhs, rhs), _difference(lhs, rhs, "=="))
+
+    def __str__(self):
+        return f"{self.args[0]} == {self.args[1]}"
+
+
+class Inequality(Constraint):
+    """lhs <= rhs (``a >= b`` is ``Inequality(b, a)``, as in cvxpy)."""
+
+    kind = "le"
+
+    def __init__(self, lhs, rhs):
+        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        super().__init__((lhs, rhs), _difference(lhs, rhs, "<="))
+
+    def __str__(self):
+        return f"{self.args[0]} <= {self.args[1]}"
+
+
+class Zero(Constraint):
+    """expr == 0."""
+
+    kind = "eq"
+
+    def __init__(self, expr):
+        expr = as_expr(expr)
+        super().__init__((expr,), expr)
+
+    def __str__(self):
+        return f"{self.args[0]} == 0"
+
+
+class NonPos(Constraint):
+    """expr <= 0."""
+
+    kind = "le"
+
+    def __init__(self, expr):
+        expr = as_expr(expr)
+        super().__init__((expr,), expr)
+
+    def __str__(self):
+        return f"{self.args[0]} <= 0"
+
+
+class NonNeg(Constraint):
+    """expr >= 0 (dual >= 0, as cvxpy's NonNeg)."""
+
+    kind = "le"
+
+    def __init__(self, expr):
+        from .affine import Neg
+        expr = as_expr(expr)
+        super().__init__((expr,), Neg(expr))
+
+    def __str__(self):
+        return f"{self.args[0]} >= 0"

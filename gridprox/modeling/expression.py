@@ -1,0 +1,545 @@
+"""Expression trees with cvxpy's syntax: the base class, leaves, curvature and sign.
+
+Nodes are immutable.  Each knows its shape, whether it holds variables or parameters, its
+curvature (DCP rules restricted to piecewise-linear atoms) and how to turn itself into a
+``Form`` (``_canon``) and into a number (``_numeric``).  Operators live here; the atom
+classes live in ``affine`` and ``piecewise``.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from typing import Optional
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ModelingError
+from .form import Form
+
+_ids = itertools.count(1)
+
+# curvature
+CONSTANT, AFFINE, CONVEX, CONCAVE, UNKNOWN = "CONSTANT", "AFFINE", "CONVEX", "CONCAVE", "UNKNOWN"
+# sign
+NONNEG, NONPOS, ZERO, UNKNOWN_SIGN = "NONNEGATIVE", "NONPOSITIVE", "ZERO", "UNKNOWN"
+# monotonicity of a node in one argument
+INCREASING, DECREASING, NONMONOTONE = "incr", "decr", "none"
+
+_ALLOWED = {AFFINE: (CONSTANT, AFFINE), CONVEX: (CONSTANT, AFFINE, CONVEX),
+            CONCAVE: (CONSTANT, AFFINE, CONCAVE)}
+_FLIP = {CONVEX: CONCAVE, CONCAVE: CONVEX, AFFINE: AFFINE, CONSTANT: CONSTANT, UNKNOWN: UNKNOWN}
+_STR_LIMIT = 200
+
+
+def curvature_satisfies(curv: str, want: str) -> bool:
+    return curv in _ALLOWED[want]
+
+
+def normalize_shape(shape) -> tuple:
+    if shape is None:
+        return ()
+    if isinstance(shape, numbers.Integral):
+        shape = (int(shape),)
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"invalid shape {shape}: negative dimension")
+    return shape
+
+
+def describe(what) -> str:
+    """Error-message text given as a string or as a callable building it (so that the
+    string of a large expression is only made when an error is raised)."""
+    return what() if callable(what) else str(what)
+
+
+def broadcast_shapes(*shapes, context="") -> tuple:
+    """numpy broadcasting; the error names every shape (and the expression)."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        where = f" in {describe(context)}" if context else ""
+        raise ValueError("incompatible shapes " + " and ".join(str(tuple(s)) for s in shapes)
+                         + f"{where} (they do not broadcast)") from None
+
+
+def postorder(root: "Expression", descend=None, done=()):
+    """Nodes of the DAG under ``root`` with children before parents, each once; nodes in
+    ``done`` (ids) are skipped and ``descend(node)`` False makes a node a leaf of the walk.
+    Iterative, so a deep chain built in a Python loop cannot overflow the stack."""
+    seen, out, stack = set(), [], [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            out.append(node)
+            continue
+        if node.id in seen or node.id in done:
+            continue
+        seen.add(node.id)
+        stack.append((node, True))
+        if descend is None or descend(node):
+            stack.extend((a, False) for a in reversed(node.args) if a.id not in seen)
+    return out
+
+
+def fold(root: "Expression", leaf, combine, memo: Optional[dict] = None):
+    """Bottom-up over the DAG under ``root``: ``leaf(node)`` at leaves, ``combine(node,
+    results of its args)`` elsewhere; ``memo`` (id -> result) is filled and reused."""
+    memo = {} if memo is None else memo
+    for node in postorder(root, done=memo):
+        memo[node.id] = combine(node, [memo[a.id] for a in node.args]) if node.args else leaf(node)
+    return memo[root.id]
+
+
+def evaluate(root: "Expression", leaf_value, memo: Optional[dict] = None):
+    """Numeric value of ``root`` given ``leaf_value(leaf)``; None when a leaf has none."""
+    return fold(root, leaf_value,
+                lambda node, vals: None if any(v is None for v in vals) else node._numeric(vals), memo)
+
+
+def dense(value):
+    """A numeric value as a float ndarray (sparse constants are densified)."""
+    if sp.issparse(value):
+        return value.toarray()
+    return np.asarray(value, dtype=float)
+
+
+def check_finite(arr, what: str, allow=None):
+    """Raise ValueError naming ``what`` and the first bad index on NaN/inf."""
+    data = arr.data if sp.issparse(arr) else np.asarray(arr, dtype=float)
+    bad = np.isnan(data) if allow == "inf" else ~np.isfinite(data)
+    if np.any(bad):
+        if sp.issparse(arr):
+            coo = arr.tocoo()
+            k = int(np.flatnonzero(bad)[0])
+            loc, val = (int(coo.row[k]), int(coo.col[k])), coo.data[k]
+        else:
+            loc = np.unravel_index(int(np.flatnonzero(bad.ravel())[0]), data.shape)
+            val = data[loc] if data.ndim else float(data)
+            loc = tuple(int(i) for i in loc)
+        raise ValueError(f"{what} contains {val} at index {loc if loc else '()'}; "
+                         "data must be finite")
+
+
+def as_expr(obj) -> "Expression":
+    if isinstance(obj, Expression):
+        return obj
+    return Constant(obj)
+
+
+class Expression:
+    """Base of every modelling expression (cvxpy's ``Expression``)."""
+
+    __array_ufunc__ = None          # numpy defers to our reflected operators
+    __array_priority__ = 100
+    _prec = 100                     # printing precedence (atoms bind tightest)
+
+    def __init__(self, args, shape):
+        self.args = tuple(args)
+        self.shape = normalize_shape(shape)
+        self.id = next(_ids)
+        self._has_vars = any(a._has_vars for a in self.args)
+        self._has_params = any(a._has_params for a in self.args)
+        self._curv = self._curvature()
+        self._sign_cache = None
+
+    # ------------------------------------------------------- node interface
+    def _numeric(self, vals):
+        raise NotImplementedError
+
+    def _canon(self, ctx) -> Form:
+        raise NotImplementedError
+
+    def _str(self, a) -> str:
+        raise NotImplementedError
+
+    def _monotonicity(self, i: int) -> str:
+        """How this node moves with argument i (affine maps and atoms override)."""
+        return INCREASING
+
+    _atom_curvature = AFFINE        # AFFINE for linear maps, CONVEX/CONCAVE for atoms
+
+    # ------------------------------------------------------------ curvature
+    def _curvature(self) -> str:
+        if not self._has_vars:
+            return CONSTANT
+        own = self._atom_curvature
+        result = AFFINE if own == AFFINE else own
+        for i, a in enumerate(self.args):
+            c = a._curv
+            if c in (CONSTANT, AFFINE):        # fits every monotonicity; no need to ask
+                continue
+            if c == UNKNOWN:
+                return UNKNOWN
+            mono = self._monotonicity(i)
+            if mono == DECREASING:
+                c = _FLIP[c]
+            elif mono == NONMONOTONE and c != AFFINE:
+                return UNKNOWN
+            if own == AFFINE:
+                if c != AFFINE:
+                    if result not in (AFFINE, c):
+                        return UNKNOWN
+                    result = c
+            elif c not in (AFFINE, own):
+                return UNKNOWN
+        return result
+
+    @property
+    def curvature(self) -> str:
+        return self._curv
+
+    def is_constant(self) -> bool:
+        return not self._has_vars
+
+    def is_affine(self) -> bool:
+        return self._curv in (CONSTANT, AFFINE)
+
+    def is_convex(self) -> bool:
+        return self._curv in (CONSTANT, AFFINE, CONVEX)
+
+    def is_concave(self) -> bool:
+        return self._curv in (CONSTANT, AFFINE, CONCAVE)
+
+    def is_dcp(self) -> bool:
+        return self._curv != UNKNOWN
+
+    # ----------------------------------------------------------------- sign
+    def _sign_rule(self) -> str:
+        """Sign of a parameter-dependent constant node; UNKNOWN unless overridden."""
+        return UNKNOWN_SIGN
+
+    @property
+    def sign(self) -> str:
+        if self._sign_cache is None:
+            if self._has_vars:
+                self._sign_cache = self._sign_rule() if self._atom_curvature != AFFINE else UNKNOWN_SIGN
+            elif not self._has_params:
+                v = dense(self.value)
+                self._sign_cache = (ZERO if not np.any(v) else NONNEG if np.all(v >= 0)
+                                    else NONPOS if np.all(v <= 0) else UNKNOWN_SIGN)
+            else:
+                self._sign_cache = self._sign_rule()
+        return self._sign_cache
+
+    def is_nonneg(self) -> bool:
+        return self.sign in (NONNEG, ZERO)
+
+    def is_nonpos(self) -> bool:
+        return self.sign in (NONPOS, ZERO)
+
+    # --------------------------------------------------------------- shape
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def is_scalar(self) -> bool:
+        return self.size == 1
+
+    # --------------------------------------------------------------- value
+    @property
+    def value(self):
+        v = evaluate(self, lambda leaf: leaf._leaf_value())
+        return None if v is None else dense(v)
+
+    def variables(self):
+        return [n for n in postorder(self) if isinstance(n, Variable)]
+
+    def parameters(self):
+        return [n for n in postorder(self) if isinstance(n, Parameter)]
+
+    def atoms(self):
+        return sorted({type(n).__name__ for n in postorder(self) if n.args})
+
+    # ------------------------------------------------------------- printing
+    def _fmt(self, child: "Expression", prec: int) -> str:
+        s = str(child)
+        return f"({s})" if child._prec < prec else s
+
+    def __str__(self) -> str:
+        try:
+            s = self._str(self.args)
+        except RecursionError:                 # a chain thousands of levels deep
+            return f"<{type(self).__name__} expression of shape {self.shape}>"
+        return s if len(s) <= _STR_LIMIT else s[:_STR_LIMIT - 3] + "..."
+
+    def name(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Expression({self._curv}, {self.sign if not self._has_vars else 'UNKNOWN'}, {self.shape})"
+
+    __hash__ = object.__hash__
+
+    # ----------------------------------------------------------- operators
+    def __add__(self, other):
+        return _aff().Add([self, as_expr(other)])
+
+    def __radd__(self, other):
+        return _aff().Add([as_expr(other), self])
+
+    def __sub__(self, other):
+        return _aff().Add([self, -as_expr(other)])
+
+    def __rsub__(self, other):
+        return _aff().Add([as_expr(other), -self])
+
+    def __neg__(self):
+        return _aff().Neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __mul__(self, other):
+        return _aff().star(self, as_expr(other))
+
+    def __rmul__(self, other):
+        return _aff().star(as_expr(other), self)
+
+    def __matmul__(self, other):
+        return _aff().MatMul(self, as_expr(other))
+
+    def __rmatmul__(self, other):
+        return _aff().MatMul(as_expr(other), self)
+
+    def __truediv__(self, other):
+        return _aff().Div(self, as_expr(other))
+
+    def __rtruediv__(self, other):
+        return _aff().Div(as_expr(other), self)
+
+    def __pow__(self, power):
+        if isinstance(power, numbers.Number) and power == 1:
+            return self
+        raise ModelingError(f"({self}) ** {power} is not linear: gridprox models linear programs only")
+
+    def __abs__(self):
+        from .piecewise import abs as _abs
+        return _abs(self)
+
+    def __getitem__(self, key):
+        return _aff().Index(self, key)
+
+    @property
+    def T(self):
+        return self if self.ndim < 2 else _aff().Transpose(self)
+
+    def __le__(self, other):
+        from .constraints import Inequality
+        return Inequality(self, as_expr(other))
+
+    def __ge__(self, other):
+        from .constraints import Inequality
+        return Inequality(as_expr(other), self)
+
+    def __eq__(self, other):
+        from .constraints import Equality
+        return Equality(self, as_expr(other))
+
+    def __lt__(self, other):
+        raise ModelingError(f"strict inequality {self} < {as_expr(other)} is not allowed; use <=")
+
+    def __gt__(self, other):
+        raise ModelingError(f"strict inequality {self} > {as_expr(other)} is not allowed; use >=")
+
+    # ------------------------------------------------------ cvxpy methods
+    def sum(self, axis=None, keepdims=False):
+        return _aff().sum(self, axis=axis, keepdims=keepdims)
+
+    def flatten(self, order="F"):
+        return _aff().vec(self, order=order)
+
+    def reshape(self, shape, order="F"):
+        return _aff().reshape(self, shape, order=order)
+
+
+def _aff():
+    from . import affine
+    return affine
+
+
+class Leaf(Expression):
+    """Variables, parameters and constants."""
+
+    def __init__(self, shape):
+        super().__init__((), shape)
+
+    def _leaf_value(self):
+        raise NotImplementedError
+
+    def _numeric(self, vals):  # pragma: no cover - leaves are valued by _leaf_value
+        return self._leaf_value()
+
+
+_LP_FORBIDDEN_ATTRS = ("integer", "boolean", "PSD", "NSD", "symmetric", "diag", "hermitian",
+                       "complex", "imag", "pos", "neg", "sparsity")
+
+
+def _bound_operand(value, shape, what):
+    """A bound given as None, a number/array (±inf allowed) or a Parameter."""
+    if value is None or isinstance(value, Parameter):
+        if isinstance(value, Parameter) and value.shape not in ((), shape):
+            raise ValueError(f"{what}: Parameter {value} has shape {value.shape}, expected {shape} or ()")
+        return value
+    if isinstance(value, Expression):
+        raise ModelingError(f"{what}: bounds must be numbers, arrays or Parameters, not {value}")
+    arr = np.asarray(value, dtype=float)
+    try:
+        np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f"{what}: bound of shape {arr.shape} does not fit variable shape {shape}") from None
+    check_finite(arr, what, allow="inf")
+    return arr
+
+
+class _NamedLeaf(Leaf):
+    """What Variable and Parameter share: a name, sign attributes and a checked value."""
+
+    _kind = ""
+    _prefix = ""          # cvxpy's default names: var12, param13
+
+    def __init__(self, shape, name, nonneg, nonpos, kwargs, forbidden):
+        super().__init__(shape)
+        for key, val in kwargs.items():
+            if val and key in forbidden:
+                raise ModelingError(f"{self._kind} attribute {key}=True is not supported: gridprox models "
+                                    "continuous linear programs")
+            if val:
+                raise TypeError(f"{self._kind}() got an unexpected keyword argument {key!r}")
+        self._name = name
+        self.attributes = {"nonneg": bool(nonneg), "nonpos": bool(nonpos)}
+        self._value = None
+
+    def name(self) -> str:
+        return self._name if self._name is not None else f"{self._prefix}{self.id}"
+
+    def _str(self, a):
+        return self.name()
+
+    def _leaf_value(self):
+        return self._value
+
+    @property
+    def value(self):
+        return self._value
+
+    def checked(self, value, leading=()) -> np.ndarray:
+        """``value`` as a float array of shape leading + self.shape, refused (naming this
+        leaf) when its shape is wrong, it holds NaN/inf, or it breaks nonneg/nonpos."""
+        arr = np.array(dense(value), dtype=float)
+        want = tuple(leading) + self.shape
+        if arr.shape != want:
+            if arr.size != math.prod(want) or self._kind == "Parameter":
+                raise ValueError(f"{self._kind} {self.name()!r} has shape {self.shape}; got a value of "
+                                 f"shape {arr.shape}" + (f" (expected {want})" if leading else ""))
+            arr = arr.reshape(want)
+        check_finite(arr, f"value of {self._kind} {self.name()!r}")
+        if self._kind == "Parameter" and self.attributes["nonneg"] and np.any(arr < 0):
+            raise ValueError(f"Parameter {self.name()!r} is nonneg but its value has negative entries")
+        if self._kind == "Parameter" and self.attributes["nonpos"] and np.any(arr > 0):
+            raise ValueError(f"Parameter {self.name()!r} is nonpos but its value has positive entries")
+        return arr
+
+    @value.setter
+    def value(self, val):
+        self._value = None if val is None else self.checked(val)
+
+    def __repr__(self):
+        return f"{self._kind}({self.shape}{', ' + repr(self._name) if self._name else ''})"
+
+
+class Variable(_NamedLeaf):
+    """A decision variable: ``Variable(shape=(), name=None, *, nonneg, nonpos, bounds)``."""
+
+    _kind, _prefix = "Variable", "var"
+
+    def __init__(self, shape=(), name: Optional[str] = None, var_id=None, *, nonneg: bool = False,
+                 nonpos: bool = False, bounds=None, **kwargs):
+        super().__init__(shape, name, nonneg, nonpos, kwargs, _LP_FORBIDDEN_ATTRS)
+        self._has_vars = True
+        self._curv = AFFINE
+        label = f"bounds of Variable {self}"
+        if bounds is not None:
+            if len(bounds) != 2:
+                raise ValueError(f"{label}: expected [lower, upper], got {bounds!r}")
+            bounds = [_bound_operand(bounds[0], self.shape, label), _bound_operand(bounds[1], self.shape, label)]
+        self.bounds = bounds
+        self._aux = False
+
+    def _canon(self, ctx):
+        ctx.register(self)
+        return Form.variable(self.id, self.shape)
+
+    def is_nonneg(self) -> bool:
+        return self.attributes["nonneg"]
+
+    def is_nonpos(self) -> bool:
+        return self.attributes["nonpos"]
+
+
+class Parameter(_NamedLeaf):
+    """A constant whose value can change between solves without recompiling."""
+
+    _kind, _prefix = "Parameter", "param"
+
+    def __init__(self, shape=(), name: Optional[str] = None, value=None, id=None, *,
+                 nonneg: bool = False, nonpos: bool = False, **kwargs):
+        super().__init__(shape, name, nonneg, nonpos, kwargs, tuple(kwargs))
+        self._has_params = True
+        self._curv = CONSTANT
+        if value is not None:
+            self.value = value
+
+    def _sign_rule(self):
+        return NONNEG if self.attributes["nonneg"] else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN
+
+    def _canon(self, ctx):
+        ctx.register(self)
+        return Form.parameter(self.id, self.shape)
+
+
+class Constant(Leaf):
+    """Numeric data (numpy arrays, numbers, scipy.sparse matrices)."""
+
+    def __init__(self, value, name: Optional[str] = None):
+        if isinstance(value, Constant):
+            value = value._value
+        if sp.issparse(value):
+            val = sp.csr_matrix(value, dtype=float)
+        else:
+            if isinstance(value, Expression):
+                raise TypeError(f"Constant() of an expression {value}")
+            try:
+                val = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression") from None
+        super().__init__(val.shape)
+        check_finite(val, f"constant{' ' + name if name else ''} of shape {val.shape}")
+        self._value = val
+        self._name = name
+        self._curv = CONSTANT
+
+    def _leaf_value(self):
+        return self._value
+
+    @property
+    def value(self):
+        return dense(self._value)
+
+    def _str(self, a):
+        if self._name:
+            return self._name
+        v = self._value
+        if sp.issparse(v) or v.size > 6:
+            return f"Constant{self.shape}"
+        if v.ndim == 0:
+            return f"{float(v):g}"
+        return np.array2string(v, separator=", ", formatter={"float_kind": lambda t: f"{t:g}"}).replace("\n", "")
+
+    def __repr__(self):
+        return f"Constant({self._str(())})"

@@ -1,0 +1,253 @@
+"""Piecewise-linear atoms, lowered to LP form by epigraph/hypograph variables.
+
+``abs(e)`` becomes an auxiliary t with t >= e, t >= -e.  That is exact only where t is
+pushed down (a convex atom minimised, or on the small side of <=); the DCP check in
+``canon.check_dcp`` refuses every other use before any of this is built.  Non-linear cvxpy
+atoms are present by name and refuse with ModelingError, so a non-LP script fails clearly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelingError
+from . import affine as A
+from . import form as F
+from .expression import (CONCAVE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, UNKNOWN_SIGN,
+                         Expression, as_expr, broadcast_shapes, dense, evaluate)
+
+
+class _Epigraph(Expression):
+    """An atom t = f(args) represented by an auxiliary t and linear inequalities:
+    t >= piece for convex f, t <= piece for concave f (``_pieces`` gives them)."""
+
+    def _pieces(self, ctx, t_form):
+        """Forms g with the constraint t_side(g) <= 0 (already oriented)."""
+        raise NotImplementedError
+
+    def _canon(self, ctx):
+        t = ctx.aux_variable(self, self.shape)
+        tf = ctx.form(t)
+        for g in self._pieces(ctx, tf):
+            ctx.add_hidden(g, "le", self)
+        return tf
+
+    def _oriented(self, piece, bound):
+        """piece <= bound for a convex atom, piece >= bound for a concave one, as '<= 0'."""
+        return piece - bound if self._atom_curvature == CONVEX else bound - piece
+
+
+class Abs(_Epigraph):
+    _atom_curvature = CONVEX
+
+    def __init__(self, arg):
+        super().__init__([arg], arg.shape)
+
+    def _monotonicity(self, i):
+        return NONMONOTONE
+
+    def _sign_rule(self):
+        return NONNEG
+
+    def _numeric(self, vals):
+        return np.abs(dense(vals[0]))
+
+    def _pieces(self, ctx, tf):
+        x = ctx.form(self.args[0])
+        return [x - tf, -x - tf]
+
+    def _str(self, a):
+        return f"abs({a[0]})"
+
+
+class _Elementwise(_Epigraph):
+    """maximum / minimum of several expressions with broadcasting."""
+
+    _np = None
+    _label = ""
+
+    def __init__(self, *args):
+        if len(args) == 1 and isinstance(args[0], (list, tuple)):
+            args = tuple(args[0])
+        if len(args) < 2:
+            raise ValueError(f"{self._label}() needs at least two arguments")
+        args = [as_expr(a) for a in args]
+        shape = broadcast_shapes(*(a.shape for a in args), context=f"{self._label}(...)")
+        super().__init__(args, shape)
+
+    def _numeric(self, vals):
+        out = dense(vals[0])
+        for v in vals[1:]:
+            out = self._np(out, dense(v))
+        return out
+
+    def _pieces(self, ctx, tf):
+        out = []
+        for a in self.args:
+            f = ctx.form(a)
+            if a.shape != self.shape:
+                f = f.gather(F.broadcast_index(a.shape, self.shape), self.shape)
+            out.append(self._oriented(f, tf))
+        return out
+
+    def _str(self, a):
+        return f"{self._label}({', '.join(str(x) for x in a)})"
+
+
+class Maximum(_Elementwise):
+    _atom_curvature = CONVEX
+    _np = staticmethod(np.maximum)
+    _label = "maximum"
+
+    def _sign_rule(self):
+        return NONNEG if any(a.is_nonneg() for a in self.args if not a._has_vars) else UNKNOWN_SIGN
+
+
+class Minimum(_Elementwise):
+    _atom_curvature = CONCAVE
+    _np = staticmethod(np.minimum)
+    _label = "minimum"
+
+
+class _Reduction(_Epigraph):
+    """max / min over an axis (or all entries)."""
+
+    _np = None
+    _label = ""
+
+    def __init__(self, arg, axis=None, keepdims=False):
+        arg = as_expr(arg)
+        self.axis, self.keepdims = axis, bool(keepdims)
+        self._axes, self._kept, shape = A.reduced_shape(arg.shape, axis, keepdims,
+                                                            lambda: f"{self._label}({arg})")
+        super().__init__([arg], shape)
+
+    def _numeric(self, vals):
+        return self._np(dense(vals[0]), axis=self._axes, keepdims=self.keepdims)
+
+    def _pieces(self, ctx, tf):
+        arg = self.args[0]
+        t_full = tf.reshape(self._kept).gather(F.broadcast_index(self._kept, arg.shape), arg.shape)
+        return [self._oriented(ctx.form(arg), t_full)]
+
+    def _str(self, a):
+        extra = "" if self.axis is None else f", axis={self.axis}"
+        return f"{self._label}({a[0]}{extra})"
+
+
+class Max(_Reduction):
+    _atom_curvature = CONVEX
+    _np = staticmethod(np.max)
+    _label = "max"
+
+
+class Min(_Reduction):
+    _atom_curvature = CONCAVE
+    _np = staticmethod(np.min)
+    _label = "min"
+
+
+class _Composite(Expression):
+    """An atom defined through others (pos, neg, norm1, norm_inf): its own name and DCP
+    rule, the lowering of its definition.  ``kwargs`` are its cvxpy keyword arguments."""
+
+    def __init__(self, label, args, impl, curvature, mono, kwargs=None):
+        self._label, self._impl, self._mono = label, impl, mono
+        self._kwargs = {k: v for k, v in (kwargs or {}).items() if v not in (None, False)}
+        self._atom_curvature = curvature
+        super().__init__(args, impl.shape)
+
+    def _monotonicity(self, i):
+        return self._mono
+
+    def _numeric(self, vals):
+        return dense(_eval_impl(self, vals))
+
+    def _canon(self, ctx):
+        return ctx.form(self._impl)
+
+    def _sign_rule(self):
+        return NONNEG
+
+    def _str(self, a):
+        extra = "".join(f", {k}={v}" for k, v in self._kwargs.items())
+        return f"{self._label}({', '.join(str(x) for x in a)}{extra})"
+
+
+def _eval_impl(node, vals):
+    """The definition evaluated with the arguments' values already known."""
+    leaf_vals = {a.id: v for a, v in zip(node.args, vals)}
+
+    def leaf_value(leaf):
+        return leaf_vals[leaf.id] if leaf.id in leaf_vals else leaf._leaf_value()
+    memo = dict(leaf_vals)
+    return evaluate(node._impl, leaf_value, memo=memo)
+
+
+# ------------------------------------------------------------------ functions
+def abs(x):  # noqa: A001 - cvxpy's name
+    return Abs(as_expr(x))
+
+
+def maximum(*args):
+    return Maximum(*args)
+
+
+def minimum(*args):
+    return Minimum(*args)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return Max(x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return Min(x, axis, keepdims)
+
+
+def pos(x):
+    x = as_expr(x)
+    return _Composite("pos", [x], Maximum(x, 0.0), CONVEX, INCREASING)
+
+
+def neg(x):
+    x = as_expr(x)
+    return _Composite("neg", [x], Maximum(-x, 0.0), CONVEX, DECREASING)
+
+
+def norm1(x, axis=None, keepdims=False):
+    x = as_expr(x)
+    return _Composite("norm1", [x], A.Sum(Abs(x), axis, keepdims), CONVEX, NONMONOTONE,
+                      {"axis": axis, "keepdims": keepdims})
+
+
+def norm_inf(x, axis=None, keepdims=False):
+    x = as_expr(x)
+    return _Composite("norm_inf", [x], Max(Abs(x), axis, keepdims), CONVEX, NONMONOTONE,
+                      {"axis": axis, "keepdims": keepdims})
+
+
+def norm(x, p=2, axis=None, keepdims=False):
+    if p == 1:
+        return norm1(x, axis, keepdims)
+    if p in ("inf", "Inf", np.inf):
+        return norm_inf(x, axis, keepdims)
+    raise ModelingError(f"norm({as_expr(x)}, {p}): only the 1- and inf-norms are linear-programming "
+                        "representable; gridprox models linear programs only")
+
+
+def _not_lp(name):
+    def atom(x, *args, **kwargs):
+        raise ModelingError(f"{name}({as_expr(x) if not isinstance(x, (list, tuple)) else '...'}) is not "
+                            "linear: gridprox models linear programs only")
+    atom.__name__ = name
+    atom.__doc__ = f"cvxpy's {name}: not an LP atom, refused with ModelingError."
+    return atom
+
+
+NON_LP_ATOMS = ("square", "sum_squares", "quad_form", "quad_over_lin", "power", "sqrt", "exp", "log",
+                "entr", "log_sum_exp", "huber", "inv_pos", "kl_div", "rel_entr", "norm2", "pnorm",
+                "geo_mean", "harmonic_mean", "lambda_max", "lambda_min", "log_det", "sigma_max",
+                "normNuc", "matrix_frac", "logistic", "xexp", "log1p", "tv", "mixed_norm")
+for _name in NON_LP_ATOMS:
+    globals()[_name] = _not_lp(_name)
+del _name

@@ -1,0 +1,238 @@
+"""Objectives and Problem: cvxpy's interface over the compiler and the backends."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from ..errors import SolverError
+from ..solvers.result import INFEASIBLE, INFEASIBLE_INACCURATE, SOLVER_ERROR, UNBOUNDED, UNBOUNDED_INACCURATE
+from .constraints import Constraint
+from .expression import Parameter, Variable, as_expr, postorder
+
+
+class Minimize:
+    NAME = "minimize"
+
+    def __init__(self, expr):
+        expr = as_expr(expr)
+        if expr.size != 1:
+            raise ValueError(f"the objective must be a scalar, got {expr} of shape {expr.shape}")
+        if expr.shape != ():
+            from .affine import reshape
+            expr = reshape(expr, ())
+        self.expr = expr
+        self.args = (expr,)
+
+    @property
+    def value(self):
+        v = self.expr.value
+        return None if v is None else float(v)
+
+    def __str__(self):
+        return f"{self.NAME} {self.expr}"
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.expr})"
+
+    def is_dcp(self) -> bool:
+        from .canon import find_culprit
+        from .expression import CONCAVE, CONVEX
+        return find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
+
+
+class Maximize(Minimize):
+    NAME = "maximize"
+
+
+@dataclass
+class SolverStats:
+    """cvxpy's ``problem.solver_stats``."""
+
+    solver_name: str = ""
+    solve_time: float = 0.0
+    setup_time: Optional[float] = None
+    num_iters: int = 0
+    extra_stats: dict = field(default_factory=dict)
+
+
+# cvxpy's solver-name constants, so `prob.solve(solver=cp.HIGHS)` runs under `import gridprox as cp`
+HIGHS, GUROBI, CLARABEL, SCS, ECOS, OSQP, GLPK, PDLP, SCIPY = (
+    "HIGHS", "GUROBI", "CLARABEL", "SCS", "ECOS", "OSQP", "GLPK", "PDLP", "SCIPY")
+SOLVER_NAMES = (HIGHS, GUROBI, CLARABEL, SCS, ECOS, OSQP, GLPK, PDLP, SCIPY)
+
+# cvxpy solver names -> gridprox backends; other cvxpy names go through the "cvxpy" backend
+_BACKENDS = ("highs", "pdhg", "cvxpy", "gurobi")
+_CVXPY_ONLY_OPTIONS = ("ignore_dpp", "enforce_dpp", "canon_backend", "requires_grad", "parallel", "qcp", "gp")
+
+
+def resolve_solver(solver, opts: dict, previous=None):
+    """(backend, options) for ``Problem.solve(solver=...)``: gridprox's names, cvxpy's
+    upper-case names ("HIGHS", "GUROBI"), or any other cvxpy solver name via cvxpy.
+    cvxpy's ``warm_start=True`` hands PDHG the previous Result; other backends ignore it."""
+    opts = {k: v for k, v in opts.items() if k not in _CVXPY_ONLY_OPTIONS}
+    warm = opts.pop("warm_start", False)
+    name = "highs" if solver is None else str(solver)
+    if name.lower() in _BACKENDS:
+        backend = name.lower()
+    else:
+        backend = "cvxpy"
+        opts.setdefault("cvxpy_solver", name.upper())
+    start = previous if warm is True else (warm or None)
+    if backend == "pdhg" and start is not None:
+        opts["warm_start"] = start
+    return backend, opts
+
+
+class Problem:
+    """``Problem(objective, constraints)``, solved by ``solve`` and compiled once.
+
+    The compiled ParametricProgram is cached: changing a Parameter's value and solving
+    again only refills the LP's numbers."""
+
+    def __init__(self, objective, constraints=None):
+        if not isinstance(objective, Minimize):
+            raise TypeError(f"Problem objective must be Minimize or Maximize, got {objective!r}")
+        constraints = list(constraints or [])
+        for i, con in enumerate(constraints):
+            if not isinstance(con, Constraint):
+                raise TypeError(f"Problem constraint {i} is {con!r}, not a constraint "
+                                "(a comparison of plain numbers gives a bool)")
+        self.objective = objective
+        self._constraints = constraints
+        self._pp = None
+        self._status = None
+        self._value = None
+        self._solver_stats = None
+        self._last_result = None
+
+    # ------------------------------------------------------------ contents
+    @property
+    def constraints(self):
+        return list(self._constraints)
+
+    def _nodes(self):
+        roots = [self.objective.expr] + [c.expr for c in self._constraints]
+        seen = set()
+        for root in roots:
+            for n in postorder(root):
+                if n.id not in seen:
+                    seen.add(n.id)
+                    yield n
+
+    def variables(self):
+        return [n for n in self._nodes() if isinstance(n, Variable) and not n._aux]
+
+    def parameters(self):
+        out, seen = [], set()
+        for n in self._nodes():
+            cands = [n] if isinstance(n, Parameter) else (
+                [b for b in (n.bounds or ()) if isinstance(b, Parameter)] if isinstance(n, Variable) else [])
+            for p in cands:
+                if p.id not in seen:
+                    seen.add(p.id)
+                    out.append(p)
+        return out
+
+    def is_dcp(self) -> bool:
+        return self.objective.is_dcp() and all(c.is_dcp() for c in self._constraints)
+
+    def is_dpp(self) -> bool:
+        """True when the problem compiles (parameters enter affinely)."""
+        try:
+            self.parametric
+        except Exception:  # noqa: BLE001 - any refusal means "not DPP"
+            return False
+        return True
+
+    # ------------------------------------------------------------ compile
+    @property
+    def parametric(self):
+        """The compiled ParametricProgram (built on first use, then reused)."""
+        if self._pp is None:
+            from ..compile import compiler
+            self._pp = compiler.compile_problem(self)
+        return self._pp
+
+    def compile(self):
+        """The LinearProgram at the current Parameter values."""
+        return self.parametric.lp()
+
+    def get_problem_data(self, *args, **kwargs):
+        """cvxpy-like: (LinearProgram, ParametricProgram)."""
+        return self.compile(), self.parametric
+
+    # ------------------------------------------------------------ solve
+    def solve(self, solver=None, **opts):
+        """Solve with ``solver`` in "highs" (default), "pdhg", "cvxpy", "gurobi" (or a cvxpy
+        solver name); fills status, value, variable values, constraint duals, solver_stats."""
+        from ..solvers import solve_lp
+        backend, opts = resolve_solver(solver, opts, self._last_result)
+        lp = self.compile()
+        result = solve_lp(lp, solver=backend, **opts)
+        if isinstance(result, list):
+            raise SolverError("solve_lp returned a batch for a single problem")
+        self.unpack(result, lp)
+        return self._value
+
+    def unpack(self, result, lp=None):
+        """Apply a backend ``Result`` of this problem's LP: status, value, variables, duals."""
+        pp = self.parametric
+        lp = lp if lp is not None else self.compile()
+        self._last_result = result if result.x is not None else None
+        self._status = result.status
+        self._solver_stats = SolverStats(solver_name=result.solver, solve_time=result.seconds,
+                                         num_iters=result.iterations,
+                                         extra_stats={"residuals": dict(result.residuals), "message": result.message})
+        if result.status == SOLVER_ERROR:
+            self._set_solution(None, None)
+            raise SolverError(f"solver {result.solver!r} failed: {result.message}")
+        if result.x is not None and result.status not in (INFEASIBLE, INFEASIBLE_INACCURATE,
+                                                           UNBOUNDED, UNBOUNDED_INACCURATE):
+            values = pp.variable_values(np.asarray(result.x, dtype=float))
+            duals = (pp.constraint_duals(self._constraints, np.asarray(result.y, dtype=float),
+                                         None if result.z is None else np.asarray(result.z, dtype=float), lp)
+                     if result.y is not None else None)
+            self._set_solution(values, duals)
+            self._value = float(pp.sense * lp.objective(result.x))
+        else:
+            self._set_solution(None, None)
+            if result.status in (INFEASIBLE, INFEASIBLE_INACCURATE):
+                self._value = pp.sense * np.inf
+            elif result.status in (UNBOUNDED, UNBOUNDED_INACCURATE):
+                self._value = -pp.sense * np.inf
+            else:
+                self._value = None
+        return self._value
+
+    def _set_solution(self, values, duals):
+        for v in self.parametric.variables:
+            v.value = None if values is None else values[v]
+        for con in self._constraints:
+            con.save_dual_value(None if duals is None else duals[con])
+
+    @property
+    def status(self):
+        return self._status
+
+    @property
+    def value(self):
+        return self._value
+
+    @property
+    def solver_stats(self):
+        return self._solver_stats
+
+    def to_cvxpy(self):
+        from ..interop.cvxpy_convert import to_cvxpy
+        return to_cvxpy(self)
+
+    def __str__(self):
+        lines = [str(self.objective)]
+        if self._constraints:
+            lines.append("subject to " + "\n           ".join(str(c) for c in self._constraints))
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"Problem({self.objective!r}, {len(self._constraints)} constraints)"

@@ -1,0 +1,118 @@
+"""Backends behind one Result type, and ``solve_lp``: the one entry point that validates
+a LinearProgram and hands it to a backend.
+
+Backends are imported lazily (name -> module, function), so a missing optional
+package (gurobipy) only matters when that backend is asked for.  Backends without
+native batching get a batch one scenario at a time; the caller always receives one
+Result for a single LP and a list of Results for a batch.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+
+import numpy as np
+
+from ..compile.lp import LinearProgram
+from ..errors import SolverError
+from . import result as st
+from .result import Result  # noqa: F401
+
+# name -> (module under gridprox.solvers, function, solves a whole batch natively)
+_BACKENDS = {
+    "highs": ("highs", "solve_highs", False),
+    "pdhg": ("pdhg", "solve_pdhg", True),
+    "cvxpy": ("cvxpy_backend", "solve_cvxpy", False),
+    "gurobi": ("gurobi", "solve_gurobi", False),
+}
+
+
+def attach_solution(out: Result, lp: LinearProgram, x, y=None, z=None) -> Result:
+    """Fill a backend's Result with x, y, z (= c − Aᵀy unless given), c·x + c0 and the
+    relative KKT residuals, all measured on ``lp`` by gridprox itself."""
+    out.x = np.asarray(x, dtype=float)
+    if y is not None:
+        out.y = np.asarray(y, dtype=float)
+        out.z = lp.c - lp.A.T @ out.y if z is None else np.asarray(z, dtype=float)
+    out.objective = lp.objective(out.x)
+    out.residuals = lp.residuals(out.x, out.y)
+    return out
+
+
+def available_solvers() -> list[str]:
+    """Names accepted by ``solve_lp(solver=...)`` (whether each one's package is installed
+    is checked when it is used)."""
+    return sorted(_BACKENDS)
+
+
+def _backend(name: str):
+    module_name, func_name, batched = _BACKENDS[name]
+    full = f"{__name__}.{module_name}"
+    try:
+        module = importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name != full:
+            raise
+        raise SolverError(f"solver {name!r} is not available: module {full} is missing") from exc
+    func = getattr(module, func_name, None)
+    if func is None:
+        raise SolverError(f"solver {name!r} is not available: {full}.{func_name} is missing")
+    return func, batched
+
+
+def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = None, **options):
+    """Solve a LinearProgram (single or batch) with the named backend.
+
+    Returns a Result for a single LP and a list of Results (one per scenario) for a batch.
+    ``presolve`` applies gridprox's light presolve (``gridprox.solvers.presolve``) and undoes
+    it on the results; default on for "pdhg", off for the others.  ``options`` go to the
+    backend (see ``solve_highs``, ``solve_pdhg``, ...); a ``warm_start`` of the original LP
+    is mapped through the presolve.  The LP is validated first: NaN, inverted bounds and the
+    like raise ValueError naming the entry.
+    """
+    if not isinstance(lp, LinearProgram):
+        raise TypeError(f"solve_lp expects a gridprox LinearProgram, got {type(lp).__name__}")
+    name = str(solver).lower()
+    if name not in _BACKENDS:
+        raise SolverError(f"unknown solver {solver!r}; available solvers: {', '.join(available_solvers())}")
+    if presolve is not None and not isinstance(presolve, bool):
+        raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True or False "
+                          "(HiGHS's own presolve is the option highs_presolve='on'|'off')")
+    lp.validate()
+    func, batched = _backend(name)
+    if not (name == "pdhg" if presolve is None else presolve):
+        return _run(lp, func, batched, options)
+    from .presolve import presolve as reduce_lp
+
+    reduced = reduce_lp(lp)
+    inner = None
+    if reduced.lp is not None:
+        inner = _run(reduced.lp, func, batched, reduced.map_warm_start(options))
+    return reduced.postsolve(inner)
+
+
+def _run(lp: LinearProgram, func, batched: bool, options: dict):
+    if lp.is_batch and not batched:
+        return [_settle(s, func(s, **options), options) for s in lp.scenarios()]
+    out = func(lp, **options)
+    if isinstance(out, list):
+        return [_settle(lp.scenario(k), r, options) for k, r in enumerate(out)]
+    return _settle(lp, out, options)
+
+
+def _settle(lp: LinearProgram, res: Result, options: dict) -> Result:
+    """Turn a backend's "infeasible or unbounded" into one of the two.  With c = 0 the
+    dual is feasible, so HiGHS's dual simplex answers either feasible (then the LP is
+    unbounded) or infeasible, with a certificate; first-order methods may not."""
+    if res.status != st.INFEASIBLE_OR_UNBOUNDED:
+        return res
+    from .highs import solve_highs
+
+    feas = solve_highs(replace(lp, c=np.zeros_like(lp.c), c0=0.0), method="simplex",
+                       time_limit=options.get("time_limit"))
+    if feas.status == st.OPTIMAL:
+        res.status = st.UNBOUNDED
+    elif feas.status == st.INFEASIBLE:
+        res.status = st.INFEASIBLE
+    res.message += f" (settled by a HiGHS feasibility solve: {res.status})"
+    return res

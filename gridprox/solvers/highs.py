@@ -1,0 +1,126 @@
+"""Backend "highs": one LinearProgram solved by HiGHS through highspy's direct API.
+
+The CSR matrix is handed to HiGHS row-wise as is (no file, no copy into Python
+objects per entry).  HiGHS's dual convention is the one gridprox uses, so x, row
+duals and column duals are returned unchanged.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compile.lp import LinearProgram
+from ..errors import SolverError
+from . import result as st
+from .result import Result
+from . import attach_solution
+
+METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "choose": "choose"}
+
+
+def _highspy():
+    try:
+        import highspy
+    except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
+        raise SolverError("solver 'highs' needs the highspy package (pip install highspy)") from exc
+    return highspy
+
+
+def _status_map(highspy) -> dict:
+    s = highspy.HighsModelStatus
+    return {
+        s.kOptimal: st.OPTIMAL,
+        s.kInfeasible: st.INFEASIBLE,
+        s.kUnbounded: st.UNBOUNDED,
+        s.kUnboundedOrInfeasible: st.INFEASIBLE_OR_UNBOUNDED,
+        s.kTimeLimit: st.TIME_LIMIT,
+        s.kIterationLimit: st.ITERATION_LIMIT,
+    }
+
+
+def _set_option(h, name: str, value) -> None:
+    if isinstance(value, np.generic):
+        value = value.item()
+    status = h.setOptionValue(name, value)
+    if status != _highspy().HighsStatus.kOk:
+        raise SolverError(f"HiGHS rejected option {name}={value!r} (unknown name or bad value)")
+
+
+def _build(lp: LinearProgram):
+    """A silent Highs instance holding ``lp``."""
+    highspy = _highspy()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    A = lp.A
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = lp.num_vars, lp.num_rows
+    model.col_cost_ = lp.c
+    model.col_lower_, model.col_upper_ = lp.lx, lp.ux
+    model.row_lower_, model.row_upper_ = lp.lc, lp.uc
+    model.offset_ = float(lp.c0)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    model.a_matrix_.num_col_, model.a_matrix_.num_row_ = lp.num_vars, lp.num_rows
+    model.a_matrix_.start_ = A.indptr.astype(np.int32)
+    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.value_ = A.data
+    if h.passModel(model) == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS refused the LinearProgram (passModel failed)")
+    return h
+
+
+def _iterations(info) -> int:
+    return int(info.simplex_iteration_count + max(info.ipm_iteration_count, 0)
+               + max(info.pdlp_iteration_count, 0) + max(info.crossover_iteration_count, 0))
+
+
+def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = None,
+                time_limit: float | None = None, threads: int | None = None,
+                verbose: bool = False, highs_presolve: str | None = None, **highs_options) -> Result:
+    """Solve one LP with HiGHS.
+
+    method: "simplex" | "ipm" | "pdlp" | "choose" (HiGHS picks).  tol sets HiGHS's primal
+    and dual feasibility tolerances and its IPM / PDLP optimality tolerances.  Any other
+    keyword is passed to HiGHS as a raw option (``run_crossover="off"``); HiGHS's own
+    ``presolve`` option is ``highs_presolve`` here, as ``presolve`` is gridprox's.
+    HiGHS's "unbounded or infeasible" is returned as such; ``solve_lp`` settles it.
+    """
+    highspy = _highspy()
+    if lp.is_batch:
+        raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
+    if method not in METHODS:
+        raise SolverError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
+    h = _build(lp)
+    _set_option(h, "output_flag", bool(verbose))
+    _set_option(h, "solver", METHODS[method])
+    if tol is not None:
+        for name in ("primal_feasibility_tolerance", "dual_feasibility_tolerance",
+                     "ipm_optimality_tolerance", "pdlp_optimality_tolerance"):
+            _set_option(h, name, float(tol))
+    if time_limit is not None:
+        _set_option(h, "time_limit", float(time_limit))
+    if threads is not None:
+        _set_option(h, "threads", int(threads))
+    if highs_presolve is not None:
+        highs_options["presolve"] = highs_presolve
+    for name, value in highs_options.items():
+        _set_option(h, name, value)
+
+    h.run()
+    seconds = h.getRunTime()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    status = _status_map(highspy).get(model_status)
+    message = h.modelStatusToString(model_status)
+    if status is None:
+        # kUnknown and friends: keep a solution only when HiGHS vouches for its feasibility
+        feasible = info.primal_solution_status == 2 and info.dual_solution_status == 2
+        status = st.OPTIMAL_INACCURATE if feasible else st.SOLVER_ERROR
+
+    out = Result(status=status, iterations=_iterations(info), seconds=seconds,
+                 solver="highs", message=message)
+    if status in st.SOLUTION_STATUSES + st.LIMIT_STATUSES and info.primal_solution_status > 0:
+        sol = h.getSolution()
+        if sol.dual_valid:
+            attach_solution(out, lp, sol.col_value, sol.row_dual, sol.col_dual)
+        else:
+            attach_solution(out, lp, sol.col_value)
+    return out

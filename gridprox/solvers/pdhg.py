@@ -1,0 +1,143 @@
+"""Backend "pdhg": LinearProgram (single or batch) -> torch tensors -> gridprox.core PDHG -> Result(s).
+
+Duals come back in HiGHS's convention (y >= 0 at an active lower row bound, z = c − Aᵀy).
+Residuals are recomputed here in float64 with ``LinearProgram.residuals`` (original units,
+ℓ2, PDLP's relative definitions), whatever dtype the solve ran in, so a Result never
+claims more accuracy than its x and y have.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..compile.lp import LinearProgram
+from ..core.device import resolve_device, resolve_dtype
+from ..core.pdhg_lp import INFINITE_BOUND, LPTensors, PDHGOptions, solve
+from ..core.sparse import SparseMatrixOperator
+from ..errors import SolverError
+from .result import Result
+
+_OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
+
+
+def _finite_bounds(lp: LinearProgram) -> LinearProgram:
+    """|bound| >= 1e20 becomes ±inf (so residual norms and the solver agree)."""
+    big = INFINITE_BOUND
+    clean = {name: np.where(np.abs(getattr(lp, name)) >= big, np.copysign(np.inf, getattr(lp, name)),
+                            getattr(lp, name)) for name in ("lc", "uc", "lx", "ux")}
+    if all(np.array_equal(clean[k], getattr(lp, k)) for k in clean):
+        return lp
+    return dataclasses.replace(lp, **clean)
+
+
+def _column(a: np.ndarray, dev, dt) -> torch.Tensor:
+    """(n,) -> (n, 1); (B, n) -> (n, B) contiguous column layout; shared rows of a batch
+    collapse to (n, 1) so the solver reads them once per iteration."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 2 and a.shape[0] > 1 and np.array_equal(a, np.broadcast_to(a[:1], a.shape)):
+        a = a[0]
+    t = torch.as_tensor(a, dtype=dt)
+    t = t[:, None] if t.dim() == 1 else t.T
+    return t.contiguous().to(dev)
+
+
+def to_tensors(lp: LinearProgram, device, dtype) -> LPTensors:
+    """The LP's data as column-layout tensors on ``device`` (A shared unless A_values)."""
+    A = lp.A
+    values = A.data if lp.A_values is None else lp.A_values
+    op = SparseMatrixOperator.from_csr(A.indptr, A.indices, values, A.shape, device=device, dtype=dtype)
+    c0 = torch.as_tensor(np.atleast_1d(np.asarray(lp.c0, dtype=float)), dtype=dtype, device=device)
+    return LPTensors(op, _column(lp.c, device, dtype), _column(lp.lc, device, dtype),
+                     _column(lp.uc, device, dtype), _column(lp.lx, device, dtype),
+                     _column(lp.ux, device, dtype), c0)
+
+
+def _warm_arrays(warm_start, B: Optional[int]):
+    """Accept a Result, a list of Results, or (x, y) arrays (single or batched rows)."""
+    if warm_start is None:
+        return None
+    if isinstance(warm_start, Result):
+        warm_start = (warm_start.x, warm_start.y)
+    elif isinstance(warm_start, Sequence) and warm_start and isinstance(warm_start[0], Result):
+        warm_start = (np.stack([r.x for r in warm_start]), np.stack([r.y for r in warm_start]))
+    try:
+        x, y = warm_start
+    except (TypeError, ValueError):
+        raise SolverError("warm_start must be a Result, a list of Results or an (x, y) pair") from None
+    if x is None or y is None:
+        raise SolverError("warm_start has no x or y (the Result it came from had no solution)")
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.ndim == 2 and (B is None or x.shape[0] != B):
+        raise SolverError(f"warm_start x has shape {x.shape} but the LP batch size is {B}")
+    return x, y
+
+
+def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] = None,
+               time_limit: Optional[float] = None, device="auto", dtype=None, warm_start=None,
+               verbose: bool = False, **advanced_options):
+    """Solve ``lp`` (one LP or a batch) with gridprox's PDHG.
+
+    Returns a Result, or a list of Results (one per scenario) for a batch.
+    ``warm_start``: a Result, a list of Results, or (x, y) arrays ((B, n), (B, m) for a batch).
+    Advanced options are the fields of ``gridprox.core.pdhg_lp.PDHGOptions`` (restart,
+    step, primal_weight, check_every, ruiz_iters, pc_alpha, infeasibility_tol, ...) plus
+    ``sequential=True``: solve a batch one scenario at a time, each warm-started from the
+    previous solution (for sweeps whose scenarios are close)."""
+    t0 = time.perf_counter()
+    sequential = bool(advanced_options.pop("sequential", False))
+    unknown = set(advanced_options) - _OPTION_NAMES
+    if unknown:
+        raise SolverError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
+                          f"known: {sorted(_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'})}")
+    options = PDHGOptions(tol=tol, max_iter=max_iter, time_limit=time_limit, verbose=verbose, **advanced_options)
+    if not isinstance(lp, LinearProgram):
+        raise SolverError(f"solve_pdhg expects a gridprox LinearProgram, got {type(lp).__name__}")
+    lp = _finite_bounds(lp.validate())
+    dev = resolve_device(device)
+    dt = resolve_dtype(dtype, dev)
+    warm = _warm_arrays(warm_start, lp.batch_size)
+
+    if sequential and lp.is_batch:
+        results, prev = [], warm
+        for k in range(lp.batch_size):
+            w = None if prev is None else tuple(a[k] if a.ndim == 2 else a for a in prev)
+            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter())
+            results.append(res)
+            prev = (res.x, res.y) if res.x is not None and np.all(np.isfinite(res.x)) else prev
+        return results
+    results = _solve_once(lp, options, dev, dt, warm, t0)
+    return results
+
+
+def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0):
+    data = to_tensors(lp, dev, dt)
+    ws = None
+    if warm is not None:
+        ws = tuple(torch.as_tensor(a.T if a.ndim == 2 else a, dtype=dt, device=dev) for a in warm)
+    offset = time.perf_counter() - t0
+    sol = solve(data, options, ws)
+    X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
+    msg = f"PDHG restart={options.restart} step={options.step} weight={options.primal_weight} dtype={dt}"
+    results = []
+    for k, lpk in enumerate(lp.scenarios()):
+        status = sol.status[k]
+        has_point = status not in ("infeasible", "unbounded", "infeasible_or_unbounded")
+        x, y, z = X[k], Y[k], Z[k]
+        res = lpk.residuals(x, y)
+        res = {key: float(v) for key, v in res.items()}
+        res["solver_primal"] = float(sol.residuals["primal"][k])
+        res["solver_dual"] = float(sol.residuals["dual"][k])
+        res["solver_gap"] = float(sol.residuals["gap"][k])
+        if status == "optimal" and max(res["primal"], res["dual"], res["gap"]) > options.tol * (1 + 1e-6):
+            # float32 (or a borderline float64 check): the float64 recomputation decides
+            status = "optimal_inaccurate"
+        results.append(Result(
+            status=status, x=x if has_point else None, y=y if has_point else None, z=z if has_point else None,
+            objective=float(lpk.objective(x)) if has_point else float("nan"),
+            iterations=int(sol.iterations[k]), seconds=offset + float(sol.seconds[k]),
+            residuals=res if has_point else {}, solver="pdhg", message=msg))
+    return results if lp.is_batch else results[0]

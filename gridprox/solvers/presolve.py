@@ -1,0 +1,234 @@
+"""A light presolve, undone exactly: the reductions that model exporters make cheap.
+
+One pass, in this order, on a single LP or a batch sharing A's pattern:
+
+1. empty rows: 0 must lie in [lc, uc] (else the scenario is infeasible); dropped, y = 0;
+2. singleton rows  lc <= a·x_j <= uc  become bounds on x_j (PyPSA/linopy write every
+   x >= 0 as such a row) and are dropped;
+3. fixed columns (lx == ux after 2, in every scenario) are substituted into the row
+   bounds and c0; columns left without entries are fixed at their cost-optimal bound.
+   If that bound is infinite while the cost pulls towards it, the LP is dual infeasible:
+   the column is fixed at a finite value, and the scenario is reported unbounded if the
+   rest is feasible (infeasible otherwise);
+4. rows left with only removed columns are checked like empty rows and dropped.
+
+``Presolved.postsolve`` maps a solution of the reduced LP back: x of removed columns
+is their fixed value; a dropped singleton row gets the part of its column's reduced
+cost that its bound absorbs (y = g_j / a where g = c − Aᵀy is the column's reduced cost
+without the singleton rows and the row gave the binding bound); z = c − Aᵀy and the
+residuals are measured on the original LP, so callers never see the presolved one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..compile.lp import LinearProgram
+from . import attach_solution
+from . import result as st
+from .result import Result
+
+def _per_scenario(arr, B: int) -> np.ndarray:
+    """A read-only (B, len) view of a per-scenario or shared vector."""
+    arr = np.asarray(arr, dtype=float)
+    return np.broadcast_to(arr, (B,) + arr.shape[-1:])
+
+
+def _outside(value, lo, hi, tol):
+    """value outside [lo, hi] by more than tol relative to the bound it crosses."""
+    return (value < lo - tol * (1 + np.abs(lo))) | (value > hi + tol * (1 + np.abs(hi)))
+
+
+def _label(names, i: int, kind: str) -> str:
+    return f"{kind} {i}" + (f" ({names[i]})" if names is not None and i < len(names) else "")
+
+
+@dataclass
+class Presolved:
+    """The reduced LP (over the scenarios still to solve) and what undoes the reduction."""
+
+    lp: Optional[LinearProgram]       # None when presolve has settled every scenario
+    original: LinearProgram
+    rows: np.ndarray                  # original indices of the reduced LP's rows
+    cols: np.ndarray                  # original indices of the reduced LP's columns
+    x_removed: np.ndarray             # (B, n) values of removed columns
+    lo_source: np.ndarray             # (B, n) singleton row giving x_j's binding lower bound, or -1
+    hi_source: np.ndarray             # (B, n) same for the upper bound
+    verdicts: list                    # per scenario: None (solve it) or (status, message)
+    dual_infeasible: list             # per scenario: None or the message naming the column
+    live: np.ndarray                  # scenarios the reduced LP holds, in its batch order
+    summary: str
+
+    @property
+    def single(self) -> bool:
+        return not self.original.is_batch
+
+    def map_warm_start(self, options: dict) -> dict:
+        """Options with ``warm_start`` (a Result, a list of Results, or (x, y) arrays of the
+        original LP, rows (B, n) / (B, m) for a batch) restricted to the reduced LP."""
+        start = options.get("warm_start")
+        if start is None:
+            return options
+        if isinstance(start, Result):
+            start = (start.x, start.y)
+        elif isinstance(start, (list, tuple)) and start and isinstance(start[0], Result):
+            start = (np.stack([r.x for r in start]), np.stack([r.y for r in start]))
+        mapped = []
+        for part, index in zip(start, (self.cols, self.rows)):
+            part = np.asarray(part, dtype=float)
+            if part.ndim == 2 and not self.single:
+                part = part[self.live]
+            mapped.append(part[..., index])
+        return {**options, "warm_start": tuple(mapped)}
+
+    def postsolve(self, reduced) -> Result | list[Result]:
+        """Results of the reduced LP (one, a list over ``live``, or None) -> results of the
+        original LP, one per scenario."""
+        if reduced is None:
+            reduced = []
+        elif isinstance(reduced, Result):
+            reduced = [reduced]
+        by_scenario = dict(zip(self.live.tolist(), reduced))
+        out = [self._scenario_result(b, by_scenario.get(b)) for b in range(len(self.verdicts))]
+        return out[0] if self.single else out
+
+    def _scenario_result(self, b: int, r: Optional[Result]) -> Result:
+        if self.verdicts[b] is not None:
+            status, message = self.verdicts[b]
+            return Result(status=status, solver="presolve", message=message)
+        lp = self.original.scenario(b) if not self.single else self.original
+        if r is None:   # nothing left to solve: every column was removed
+            r = Result(status=st.OPTIMAL, x=np.zeros(0), y=np.zeros(0), solver="presolve")
+        out = Result(status=r.status, iterations=r.iterations, seconds=r.seconds, solver=r.solver,
+                     message=(r.message + "; " if r.message else "") + self.summary)
+        if self.dual_infeasible[b] is not None:
+            if r.status in st.SOLUTION_STATUSES:
+                out.status = st.UNBOUNDED if r.status == st.OPTIMAL else st.UNBOUNDED_INACCURATE
+                out.message += f"; {self.dual_infeasible[b]} and the rest is feasible"
+                return out
+        if r.x is None:
+            return out
+        x = self.x_removed[b].copy()
+        x[self.cols] = r.x
+        if r.y is None:
+            return attach_solution(out, lp, x)
+        y = np.zeros(lp.num_rows)
+        y[self.rows] = r.y
+        g = lp.c - lp.A.T @ y                   # reduced costs without the singleton rows
+        for source, side in ((self.lo_source[b], g > 0), (self.hi_source[b], g < 0)):
+            j = np.flatnonzero(side & (source >= 0))
+            rows = source[j]
+            y[rows] = g[j] / lp.A.data[lp.A.indptr[rows]]   # a singleton row's one entry
+        return attach_solution(out, lp, x, y)
+
+
+def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
+    """Reduce ``lp`` (single or batch, validated) as described in the module docstring.
+
+    ``tol`` is the relative slack allowed before a bound conflict counts as infeasible."""
+    A = sp.csr_matrix(lp.A)
+    m, n = A.shape
+    B = lp.batch_size or 1
+    vals = lp.A_values if lp.A_values is not None else A.data[None, :]     # (B or 1, nnz)
+    c, lx, ux = (_per_scenario(a, B) for a in (lp.c, lp.lx, lp.ux))
+    lc, uc = _per_scenario(lp.lc, B), _per_scenario(lp.uc, B)
+    c0 = np.broadcast_to(np.asarray(lp.c0, dtype=float), (B,)).copy()
+    verdicts: list = [None] * B
+    scen = np.arange(B)[:, None]
+
+    def fail(index, bad, what, names, kind):
+        """Scenarios where ``bad`` (B, len(index)) holds are infeasible; name the culprit."""
+        for b, k in zip(*np.nonzero(bad)):
+            if verdicts[b] is None:
+                verdicts[b] = (st.INFEASIBLE, f"presolve: {_label(names, index[k], kind)} {what}")
+
+    # 1. empty rows
+    row_nnz = np.diff(A.indptr)
+    empty = row_nnz == 0
+    er = np.flatnonzero(empty)
+    fail(er, _outside(0.0, lc[:, er], uc[:, er], tol), "has no entries and its bounds exclude 0",
+         lp.row_names, "row")
+
+    # 2. singleton rows -> bounds (a row whose one value is 0 in some scenario stays a row)
+    srows = np.flatnonzero(row_nnz == 1)
+    a = vals[:, A.indptr[srows]]
+    srows, a = srows[(a != 0).all(axis=0)], a[:, (a != 0).all(axis=0)]
+    scols = A.indices[A.indptr[srows]]
+    with np.errstate(invalid="ignore"):
+        lo_implied = np.where(a > 0, lc[:, srows], uc[:, srows]) / a
+        hi_implied = np.where(a > 0, uc[:, srows], lc[:, srows]) / a
+    lo, hi = lx.copy(), ux.copy()
+    np.maximum.at(lo, (scen, scols[None, :]), lo_implied)
+    np.minimum.at(hi, (scen, scols[None, :]), hi_implied)
+    lo_source = np.full((B, n), -1)
+    hi_source = np.full((B, n), -1)
+    for source, implied, bound, orig in ((lo_source, lo_implied, lo, lx), (hi_source, hi_implied, hi, ux)):
+        gives = (implied == bound[:, scols]) & (implied != orig[:, scols])
+        bs, ks = np.nonzero(gives)
+        source[bs, scols[ks]] = srows[ks]
+    fail(np.arange(n), _outside(lo, -np.inf, hi, tol),
+         "has bounds that cross once its singleton rows are applied", lp.var_names, "column")
+    hi = np.maximum(hi, lo)   # crossings within tol: fix at the lower one
+
+    # 3. fixed columns and columns without entries in the remaining rows
+    keep_row = ~empty
+    keep_row[srows] = False
+    row_of = np.repeat(np.arange(m), row_nnz)
+    in_kept = np.zeros(n, dtype=bool)
+    in_kept[A.indices[keep_row[row_of]]] = True
+    live = np.array([v is None for v in verdicts])
+    fixed = (lo[live] == hi[live]).all(axis=0) if live.any() else np.zeros(n, dtype=bool)
+    x_removed = np.zeros((B, n))
+    x_removed[:, fixed] = lo[:, fixed]
+    emptycol = ~in_kept & ~fixed
+    best = np.where(c > 0, lo, np.where(c < 0, hi, np.clip(0.0, lo, hi)))
+    finite = np.clip(0.0, lo, hi)
+    x_removed[:, emptycol] = np.where(np.isfinite(best), best, finite)[:, emptycol]
+    dual_infeasible: list = [None] * B
+    for b, j in zip(*np.nonzero(~np.isfinite(best) & emptycol[None, :])):
+        if dual_infeasible[b] is None:
+            dual_infeasible[b] = (f"presolve: {_label(lp.var_names, j, 'column')} has cost {c[b, j]:g} "
+                                  "and no entries in the rows, towards an infinite bound")
+    removed = fixed | emptycol
+    c0 += (c[:, removed] * x_removed[:, removed]).sum(axis=1)
+    sel = np.flatnonzero(keep_row[row_of] & removed[A.indices])    # entries of removed columns
+    if len(sel):
+        to_row = sp.csr_matrix((np.ones(len(sel)), (row_of[sel], np.arange(len(sel)))), shape=(m, len(sel)))
+        activity = (to_row @ (vals[:, sel] * x_removed[:, A.indices[sel]]).T).T   # (B, m)
+        lc, uc = lc - activity, uc - activity
+
+    # 4. rows left with removed columns only
+    kept_entries = keep_row[row_of] & ~removed[A.indices]
+    emptied = keep_row & (np.bincount(row_of[kept_entries], minlength=m) == 0)
+    er = np.flatnonzero(emptied)
+    fail(er, _outside(0.0, lc[:, er], uc[:, er], tol),
+         "has only fixed columns and its bounds exclude their value", lp.row_names, "row")
+    keep_row &= ~emptied
+
+    rows, cols = np.flatnonzero(keep_row), np.flatnonzero(~removed)
+    live = np.flatnonzero([v is None for v in verdicts])
+    summary = (f"presolve removed {m - len(rows)} of {m} rows ({len(srows)} singleton, {empty.sum()} empty) "
+               f"and {n - len(cols)} of {n} columns ({fixed.sum()} fixed)")
+    reduced = None
+    if len(rows) == m and len(cols) == n and len(live) == B and not len(srows):
+        reduced = lp                                       # nothing to remove
+    elif len(live) and len(cols):
+        ids = A.copy()
+        ids.data = np.arange(1, A.nnz + 1, dtype=float)   # entry numbers survive the slicing
+        ids = ids[rows][:, cols]
+        ids.sort_indices()
+        order = ids.indices, ids.indptr, ids.data.astype(int) - 1
+        A_red = sp.csr_matrix((A.data[order[2]], order[0], order[1]), shape=ids.shape)
+        pick = (lambda arr, idx: arr[np.ix_(live, idx)]) if lp.is_batch else (lambda arr, idx: arr[0][idx])
+        reduced = LinearProgram(
+            c=pick(c, cols), A=A_red, lc=pick(lc, rows), uc=pick(uc, rows), lx=pick(lo, cols),
+            ux=pick(hi, cols), c0=c0[live] if lp.is_batch else float(c0[0]),
+            A_values=vals[np.ix_(live, order[2])] if lp.A_values is not None else None,
+            var_names=None if lp.var_names is None else [lp.var_names[j] for j in cols],
+            row_names=None if lp.row_names is None else [lp.row_names[i] for i in rows])
+    return Presolved(lp=reduced, original=lp, rows=rows, cols=cols, x_removed=x_removed,
+                     lo_source=lo_source, hi_source=hi_source, verdicts=verdicts,
+                     dual_infeasible=dual_infeasible, live=live, summary=summary)

@@ -1,0 +1,145 @@
+"""Running a sweep: scenarios go out in batches (one batched solve each), locally or on
+an executor (a ``dask.distributed.Client`` or any ``concurrent.futures.Executor``);
+rows come back as batches finish, are written at once, and a resumed sweep skips
+what is already done."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import sys
+import traceback
+from typing import Callable, Optional, Sequence
+
+import pandas as pd
+
+from .scenarios import scenario_key
+from .store import FAILED, KEY, STATUS, SweepStore
+
+BatchSolver = Callable[[list], list]
+"""solve_batch(list of scenario input dicts) -> list of row dicts, one per scenario, in order."""
+
+
+def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size: int = 16,
+              executor=None, out: Optional[str] = None, resume: bool = True,
+              progress: bool = True, retries: int = 2) -> pd.DataFrame:
+    """Solve ``scenarios`` in batches and return one tidy row per scenario.
+
+    ``out``: folder for incremental results (see SweepStore); with ``resume`` the
+    scenarios already finished there are not recomputed.  A batch that raises gives
+    its scenarios status "error" with the message, and the sweep goes on; those are
+    re-run on resume.  On a Dask client a batch is retried ``retries`` times (e.g. when
+    its worker dies) before it counts as failed.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    scenarios = [dict(s) for s in scenarios]
+    keys = [scenario_key(s) for s in scenarios]
+    if len(set(keys)) != len(keys):
+        seen = {}
+        for i, k in enumerate(keys):
+            if k in seen:
+                raise ValueError(f"scenarios {seen[k]} and {i} have the same inputs: {scenarios[i]}")
+            seen[k] = i
+    store = SweepStore(out) if out is not None else None
+    done = store.finished_keys() if (store is not None and resume) else set()
+    todo = [i for i, k in enumerate(keys) if k not in done]
+    batches = [todo[j:j + batch_size] for j in range(0, len(todo), batch_size)]
+    rows: dict[int, dict] = {}
+
+    bar = _progress(len(scenarios), len(scenarios) - len(todo), progress)
+
+    def finish(batch: list[int], result=None, error: Optional[BaseException] = None):
+        if error is None and (not isinstance(result, list) or len(result) != len(batch)):
+            error = RuntimeError(f"solve_batch returned {type(result).__name__} of length "
+                                 f"{len(result) if hasattr(result, '__len__') else '?'} for a batch of {len(batch)}")
+        new = []
+        for pos, i in enumerate(batch):
+            row = dict(scenarios[i])
+            if error is None:
+                row.update(result[pos])
+            else:
+                row.update({STATUS: FAILED, "message": _one_line(error)})
+            row[KEY] = keys[i]
+            row["scenario"] = i
+            rows[i] = row
+            new.append(row)
+        if store is not None:
+            store.write(new)
+        bar.update(len(batch))
+
+    try:
+        if executor is None:
+            for batch in batches:
+                try:
+                    result = solve_batch([scenarios[i] for i in batch])
+                except Exception as exc:  # keep going: record the failure, finish the rest
+                    finish(batch, error=exc)
+                else:
+                    finish(batch, result)
+        elif _is_dask(executor):
+            from distributed import as_completed
+            futures = {}
+            for batch in batches:
+                fut = executor.submit(solve_batch, [scenarios[i] for i in batch], retries=retries, pure=False)
+                futures[fut] = batch
+            for fut in as_completed(list(futures)):
+                _collect(fut, futures[fut], finish)
+        elif isinstance(executor, cf.Executor):
+            futures = {executor.submit(solve_batch, [scenarios[i] for i in batch]): batch for batch in batches}
+            for fut in cf.as_completed(futures):
+                _collect(fut, futures[fut], finish)
+        else:
+            raise TypeError(f"executor must be a dask.distributed.Client or a concurrent.futures.Executor, "
+                            f"got {type(executor).__name__}")
+    finally:
+        bar.close()
+
+    if store is not None:
+        table = store.load()
+        table = table[table[KEY].isin(keys)] if not table.empty else table
+    else:
+        table = pd.DataFrame([rows[i] for i in sorted(rows)])
+    if not table.empty:
+        order = {k: i for i, k in enumerate(keys)}
+        table = table.assign(scenario=table[KEY].map(order)).sort_values("scenario").reset_index(drop=True)
+        front = ["scenario"] + [c for c in scenarios[0] if c in table] if scenarios else ["scenario"]
+        table = table[front + [c for c in table.columns if c not in front]]
+        if store is not None:
+            store.consolidate(table)
+    return table
+
+
+def _collect(fut, batch, finish):
+    try:
+        result = fut.result()
+    except Exception as exc:
+        finish(batch, error=exc)
+    else:
+        finish(batch, result)
+
+
+def _is_dask(executor) -> bool:
+    return type(executor).__module__.split(".")[0] == "distributed"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return " ".join(text.split())
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        enabled = False
+    if not enabled:
+        return _NoBar()
+    return tqdm(total=total, initial=initial, unit="scenario", desc="sweep", file=sys.stderr,
+                dynamic_ncols=True)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass

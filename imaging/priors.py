@@ -1,0 +1,84 @@
+"""Plug-and-play priors: a torch denoiser used as the proximal map of an implicit prior.
+
+``denoiser_prior(model, sigma)`` is a Problem term.  Its prox ignores the step (the
+denoiser's strength is ``sigma``), clips the result to ``clip`` (iterate clipping
+keeps PnP from diverging: without it plain PnP-HQS diverged in 4 of 16 MRI runs in
+our notes) and records the fixed-point residual ‖D(v) − v‖/‖v‖ of every call.
+Complex images (MRI) are denoised on their real part, the imaginary part set to 0.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from gridprox.core.splitting import _Monitor, _norms
+
+from .expressions import Term
+
+
+class DenoiserPrior:
+    def __init__(self, model, sigma: float, clip=(0.0, 1.0), sigma_max: float = 0.2):
+        if not callable(model):
+            raise TypeError("denoiser_prior: model must be callable as model(x, sigma)")
+        if not sigma > 0:
+            raise ValueError(f"denoiser_prior: sigma must be positive, got {sigma}")
+        self.model, self.sigma, self.clip, self.sigma_max = model, float(sigma), clip, float(sigma_max)
+        self.residuals: list[float] = []
+
+    def prox(self, v: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
+        """D(v, σ) on (…, H, W) images, batched through the model as (N, 1, H, W)."""
+        s = self.sigma if sigma is None else sigma
+        real = v.real if v.is_complex() else v
+        shape = real.shape
+        x4 = real.reshape(-1, 1, *shape[-2:])  # every channel of every image as a gray image
+        param = next(iter(self.model.parameters()), None) if hasattr(self.model, "parameters") else None
+        mdtype = param.dtype if param is not None else x4.dtype
+        out = self.model(x4.to(mdtype), s).to(real.dtype).reshape(shape)
+        if self.clip is not None:
+            out = out.clamp(self.clip[0], self.clip[1])
+        self.residuals.append(float((out - real).norm() / real.norm().clamp_min(1e-30)))
+        return out.to(v.dtype) if v.is_complex() else out
+
+    def clip_iterate(self, x):
+        """Clip the (real part of the) iterate to ``clip``: keeps PnP iterations bounded."""
+        if self.clip is None:
+            return x
+        if x.is_complex():
+            return torch.complex(x.real.clamp(*self.clip), x.imag)
+        return x.clamp(*self.clip)
+
+    def hqs(self, x_update, x, rho, iters, tol, batch_ndim, callback):
+        """PnP-HQS with DPIR's schedule: σ_k log-spaced from sigma_max to sigma,
+        penalty ρ (σ/σ_k)²; x = argmin data + penalty/2‖x − z‖², z = D(x, σ_k).
+        Stops early when the fixed-point change ‖x⁺ − x‖/‖x⁺‖ ≤ tol at the final σ."""
+        sig = [math.exp(math.log(self.sigma_max) + (math.log(self.sigma) - math.log(self.sigma_max))
+                        * k / max(iters - 1, 1)) for k in range(iters)]
+        mon = _Monitor(x, batch_ndim, tol, 0.0, iters, 1, callback, "hqs")
+        with torch.no_grad() if not x.requires_grad else _null():
+            for k, s in enumerate(sig):
+                z = self.prox(x, s)
+                x_new = self.clip_iterate(x_update([z], rho * (self.sigma / s) ** 2, x))
+                change = _norms([x_new - x], batch_ndim) / _norms([x_new], batch_ndim).clamp_min(1e-300)
+                ok = (change <= tol) if k == iters - 1 or s == self.sigma else torch.zeros_like(change, dtype=bool)
+                x = x_new
+                if mon.check(k, x, (change.to(torch.float64), ok | (k == iters - 1)),
+                             (change.to(torch.float64), ok | (k == iters - 1))):
+                    break
+        return mon.result(x, {"sigmas": sig[: k + 1], "fixed_point_residuals": list(self.residuals)})
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *a):
+        return False
+
+
+def denoiser_prior(model, sigma: float, clip=(0.0, 1.0), sigma_max: float = 0.2) -> Term:
+    """A plug-and-play term: the prior whose prox is ``model(x, sigma)`` (clipped).
+
+    ``sigma`` is the denoiser strength at convergence, normally the noise level of the
+    data (on the image's intensity scale); PnP-HQS starts from ``sigma_max``."""
+    return Term("denoiser", None, prior=DenoiserPrior(model, sigma, clip, sigma_max))

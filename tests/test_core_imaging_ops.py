@@ -1,0 +1,143 @@
+"""Imaging operators of gridprox.core: adjoints, norms, Fourier/pixel Gram structure,
+and the quadratic (sum-of-squares with an operator) solver against dense algebra."""
+import numpy as np
+import pytest
+import torch
+
+from gridprox.core import Diagonal, Identity, ScaledOperator
+from gridprox.core.convolution import Convolution
+from gridprox.core.finite_diff import Gradient
+from gridprox.core.fourier import FourierSampling, Mask, Mosaic, bayer_pattern
+from gridprox.core.quadratic import QuadraticSolver, prox_sum_squares_op
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small FFTs on a shared 2-core machine: a second OpenMP thread only waits (75 ms vs
+    0.1 ms per 32x32 FFT pair under load), so these tests run single-threaded."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+G = torch.Generator().manual_seed(0)
+
+
+def rand(shape, complex_=False):
+    x = torch.randn(shape, generator=G, dtype=torch.float64)
+    return torch.complex(x, torch.randn(shape, generator=G, dtype=torch.float64)) if complex_ else x
+
+
+def adjoint_gap(op, complex_in=False, complex_out=False, batch=(2,)):
+    """|⟨Kx, y⟩ − ⟨x, Kᵀy⟩| / (‖Kx‖‖y‖), real inner product ⟨a, b⟩ = Re Σ conj(a) b."""
+    x = rand(batch + op.in_shape, complex_in)
+    y = rand(batch + op.out_shape, complex_out)
+    Kx, Kty = op.forward(x), op.adjoint(y)
+    assert Kx.shape == y.shape and Kty.shape == x.shape
+    ip = lambda a, b: torch.sum((a.conj() * b).real) if (a.is_complex() or b.is_complex()) else torch.sum(a * b)
+    return float(abs(ip(Kx, y) - ip(x, Kty)) / (Kx.norm() * y.norm()))
+
+
+def dense(op, complex_in=False):
+    """The matrix of op by applying it to the unit vectors (small shapes only)."""
+    n = int(np.prod(op.in_shape))
+    E = torch.eye(n, dtype=torch.complex128 if complex_in else torch.float64).reshape(n, *op.in_shape)
+    return op.forward(E).reshape(n, -1).T
+
+
+PSF = torch.tensor(np.outer([1, 3, 1], [1, 2, 4, 2, 1]) / 80.0)
+
+
+@pytest.mark.parametrize("op, cin, cout", [
+    (Convolution(PSF, (6, 9)), False, False),
+    (Convolution(PSF, (3, 6, 9)), True, True),
+    (Gradient((7, 5)), False, False),
+    (Gradient((3, 7, 5)), True, True),
+    (Gradient((4, 5, 6), ndim=3), False, False),
+    (FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8)), True, True),
+    (FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (2, 6, 8), compact=True), True, True),
+    (FourierSampling(torch.rand(6, 8, generator=G).double(), (6, 8), real_input=True), False, True),
+    (Mask((torch.rand(6, 8, generator=G) > 0.3).double(), (3, 6, 8)), False, False),
+    (Mosaic(bayer_pattern(6, 8)), False, False),
+    (Gradient((6, 9)) @ Convolution(PSF, (6, 9)) - 2.0 * Gradient((6, 9)), False, False),
+])
+def test_adjoints(op, cin, cout):
+    assert adjoint_gap(op, cin, cout) < 1e-10
+    assert adjoint_gap(op, cin, cout, batch=()) < 1e-10
+
+
+def test_convolution_matches_numpy_circular_definition():
+    x = rand((6, 9))
+    pad = np.zeros((6, 9))
+    pad[:3, :5] = PSF.numpy()
+    pad = np.roll(pad, (-1, -2), axis=(0, 1))
+    want = np.real(np.fft.ifft2(np.fft.fft2(x.numpy()) * np.fft.fft2(pad)))
+    np.testing.assert_allclose(Convolution(PSF, (6, 9))(x).numpy(), want, atol=1e-14)
+    with pytest.raises(ValueError, match="does not fit"):
+        Convolution(torch.ones(7, 3), (6, 9))
+    with pytest.raises(ValueError, match="finite"):
+        Convolution(torch.tensor([[float("nan")]]), (6, 9))
+
+
+def test_gradient_is_neumann_forward_difference():
+    x = rand((4, 5))
+    g = Gradient((4, 5))(x)
+    np.testing.assert_allclose(g[0, :-1].numpy(), np.diff(x.numpy(), axis=0))
+    np.testing.assert_allclose(g[1, :, :-1].numpy(), np.diff(x.numpy(), axis=1))
+    assert float(g[0, -1].abs().max()) == 0.0 and float(g[1, :, -1].abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("op, cin", [
+    (Gradient((7, 5)), False), (Convolution(PSF, (6, 9)), False), (Mosaic(bayer_pattern(4, 4)), False),
+    (FourierSampling(torch.rand(6, 8, generator=G).double(), (6, 8)), True),
+])
+def test_norm_bounds_are_exact(op, cin):
+    sv = float(torch.linalg.matrix_norm(dense(op, cin), 2))
+    assert op.norm_bound() == pytest.approx(sv, rel=1e-9)
+
+
+def _gram(M, complex_):
+    G_ = M.conj().T @ M
+    return G_ if complex_ else G_.real  # a real-input operator's Gram is Re(MᴴM)
+
+
+def _dense_solve(data, penalty, rho, c, r, complex_=False):
+    A = c * torch.eye(r.numel(), dtype=torch.complex128 if complex_ else torch.float64)
+    for K, w in data:
+        M = dense(K, complex_)
+        A = A + w * _gram(M, complex_)
+    for Pm in penalty:
+        A = A + rho * _gram(dense(Pm, complex_), complex_)
+    return torch.linalg.solve(A, r.reshape(-1)).reshape(r.shape)
+
+
+@pytest.mark.parametrize("data, penalty, mode, cplx", [
+    ([(Convolution(PSF, (6, 8)), 2.0)], [Identity((6, 8))], "fourier", False),
+    ([(FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8)), 1.0)], [Identity((6, 8))],
+     "fourier", True),
+    ([(FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8), real_input=True), 1.0)],
+     [ScaledOperator(Convolution(PSF, (6, 8)), 0.5)], "fourier", False),
+    ([(Mask((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8)), 1.0)], [Diagonal(torch.full((6, 8), 2.0))],
+     "spatial", False),
+    ([(Mosaic(bayer_pattern(4, 6)), 1.0)], [Identity((3, 4, 6))], "spatial", False),
+    ([(Convolution(PSF, (6, 8)), 1.0)], [Gradient((6, 8))], "cg", False),
+    ([(Mask((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8)) @ Convolution(PSF, (6, 8)), 1.0)],
+     [Gradient((6, 8))], "cg", False),
+])
+def test_quadratic_solver_matches_dense(data, penalty, mode, cplx):
+    shape = data[0][0].in_shape
+    s = QuadraticSolver(data, penalty, shape=shape, real=not cplx, cg_tol=1e-13)
+    assert s.mode == mode
+    r = rand(shape, cplx)
+    x = s.solve(r, rho=0.7, c=0.3)
+    torch.testing.assert_close(x, _dense_solve(data, penalty, 0.7, 0.3, r, cplx), rtol=1e-9, atol=1e-10)
+    if mode == "cg":  # the circulant preconditioner makes CG converge in a few iterations
+        assert s.precond is not None and s.cg_iterations < 40
+
+
+def test_prox_sum_squares_op_batched():
+    K = Convolution(PSF, (6, 8))
+    v, b = rand((3, 6, 8)), rand((3, 6, 8))
+    u = prox_sum_squares_op(v, 0.5, K, b, weight=2.0)
+    # optimality: 2 Kᵀ(Ku − b) + (u − v)/0.5 = 0
+    torch.testing.assert_close(2.0 * K.adjoint(K(u) - b) + (u - v) / 0.5, torch.zeros_like(u), atol=1e-12, rtol=0)

@@ -1,0 +1,223 @@
+"""Presolve + inner solve + postsolve must give HiGHS's answer on the original LP,
+duals of the removed rows included."""
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from gridprox import LinearProgram, Result, SolverError
+from gridprox.solvers import solve_lp
+from gridprox.solvers.presolve import presolve
+from test_backends import assert_kkt, random_lp
+
+INF = np.inf
+
+
+def with_reducible_parts(seed):
+    """random_lp with some bounds moved into singleton rows (as exporters write them), plus
+    the other parts presolve removes: the optimum is unchanged, so HiGHS's answer on the
+    original is unique and the rows' duals are the bounds' former reduced costs.
+
+    Active bounds of six columns become rows a·x_j >= a·l (or <= for a < 0), a fixed
+    column becomes an equality row, an interior column gets a slack ranged row; plus an
+    empty feasible row and empty columns with positive, negative and zero cost."""
+    rng = np.random.default_rng(100 + seed)
+    base = random_lp(seed, m=10, n=24)
+    xs = solve_lp(base, method="simplex").x
+    m, n = base.shape
+    lx, ux = base.lx.copy(), base.ux.copy()
+    entries, lc, uc = [], [], []
+
+    def add_row(j, a, lo, hi):
+        entries.append((j, a))
+        lo, hi = a * lo, a * hi
+        lc.append(min(lo, hi))
+        uc.append(max(lo, hi))
+
+    fixed = np.flatnonzero(lx == ux)
+    at_lo = np.flatnonzero(np.isclose(xs, lx) & (lx != ux))
+    at_hi = np.flatnonzero(np.isclose(xs, ux) & (lx != ux))
+    inside = np.flatnonzero(~np.isclose(xs, lx) & ~np.isclose(xs, ux))
+    assert len(fixed) and len(at_lo) + len(at_hi) >= 6 and len(inside)
+    for j in np.concatenate([at_lo, at_hi])[:6]:
+        a = rng.choice([-2.0, -0.5, 1.0, 3.0])
+        if j in at_lo:
+            add_row(j, a, lx[j], INF)
+            lx[j] = -INF
+        else:
+            add_row(j, a, -INF, ux[j])
+            ux[j] = INF
+    add_row(fixed[0], -4.0, lx[fixed[0]], ux[fixed[0]])
+    lx[fixed[0]], ux[fixed[0]] = -INF, INF
+    add_row(inside[0], 2.0, xs[inside[0]] - 1, xs[inside[0]] + 1)
+    k = len(entries)
+    S = sp.csr_matrix(([a for _, a in entries], (range(k), [j for j, _ in entries])), shape=(k, n))
+    A = sp.vstack([base.A, S, sp.csr_matrix((1, n))])                  # + one empty row
+    A = sp.hstack([A, sp.csr_matrix((A.shape[0], 3))], format="csr")   # + three empty columns
+    return LinearProgram(
+        c=np.concatenate([base.c, [2.0, -1.0, 0.0]]), A=A,
+        lc=np.concatenate([base.lc, lc, [-1.0]]), uc=np.concatenate([base.uc, uc, [2.0]]),
+        lx=np.concatenate([lx, [1.5, -INF, -INF]]), ux=np.concatenate([ux, [INF, 0.7, INF]]),
+        c0=base.c0)
+
+
+def assert_same_answer(lp, res, ref, tol=1e-8):
+    assert res.status == ref.status == "optimal"
+    assert res.objective == pytest.approx(ref.objective, rel=tol, abs=tol)
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-7)
+    np.testing.assert_allclose(res.y, ref.y, atol=1e-7)
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-7)
+    assert_kkt(lp, res)
+    assert res.residuals["primal"] < 1e-9 and res.residuals["dual"] < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_roundtrip_equals_highs_with_duals(seed):
+    lp = with_reducible_parts(seed)
+    pre = presolve(lp)
+    m, n = lp.shape
+    m_base = 10
+    assert pre.lp.num_rows == m_base and pre.lp.num_vars <= n - 4   # singleton and empty rows gone
+    ref = solve_lp(lp, solver="highs", method="simplex")
+    res = solve_lp(lp, solver="highs", method="simplex", presolve=True)
+    assert_same_answer(lp, res, ref)
+    assert "presolve removed" in res.message
+    # the binding singleton rows carry nonzero duals that postsolve had to reconstruct
+    assert np.abs(res.y[m_base:m - 2]).min() > 1e-6
+
+
+def test_pypsa_style_bound_rows():
+    """Every x >= 0 written as a row (-x <= 0, or 2x >= 0) with free variable bounds."""
+    base = random_lp(11, m=10, n=12)
+    n = base.num_vars
+    base.lx, base.ux = np.full(n, -INF), np.full(n, INF)
+    base.lc = np.where(base.lc == base.uc, base.lc, -INF)       # keep equalities and <= rows
+    base.uc = np.where(base.lc == base.uc, base.uc, base.uc + 5)
+    coef = np.where(np.arange(n) % 2, -1.0, 2.0)
+    S = sp.diags(coef, format="csr")
+    lp = LinearProgram(c=np.abs(base.c) + 0.1, A=sp.vstack([base.A, S], format="csr"),
+                       lc=np.concatenate([base.lc, np.where(coef > 0, 0.0, -INF)]),
+                       uc=np.concatenate([base.uc, np.where(coef > 0, INF, 0.0)]),
+                       lx=base.lx, ux=base.ux)
+    ref = solve_lp(lp, method="simplex")
+    assert ref.status == "optimal"
+    pre = presolve(lp)
+    assert pre.lp.num_rows == base.num_rows and np.all(pre.lp.lx == 0) and np.all(np.isinf(pre.lp.ux))
+    res = solve_lp(lp, method="simplex", presolve=True)
+    assert_same_answer(lp, res, ref)
+
+
+def test_batch_with_per_scenario_values_and_partly_fixed_columns():
+    lps = [with_reducible_parts(2) for _ in range(3)]
+    rng = np.random.default_rng(5)
+    for k, lp in enumerate(lps):
+        lp.A.data = lp.A.data * rng.uniform(0.98, 1.02, lp.A.nnz)
+        lp.c = lp.c * (1 + 0.1 * k)
+    # fix, in scenario 1 only, a column that presolve keeps at its optimal value there
+    kept = presolve(lps[1]).cols
+    x1 = solve_lp(lps[1], method="simplex").x
+    j = int(kept[np.argmax(np.abs(x1[kept] - lps[1].lx[kept]) > 1e-3)])
+    lps[1].lx[j] = lps[1].ux[j] = x1[j]
+    batch = LinearProgram.stack(lps)
+    pre = presolve(batch)
+    assert j in pre.cols and pre.lp.batch_size == 3 and pre.lp.A_values is not None
+    out = solve_lp(batch, solver="highs", method="simplex", presolve=True)
+    for lp, res in zip(lps, out):
+        assert_same_answer(lp, res, solve_lp(lp, method="simplex"))
+
+
+def test_warm_start_is_restricted_to_the_reduced_lp():
+    lp = with_reducible_parts(0)
+    pre = presolve(lp)
+    x0, y0 = np.arange(lp.num_vars, dtype=float), np.arange(lp.num_rows, dtype=float)
+    for start in ((x0, y0), Result(status="optimal", x=x0, y=y0)):
+        mapped = pre.map_warm_start({"warm_start": start, "tol": 1e-6})
+        np.testing.assert_array_equal(mapped["warm_start"][0], x0[pre.cols])
+        np.testing.assert_array_equal(mapped["warm_start"][1], y0[pre.rows])
+        assert mapped["tol"] == 1e-6
+    # a batch keeps the rows of the scenarios still to solve
+    bad = with_reducible_parts(0)
+    bad.lc[-1], bad.uc[-1] = 1.0, 2.0
+    pre = presolve(LinearProgram.stack([lp, bad, lp]))
+    X = np.stack([x0, x0 + 1, x0 + 2])
+    mapped = pre.map_warm_start({"warm_start": (X, np.stack([y0] * 3))})["warm_start"]
+    np.testing.assert_array_equal(mapped[0], X[[0, 2]][:, pre.cols])
+
+
+def _tiny(A, lc, uc, lx, ux, c, names=True):
+    m, n = np.shape(A)
+    return LinearProgram(c=c, A=sp.csr_matrix(np.asarray(A, dtype=float)), lc=lc, uc=uc, lx=lx, ux=ux,
+                         var_names=[f"v{j}" for j in range(n)] if names else None,
+                         row_names=[f"r{i}" for i in range(m)] if names else None)
+
+
+@pytest.mark.parametrize("case,match", [
+    # empty row whose bounds exclude 0
+    (dict(A=[[1, 1], [0, 0]], lc=[0, 1], uc=[5, 2], lx=[0, 0], ux=[9, 9], c=[1, 1]), r"row 1 \(r1\) has no entries"),
+    # singleton rows x0 >= 3 and x0 <= 2
+    (dict(A=[[1, 0], [-1, 0], [1, 1]], lc=[3, -2, 0], uc=[INF, INF, 9], lx=[0, 0], ux=[9, 9], c=[1, 1]),
+     r"column 0 \(v0\) has bounds that cross"),
+    # x0 fixed at 1 by bounds, row 0 then says 3 <= x0 <= 4
+    (dict(A=[[1, 0], [0, 1], [0, 1]], lc=[3, 0, -1], uc=[4, 1, 5], lx=[1, 0], ux=[1, 9], c=[1, 1]),
+     r"column 0 \(v0\) has bounds that cross"),
+    # x0, x1 fixed, row 0 (x0 + x1 in [5, 6]) excludes their sum 2
+    (dict(A=[[1, 1], [1, 0]], lc=[5, -INF], uc=[6, 9], lx=[1, 1], ux=[1, 1], c=[1, 1]),
+     r"row 0 \(r0\) has only fixed columns"),
+])
+def test_infeasible_found_by_presolve_names_culprit(case, match):
+    lp = _tiny(**case)
+    assert solve_lp(lp, method="simplex").status == "infeasible"     # HiGHS agrees
+    res = solve_lp(lp, solver="highs", presolve=True)
+    assert res.status == "infeasible" and res.x is None
+    assert re.search(match, res.message), res.message
+
+
+def test_empty_column_towards_infinite_bound():
+    # x2 has cost -1, no rows, no upper bound: unbounded when the rest is feasible ...
+    A = [[1, 1, 0]]
+    lp = _tiny(A, lc=[1], uc=[4], lx=[0, 0, 0], ux=[9, 9, INF], c=[1, 1, -1])
+    assert solve_lp(lp).status == "unbounded"
+    res = solve_lp(lp, presolve=True)
+    assert res.status == "unbounded" and "column 2 (v2)" in res.message
+    # ... and infeasible when it is not (HiGHS agrees)
+    lp = _tiny(A, lc=[20], uc=[40], lx=[0, 0, 0], ux=[9, 9, INF], c=[1, 1, -1])
+    assert solve_lp(lp, method="simplex").status == solve_lp(lp, presolve=True).status == "infeasible"
+
+
+def test_everything_removed_needs_no_inner_solve():
+    # x0 >= 2 (row), x1 fixed at 3, x2 free with zero cost and no rows
+    lp = _tiny([[1, 0, 0], [0, 0, 0]], lc=[2, -1], uc=[INF, 1], lx=[-INF, 3, -INF], ux=[INF, 3, INF], c=[1.5, 2, 0])
+    pre = presolve(lp)
+    assert pre.lp is None
+    res = solve_lp(lp, presolve=True)
+    ref = solve_lp(lp)
+    assert res.status == "optimal" and res.objective == pytest.approx(ref.objective) == 9.0
+    np.testing.assert_allclose(res.y, [1.5, 0.0])
+    np.testing.assert_allclose(res.z, [0.0, 2.0, 0.0])
+
+
+def test_batch_with_one_infeasible_scenario():
+    good = with_reducible_parts(1)
+    bad = with_reducible_parts(1)
+    bad.lc[-1], bad.uc[-1] = 1.0, 2.0            # the empty row now excludes 0
+    out = solve_lp(LinearProgram.stack([good, bad, good]), method="simplex", presolve=True)
+    assert [r.status for r in out] == ["optimal", "infeasible", "optimal"]
+    assert out[2].objective == pytest.approx(solve_lp(good).objective, rel=1e-9)
+
+
+def test_presolve_flag_must_be_bool():
+    with pytest.raises(SolverError, match="presolve='off'.*highs_presolve"):
+        solve_lp(random_lp(0), presolve="off")
+
+
+def test_pdhg_warm_start_through_presolve():
+    pytest.importorskip("gridprox.solvers.pdhg", reason="gridprox.solvers.pdhg not available yet")
+    lp = with_reducible_parts(3)
+    ref = solve_lp(lp, method="simplex")
+    cold = solve_lp(lp, solver="pdhg", tol=1e-8)              # presolve is on by default for pdhg
+    assert cold.status == "optimal" and "presolve removed" in cold.message
+    assert cold.objective == pytest.approx(ref.objective, rel=1e-6)
+    np.testing.assert_allclose(cold.y, ref.y, atol=1e-5)       # singleton-row duals recovered
+    warm = solve_lp(lp, solver="pdhg", tol=1e-8, warm_start=cold)
+    assert warm.status == "optimal" and warm.iterations < cold.iterations
