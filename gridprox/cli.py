@@ -218,11 +218,18 @@ def cmd_verify(args) -> int:
 
 
 # ---------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), not the usage block."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gridprox", description="Capacity-expansion planning with batched PDHG (see README).",
         epilog="exit codes: 0 ok, 1 not optimal / verification failed, 2 bad input")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
 
     sub.add_parser("datasets", help="list bundled systems with their size",
                    description="List bundled systems: zones, hours, technologies.").set_defaults(func=cmd_datasets)

@@ -57,9 +57,10 @@ def save(fig, path_stem: str | Path, formats: Sequence[str] = ("png", "svg")) ->
 
 
 def capacity_mix(capacity: pd.DataFrame, title: str = "Optimal capacity"):
-    """Stacked bars per zone: generator and storage power (MW); storage energy (MWh) beside."""
+    """Stacked bars per zone: generator, storage and conversion-link power (MW); storage energy
+    (MWh) beside. Lines join zones, so they are not stacked in a zone's bar."""
     plt = _plt()
-    power = capacity[capacity["kind"].isin(["generator", "storage_power"])]
+    power = capacity[capacity["kind"].isin(["generator", "storage_power", "link"])]
     energy = capacity[capacity["kind"] == "storage_energy"]
     ncols = 2 if not energy.empty else 1
     fig, axes = plt.subplots(1, ncols, figsize=(5 + 3 * ncols, 4.5), squeeze=False)
