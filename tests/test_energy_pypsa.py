@@ -1,0 +1,83 @@
+"""gridprox.energy.CapacityExpansion reproduces PyPSA 1.4's optimum of the same network.
+
+Two kinds of check: (1) against the optima PyPSA reached and that system.yaml stores
+(``reference.optima``; tests/test_pypsa_reference.py proves PyPSA rebuilt from our CSVs reaches
+them) — runs without pypsa; (2) live: PyPSA's ``network.optimize()`` with HiGHS on a short
+horizon next to ours, objective and nodal prices (``buses_t.marginal_price``, the balance dual
+divided by the snapshot weight) — skipped when pypsa is not installed.  The full years were
+checked once by hand (see datasets/README.md / the final report).
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gridprox import datasets
+from gridprox.energy import CapacityExpansion
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "datasets" / "energy-scripts"
+REL = 1e-6     # the issue asks 1e-5; we measure ~1e-14 (the same LP, the same solver)
+
+
+def _model(system, scenario, snapshots):
+    hours = None if snapshots == len(system.snapshots) else snapshots
+    if scenario == "stochastic":
+        return CapacityExpansion(system, hours=hours, stochastic=True)
+    return CapacityExpansion(system, hours=hours, scenario=scenario)
+
+
+@pytest.mark.parametrize("name,case", [("de-stochastic", "high-first-730"),
+                                       ("de-stochastic", "low-full"), ("de-stochastic", "stochastic-first-730")])
+def test_objective_equals_stored_pypsa_optimum(name, case):
+    system = datasets.load_system(name)
+    ref = next(o for o in system.reference["optima"] if o["case"] == case)
+    result = _model(system, ref["scenario"], ref["snapshots"]).solve("highs")
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(ref["objective"], rel=REL)
+
+
+def test_model_energy_objective_and_capacities_equal_stored_pypsa_optimum():
+    """model-energy's optimum is unique enough that capacities match too (MW / MWh)."""
+    system = datasets.load_system("model-energy")
+    ref = next(o for o in system.reference["optima"] if o["case"] == "first-730")
+    result = _model(system, None, 730).solve("highs")
+    assert result.objective == pytest.approx(ref["objective"], rel=REL)
+    cap = result.capacity.set_index("technology")
+    assert cap.loc["wind", "capacity"] == pytest.approx(ref["capacities"]["generators/wind"], rel=1e-5)
+    assert cap.loc["hydrogen storage", "capacity"] == pytest.approx(ref["capacities"]["stores/hydrogen storage"],
+                                                                    rel=1e-5)
+    power = cap[cap["kind"] == "storage_power"]
+    assert power.loc["battery storage", "capacity"] == pytest.approx(
+        ref["capacities"]["storage_units/battery storage"], rel=1e-5)
+
+
+# ------------------------------------------------------------------ live PyPSA
+def _pypsa_network():
+    pytest.importorskip("pypsa")
+    pytest.importorskip("linopy")
+    spec = importlib.util.spec_from_file_location("energy_scripts_pypsa_network", SCRIPTS / "pypsa_network.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("name,snapshots,scenario", [("model-energy", 120, None), ("three-country", 48, None),
+                                                     ("de-stochastic", 100, "med"),
+                                                     ("de-stochastic", 60, "stochastic")])
+def test_live_pypsa_objective_and_prices(name, snapshots, scenario):
+    pn = _pypsa_network()
+    system = datasets.load_system(name)
+    ours = _model(system, scenario, snapshots).solve("highs")
+    network = pn.to_pypsa(system.first(snapshots), scenario)
+    ref = pn.pypsa_optimum(network)
+    assert ref["status"] == "ok" and ours.status == "optimal"
+    assert ours.objective == pytest.approx(ref["objective"], rel=REL)
+    if scenario == "stochastic":
+        return   # PyPSA's stochastic marginal prices are per scenario with its own weighting
+    theirs = network.buses_t.marginal_price
+    mine = ours.prices.pivot(index="snapshot", columns="zone", values="price").loc[theirs.index, theirs.columns]
+    scale = max(1.0, float(np.abs(theirs.to_numpy()).max()))
+    assert np.abs(mine.to_numpy() - theirs.to_numpy()).max() <= 1e-6 * scale
