@@ -209,6 +209,8 @@ class CapacityExpansion:
         self.source = system
         t0 = time.perf_counter()
         base = apply_resolution(system, hours, resample, rep_days, seed=seed)
+        if base is system:       # never write our options into the caller's System
+            base = system.copy()
         policies = dict(base.meta.get("policies") or {})
         for key in ("co2_cap", "co2_price", "renewable_share", "reserve_margin"):
             value = self.options[key]
@@ -559,6 +561,7 @@ class CapacityExpansion:
                 self._check_overrides(self.system, [value])
                 base = apply_resolution(self.source, self.options["hours"], self.options["resample"],
                                         self.options["rep_days"], seed=self.options["seed"])
+                base = base.copy() if base is self.source else base
                 base.meta["policies"] = dict(self.system.meta["policies"])
                 systems = [base.scenario(str(value))]
             elif name == "demand_scale":
@@ -674,6 +677,9 @@ class CapacityExpansion:
         from .results import planning_result
 
         if inputs is not None:
+            model = self._model_for([inputs])
+            if model is not self:  # a policy row these inputs need is missing: solve a sibling with it
+                return model.solve(solver, tol, device, inputs, **solver_opts)
             self.set_inputs(inputs)
         lp = self.pp.lp()
         res = solve_lp(lp, solver=solver, **_solver_options(solver, tol, device, solver_opts))
@@ -748,8 +754,14 @@ class CapacityExpansion:
                 f"{n} variables, {m} constraints)")
 
 
-class _NeedsRebuild(Exception):
-    """An input needs a policy row this model was built without."""
+class _NeedsRebuild(ModelingError):
+    """An input needs a policy row this model was built without (``args[0]``: the policy);
+    ``sweep`` catches it and builds the sibling model once."""
+
+    def __str__(self) -> str:
+        name = self.args[0]
+        return (f"this model was built without a {name} constraint, so input {name!r} has no Parameter to "
+                f"fill; build CapacityExpansion(system, {name}=...) (sweep does this by itself)")
 
 
 def _key(carrier: str) -> str:

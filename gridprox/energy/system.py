@@ -451,6 +451,8 @@ def _complete(table: str, df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     for c in schema:
         if c.name in df.columns:
+            if c.kind == "float" and df[c.name].dtype != float:   # ints in memory: edits may write floats
+                df[c.name] = pd.to_numeric(df[c.name], errors="coerce").astype(float)
             continue
         if c.default is REQUIRED:
             raise SystemDataError("missing column (required)", file=SCHEMA[table].file, column=c.name)
