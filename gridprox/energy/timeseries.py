@@ -143,8 +143,9 @@ def _cluster(X: np.ndarray, k: int, seed: int) -> np.ndarray:
         return np.arange(len(X))
     from scipy.cluster.vq import kmeans2
 
-    scale = X.std(axis=0)
-    Xs = X / np.where(scale > 0, scale, 1.0)
+    centre, scale = X.mean(axis=0), X.std(axis=0)
+    varies = scale > 1e-9 * np.maximum(1.0, np.abs(centre))   # round-off "variation" would dominate
+    Xs = np.where(varies, (X - centre) / np.where(varies, scale, 1.0), 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "One of the clusters is empty": handled by np.unique
         _, labels = kmeans2(Xs, k, minit="++", iter=50, rng=np.random.default_rng(seed))
