@@ -63,9 +63,10 @@ def model_sensitivity(model, result, lp, what, inputs: Optional[Mapping] = None)
     a Parameter or a Parameter name ("demand", "availability", ...) gives an array of its shape."""
     pp = model.pp
     names = {p.name() for p in pp.parameters}
-    if not isinstance(what, str) or what in names:
+    inputs_known = model.sweepable()
+    if not isinstance(what, str) or (what in names and what not in inputs_known):
         return parameter_gradient(pp, lp, result, what)
-    if what not in model.sweepable():
+    if what not in inputs_known:
         raise KeyError(f"unknown input or Parameter {what!r}; inputs: {', '.join(model.sweepable())}; "
                        f"Parameters: {', '.join(sorted(names))}")
     if what == "scenario":
