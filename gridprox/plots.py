@@ -139,23 +139,55 @@ def price_duration(prices: pd.DataFrame, currency: str = "EUR", title: str = "Pr
     return fig
 
 
+_AXIS_UNITS = {"co2_cap": "t CO2/a", "co2_price": "{c}/t CO2", "demand_scale": "x base demand",
+               "renewable_share": "share", "reserve_margin": "share", "voll": "{c}/MWh"}
+
+
+def _axis_label(name: str, currency: str) -> str:
+    """A sweep input with its unit, where the name says it (``gas_price`` -> currency/MWh_th)."""
+    unit = _AXIS_UNITS.get(name)
+    if unit is None and name.endswith("_price"):
+        unit = "{c}/MWh_th"
+    elif unit is None and name.endswith("_marginal_cost"):
+        unit = "{c}/MWh"
+    return f"{name} [{unit.format(c=currency)}]" if unit else name
+
+
+def _scaled(values, unit: str) -> tuple[float, str]:
+    """(divisor, label) that keeps the largest value between 1 and 1000: MW, GW, TW / EUR, kEUR, ..."""
+    peak = float(np.nanmax(np.abs(np.asarray(values, dtype=float)), initial=0.0))
+    prefixes = [(1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T")]
+    if unit in ("MW", "MWh"):  # already mega: step to G, T
+        prefixes = [(1.0, "M"), (1e3, "G"), (1e6, "T")]
+        unit = unit[1:]
+    divisor, prefix = prefixes[0]
+    for d, p in prefixes:
+        if peak >= d:
+            divisor, prefix = d, p
+    if unit not in ("W", "Wh") and prefix == "G":
+        prefix = "bn "
+    return divisor, f"{prefix}{unit}"
+
+
 def sweep_tradeoff(sweep: pd.DataFrame, x: str, y: str = "objective", hue: Optional[str] = None,
                    capacity_columns: Optional[Iterable[str]] = None, currency: str = "EUR",
                    title: Optional[str] = None):
     """Trade-off curve of a sweep (``y`` against ``x``, one line per ``hue`` value) and,
-    below, the capacity mix along the sweep from the ``capacity_columns`` (default: all
-    columns starting with "cap_")."""
+    below, the power-capacity mix along the sweep (at the first ``hue`` value) from the
+    ``capacity_columns`` (default: the "cap_" columns in MW; storage energy "_mwh" left out)."""
     plt = _plt()
     ok = sweep[sweep["status"].isin(["optimal", "optimal_inaccurate"])] if "status" in sweep else sweep
-    caps = list(capacity_columns) if capacity_columns is not None else [c for c in sweep if str(c).startswith("cap_")]
+    caps = list(capacity_columns) if capacity_columns is not None else [
+        c for c in sweep if str(c).startswith("cap_") and not str(c).endswith("_mwh")]
     fig, axes = plt.subplots(2 if caps else 1, 1, figsize=(8, 7 if caps else 4.5), squeeze=False, sharex=True)
     ax = axes[0, 0]
+    div, unit = _scaled(ok[y], currency) if y == "objective" else (1.0, "")
     groups = ok.groupby(hue) if hue else [(None, ok)]
     for key, g in groups:
         g = g.sort_values(x)
-        ax.plot(g[x], g[y] / (1e6 if y == "objective" else 1), marker="o", label=f"{hue}={key}" if hue else None)
-    ax.set_ylabel(f"total cost [M{currency}/a]" if y == "objective" else y)
-    ax.set_title(title or f"{y} vs {x}")
+        ax.plot(g[x], g[y] / div, marker="o", label=f"{_axis_label(hue, currency)} = {key:g}" if hue else None)
+    ax.set_ylabel(f"total cost [{unit}/a]" if y == "objective" else y)
+    ax.set_title(title or f"{'Total cost' if y == 'objective' else y} along the sweep of {x}")
     ax.grid(alpha=0.3)
     if hue:
         ax.legend(fontsize=8)
@@ -163,11 +195,15 @@ def sweep_tradeoff(sweep: pd.DataFrame, x: str, y: str = "objective", hue: Optio
         ax2 = axes[1, 0]
         first = ok[ok[hue] == sorted(ok[hue].unique())[0]] if hue else ok
         first = first.sort_values(x)
-        ax2.stackplot(first[x], *[first[c] / 1e3 for c in caps], labels=[c[4:] for c in caps],
+        div, unit = _scaled(first[caps].sum(axis=1), "MW")
+        ax2.stackplot(first[x], *[first[c] / div for c in caps], labels=[c[4:] for c in caps],
                       colors=[tech_color(c[4:].split("/")[-1]) for c in caps])
-        ax2.set_ylabel("capacity [GW]")
+        ax2.set_ylabel(f"capacity [{unit}]")
+        ax2.set_title(f"capacity mix{f' at {hue} = {first[hue].iloc[0]:g}' if hue and len(first) else ''}",
+                      fontsize=10)
+        ax2.grid(alpha=0.3)
         ax2.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes[-1, 0].set_xlabel(x)
+    axes[-1, 0].set_xlabel(_axis_label(x, currency))
     fig.tight_layout()
     return fig
 
