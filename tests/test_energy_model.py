@@ -182,6 +182,10 @@ def test_input_errors_are_clear(model):
     assert "co2_cap" not in model.params
     with pytest.raises(ValueError, match="gas_price"):
         model.set_inputs({"gas_price": "cheap"})
+    with pytest.raises(ValueError, match="non-negative"):
+        model.set_inputs({"wind_capex": -1.0})
+    with pytest.raises(ValueError, match="non-negative"):
+        model.set_inputs({"demand_scale": -0.5})
     model.set_inputs({})
 
 

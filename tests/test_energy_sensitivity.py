@@ -37,7 +37,7 @@ def _central(model, name, x0, rel=1e-6):
 
 @pytest.mark.parametrize("name,x0", [("co2_cap", 3.0e5), ("demand_scale", 1.0), ("gas_price", 30.0),
                                      ("gas_capex", 48_000.0), ("solar_capex", 560_000.0),
-                                     ("wind_marginal_cost", 0.5)])
+                                     ("wind_marginal_cost", 0.5), ("wind_availability_scale", 1.0)])
 def test_input_sensitivity_matches_finite_differences(model, name, x0):
     g = model.solve("highs", inputs={**BASE, name: x0}).sensitivity(name)   # at the point we difference
     assert isinstance(g, float)

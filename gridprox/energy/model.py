@@ -528,8 +528,9 @@ class CapacityExpansion:
         """Names ``sweep`` accepts: policies, ``demand_scale``, ``voll``, ``<carrier>_capex``
         (overnight cost where the data give one, else annualised capital cost, currency per unit
         of capacity), ``<carrier>_price`` (fuel, currency/MWh_th), ``<carrier>_marginal_cost``
-        (currency/MWh), and ``scenario`` for systems with scenarios (deterministic models).
-        Carrier names use ``_`` for spaces."""
+        (currency/MWh), ``<carrier>_availability_scale`` (multiplies that carrier's generator
+        profiles: a windier or duller year), and ``scenario`` for systems with scenarios
+        (deterministic models).  Carrier names use ``_`` for spaces; every value is >= 0."""
         s = self.system
         names = ["demand_scale"]
         if np.any(self.emission_factor > 0):
@@ -546,6 +547,7 @@ class CapacityExpansion:
         for t in COMPONENTS:
             comp = self.comp[t]
             names += [f"{_key(c)}_capex" for c in sorted(set(comp.df["carrier"].iloc[comp.ext])) if c]
+        names += [f"{_key(c)}_availability_scale" for c in sorted(set(gen["carrier"])) if c and c != SHEDDING]
         return list(dict.fromkeys(names))
 
     def _apply_inputs(self, inputs: Mapping):
@@ -566,6 +568,8 @@ class CapacityExpansion:
                 systems = [base.scenario(str(value))]
             elif name == "demand_scale":
                 scale = _number(name, value)
+                if scale < 0:
+                    raise ValueError(f"input 'demand_scale' must be non-negative, got {value!r}")
             else:
                 edits.append((name, _number(name, value)))
         if edits:
@@ -779,11 +783,16 @@ def _number(name: str, value) -> float:
 
 
 def _edit(system: System, name: str, value: float) -> None:
-    """Apply one named input to a System copy (tables or policies)."""
+    """Apply one named input to a System copy (tables, profiles or policies)."""
+    if value < 0:
+        raise ValueError(f"input {name!r} must be non-negative, got {value}")
     if name in ("co2_cap", "co2_price", "renewable_share", "reserve_margin"):
-        if value < 0:
-            raise ValueError(f"input {name!r} must be non-negative, got {value}")
         system.meta.setdefault("policies", {})[name] = value
+        return
+    if name.endswith("_availability_scale"):
+        carrier = name[: -len("_availability_scale")]
+        gens = system.generators.index[system.generators["carrier"].map(_key) == carrier]
+        system.availability[gens] = system.availability[gens] * value
         return
     if name == "voll":
         system.meta["voll"] = value
