@@ -81,18 +81,22 @@ def resample(system: System, step: Union[str, int, float]) -> System:
 
 
 def _day_matrix(system: System):
-    """(days, snapshots per day) layout of the snapshots; every day must be complete."""
+    """(days, snapshots per day) layout of the snapshots: days are the 24-hour blocks counted
+    from the first snapshot (calendar days when the data start at midnight; data kept in a
+    shifted clock, like three-country's 23:30 start, still split into whole days)."""
     snaps = system.snapshots
     if snaps["period"].nunique() > 1:
         raise SystemDataError("representative days need a single period", file="snapshots.csv", column="period")
-    days = snaps.index.normalize()
-    counts = pd.Series(1, index=days).groupby(level=0).sum()
-    if counts.nunique() != 1:
-        short = counts[counts != counts.max()]
-        raise SystemDataError(f"representative days need complete days of equal length; day {short.index[0].date()} "
-                              f"has {short.iloc[0]} snapshots, others {counts.max()}", file="snapshots.csv",
-                              column="snapshot")
-    return counts.index, int(counts.iloc[0])
+    duration = snaps["duration"].to_numpy(float)
+    start = np.concatenate([[0.0], np.cumsum(duration)[:-1]])
+    day = np.floor(start / 24.0 + 1e-9).astype(int)
+    counts = pd.Series(1, index=day).groupby(level=0).sum()
+    if counts.nunique() != 1 or not np.isclose(duration.sum(), 24.0 * len(counts)):
+        short = counts[counts != counts.max()] if counts.nunique() != 1 else counts.iloc[-1:]
+        raise SystemDataError(f"representative days need complete days of equal length; the day starting "
+                              f"{snaps.index[np.argmax(day == short.index[0])]} has {short.iloc[0]} snapshots, "
+                              f"others {counts.max()}", file="snapshots.csv", column="snapshot")
+    return snaps.index[np.searchsorted(day, counts.index)], int(counts.iloc[0])
 
 
 def representative_days(system: System, k: int, seed: int = 0) -> System:
@@ -131,7 +135,7 @@ def representative_days(system: System, k: int, seed: int = 0) -> System:
     out = system.copy()
     snaps = system.snapshots.iloc[rows].copy()
     snaps["weight"] = snaps["weight"].to_numpy() * np.repeat([scale[d] for d in keep], per_day)
-    snaps["period"] = [str(t.date()) for t in index]
+    snaps["period"] = np.repeat([str(dates[d].date()) for d in keep], per_day)  # the day each block starts
     out.snapshots = snaps
     out.demand, out.availability = system.demand.loc[index].copy(), system.availability.loc[index].copy()
     return out.validate()
