@@ -201,3 +201,22 @@ def test_describe_verify_and_repr(model):
     out = model.verify(tol=1e-4, device="cpu")
     assert out["passed"] is True and any("highs" in line for line in out["lines"])
     assert "toy" in repr(model)
+
+
+def test_two_stage_stochastic_model_tables():
+    from gridprox import datasets
+
+    system = datasets.load_system("de-stochastic")
+    model = CapacityExpansion(system, hours=48, stochastic=True)
+    res = model.solve("highs")
+    assert res.status == "optimal"
+    assert res.costs["cost"].sum() == pytest.approx(res.objective, rel=1e-9)    # expected cost
+    assert set(res.prices["scenario"]) == set(system.scenarios.index)
+    assert len(res.dispatch.drop_duplicates(["snapshot", "scenario"])) == 48 * 3
+    # shared capacities cost at least the probability-weighted wait-and-see optimum
+    prob = system.scenarios["weight"]
+    wait_and_see = sum(p * CapacityExpansion(system, hours=48, scenario=k).solve("highs").objective
+                       for k, p in prob.items())
+    assert res.objective >= wait_and_see - 1e-6 * abs(wait_and_see)
+    assert res.objective <= max(CapacityExpansion(system, hours=48, scenario=k).solve("highs").objective
+                                for k in prob.index)
