@@ -101,6 +101,15 @@ def test_reserve_margin_binds(toy, free):
     assert res.objective > free.objective
 
 
+def test_reserve_margin_follows_swept_profiles(toy):
+    """The capacity credit reads the availability Parameter: a refilled profile equals a rebuilt model."""
+    model = CapacityExpansion(toy, reserve_margin=0.5)
+    refilled = model.solve("highs", inputs={"wind_availability_scale": 0.5}).objective
+    calm = toy.copy()
+    calm.availability["wind north"] *= 0.5
+    assert refilled == pytest.approx(CapacityExpansion(calm, reserve_margin=0.5).solve("highs").objective, rel=1e-9)
+
+
 def test_min_and_max_build(toy, free):
     assert _cap(free, "hydrogen") < 1 and _cap(free, "wind") > 100
     res = CapacityExpansion(toy, min_build={"hydrogen": 500.0}, max_build={"wind": 100.0}).solve("highs")

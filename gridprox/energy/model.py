@@ -410,7 +410,7 @@ class CapacityExpansion:
             add("renewable_share", [gp.sum((W0 @ V["generator_p"])[:, re], axis=1) / H >= P["renewable_target"] / H])
         if pol.get("reserve_margin") is not None:
             P["reserve_requirement"] = par("reserve_requirement", (), nonneg=True)
-            add("reserve_margin", [self._firm_capacity() >= P["reserve_requirement"]])
+            add("reserve_margin", [self._firm_capacity(P["availability"]) >= P["reserve_requirement"]])
         for kind, limits in (("min_build", self.options["min_build"]), ("max_build", self.options["max_build"])):
             for carrier, value in (limits or {}).items():
                 total = self._carrier_capacity(carrier)
@@ -498,15 +498,21 @@ class CapacityExpansion:
     def _peak(self, demand: np.ndarray) -> int:
         return int(np.argmax(demand.sum(axis=1)))
 
-    def _firm_capacity(self):
-        """Capacity credit: generators at their availability in the peak-demand snapshot
-        (shedding excluded), storage units at full power, links into demand buses at efficiency."""
+    def _firm_capacity(self, availability):
+        """Capacity credit: generators at their availability in the peak-demand snapshot (the
+        availability Parameter, so swept profiles move it; shedding excluded), storage units at
+        full power, links into demand buses at efficiency."""
         s = self.system
         gen, su, lk = self.comp["generators"], self.comp["storage_units"], self.comp["links"]
         peak = self._peak(s.demand.to_numpy(float))
-        credit = s.availability.to_numpy(float)[peak] * (gen.df["carrier"] != SHEDDING).to_numpy() if len(gen) \
-            else np.zeros(0)
-        total = gen.capacity_expr(credit) + su.capacity_expr(np.ones(len(su)))
+        total = su.capacity_expr(np.ones(len(su)))
+        counted = (gen.df["carrier"] != SHEDDING).to_numpy() if len(gen) else np.zeros(0, bool)
+        ext = np.flatnonzero(counted & (gen.pos >= 0))
+        fix = np.flatnonzero(counted & (gen.pos < 0) & (gen.nominal > 0))
+        if ext.size:
+            total = total + gp.sum(gp.multiply(availability[peak, ext], gen.cap[gen.pos[ext]]))
+        if fix.size:
+            total = total + availability[peak, fix] @ gen.nominal[fix]
         if len(lk):
             demand_bus = (s.demand != 0).any().reindex(lk.df["bus1"]).to_numpy(bool)
             supply_bus = ~(s.demand != 0).any().reindex(lk.df["bus0"]).to_numpy(bool)
