@@ -87,3 +87,44 @@ def test_bound_objective_weights_count_equalities_once():
     tb, tc = bound_objective_weights(c, lc, uc)
     assert float(tc) == pytest.approx(1 / 6)
     assert float(tb) == pytest.approx(1 / (1 + np.sqrt(4 + 25 + 1)))
+
+
+def test_fused_iterations_fall_back_cleanly(monkeypatch):
+    """fuse=True with a compiler that fails at the first call: the solve goes on eagerly,
+    reaching the same point in the same iterations, and remembers the failure."""
+    import gridprox.core.pdhg_lp as pdhg_lp
+    from gridprox.solvers.pdhg import solve_pdhg
+    from test_pdhg_helpers import vertex_lp
+
+    def broken(*args):
+        raise RuntimeError("no C++ compiler")
+
+    lp = vertex_lp(20, 30, 4)
+    eager = solve_pdhg(lp, tol=1e-6, fuse=False)
+    monkeypatch.setattr(pdhg_lp, "_FUSED", {"kernels": (broken, broken)})
+    fused = solve_pdhg(lp, tol=1e-6, fuse=True)
+    assert "no C++ compiler" in pdhg_lp._FUSED["failed"]
+    assert fused.status == eager.status == "optimal" and fused.iterations == eager.iterations
+    np.testing.assert_allclose(fused.x, eager.x, atol=1e-12)
+    assert pdhg_lp._fused_kernels() is None
+
+
+def test_fused_kernels_are_the_eager_iteration():
+    """The plain-iteration kernels (run uncompiled here: compiling takes a minute) equal
+    the eager step + Halpern update of the solver."""
+    from gridprox.core.pdhg_lp import PDHGOptions, _PDHG, _dual_plain, _primal_plain
+    from gridprox.solvers.pdhg import to_tensors
+    from test_pdhg_helpers import vertex_lp
+
+    data = to_tensors(vertex_lp(15, 25, 1), "cpu", torch.float64).checked()
+    p = _PDHG(data, PDHGOptions(fuse=False), None)
+    for _ in range(3):
+        p._iterate("plain")
+    X, Y, X0, Y0, k = p.X.clone(), p.Y.clone(), p.X0, p.Y0, p.k.clone()
+    w = (k + 1) / (k + 2)
+    ATY = p.A.rmatmat(Y)
+    XB, Xn = _primal_plain(X, ATY, p.c, p.lx, p.ux, p.tau, X0, w)
+    Yn = _dual_plain(p.A.matmat(XB), Y, p.lc, p.uc, p.sigma, Y0, w)
+    p._iterate("plain")
+    np.testing.assert_allclose(Xn.numpy(), p.X.numpy(), atol=1e-12)
+    np.testing.assert_allclose(Yn.numpy(), p.Y.numpy(), atol=1e-12)

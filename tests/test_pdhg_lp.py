@@ -1,12 +1,14 @@
 """PDHG on single LPs against HiGHS: solutions, duals, statuses, limits, warm start, input checks."""
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gridprox import LinearProgram
+from gridprox import LinearProgram, read_lp
 from gridprox.errors import SolverError
+from gridprox.solvers import solve_lp
 from gridprox.solvers.pdhg import solve_pdhg
 from test_pdhg_helpers import assert_solution, capacity_expansion_lp, highs, vertex_lp
 
@@ -149,3 +151,34 @@ def test_bad_input_is_rejected_with_the_culprit_named():
         solve_pdhg(lp, restart_scheme="x")
     with pytest.raises(ValueError, match="restart"):
         solve_pdhg(lp, restart="sometimes")
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name,optimum", [("plan.lp", 296.2166065), ("sc50a.mps", -6.4575077059e+01)])
+def test_real_lps_not_written_by_us(name, optimum):
+    """GLPK's plan.lp and Netlib's SC50A (tests/data/README.md), read by HiGHS's parser,
+    solved by PDHG through solve_lp (presolve on) to 1e-6: HiGHS's optimum and the
+    published one, KKT residuals within tol."""
+    lp = read_lp(DATA / name)
+    ref = highs(lp)
+    res = solve_lp(lp, solver="pdhg", tol=1e-6)
+    assert_solution(res, ref, 1e-6)
+    assert res.objective == pytest.approx(optimum, rel=1e-5)
+
+
+def test_duals_and_reduced_costs_have_highs_signs():
+    """min x0 + 2 x1, x0 + x1 >= 2, x0 <= 1: the row is active at its lower bound (y = 2 > 0)
+    and x0 at its upper bound (z0 = c0 − y = −1 < 0); written as −x0 − x1 <= −2 the row is
+    active at its upper bound and y = −2.  HiGHS says the same."""
+    for sign, y_expected in ((1.0, 2.0), (-1.0, -2.0)):
+        bounds = ([2.0], [np.inf]) if sign > 0 else ([-np.inf], [-2.0])
+        lp = LinearProgram(c=[1.0, 2.0], A=sp.csr_matrix(sign * np.ones((1, 2))), lc=bounds[0], uc=bounds[1],
+                           lx=[0.0, 0.0], ux=[1.0, np.inf])
+        res, ref = solve_pdhg(lp, tol=1e-8), highs(lp)
+        np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-6)
+        np.testing.assert_allclose(res.y, [y_expected], atol=1e-6)
+        np.testing.assert_allclose(res.z, [-1.0, 0.0], atol=1e-6)
+        np.testing.assert_allclose(ref.y, res.y, atol=1e-6)
+        np.testing.assert_allclose(ref.z, res.z, atol=1e-6)

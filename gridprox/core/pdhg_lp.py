@@ -33,7 +33,9 @@ The method (formulas in ``shared/notes/pdhg-lp.md``; defaults measured, see
   displacement, an infeasibility certificate when the LP has no solution.  A dual ray is
   accepted (status "infeasible") when its objective is positive beyond rounding and its
   unabsorbed reduced costs are <= infeasibility_tol times that objective, at
-  ``infeasibility_checks`` consecutive checks; a primal ray likewise ("unbounded" when the
+  ``infeasibility_checks`` consecutive evaluations (made at every ``infeasibility_every``-th
+  check, as one costs about five iterations, and at every check once one certifies); a
+  primal ray likewise ("unbounded" when the
   current point is primal feasible to tol, else "infeasible_or_unbounded").
 
 Limits: ``max_iter`` / ``time_limit`` return the best checked point with status
@@ -54,9 +56,18 @@ from .sparse import SparseMatrixOperator
 
 INFINITE_BOUND = 1e20          # |bound| >= this is treated as infinite (cuPDLPx's convention)
 DEFAULT_MAX_ITER = 1_000_000
-# below this many nonzeros x scenarios a second CPU thread costs more than it saves
-# (thread wake-ups per elementwise op / MKL call dominate; catastrophic when cores are shared)
-SMALL_WORK = 200_000
+# CPU threads during a solve unless PDHGOptions.threads says otherwise: measured on the
+# 1 x 8760-h capacity-expansion LP (236k nonzeros) on the shared 2-core machine, 2 threads
+# took 74 ms per iteration and 1 thread 9.7 ms (thread wake-ups per elementwise op and per
+# MKL call; catastrophic when cores are shared), so one thread is the default
+DEFAULT_CPU_THREADS = 1
+
+# fuse="auto" compiles the plain iteration when (n + m) x B reaches this: measured on the
+# 1 x 8760-h LP, B = 32, 1 thread: 105-137 ms for the two compiled kernels vs 335 ms eager,
+# but for B = 1 the compiled kernels were slower (2.5-4.4 vs 1.9-2.5 ms) and compiling
+# costs 10-70 s once per process (less when torch's inductor cache is warm)
+FUSE_MIN_WORK = 1_000_000
+_FUSED: dict = {}
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
@@ -78,9 +89,11 @@ class PDHGOptions:
     ruiz_iters: int = 10
     pc_alpha: Optional[float] = 1.0         # None disables Pock–Chambolle
     infeasibility_tol: float = 1e-8
-    infeasibility_checks: int = 3
+    infeasibility_checks: int = 3           # consecutive certifying evaluations
+    infeasibility_every: int = 4            # evaluate certificates at every 4th check
     inaccurate_factor: float = 10.0
-    threads: Optional[int] = None           # CPU threads during the solve; None: 1 for small LPs
+    threads: Optional[int] = None           # CPU threads during the solve; None: DEFAULT_CPU_THREADS
+    fuse: object = "auto"                   # torch.compile'd plain iterations: True | False | "auto"
     verbose: bool = False
 
     def __post_init__(self):
@@ -91,8 +104,12 @@ class PDHGOptions:
                 raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose one of {allowed}")
         if not self.tol > 0:
             raise ValueError(f"PDHGOptions.tol must be positive, got {self.tol}")
+        if self.infeasibility_every < 1:
+            raise ValueError(f"PDHGOptions.infeasibility_every must be >= 1, got {self.infeasibility_every}")
         if self.check_every < 2:
             raise ValueError(f"PDHGOptions.check_every must be >= 2, got {self.check_every}")
+        if self.fuse not in (True, False, "auto"):
+            raise ValueError(f"PDHGOptions.fuse={self.fuse!r}: choose True, False or 'auto'")
         if not 0 < self.reflection <= 1:
             raise ValueError(f"PDHGOptions.reflection must be in (0, 1], got {self.reflection}")
 
@@ -169,11 +186,9 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None)
     (n,)/(m,) or column-layout (n, B)/(m, B) tensors."""
     lp = lp.checked()
     options = options or PDHGOptions()
-    threads = options.threads
-    if threads is None and lp.A.nnz * lp.batch_size < SMALL_WORK:
-        threads = 1
+    threads = options.threads if options.threads is not None else DEFAULT_CPU_THREADS
     previous = torch.get_num_threads()
-    if lp.A.device.type == "cpu" and threads is not None:
+    if lp.A.device.type == "cpu":
         torch.set_num_threads(threads)
     try:
         sol = _PDHG(lp, options, warm_start).run()
@@ -181,6 +196,30 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None)
     finally:
         torch.set_num_threads(previous)
     return sol
+
+
+def _primal_plain(X, ATY, c, lx, ux, tau, X0, w):
+    """x̂ = proj(x − τ(c − Aᵀy)), x̄ = 2x̂ − x, Halpern x ← x0 + w(x̄ − x0); returns (x̄, x)."""
+    XB = 2 * torch.clamp(X - tau * (c - ATY), lx, ux) - X
+    return XB, X0 + w * (XB - X0)
+
+
+def _dual_plain(AXB, Y, lc, uc, sigma, Y0, w):
+    """ŷ = σ(proj(v) − v) with v = A x̄ − y/σ; Halpern y ← y0 + w(2ŷ − y − y0)."""
+    V = AXB - Y / sigma
+    return Y0 + w * (2 * sigma * (torch.clamp(V, lc, uc) - V) - Y - Y0)
+
+
+def _fused_kernels():
+    """The compiled (primal, dual) halves of a plain iteration, or None where
+    torch.compile is unavailable or has failed before in this process."""
+    if "kernels" not in _FUSED and "failed" not in _FUSED:
+        try:
+            _FUSED["kernels"] = (torch.compile(_primal_plain, dynamic=True),
+                                 torch.compile(_dual_plain, dynamic=True))
+        except Exception as exc:          # noqa: BLE001 - no compiler: stay eager
+            _FUSED["failed"] = repr(exc)
+    return None if "failed" in _FUSED else _FUSED.get("kernels")
 
 
 def _settle_unbounded(lp: LPTensors, options: PDHGOptions, sol: PDHGSolution):
@@ -315,8 +354,19 @@ class _PDHG:
         self.out_iters = [0] * B
         self.out_seconds = [0.0] * B
         self.iteration = 0
+        self.checks = 0
+        self.fused = _fused_kernels() if self._want_fused(B) else None
 
     # ------------------------------------------------------------------ helpers
+    def _want_fused(self, B: int) -> bool:
+        opt = self.opt
+        plain_halpern = opt.restart == "halpern" and opt.step == "constant" and opt.reflection == 1.0
+        if not plain_halpern or opt.fuse is False:
+            return False
+        if opt.fuse is True:
+            return True
+        return self.A.device.type == "cpu" and (self.n + self.m) * B >= FUSE_MIN_WORK
+
     @property
     def W(self) -> int:
         return self.ids.numel()
@@ -432,6 +482,8 @@ class _PDHG:
     def _iterate(self, mode: str):
         """One iteration; ``mode`` "check" evaluates termination/restarts/infeasibility
         at (x̂, ŷ), "baseline" records the fixed-point error after a restart."""
+        if mode == "plain" and self.fused is not None and self._fused_iteration():
+            return
         self._step()
         accept = None
         if self.opt.step == "adaptive":
@@ -451,6 +503,25 @@ class _PDHG:
             self._advance(accept)
         if accept is not None:
             self._set_steps()
+
+    def _fused_iteration(self) -> bool:
+        """A plain reflected-Halpern iteration as two compiled elementwise kernels around
+        the two sparse products (x̂, ŷ are not stored: only checks need them).  Returns
+        False, and stays eager from then on, if compilation fails."""
+        primal, dual = self.fused
+        w = (self.k + 1) / (self.k + 2)
+        try:
+            self.A.rmatmat(self.Y, out=self.ATY)
+            XB, X = primal(self.X, self.ATY, self.c, self.lx, self.ux, self.tau, self.X0, w)
+            self.A.matmat(XB, out=self.AXB)
+            Y = dual(self.AXB, self.Y, self.lc, self.uc, self.sigma, self.Y0, w)
+        except Exception as exc:          # noqa: BLE001 - any compiler failure: fall back
+            _FUSED["failed"] = repr(exc)
+            self.fused = None
+            return False
+        self.XB, self.X, self.Y = XB, X, Y
+        self.k += 1
+        return True
 
     # -------------------------------------------------------------------- checks
     def _check(self):
@@ -487,8 +558,11 @@ class _PDHG:
             self.kkt_prev = torch.where(restart, torch.full_like(kkt_c, math.inf), kkt_c)
             self.kkt0 = torch.where(restart, kkt_c, self.kkt0)
 
-        # --- infeasibility certificates from the iterate difference
-        self._infeasibility(XH - self.X, YH - self.Y)
+        # --- infeasibility certificates from the iterate difference (costs ~5 iterations,
+        # so at every ``infeasibility_every``-th check, and at every check while one is pending)
+        self.checks += 1
+        if self.checks % opt.infeasibility_every == 0 or bool((self.pinf_count + self.dinf_count > 0).any()):
+            self._infeasibility(XH - self.X, YH - self.Y)
 
         # --- best point so far (for limit statuses)
         score = cand_metrics[:3].amax(0, keepdim=True)
@@ -671,6 +745,8 @@ class _PDHG:
             return
         self.A = self.A.select(keep)
         self._set_steps()
+        if self.fused is not None and not self._want_fused(self.W):
+            self.fused = None             # few scenarios left: eager is faster (and no recompile)
 
     def _log(self):
         met = self.metrics

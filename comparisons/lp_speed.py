@@ -1,0 +1,246 @@
+"""LP solver speed: gridprox PDHG vs HiGHS (simplex, IPM, PDLP) and OR-Tools PDLP (issue 5).
+
+Capacity-expansion LPs from ``capex_lp.py`` in three sizes, each solver timed in the same
+run (the machine is shared, so the ratios are what count):
+
+* gridprox PDHG (``solve_lp(solver="pdhg")``, presolve on, float64 unless ``--dtype``);
+* HiGHS dual simplex and IPM (with crossover) at their default tolerances: the exact
+  references (objective gaps are measured against the simplex optimum);
+* HiGHS IPM without crossover at the requested tol (the cheapest HiGHS answer of that accuracy);
+* HiGHS's own PDLP at the requested tol;
+* OR-Tools PDLP in a subprocess (OR-Tools bundles its own libhighs, which must not meet
+  highspy's in one process), with eps_optimal_absolute = eps_optimal_relative = tol,
+  which is gridprox's ‖r‖ <= tol (1 + ‖b‖) criterion.
+
+Then a sweep of scenarios of the 8760-hour model sharing A: gridprox batched, gridprox
+one at a time, HiGHS (best exact method of the size table) one at a time; per-scenario
+throughput ratios.  The one-at-a-time columns may time only a sample (``--sample``) and
+report the mean per scenario.
+
+    python comparisons/lp_speed.py                         # small + 8760 h, tol 1e-4 and 1e-6, sweep of 32
+    python comparisons/lp_speed.py --quick                 # small only, short sweep: a couple of minutes
+    python comparisons/lp_speed.py --sizes small,year,multi --time-limit 600
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+SIZES = {"small": (1, 720), "quarter": (1, 2190), "year": (1, 8760), "multi": (7, 8760)}
+
+
+# ----------------------------------------------------------------------------- OR-Tools
+def _ortools_worker(path: str, tol: float, time_limit: float) -> None:
+    """Run in a subprocess: solve the .npz LP with OR-Tools PDLP, print one JSON line."""
+    import scipy.sparse as sp
+    from ortools.pdlp import solve_log_pb2, solvers_pb2
+    from ortools.pdlp.python import pdlp
+
+    d = np.load(path)
+    A = sp.csr_matrix((d["data"], d["indices"], d["indptr"]), shape=tuple(d["shape"]))
+    qp = pdlp.QuadraticProgram()
+    qp.objective_vector = d["c"]
+    qp.objective_offset = float(d["c0"])
+    qp.constraint_matrix = A.tocsc()
+    qp.constraint_lower_bounds, qp.constraint_upper_bounds = d["lc"], d["uc"]
+    qp.variable_lower_bounds, qp.variable_upper_bounds = d["lx"], d["ux"]
+    params = solvers_pb2.PrimalDualHybridGradientParams()
+    crit = params.termination_criteria.simple_optimality_criteria
+    crit.eps_optimal_absolute = tol
+    crit.eps_optimal_relative = tol
+    params.termination_criteria.time_sec_limit = time_limit
+    params.num_threads = 1
+    t = time.perf_counter()
+    res = pdlp.primal_dual_hybrid_gradient(qp, params)
+    seconds = time.perf_counter() - t
+    log = res.solve_log
+    x = np.asarray(res.primal_solution)
+    print(json.dumps({"seconds": seconds, "iterations": int(log.iteration_count),
+                      "status": solve_log_pb2.TerminationReason.Name(log.termination_reason)
+                      .replace("TERMINATION_REASON_", "").lower(),
+                      "objective": float(d["c"] @ x + float(d["c0"])) if x.size else float("nan")}))
+
+
+def ortools_pdlp(lp, tol: float, time_limit: float) -> dict:
+    """OR-Tools PDLP on ``lp`` in a fresh interpreter (its wall time excludes the LP transfer)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "lp.npz")
+        A = lp.A.tocsr()
+        np.savez(path, data=A.data, indices=A.indices, indptr=A.indptr, shape=np.array(A.shape),
+                 c=lp.c, c0=np.float64(lp.c0), lc=lp.lc, uc=lp.uc, lx=lp.lx, ux=lp.ux)
+        cmd = [sys.executable, __file__, "--ortools-worker", path, str(tol), str(time_limit)]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=time_limit + 120)
+        except subprocess.TimeoutExpired:
+            return {"seconds": float("nan"), "iterations": -1, "status": "timeout", "objective": float("nan")}
+        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+        if out.returncode or not lines:
+            tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+            return {"seconds": float("nan"), "iterations": -1, "status": f"error: {tail[0][:60]}",
+                    "objective": float("nan")}
+        return json.loads(lines[-1])
+
+
+# ----------------------------------------------------------------------------- in-process solvers
+def _row(name, res, seconds=None):
+    return {"solver": name, "status": res.status, "seconds": res.seconds if seconds is None else seconds,
+            "iterations": res.iterations, "objective": res.objective}
+
+
+def run_gridprox(lp, tol, args, **extra):
+    from gridprox.solvers import solve_lp
+    t = time.perf_counter()
+    res = solve_lp(lp, solver="pdhg", tol=tol, dtype=args.dtype, time_limit=args.time_limit, **extra)
+    return res, time.perf_counter() - t
+
+
+def run_highs(lp, method, args, **extra):
+    from gridprox.solvers import solve_lp
+    t = time.perf_counter()
+    res = solve_lp(lp, solver="highs", method=method, time_limit=args.time_limit, threads=1, **extra)
+    return res, time.perf_counter() - t
+
+
+def size_table(name, lp, args) -> tuple[list, str]:
+    """All solvers on one LP at each tol; returns the rows and the best exact HiGHS method."""
+    rows = []
+    exact = {}
+    for method in ("simplex", "ipm"):
+        res, wall = run_highs(lp, method, args)
+        exact[method] = (res, wall)
+    ref = exact["simplex"][0].objective if exact["simplex"][0].status == "optimal" else exact["ipm"][0].objective
+    best_method = min(exact, key=lambda k: exact[k][1] if exact[k][0].status == "optimal" else np.inf)
+    best_exact = exact[best_method][1]
+    for tol in args.tols:
+        tol_rows = [dict(_row(f"HiGHS {m} (exact)", r, w)) for m, (r, w) in exact.items()]
+        res, wall = run_highs(lp, "ipm", args, tol=tol, run_crossover="off")
+        tol_rows.append(_row("HiGHS IPM no crossover", res, wall))
+        if not args.skip_highs_pdlp:
+            res, wall = run_highs(lp, "pdlp", args, tol=tol)
+            tol_rows.append(_row("HiGHS PDLP", res, wall))
+        if not args.skip_ortools:
+            o = ortools_pdlp(lp, tol, args.time_limit)
+            tol_rows.append({"solver": "OR-Tools PDLP", **o})
+        res, wall = run_gridprox(lp, tol, args)
+        tol_rows.append(_row("gridprox PDHG", res, wall))
+        best_highs = min((r["seconds"] for r in tol_rows if r["solver"].startswith("HiGHS")
+                          and r["status"] in ("optimal",)), default=np.nan)
+        for r in tol_rows:
+            r.update(size=name, tol=tol, gap=abs(r["objective"] - ref) / (1 + abs(ref)))
+        g = tol_rows[-1]["seconds"]
+        for r in tol_rows:
+            r["x_gridprox"] = r["seconds"] / g if g > 0 else np.nan
+        rows += tol_rows
+        print(f"  tol {tol:g}: gridprox {g:.2f} s; best HiGHS {best_highs:.2f} s "
+              f"({best_highs / g:.1f}x); best exact HiGHS ({best_method}) {best_exact:.2f} s", flush=True)
+    return rows, best_method
+
+
+def print_table(rows):
+    head = f"| size | tol | solver | status | seconds | iterations | rel. objective gap | time / gridprox |"
+    print(head)
+    print("|" + "---|" * 8)
+    for r in rows:
+        print(f"| {r['size']} | {r['tol']:g} | {r['solver']} | {r['status']} | {r['seconds']:.2f} | "
+              f"{r['iterations']} | {r['gap']:.1e} | {r['x_gridprox']:.2f} |")
+
+
+def sweep(args, best_method):
+    """Scenarios of the 8760-h model: batched vs one at a time vs HiGHS one at a time."""
+    from capex_lp import scenario_sweep
+    from gridprox.solvers import solve_lp
+
+    Z, T = SIZES[args.sweep_size]
+    batch = scenario_sweep(args.sweep, Z, T)
+    tol = args.sweep_tol
+    t = time.perf_counter()
+    together = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype)
+    t_batch = time.perf_counter() - t
+    k = min(args.sample, args.sweep)
+    t = time.perf_counter()
+    singles = [solve_lp(batch.scenario(i), solver="pdhg", tol=tol, dtype=args.dtype) for i in range(k)]
+    t_single = (time.perf_counter() - t) / k
+    t = time.perf_counter()
+    refs = [solve_lp(batch.scenario(i), solver="highs", method=best_method, threads=1) for i in range(k)]
+    t_highs = (time.perf_counter() - t) / k
+    gaps = [abs(together[i].objective - refs[i].objective) / (1 + abs(refs[i].objective)) for i in range(k)]
+    ok = sum(r.status == "optimal" for r in together)
+    per_batch = t_batch / args.sweep
+    print(f"\nSweep: {args.sweep} scenarios of {Z} zone(s) x {T} h at tol {tol:g} ({k} timed one at a time)")
+    print("| method | seconds per scenario | scenarios / min | vs gridprox one at a time |")
+    print("|---|---|---|---|")
+    for name, s in ((f"gridprox batched (B={args.sweep}, {ok} optimal)", per_batch),
+                    ("gridprox one at a time", t_single), (f"HiGHS {best_method} one at a time", t_highs)):
+        print(f"| {name} | {s:.2f} | {60 / s:.1f} | {t_single / s:.2f}x |")
+    print(f"max rel. objective gap batched vs HiGHS on the timed sample: {max(gaps):.1e}; "
+          f"iterations batched {min(r.iterations for r in together)}-{max(r.iterations for r in together)}, "
+          f"one at a time {min(r.iterations for r in singles)}-{max(r.iterations for r in singles)}")
+
+
+def _warm_up():
+    """Import torch and run one tiny PDHG solve: one-time process costs stay out of the timings."""
+    from capex_lp import capacity_expansion_lp
+    from gridprox.solvers import solve_lp
+    solve_lp(capacity_expansion_lp(1, 24), solver="pdhg")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="small,year", help="comma list of small (1x720), quarter (1x2190), "
+                   "year (1x8760), multi (7x8760, ~550k vars)")
+    p.add_argument("--tols", default="1e-4,1e-6")
+    p.add_argument("--time-limit", type=float, default=600.0, help="per solve, seconds")
+    p.add_argument("--dtype", default="float64")
+    p.add_argument("--sweep", type=int, default=32, help="scenarios in the sweep (0: no sweep)")
+    p.add_argument("--sweep-size", default="year", choices=sorted(SIZES))
+    p.add_argument("--sweep-tol", type=float, default=1e-4)
+    p.add_argument("--sample", type=int, default=4, help="scenarios timed one at a time")
+    p.add_argument("--skip-ortools", action="store_true")
+    p.add_argument("--skip-highs-pdlp", action="store_true")
+    p.add_argument("--quick", action="store_true", help="small size only, sweep of 8 small models")
+    p.add_argument("--ortools-worker", nargs=3, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.ortools_worker:
+        path, tol, limit = args.ortools_worker
+        _ortools_worker(path, float(tol), float(limit))
+        return
+    if args.quick:
+        args.sizes, args.sweep, args.sweep_size, args.time_limit = "small", 8, "small", min(args.time_limit, 120)
+    args.tols = [float(t) for t in args.tols.split(",")]
+
+    import torch
+    from capex_lp import capacity_expansion_lp
+
+    print(f"# lp_speed  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  torch {torch.__version__}, "
+          f"{os.cpu_count()} CPUs, argv {' '.join(sys.argv[1:])}", flush=True)
+    _warm_up()
+    rows, best_method = [], "simplex"
+    for name in args.sizes.split(","):
+        Z, T = SIZES[name]
+        lp = capacity_expansion_lp(Z, T)
+        print(f"\n{name}: {Z} zone(s) x {T} h: {lp.num_vars:,} vars, {lp.num_rows:,} rows, {lp.A.nnz:,} nnz",
+              flush=True)
+        size_rows, method = size_table(name, lp, args)
+        rows += size_rows
+        if name == args.sweep_size:
+            best_method = method
+    print()
+    print_table(rows)
+    if args.sweep:
+        sweep(args, best_method)
+
+
+if __name__ == "__main__":
+    main()
