@@ -182,7 +182,7 @@ def capacity_frame(model, values) -> pd.DataFrame:
         else:
             zone, kinds = df["bus"].to_numpy(), [("generator" if table == "generators" else "storage_energy", cap)]
         for kind, value in kinds:
-            rows.append(pd.DataFrame({"zone": zone, "technology": tech, "kind": kind, "capacity": value,
+            rows.append(pd.DataFrame({"zone": zone, "technology": tech, "kind": kind, "capacity": value + 0.0,
                                       "unit": _UNITS[kind]}))
     if not rows:
         return pd.DataFrame(columns=COLUMNS["capacity"])
@@ -217,7 +217,7 @@ def _long(model, data: np.ndarray, columns: dict, name: str, aggregate: bool = T
         frame["scenario"] = np.repeat(np.asarray(tm.blocks, dtype=object)[tm.block], K)
     for col, per_asset in columns.items():
         frame[col] = np.tile(np.asarray(per_asset, dtype=object), T)
-    frame[name] = data.reshape(-1)
+    frame[name] = data.reshape(-1) + 0.0          # + 0.0: no "-0.0" in printed tables
     df = pd.DataFrame(frame)
     keys = [c for c in df.columns if c != name]
     if aggregate and df.duplicated(keys).any():
