@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from energy_toy import toy_system
 from gridprox.compile.lp import LinearProgram
 from gridprox.energy import CapacityExpansion
-from gridprox.energy.sensitivity import lp_objective
+from gridprox.energy import lp_objective
 from gridprox.solvers import solve_lp
 
 BASE = {"co2_cap": 3.0e5, "gas_price": 30.0}     # gas_price given: both gas plants at 30

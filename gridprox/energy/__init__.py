@@ -3,6 +3,7 @@ from .system import System, SystemDataError, annuity, read_system  # noqa: F401
 from .results import PlanningResult  # noqa: F401
 from .model import CapacityExpansion  # noqa: F401
 from .timeseries import apply_resolution, first_snapshots, representative_days, resample  # noqa: F401
+from .sensitivity import lp_objective  # noqa: F401  (torch is imported only when it is called)
 
 
 def load(name_or_path) -> System:
@@ -12,4 +13,4 @@ def load(name_or_path) -> System:
 
 
 __all__ = ["CapacityExpansion", "PlanningResult", "System", "SystemDataError", "load", "read_system", "annuity",
-           "apply_resolution", "first_snapshots", "resample", "representative_days"]
+           "apply_resolution", "first_snapshots", "resample", "representative_days", "lp_objective"]
