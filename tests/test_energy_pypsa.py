@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from energy_toy import toy_system
 from gridprox import datasets
 from gridprox.energy import CapacityExpansion
 
@@ -88,10 +89,6 @@ def test_live_pypsa_toy_every_component_kind(co2_cap):
     """The toy has what the datasets lack: storage units with standing loss, a lossy fixed line,
     ramp limits, p_min_pu, overnight costs with an annuity, snapshot weights != durations, and
     (binding) a CO2 cap, which PyPSA models as a GlobalConstraint."""
-    import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from energy_toy import toy_system
-
     pn = _pypsa_network()
     system = toy_system(48, voll=3000.0, co2_cap=co2_cap)
     ours = CapacityExpansion(system).solve("highs")
