@@ -148,7 +148,7 @@ class Problem:
             return solver.solve(rhs0 + r * vs[0], rho=r, x0=x_prev)
 
         if method == "hqs":
-            return prior.hqs(x_update, x, rho, max_iter or 8, kw["tol"], kw["batch_ndim"], kw["callback"])
+            return prior.hqs(x_update, x, rho, max_iter or 16, kw["tol"], kw["batch_ndim"], kw["callback"])
         term = S.ProxTerm(Identity(var.image_shape), lambda v, t: prior.prox(v))
         kw = {**kw, "tol": max(kw["tol"], 1e-4)}
         if method == "admm":

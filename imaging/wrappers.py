@@ -11,7 +11,9 @@ each channel) is an independent problem that stops on its own residual test.
 
 ``prior="pnp"`` replaces lam·TV by a plug-and-play denoiser (``model=``, default the
 shipped DnCNN-6N; ``sigma=`` its final strength, normally the noise level; default
-method "hqs" with DPIR's schedule).  ``full_output=True`` returns (image, Problem).
+method "hqs" with DPIR's schedule from ``sigma_max`` down to sigma).  Defaults, tuned
+on a held-out astronaut image (never on cameraman): deblurring 16 iterations from
+σ 0.1; MRI, whose zero-filled aliasing is stronger, 40 iterations from σ 0.2.  ``full_output=True`` returns (image, Problem).
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ def _prepare(b, what: str, complex_: bool = False):
 
 
 def _solve(data_term_fn, b, what, lam, prior, complex_, solve_kw, model=None, sigma=None, nonneg=False,
-           full_output=False):
+           full_output=False, sigma_max=0.1, pnp_iters=16):
     t, is_np, dtype = _prepare(b, what, complex_)
     device = solve_kw.pop("device", None) or (t.device if not is_np else None)
     x = Variable(t.shape, batch_ndim=t.dim() - 2, complex=complex_)
@@ -52,8 +54,10 @@ def _solve(data_term_fn, b, what, lam, prior, complex_, solve_kw, model=None, si
         if sigma is None:
             raise ValueError("prior='pnp' needs sigma= (the noise level on the image's intensity scale)")
         model = model if model is not None else pretrained_dncnn(device=device or "cpu")
-        obj = obj + denoiser_prior(model, sigma)
+        obj = obj + denoiser_prior(model, sigma, sigma_max=sigma_max)
         solve_kw.setdefault("method", "hqs")
+        if solve_kw["method"] == "hqs":
+            solve_kw.setdefault("max_iter", pnp_iters)
     else:
         raise ValueError(f"prior must be 'tv' or 'pnp', got {prior!r}")
     if nonneg:
@@ -68,11 +72,11 @@ def _solve(data_term_fn, b, what, lam, prior, complex_, solve_kw, model=None, si
 
 
 def deconvolve(b, psf, lam=None, prior: str = "tv", model=None, sigma=None, nonneg: bool = False,
-               full_output: bool = False, **solve_kw):
+               full_output: bool = False, sigma_max: float = 0.1, **solve_kw):
     """argmin ½‖k∗x − b‖² + lam·TV(x), k circular with centre (kh//2, kw//2)."""
     psf_t = as_tensor(psf, "psf")
     return _solve(lambda x, t: 0.5 * sum_squares(conv(x, psf_t) - t), b, "blurred image b", lam, prior,
-                  False, solve_kw, model, sigma, nonneg, full_output)
+                  False, solve_kw, model, sigma, nonneg, full_output, sigma_max, 16)
 
 
 def denoise_tv(b, lam, full_output: bool = False, **solve_kw):
@@ -82,16 +86,17 @@ def denoise_tv(b, lam, full_output: bool = False, **solve_kw):
 
 
 def mri_reconstruct(kspace, mask, lam=None, prior: str = "tv", model=None, sigma=None,
-                    full_output: bool = False, **solve_kw):
+                    full_output: bool = False, sigma_max: float = 0.2, **solve_kw):
     """argmin_x ½‖M⊙(F x) − y‖² + lam·TV(x) over complex images x (F the orthonormal
     2-D FFT, mask in unshifted FFT order); returns the complex image."""
     m = as_tensor(mask, "k-space mask")
     return _solve(lambda x, t: 0.5 * sum_squares(fourier_sample(x, m) - t * m.to(t.device)), kspace,
-                  "k-space data", lam, prior, True, solve_kw, model, sigma, False, full_output)
+                  "k-space data", lam, prior, True, solve_kw, model, sigma, False, full_output, sigma_max, 40)
 
 
-def inpaint(b, mask, lam=None, prior: str = "tv", model=None, sigma=None, full_output: bool = False, **solve_kw):
+def inpaint(b, mask, lam=None, prior: str = "tv", model=None, sigma=None, full_output: bool = False,
+            sigma_max: float = 0.2, **solve_kw):
     """argmin ½‖m⊙(x − b)‖² + lam·TV(x): pixels where mask = 0 are unknown."""
     m = as_tensor(mask, "mask")
     return _solve(lambda x, t: 0.5 * sum_squares(mask_op(x, m) - t * m.to(t.device)), b, "image b", lam, prior,
-                  False, solve_kw, model, sigma, False, full_output)
+                  False, solve_kw, model, sigma, False, full_output, sigma_max, 40)

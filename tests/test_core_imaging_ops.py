@@ -60,6 +60,14 @@ PSF = torch.tensor(np.outer([1, 3, 1], [1, 2, 4, 2, 1]) / 80.0)
     (Mask((torch.rand(6, 8, generator=G) > 0.3).double(), (3, 6, 8)), False, False),
     (Mosaic(bayer_pattern(6, 8)), False, False),
     (Gradient((6, 9)) @ Convolution(PSF, (6, 9)) - 2.0 * Gradient((6, 9)), False, False),
+    # the generic ones the imaging compiler builds expressions from
+    (Identity((6, 9)), False, False),
+    (Diagonal(torch.rand(6, 9, generator=G).double() - 0.5), False, False),
+    (ScaledOperator(Convolution(PSF, (6, 9)), -1.5), False, False),
+    (Convolution(PSF, (6, 9)).T, False, False),
+    (Gradient((6, 8)).T, False, False),
+    (FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8)) @ Convolution(PSF, (6, 8))
+     @ Mask((torch.rand(6, 8, generator=G) > 0.3).double(), (6, 8)), True, True),
 ])
 def test_adjoints(op, cin, cout):
     assert adjoint_gap(op, cin, cout) < 1e-10

@@ -1,0 +1,332 @@
+"""imaging beside its peers on the reference problems of shared/notes/imaging.md §6.
+
+    python comparisons/imaging.py [--part deconv,denoise,pnp,mri] [--quick]
+
+A  TV deconvolution: cameraman 512², circular Gaussian blur (σ 1.6, 11x11), noise 0.01,
+   min ½‖k∗x − y‖² + 1e-3·TV(x)            (F* ≈ 16.805968)
+B  TV denoising (ROF): cameraman + 0.1 noise, min ½‖x − y‖² + 0.08·TV(x)   (F* ≈ 1593.7596)
+C  CS-MRI 4x/8x (Cartesian, radial) of cameraman and Shepp–Logan at 256², TV vs PnP.
+D  deblurring (problem A's data): converged TV vs plug-and-play DnCNN.
+
+Every objective is evaluated afterwards in float64 numpy by the same function, on
+snapshots that each solver hands to a callback (the callback's time is excluded), or,
+for solvers without one (scikit-image, PyProximal's TV prox), on a ladder of runs with
+growing iteration counts.  The target is the best objective any peer reached, plus
+1e-4 relative; each peer's time is compared with gridprox's time to the same
+objective level (the target, or the peer's best if it never got there).
+Peers: PyProximal (PrimalDual with an exact FFT prox of the data term, as in the notes;
+FGP TV prox), scikit-image (denoise_tv_chambolle), DeepInverse when importable
+(optional: it pulls torchvision and a CUDA torch, so it is never installed here).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+# this script's own name shadows the package: import `imaging` from the repository root
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE.parent)]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import imaging as im  # noqa: E402
+from imaging.data import cartesian_mask, radial_mask, shepp_logan  # noqa: E402
+
+F_A_REF, F_B_REF = 16.805968, 1593.7596
+LAM_A, LAM_B = 1e-3, 0.08
+
+
+# ---------------------------------------------------------------- the problems (numpy)
+def gaussian_psf(sigma=1.6, radius=5):
+    t = np.arange(-radius, radius + 1, dtype=np.float64)
+    g = np.exp(-t ** 2 / (2 * sigma ** 2))
+    k = np.outer(g, g)
+    return k / k.sum()
+
+
+def otf_of(k, shape):
+    pad = np.zeros(shape)
+    pad[:k.shape[0], :k.shape[1]] = k
+    return np.fft.fft2(np.roll(pad, (-(k.shape[0] // 2), -(k.shape[1] // 2)), axis=(0, 1)))
+
+
+def grad(v):
+    gv, gh = np.zeros_like(v), np.zeros_like(v)
+    gv[:-1] = v[1:] - v[:-1]
+    gh[:, :-1] = v[:, 1:] - v[:, :-1]
+    return gv, gh
+
+
+def tv(v):
+    gv, gh = grad(v)
+    return float(np.sqrt(gv ** 2 + gh ** 2).sum())
+
+
+class Setup:
+    def __init__(self):
+        self.x = im.load_image("cameraman")
+        self.k = gaussian_psf()
+        self.otf = otf_of(self.k, self.x.shape)
+        self.y = self.A(self.x) + 0.01 * np.random.default_rng(0).standard_normal(self.x.shape)
+        self.y2 = self.x + 0.10 * np.random.default_rng(1).standard_normal(self.x.shape)
+        assert abs(self.y[0, 0] - 0.588143495111) < 1e-9 and abs(self.y2[0, 0] - 0.818872144697) < 1e-9
+
+    def A(self, v):
+        return np.real(np.fft.ifft2(np.fft.fft2(v) * self.otf))
+
+    def F_A(self, v):
+        v = np.asarray(v, dtype=np.float64)
+        return 0.5 * float(np.sum((self.A(v) - self.y) ** 2)) + LAM_A * tv(v)
+
+    def F_B(self, v):
+        v = np.asarray(v, dtype=np.float64)
+        return 0.5 * float(np.sum((v - self.y2) ** 2)) + LAM_B * tv(v)
+
+
+def to_np(v):
+    return v.detach().cpu().double().numpy() if isinstance(v, torch.Tensor) else np.asarray(v, np.float64)
+
+
+# ---------------------------------------------------------------- traces
+class Trace:
+    """Snapshots (solver time, iteration, image) with the callback's own time excluded."""
+
+    def __init__(self, every=10):
+        self.every, self.snaps, self.t0, self.excluded, self.n = every, [], None, 0.0, 0
+
+    def start(self):
+        self.t0, self.excluded, self.n, self.snaps = time.perf_counter(), 0.0, 0, []
+
+    def __call__(self, x, it=None):
+        t = time.perf_counter()
+        self.n += 1
+        it = self.n if it is None else it
+        if it % self.every == 0:
+            self.snaps.append((t - self.t0 - self.excluded, it, to_np(x).copy()))
+        self.excluded += time.perf_counter() - t
+
+    def curve(self, F):
+        return [(t, it, F(x), x) for t, it, x in self.snaps]
+
+
+def first_at(curve, level):
+    """(time, iteration, objective, image) of the first point at or below ``level``."""
+    for p in curve:
+        if p[2] <= level:
+            return p
+    return None
+
+
+def ladder(run, counts, F):
+    """Runs of a solver with growing iteration counts: a curve without a callback."""
+    out = []
+    for n in counts:
+        t0 = time.perf_counter()
+        x = run(n)
+        out.append((time.perf_counter() - t0, n, F(x), to_np(x)))
+    return out
+
+
+# ---------------------------------------------------------------- peers
+def pyproximal_primaldual(S, data: str, niter: int):
+    """PyProximal PrimalDual(K = ∇ forward differences, L21 dual, exact data prox)."""
+    import pylops
+    import pyproximal
+
+    shape = S.x.shape
+    Grad = pylops.Gradient(dims=shape, edge=False, kind="forward", dtype="float64")
+    lam = LAM_A if data == "deconv" else LAM_B
+
+    class FFTL2(pyproximal.ProxOperator):
+        """½‖k∗x − y‖² with its prox in closed form by FFT (as the notes' user prox)."""
+
+        def __init__(self, otf, y):
+            super().__init__(None, False)
+            self.otf, self.H2, self.Hy = otf, np.abs(otf) ** 2, np.conj(otf) * np.fft.fft2(y)
+
+        def __call__(self, x):
+            return 0.5 * float(np.sum((np.real(np.fft.ifft2(np.fft.fft2(x.reshape(shape)) * self.otf)) - S.y) ** 2))
+
+        def prox(self, x, tau):
+            v = np.fft.fft2(x.reshape(shape))
+            return np.real(np.fft.ifft2((v + tau * self.Hy) / (1 + tau * self.H2))).ravel()
+
+    proxf = FFTL2(S.otf, S.y) if data == "deconv" else pyproximal.L2(b=S.y2.ravel())
+    proxg = pyproximal.L21(ndim=2, sigma=lam)
+    L = np.sqrt(8.0)
+    tau, mu = (1.0, 1.0 / 8.0) if data == "deconv" else (1.0 / L, 1.0 / L)  # the notes' steps
+    tr = Trace(10)
+    x0 = (S.y if data == "deconv" else S.y2).ravel().copy()
+    tr.start()
+    pyproximal.optimization.primaldual.PrimalDual(proxf, proxg, Grad, x0=x0, tau=tau, mu=mu, theta=1.0,
+                                                  niter=niter, callback=lambda x: tr(x.reshape(shape)))
+    return tr
+
+
+def deepinv_available():
+    try:
+        import deepinv  # noqa: F401
+        return True
+    except Exception:  # noqa: BLE001 - any import failure means "not available"
+        return False
+
+
+# ---------------------------------------------------------------- gridprox
+def gridprox_trace(S, data: str, max_iter: int, dtype=torch.float32, **kw):
+    tr = Trace(1)
+    b = torch.tensor(S.y if data == "deconv" else S.y2, dtype=dtype)
+    cb = lambda k, x, p, d: tr(x, k)  # noqa: E731
+    tr.start()
+    if data == "deconv":
+        im.deconvolve(b, S.k, LAM_A, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
+    else:
+        im.denoise_tv(b, LAM_B, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
+    return tr
+
+
+# ---------------------------------------------------------------- report
+def compare(S, name, F, Fref, gp_curves, peer_curves):
+    best_peer = min(min(p[2] for p in c) for c in peer_curves.values())
+    target = best_peer * (1 + 1e-4)
+    print(f"\n## {name}: reference optimum {Fref:.6f}; best peer objective {best_peer:.6f}; "
+          f"target (best peer + 1e-4 rel.) {target:.6f}")
+    print(f"| solver | iterations | time (s) | objective | rel. gap to F* | PSNR (dB) | time ratio peer/gridprox |")
+    print("|---|---|---|---|---|---|---|")
+    rows = []
+    for gname, gc in gp_curves.items():
+        p = first_at(gc, target)
+        last = gc[-1]
+        q = p or last
+        rows.append((gname, q, "reached target" if p else "did NOT reach target"))
+    for pname, pc in peer_curves.items():
+        best = min(pc, key=lambda r: r[2])
+        level = max(target, best[2])
+        q = first_at(pc, level)
+        ratios = []
+        for gname, gc in gp_curves.items():
+            g = first_at(gc, level)
+            ratios.append(f"{q[0] / g[0]:.1f}x vs {gname}" if g else f"n/a ({gname} did not reach)")
+        rows.append((pname, q, "; ".join(ratios) + ("" if level == target else f" (at the peer's best {level:.6f})")))
+    for rname, (t, it, f, x), note in rows:
+        print(f"| {rname} | {it} | {t:.2f} | {f:.6f} | {(f - Fref) / Fref:.1e} | {im.psnr(x, S.x):.3f} | {note} |")
+
+
+def run_deconv(S, quick):
+    gp = {"gridprox pdhg (float32)": gridprox_trace(S, "deconv", 400 if quick else 800).curve(S.F_A)}
+    peers = {}
+    peers["PyProximal PrimalDual + FFT prox"] = pyproximal_primaldual(S, "deconv", 500 if quick else 1000).curve(S.F_A)
+    if not deepinv_available():
+        print("DeepInverse: not importable (optional; it pulls torchvision and a CUDA torch) - skipped")
+    compare(S, "A: TV deconvolution, cameraman 512²", S.F_A, F_A_REF, gp, peers)
+
+
+def run_denoise(S, quick):
+    from skimage.restoration import denoise_tv_chambolle
+    import pyproximal
+
+    gp = {"gridprox pdhg (float32)": gridprox_trace(S, "denoise", 300 if quick else 600).curve(S.F_B)}
+    counts = [100, 200, 400] if quick else [100, 200, 400, 800, 1600]
+    peers = {"scikit-image denoise_tv_chambolle (eps=0)":
+             ladder(lambda n: denoise_tv_chambolle(S.y2, weight=LAM_B, eps=0.0, max_num_iter=n), counts, S.F_B)}
+    d = denoise_tv_chambolle(S.y2, weight=LAM_B)
+    t0 = time.perf_counter()
+    d = denoise_tv_chambolle(S.y2, weight=LAM_B)
+    peers["scikit-image denoise_tv_chambolle (defaults)"] = [(time.perf_counter() - t0, "auto", S.F_B(d), d)]
+
+    def fgp(n):
+        return pyproximal.TV(dims=S.x.shape, sigma=LAM_B, niter=n, rtol=0.0).prox(S.y2.ravel(), 1.0).reshape(S.x.shape)
+    peers["PyProximal TV prox (FGP)"] = ladder(fgp, [50, 100, 200] if quick else [50, 100, 200, 400, 800], S.F_B)
+    peers["PyProximal PrimalDual"] = pyproximal_primaldual(S, "denoise", 500 if quick else 1000).curve(S.F_B)
+    if not deepinv_available():
+        print("DeepInverse: not importable (optional) - skipped")
+    compare(S, "B: TV denoising (ROF), cameraman 512²", S.F_B, F_B_REF, gp, peers)
+
+
+def run_pnp(S, quick):
+    print("\n## D: deblurring, problem A's data: TV (converged) vs plug-and-play")
+    t0 = time.perf_counter()
+    xtv = im.deconvolve(S.y, S.k, LAM_A, tol=1e-5, max_iter=3000)
+    ttv = time.perf_counter() - t0
+    print("| method | PSNR (dB) | time (s) |\n|---|---|---|")
+    print(f"| TV λ=1e-3 (pdhg, tol 1e-5) | {im.psnr(xtv, S.x):.3f} | {ttv:.1f} |")
+    for label, model in pnp_models():
+        t0 = time.perf_counter()
+        xp, p = im.deconvolve(S.y, S.k, prior="pnp", model=model, sigma=0.01, full_output=True)
+        r = p.result.extra["fixed_point_residuals"]
+        print(f"| PnP-HQS {label} ({p.iterations} it., last fixed-point residual {r[-1]:.1e}) | "
+              f"{im.psnr(xp, S.x):.3f} | {time.perf_counter() - t0:.1f} |")
+
+
+def pnp_models():
+    out = []
+    for name in ("dncnn6N", "dncnn6N_ft"):
+        try:
+            out.append((name, im.pretrained_dncnn(name)))
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def run_mri(S, quick):
+    from skimage.transform import resize
+
+    n = 256
+    images = {"cameraman 256": resize(S.x, (n, n), order=1, anti_aliasing=True),
+              "Shepp-Logan 256": shepp_logan(n)}
+    masks = {"cart x4": cartesian_mask((n, n), 4), "cart x8": cartesian_mask((n, n), 8),
+             "radial x4": radial_mask((n, n), accel=4), "radial x8": radial_mask((n, n), accel=8)}
+    if quick:
+        masks = {k: v for k, v in masks.items() if "x4" in k}
+    models = pnp_models()
+    print("\n## C: CS-MRI 256², k-space noise 0.01 (orthonormal FFT), PSNR of |x| (dB)")
+    print("| image | mask | sampled | zero-filled | TV λ=3e-3 | " + " | ".join(f"PnP {m}" for m, _ in models)
+          + " | time TV / PnP (s) |")
+    print("|---" * (6 + len(models)) + "|")
+    rng = np.random.default_rng(2)
+    noise = 0.01 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))) / np.sqrt(2)
+    for iname, x in images.items():
+        for mname, m in masks.items():
+            y = m * (np.fft.fft2(x, norm="ortho") + noise)
+            zf = np.fft.ifft2(y, norm="ortho")
+            t0 = time.perf_counter()
+            xt = im.mri_reconstruct(y, m, 3e-3, tol=1e-5, max_iter=3000)
+            ttv = time.perf_counter() - t0
+            cells, tp = [], 0.0
+            for _, model in models:
+                t0 = time.perf_counter()
+                xp = im.mri_reconstruct(y, m, prior="pnp", model=model, sigma=0.01)
+                tp = time.perf_counter() - t0
+                cells.append(f"{im.psnr(np.abs(xp), x):.2f}")
+            print(f"| {iname} | {mname} | {m.mean():.3f} | {im.psnr(np.abs(zf), x):.2f} | "
+                  f"{im.psnr(np.abs(xt), x):.2f} | " + " | ".join(cells) + f" | {ttv:.1f} / {tp:.1f} |", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", default="deconv,denoise,pnp,mri")
+    ap.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1, like numpy's FFT: on a loaded shared 2-core machine a "
+                         "second OpenMP thread mostly waits, 10x slower per FFT)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"# imaging comparisons, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{platform.processor() or platform.machine()}, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads)")
+    t = time.perf_counter()
+    a = np.random.default_rng(0).standard_normal((512, 512))
+    for _ in range(20):
+        np.fft.ifft2(np.fft.fft2(a))
+    print(f"calibration: numpy 512² complex FFT pair {1e3 * (time.perf_counter() - t) / 20:.1f} ms")
+    S = Setup()
+    parts = {"deconv": run_deconv, "denoise": run_denoise, "pnp": run_pnp, "mri": run_mri}
+    for p in args.part.split(","):
+        parts[p](S, args.quick)
+
+
+if __name__ == "__main__":
+    main()
