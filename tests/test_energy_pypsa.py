@@ -65,9 +65,8 @@ def _pypsa_network():
     return mod
 
 
-@pytest.mark.parametrize("name,snapshots,scenario", [("model-energy", 120, None), ("three-country", 48, None),
-                                                     ("de-stochastic", 100, "med"),
-                                                     ("de-stochastic", 60, "stochastic")])
+@pytest.mark.parametrize("name,snapshots,scenario", [("model-energy", 96, None), ("three-country", 48, None),
+                                                     ("de-stochastic", 48, "stochastic")])
 def test_live_pypsa_objective_and_prices(name, snapshots, scenario):
     pn = _pypsa_network()
     system = datasets.load_system(name)
