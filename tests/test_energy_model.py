@@ -220,3 +220,21 @@ def test_two_stage_stochastic_model_tables():
     assert res.objective >= wait_and_see - 1e-6 * abs(wait_and_see)
     assert res.objective <= max(CapacityExpansion(system, hours=48, scenario=k).solve("highs").objective
                                 for k in prob.index)
+
+
+@pytest.mark.parametrize("solver", ["cvxpy", "gurobi"])
+def test_other_backends_agree_with_highs(solver):
+    if solver == "gurobi":
+        pytest.importorskip("gurobipy")
+    model = CapacityExpansion(toy_system(24, voll=3000.0))
+    ref = model.solve("highs")
+    try:
+        res = model.solve(solver)
+    except Exception as exc:  # noqa: BLE001 - e.g. no Gurobi licence on this machine
+        if solver == "gurobi":
+            pytest.skip(f"gurobi not usable here: {exc}")
+        raise
+    assert res.status == "optimal" and res.summary["solver"].iloc[0].startswith(solver)
+    assert res.objective == pytest.approx(ref.objective, rel=1e-7)
+    north = [r.prices[r.prices["zone"] == "north"]["price"].to_numpy() for r in (res, ref)]
+    np.testing.assert_allclose(north[0], north[1], rtol=1e-6, atol=1e-6)
