@@ -20,13 +20,13 @@ optimum's emissions).  End to end, each side from the loaded System to the last 
   is fewer than ``--scenarios`` (printed as such).
 
 PDHG runs single-threaded, and in the sweep in float32, by default (``--threads``, ``--dtype``): on the shared
-2-core machine a second thread makes each iteration 10-30x slower, and float32 iterates take
+2-core machine a second thread makes each iteration 5-30x slower, and float32 iterates take
 ~1.7x less time per iteration with the same iteration counts (the backend recomputes residuals
 and statuses in float64).  ``--tol`` defaults to 5e-5 because at 1e-4 one scenario's objective
 gap reached 1.0e-4.  Run::
 
-    python comparisons/planning.py                # defaults below; about 15-20 min on 2 shared cores
-    python comparisons/planning.py --quick        # a few minutes
+    python comparisons/planning.py                # defaults below; about 5-9 min on 2 shared cores
+    python comparisons/planning.py --quick        # about 1.5 min
 """
 from __future__ import annotations
 
