@@ -26,6 +26,9 @@ def __getattr__(name):
     if name == "CVXPY_PDHG":
         from .interop.cvxpy_solver import CVXPY_PDHG
         return CVXPY_PDHG
+    if name == "lp_objective":  # solve_lp as a torch-differentiable layer (imports torch on first use)
+        from .energy.sensitivity import lp_objective
+        return lp_objective
     if name == "datasets":  # bundled energy systems (pandas/yaml), imported on first use
         import importlib
         return importlib.import_module(".datasets", __name__)

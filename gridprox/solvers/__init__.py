@@ -68,7 +68,8 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     it on the results; default on for "pdhg", off for the others.  ``options`` go to the
     backend (see ``solve_highs``, ``solve_pdhg``, ...); a ``warm_start`` of the original LP
     is mapped through the presolve.  The LP is validated first: NaN, inverted bounds and the
-    like raise ValueError naming the entry.
+    like raise ValueError naming the entry.  ``gridprox.lp_objective`` wraps this function as
+    a torch-differentiable layer (optimal value, gradients with respect to c and the bounds).
     """
     if not isinstance(lp, LinearProgram):
         raise TypeError(f"solve_lp expects a gridprox LinearProgram, got {type(lp).__name__}")
