@@ -61,6 +61,15 @@ class DnCNN(nn.Module):
                 bn.running_var.copy_(torch.from_numpy(a[f"block{i}.bn_var"]))
         return self
 
+    def save_npz(self, path) -> None:
+        """The weights in the layout ``load_npz`` reads (float32)."""
+        arr = {"conv_start": self.conv_start.weight, "conv_end": self.conv_end.weight}
+        for i, (conv, bn) in enumerate(zip(self.blocks, self.norms)):
+            arr.update({f"block{i}.conv": conv.weight, f"block{i}.bn_scale": bn.weight,
+                        f"block{i}.bn_bias": bn.bias, f"block{i}.bn_mean": bn.running_mean,
+                        f"block{i}.bn_var": bn.running_var})
+        np.savez(path, **{k: v.detach().cpu().float().numpy() for k, v in arr.items()})
+
 
 def pretrained_dncnn(name: str = "dncnn6N", path=None, device=None, dtype=torch.float32) -> DnCNN:
     """A pretrained DnCNN in eval mode: "dncnn6N" (6 layers, 151k parameters,
