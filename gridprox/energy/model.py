@@ -28,6 +28,7 @@ probability), PyPSA's ``set_scenarios`` semantics.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -579,7 +580,8 @@ class CapacityExpansion:
             else:
                 edits.append((name, _number(name, value)))
         if edits:
-            systems = [s.copy() for s in systems]
+            meta_only = all(name in _META_INPUTS for name, _ in edits)
+            systems = [_with_own_meta(s) if meta_only else s.copy() for s in systems]
             for s in systems:
                 for name, value in edits:
                     _edit(s, name, value)
@@ -598,22 +600,33 @@ class CapacityExpansion:
                 raise ModelingError(f"this model has a {name} constraint; every scenario needs a {name} value")
         return {self.params[k]: v for k, v in self._values(systems, scale).items() if k in self.params}
 
+    def _costs(self, system: System) -> dict:
+        """Per-unit costs and profiles read off a system's tables.  A system that shares its
+        tables with one of this model's own (an input that changed only a policy, as in most
+        sweeps) reuses that one's, computed once: a refill then costs no pandas work."""
+        own = self.__dict__.get("_own_costs")
+        if own is None:
+            own = self._own_costs = [(s, _read_costs(s)) for s in self.systems]
+        for base, costs in own:
+            if all(getattr(system, t) is getattr(base, t) for t in (*COMPONENTS, "demand", "availability")):
+                return costs
+        return _read_costs(system)
+
     def _values(self, systems: list, scale: float) -> dict:
-        tm, s0 = self.time, systems[0]
+        tm = self.time
         S = tm.S
-        demand = np.tile(s0.demand.to_numpy(float) * scale, (S, 1))
-        out = {"demand": demand, "availability": np.tile(s0.availability.to_numpy(float), (S, 1))}
-        if len(s0.generators):
-            out["generator_marginal_cost"] = np.stack([s.marginal_cost().to_numpy(float) for s in systems])
-        for t in ("storage_units", "links"):
-            if len(getattr(s0, t)):
-                out[f"{_SINGULAR[t]}_marginal_cost"] = np.stack([getattr(s, t)["marginal_cost"].to_numpy(float)
-                                                                 for s in systems])
+        costs = [self._costs(s) for s in systems]
+        demand = np.tile(costs[0]["demand"] * scale, (S, 1))
+        out = {"demand": demand, "availability": np.tile(costs[0]["availability"], (S, 1))}
+        for key in ("generator_marginal_cost", "storage_unit_marginal_cost", "link_marginal_cost"):
+            if key in costs[0]:
+                out[key] = np.stack([c[key] for c in costs])
         for t in COMPONENTS:
             ext = self.comp[t].ext
             if ext.size:
-                out[f"{_SINGULAR[t]}_fixed_cost"] = sum(p * s.fixed_cost(t).to_numpy(float)[ext]
-                                                        for p, s in zip(tm.prob, systems))
+                key = f"{_SINGULAR[t]}_fixed_cost"
+                out[key] = sum(p * c[key][ext] for p, c in zip(tm.prob, costs))
+        s0 = systems[0]
         pol = [s.policies for s in systems]
         out["co2_price"] = np.array([p.get("co2_price") or 0.0 for p in pol])
         out["co2_cap"] = np.array([p.get("co2_cap") if p.get("co2_cap") is not None else np.nan for p in pol])
@@ -786,6 +799,28 @@ def _number(name: str, value) -> float:
     if not math.isfinite(v):
         raise ValueError(f"input {name!r} must be finite, got {value!r}")
     return v
+
+
+def _read_costs(system: System) -> dict:
+    out = {"demand": system.demand.to_numpy(float), "availability": system.availability.to_numpy(float)}
+    if len(system.generators):
+        out["generator_marginal_cost"] = system.marginal_cost().to_numpy(float)
+    for t in ("storage_units", "links"):
+        if len(getattr(system, t)):
+            out[f"{_SINGULAR[t]}_marginal_cost"] = getattr(system, t)["marginal_cost"].to_numpy(float)
+    for t in COMPONENTS:
+        out[f"{_SINGULAR[t]}_fixed_cost"] = system.fixed_cost(t).to_numpy(float)
+    return out
+
+
+_META_INPUTS = frozenset({"co2_cap", "co2_price", "renewable_share", "reserve_margin", "voll"})
+
+
+def _with_own_meta(system: System) -> System:
+    """A System sharing ``system``'s tables (never edited by meta-only inputs) with its own meta."""
+    out = copy.copy(system)
+    out.meta = copy.deepcopy(system.meta)
+    return out
 
 
 def _edit(system: System, name: str, value: float) -> None:
