@@ -99,13 +99,18 @@ def test_fused_iterations_fall_back_cleanly(monkeypatch):
     def broken(*args):
         raise RuntimeError("no C++ compiler")
 
-    lp = vertex_lp(20, 30, 4)
+    import dataclasses
+    from gridprox import LinearProgram
+
+    one = vertex_lp(20, 30, 4)
+    lp = LinearProgram.stack([one, dataclasses.replace(one, c=1.1 * one.c)])   # fused runs batches only
     eager = solve_pdhg(lp, tol=1e-6, fuse=False)
     monkeypatch.setattr(pdhg_lp, "_FUSED", {"kernels": (broken, broken)})
     fused = solve_pdhg(lp, tol=1e-6, fuse=True)
     assert "no C++ compiler" in pdhg_lp._FUSED["failed"]
-    assert fused.status == eager.status == "optimal" and fused.iterations == eager.iterations
-    np.testing.assert_allclose(fused.x, eager.x, atol=1e-12)
+    for f, e in zip(fused, eager):
+        assert f.status == e.status == "optimal" and f.iterations == e.iterations
+        np.testing.assert_allclose(f.x, e.x, atol=1e-12)
     assert pdhg_lp._fused_kernels() is None
 
 

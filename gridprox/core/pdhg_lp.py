@@ -38,6 +38,22 @@ The method (formulas in ``shared/notes/pdhg-lp.md``; defaults measured, see
   primal ray likewise ("unbounded" when the
   current point is primal feasible to tol, else "infeasible_or_unbounded").
 
+Restart and step defaults by measurement (iterations to 1e-4 / 1e-6 on the capacity-
+expansion LPs of ``comparisons/capex_lp.py``): Halpern + PID 2240 / 7680 (1 x 720 h),
+1344 / 6464 (1 x 2190 h), 5568 at 1e-4 (1 x 8760 h); KKT restarts 3648 / 17664, 2944 /
+11456, 4160; PDLP's adaptive step with KKT restarts 3456 on 1 x 8760 h at 1e-4 but each
+iteration dearer (43 s vs 15 s); Pock–Chambolle off: 34688 (6x more).
+
+Speed on CPU: one thread by default (``threads``).  ``fuse=True`` runs the plain
+iterations of the default method (batches of B > 1) as two ``torch.compile``'d elementwise
+kernels around the two sparse products; off by default because it did not pay on CPU:
+static-shape kernels were 2.5-3x faster than eager on the elementwise work (1 x 8760 h,
+B = 32: 105-137 vs 335 ms) but recompile for every batch width as scenarios finish, and
+the dynamic-shape kernels used here were slower than eager (1 x 2190 h, B = 32: 20.6 vs
+16.9 ms per iteration); compiling costs 10-90 s per process.  Untried on GPU.  A compiler
+failure falls back to the eager iteration.  Checks (every ``check_every``) and the
+infeasibility test (every ``infeasibility_every``-th check) are always eager.
+
 Limits: ``max_iter`` / ``time_limit`` return the best checked point with status
 "optimal_inaccurate" when all three relative measures are within
 ``inaccurate_factor``·tol (10x by default), else "iteration_limit" / "time_limit".
@@ -62,11 +78,7 @@ DEFAULT_MAX_ITER = 1_000_000
 # MKL call; catastrophic when cores are shared), so one thread is the default
 DEFAULT_CPU_THREADS = 1
 
-# fuse="auto" compiles the plain iteration when (n + m) x B reaches this: measured on the
-# 1 x 8760-h LP, B = 32, 1 thread: 105-137 ms for the two compiled kernels vs 335 ms eager,
-# but for B = 1 the compiled kernels were slower (2.5-4.4 vs 1.9-2.5 ms) and compiling
-# costs 10-70 s once per process (less when torch's inductor cache is warm)
-FUSE_MIN_WORK = 1_000_000
+# compiled plain-iteration kernels, shared by the solves of a process (see PDHGOptions.fuse)
 _FUSED: dict = {}
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
@@ -93,7 +105,7 @@ class PDHGOptions:
     infeasibility_every: int = 4            # evaluate certificates at every 4th check
     inaccurate_factor: float = 10.0
     threads: Optional[int] = None           # CPU threads during the solve; None: DEFAULT_CPU_THREADS
-    fuse: object = "auto"                   # torch.compile'd plain iterations: True | False | "auto"
+    fuse: bool = False                      # torch.compile'd plain iterations (see module notes)
     verbose: bool = False
 
     def __post_init__(self):
@@ -108,8 +120,8 @@ class PDHGOptions:
             raise ValueError(f"PDHGOptions.infeasibility_every must be >= 1, got {self.infeasibility_every}")
         if self.check_every < 2:
             raise ValueError(f"PDHGOptions.check_every must be >= 2, got {self.check_every}")
-        if self.fuse not in (True, False, "auto"):
-            raise ValueError(f"PDHGOptions.fuse={self.fuse!r}: choose True, False or 'auto'")
+        if self.fuse not in (True, False):
+            raise ValueError(f"PDHGOptions.fuse={self.fuse!r}: choose True or False")
         if not 0 < self.reflection <= 1:
             raise ValueError(f"PDHGOptions.reflection must be in (0, 1], got {self.reflection}")
 
@@ -361,11 +373,8 @@ class _PDHG:
     def _want_fused(self, B: int) -> bool:
         opt = self.opt
         plain_halpern = opt.restart == "halpern" and opt.step == "constant" and opt.reflection == 1.0
-        if not plain_halpern or opt.fuse is False:
-            return False
-        if opt.fuse is True:
-            return True
-        return self.A.device.type == "cpu" and (self.n + self.m) * B >= FUSE_MIN_WORK
+        # one scenario left: torch specialises size-1 dims, so a recompile would follow
+        return bool(opt.fuse) and plain_halpern and B > 1
 
     @property
     def W(self) -> int:
@@ -414,8 +423,7 @@ class _PDHG:
         torch.sub(self.c, self.ATY, out=self.XH)
         torch.addcmul(self.X, self.XH, self.ntau, out=self.XH)
         torch.clamp(self.XH, self.lx, self.ux, out=self.XH)
-        torch.mul(self.XH, 2.0, out=self.XB)
-        self.XB.sub_(self.X)
+        torch.lerp(self.X, self.XH, 2.0, out=self.XB)     # x̄ = 2x̂ − x in one pass
         A.matmat(self.XB, out=self.AXB)
         torch.addcmul(self.AXB, self.Y, self.ninv_sigma, out=self.V)
         torch.clamp(self.V, self.lc, self.uc, out=self.YH)
@@ -445,8 +453,7 @@ class _PDHG:
             w = (self.k + 1) / (self.k + 2)
             if opt.reflection != 1.0:          # γ x̄ + (1 − γ) x  with x̄ = 2x̂ − x
                 torch.lerp(self.X, self.XB, opt.reflection, out=self.XB)
-            torch.mul(self.YH, 2.0, out=self.V)
-            self.V.sub_(self.Y)                # reflected y: 2ŷ − y
+            torch.lerp(self.Y, self.YH, 2.0, out=self.V)    # reflected y: 2ŷ − y
             if opt.reflection != 1.0:
                 torch.lerp(self.Y, self.V, opt.reflection, out=self.V)
             if accept is None:
