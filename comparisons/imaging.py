@@ -181,6 +181,8 @@ def gridprox_trace(S, data: str, max_iter: int, dtype=torch.float32, **kw):
     tr = Trace(1)
     b = torch.tensor(S.y if data == "deconv" else S.y2, dtype=dtype)
     cb = lambda k, x, p, d: tr(x, k)  # noqa: E731
+    solve = im.deconvolve if data == "deconv" else im.denoise_tv
+    solve(b, *((S.k, LAM_A) if data == "deconv" else (LAM_B,)), max_iter=2, **kw)  # warm-up, as skimage's below
     tr.start()
     if data == "deconv":
         im.deconvolve(b, S.k, LAM_A, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
