@@ -6,6 +6,9 @@ duals and column duals are returned unchanged.
 """
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 
 from ..compile.lp import LinearProgram
@@ -23,6 +26,28 @@ def _highspy():
     except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
         raise SolverError("solver 'highs' needs the highspy package (pip install highspy)") from exc
     return highspy
+
+
+def new_highs():
+    """A Highs instance with its log off.  HiGHS >= 1.16 writes a licence banner to stdout
+    (C level) when the first instance of a process is made, before any option can be set;
+    it would land in the tables the CLI prints, so that construction writes to /dev/null."""
+    highspy = _highspy()
+    sys.stdout.flush()
+    try:
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no usable fd 1 (embedded interpreters): accept the banner
+        h = highspy.Highs()
+    else:
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def _status_map(highspy) -> dict:
@@ -48,8 +73,7 @@ def _set_option(h, name: str, value) -> None:
 def _build(lp: LinearProgram):
     """A silent Highs instance holding ``lp``."""
     highspy = _highspy()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     A = lp.A
     model = highspy.HighsLp()
     model.num_col_, model.num_row_ = lp.num_vars, lp.num_rows

@@ -15,13 +15,12 @@ import scipy.sparse as sp
 
 from ..compile.lp import LinearProgram
 from ..errors import ModelingError
-from .highs import _highspy
+from .highs import _highspy, new_highs
 
 
 def _read(path: str, free_format: bool):
     highspy = _highspy()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("mps_parser_type_free", free_format)
     ok = h.readModel(path) != highspy.HighsStatus.kError
     return h if ok else None
