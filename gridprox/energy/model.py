@@ -50,6 +50,7 @@ SHEDDING = "load shedding"
 POLICY_ROWS = ("co2_cap", "renewable_share", "reserve_margin")   # inputs that add constraints
 # columns a scenario may change without changing the LP's structure (they only feed Parameters)
 _COST_COLUMNS = {"capital_cost", "overnight_cost", "fom_cost", "lifetime"}
+POLICY_INPUTS = ("co2_cap", "co2_price", "renewable_share", "reserve_margin")   # system.yaml policies
 PARAMETER_COLUMNS = {
     "generators": _COST_COLUMNS | {"marginal_cost", "fuel_cost"},
     "storage_units": _COST_COLUMNS | {"marginal_cost"},
@@ -57,7 +58,7 @@ PARAMETER_COLUMNS = {
     "links": _COST_COLUMNS | {"marginal_cost"},
     "lines": set(_COST_COLUMNS),
     "carriers": set(),
-    "policies": {"co2_cap", "co2_price", "renewable_share", "reserve_margin"},
+    "policies": set(POLICY_INPUTS),
 }
 
 
@@ -213,7 +214,7 @@ class CapacityExpansion:
         if base is system:       # never write our options into the caller's System
             base = system.copy()
         policies = dict(base.meta.get("policies") or {})
-        for key in ("co2_cap", "co2_price", "renewable_share", "reserve_margin"):
+        for key in POLICY_INPUTS:
             value = self.options[key]
             if value is not None:
                 if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value >= 0):
@@ -236,6 +237,7 @@ class CapacityExpansion:
             if scenario is not None:
                 base = base.scenario(scenario)
             self.systems = [base]
+        self._own_costs = None       # per-unit costs of self.systems, read once on first refill
         self.system = base
         self.time = _Time.build(base, names, prob)
         self.inputs: dict = {}
@@ -604,10 +606,9 @@ class CapacityExpansion:
         """Per-unit costs and profiles read off a system's tables.  A system that shares its
         tables with one of this model's own (an input that changed only a policy, as in most
         sweeps) reuses that one's, computed once: a refill then costs no pandas work."""
-        own = self.__dict__.get("_own_costs")
-        if own is None:
-            own = self._own_costs = [(s, _read_costs(s)) for s in self.systems]
-        for base, costs in own:
+        if self._own_costs is None:
+            self._own_costs = [(s, _read_costs(s)) for s in self.systems]
+        for base, costs in self._own_costs:
             if all(getattr(system, t) is getattr(base, t) for t in (*COMPONENTS, "demand", "availability")):
                 return costs
         return _read_costs(system)
@@ -813,7 +814,7 @@ def _read_costs(system: System) -> dict:
     return out
 
 
-_META_INPUTS = frozenset({"co2_cap", "co2_price", "renewable_share", "reserve_margin", "voll"})
+_META_INPUTS = frozenset((*POLICY_INPUTS, "voll"))     # inputs that edit System.meta only
 
 
 def _with_own_meta(system: System) -> System:
@@ -827,7 +828,7 @@ def _edit(system: System, name: str, value: float) -> None:
     """Apply one named input to a System copy (tables, profiles or policies)."""
     if value < 0:
         raise ValueError(f"input {name!r} must be non-negative, got {value}")
-    if name in ("co2_cap", "co2_price", "renewable_share", "reserve_margin"):
+    if name in POLICY_INPUTS:
         system.meta.setdefault("policies", {})[name] = value
         return
     if name.endswith("_availability_scale"):

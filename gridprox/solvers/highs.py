@@ -28,24 +28,33 @@ def _highspy():
     return highspy
 
 
+_BANNER_MUTED = False
+
+
 def new_highs():
     """A Highs instance with its log off.  HiGHS >= 1.16 writes a licence banner to stdout
     (C level) when the first instance of a process is made, before any option can be set;
-    it would land in the tables the CLI prints, so that construction writes to /dev/null."""
+    it would land in the tables the CLI prints, so that first construction writes to
+    /dev/null (later ones print nothing, and stdout is left alone)."""
+    global _BANNER_MUTED
     highspy = _highspy()
-    sys.stdout.flush()
-    try:
-        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no usable fd 1 (embedded interpreters): accept the banner
+    if _BANNER_MUTED:
         h = highspy.Highs()
     else:
+        sys.stdout.flush()
         try:
-            os.dup2(devnull, 1)
+            saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        except OSError:  # no usable fd 1 (embedded interpreters): accept the banner
             h = highspy.Highs()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
+        else:
+            try:
+                os.dup2(devnull, 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
+        _BANNER_MUTED = True
     h.setOptionValue("output_flag", False)
     return h
 
