@@ -9,10 +9,10 @@ objective and relative gaps to PyPSA's optimum.
 Part 2, a CO2-cap sweep on ``three-country`` (``--scenarios`` caps from 0 to the uncapped
 optimum's emissions).  End to end, each side from the loaded System to the last objective:
 
-* gridprox: build once, ``model.sweep`` (refilled per scenario, batched PDHG, each batch
-  warm-started from the previous one).  The caps are ordered so that batch k+1 holds the
-  neighbours of batch k's caps (``batch_size`` chains walked in step), so every warm start
-  comes from the adjacent cap;
+* gridprox: build once, ``model.sweep`` (refilled per scenario, batched PDHG).  The sweep
+  itself orders the caps so that batch k+1 holds the neighbours of batch k's caps
+  (``batch_size`` chains walked in step) and warm-starts every scenario from its nearest
+  solved neighbour; the first batch starts cold;
 * gridprox + HiGHS: the same compiled model refilled and solved by HiGHS per scenario; these
   objectives are the reference every PDHG scenario is checked against (``--gap``, 1e-4 relative);
 * PyPSA + HiGHS: ``to_pypsa`` + ``network.optimize`` per scenario (rebuild and re-solve), timed on
@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from gridprox.datasets import load_system  # noqa: E402
 from gridprox.energy import CapacityExpansion  # noqa: E402
 from gridprox.solvers import solve_lp  # noqa: E402
+from gridprox.sweep.neighbours import chain_plan  # noqa: E402
 
 
 def pypsa_helpers():
@@ -134,14 +135,6 @@ def print_single(rows):
 
 
 # ------------------------------------------------------------------ part 2
-def chain_order(values: np.ndarray, batch_size: int) -> list[float]:
-    """Order sorted values so that batch k+1 holds the neighbours of batch k's values:
-    ``batch_size`` contiguous chains, walked one step per batch."""
-    chains = np.array_split(np.asarray(values), min(batch_size, len(values)))
-    steps = max(len(c) for c in chains)
-    return [float(c[j]) for j in range(steps) for c in chains if j < len(c)]
-
-
 def sweep(args, pn) -> dict:
     system = load_system("three-country")
     hours = min(args.hours, len(system.snapshots))
@@ -151,7 +144,7 @@ def sweep(args, pn) -> dict:
     if not caps[-1] > 0:
         raise SystemExit(f"three-country's first {hours} snapshots emit nothing uncapped: no CO2 cap binds; "
                          "use more --hours")
-    order = chain_order(caps, args.batch_size)
+    order = [float(c) for c in caps]
     print(f"\nthree-country CO2-cap sweep: {hours} snapshots, {args.scenarios} caps from 0 to "
           f"{caps[-1]:,.0f} t (the uncapped optimum's emissions), batch_size {args.batch_size}", flush=True)
 
@@ -200,7 +193,11 @@ def print_sweep(args, r):
     for tool, sec in ((f"PyPSA+HiGHS rebuild+solve ({how})", py), ("gridprox HiGHS, compiled once", r["highs"]),
                       (f"gridprox PDHG batched (B={args.batch_size})", r["pdhg"])):
         print(f"  {tool:<34}{sec:9.1f}{sec / S:12.3f}{py / sec:11.1f}x")
-    batch = np.arange(S) // args.batch_size
+    # the sweep's own solving plan (chains walked in step); only the first batch is cold
+    plan = chain_plan([{"co2_cap": c} for c in t["co2_cap"]], args.batch_size)
+    batch = np.empty(S, dtype=int)
+    for k, b in enumerate(plan):
+        batch[b] = k
     in_pdhg = t.groupby(batch)["solve_seconds"].max().sum()
     cold, warm = it[batch == 0], it[batch > 0]
     print(f"  PDHG: statuses {t['status'].value_counts().to_dict()}; {in_pdhg:.1f} s inside the batched solves, "

@@ -255,7 +255,7 @@ class LinearProgram:
         bound_viol = np.maximum(self.lx - x, 0) + np.maximum(x - self.ux, 0)
         b = np.concatenate([np.where(np.isfinite(self.lc), self.lc, 0)[~(self.lc == self.uc)],
                             np.where(np.isfinite(self.uc), self.uc, 0)])
-        bnorm = np.linalg.norm(b)
+        bnorm = _norm(b)
         p_obj = self.objective(x)
         out = {
             "primal_abs": float(np.sqrt(np.sum(row_viol ** 2) + np.sum(bound_viol ** 2))),
@@ -279,12 +279,18 @@ class LinearProgram:
                  + np.sum(np.where(z < 0, z * np.where(np.isfinite(self.ux), self.ux, 0), 0))
                  + self.c0)
         out.update(
-            dual_abs=float(np.linalg.norm(dual_res)),
-            dual=float(np.linalg.norm(dual_res) / (1 + np.linalg.norm(self.c))),
+            dual_abs=_norm(dual_res),
+            dual=_norm(dual_res) / (1 + _norm(self.c)),
             dual_objective=float(d_obj),
             gap=float(abs(p_obj - d_obj) / (1 + abs(p_obj) + abs(d_obj))),
         )
         return out
+
+
+def _norm(v: np.ndarray) -> float:
+    """‖v‖₂ without BLAS: numpy's norm calls a threaded OpenBLAS dot, which took 12 ms
+    (not 12 us) for 11,000 entries on a 2-core machine with busy cores."""
+    return float(np.sqrt(np.sum(np.square(v))))
 
 
 def _row(a: np.ndarray, k: int) -> np.ndarray:

@@ -42,6 +42,7 @@ from .. import modeling as gp
 from ..errors import ModelingError
 from .results import SINGULAR as _SINGULAR
 from .system import CAPACITY, COMPONENTS, System, SystemDataError
+from ..sweep.neighbours import WarmStarts, chain_plan
 from .timeseries import apply_resolution
 
 __all__ = ["CapacityExpansion", "SHEDDING"]
@@ -715,16 +716,19 @@ class CapacityExpansion:
         """Solve every scenario of ``spec`` (``{"co2_cap": [...], ...}`` or a list of dicts);
         one row per scenario: inputs, status, objective, ``cap_{zone}/{technology}``,
         total_emissions_t, residuals, message.  Compiled once; PDHG solves each batch of
-        ``batch_size`` scenarios together (warm-started from the previous batch); results are
-        written to ``out`` as batches finish and a rerun resumes (``gridprox.sweep.run_sweep``)."""
+        ``batch_size`` scenarios together, in an order where each batch holds the neighbours
+        of the batch before (``chain_plan``), each scenario warm-started from its nearest
+        solved neighbour; results are written to ``out`` as
+        batches finish and a rerun resumes (``gridprox.sweep.run_sweep``)."""
         from ..sweep import expand, run_sweep
 
         scenarios = expand(spec, product=product)
         model = self._model_for(scenarios)
         solve_batch = SweepBatch(model, solver=solver, tol=tol, device=device, warm_start=warm_start,
                                  solver_opts=solver_opts)
+        plan = chain_plan(scenarios, batch_size) if solver == "pdhg" and warm_start else None
         return run_sweep(solve_batch, scenarios, batch_size=batch_size, executor=executor, out=out,
-                         resume=resume, progress=progress)
+                         resume=resume, progress=progress, plan=plan)
 
     def _model_for(self, scenarios: Sequence[Mapping]) -> "CapacityExpansion":
         """This model, or a sibling with the policy rows the scenarios need."""
@@ -876,8 +880,8 @@ class SweepBatch:
 
     It carries the source System and the model options; in another process (a Dask worker)
     the model is rebuilt once and cached, in this process the given model is used as is.
-    PDHG solves a batch together, warm-started from the previous batch's solutions; other
-    solvers go scenario by scenario."""
+    PDHG solves a batch together, each scenario warm-started from the nearest one solved
+    before in this process; other solvers go scenario by scenario."""
 
     def __init__(self, model: CapacityExpansion, solver="pdhg", tol=1e-4, device="auto", warm_start=True,
                  solver_opts=None):
@@ -886,11 +890,11 @@ class SweepBatch:
         self.warm_start, self.solver_opts = warm_start, dict(solver_opts or {})
         self._model = model
         self._key = f"{id(self)}-{time.time_ns()}"
-        self._last = None
+        self._solved = WarmStarts()
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_model"], state["_last"] = None, None
+        state["_model"], state["_solved"] = None, WarmStarts()
         return state
 
     def model(self) -> CapacityExpansion:
@@ -907,24 +911,16 @@ class SweepBatch:
 
         model = self.model()
         opts = _solver_options(self.solver, self.tol, self.device, self.solver_opts)
-        if self.solver == "pdhg":
-            lp = model.batch(scenarios)
-            if self.warm_start and self._last is not None:
-                opts["warm_start"] = self._warm(lp.batch_size)
-            results = solve_lp(lp, solver="pdhg", **opts)
-            self._remember(results)
-            lps = list(lp.scenarios())
-        else:
+        if self.solver != "pdhg":
             lps = [model.lp(s) for s in scenarios]
             results = [solve_lp(one, solver=self.solver, **opts) for one in lps]
+            return [sweep_row(model, r, one) for r, one in zip(results, lps)]
+        lp = model.batch(scenarios) if len(scenarios) > 1 else model.lp(scenarios[0])
+        if self.warm_start and self._solved:
+            starts = [self._solved.nearest(sc) for sc in scenarios]
+            opts["warm_start"] = starts if len(scenarios) > 1 else starts[0]
+        results = solve_lp(lp, solver="pdhg", **opts)
+        results = results if isinstance(results, list) else [results]
+        lps = list(lp.scenarios()) if len(scenarios) > 1 else [lp]
+        self._solved.add(scenarios, results)
         return [sweep_row(model, r, one) for r, one in zip(results, lps)]
-
-    def _remember(self, results):
-        good = [r for r in results if r.x is not None and r.y is not None and r.ok]
-        if good:
-            self._last = (np.stack([r.x for r in good]), np.stack([r.y for r in good]))
-
-    def _warm(self, B: int):
-        X, Y = self._last
-        idx = np.arange(B) % len(X)
-        return X[idx], Y[idx]

@@ -20,14 +20,18 @@ BatchSolver = Callable[[list], list]
 
 def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size: int = 16,
               executor=None, out: Optional[str] = None, resume: bool = True,
-              progress: bool = True, retries: int = 2) -> pd.DataFrame:
+              progress: bool = True, retries: int = 2,
+              plan: Optional[Sequence[Sequence[int]]] = None) -> pd.DataFrame:
     """Solve ``scenarios`` in batches and return one tidy row per scenario.
 
     ``out``: folder for incremental results (see SweepStore); with ``resume`` the
     scenarios already finished there are not recomputed.  A batch that raises gives
     its scenarios status "error" with the message, and the sweep goes on; those are
     re-run on resume.  On a Dask client a batch is retried ``retries`` times (e.g. when
-    its worker dies) before it counts as failed.
+    its worker dies) before it counts as failed.  ``plan``: the batches as lists of
+    indices into ``scenarios``, in solving order (default: ``batch_size`` at a time, as
+    given; e.g. ``coarse_to_fine`` so that warm starts come from neighbours); the table is
+    in the order of ``scenarios`` either way.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -41,8 +45,14 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
             seen[k] = i
     store = SweepStore(out) if out is not None else None
     done = store.finished_keys() if (store is not None and resume) else set()
-    todo = [i for i, k in enumerate(keys) if k not in done]
-    batches = [todo[j:j + batch_size] for j in range(0, len(todo), batch_size)]
+    if plan is None:
+        todo = [i for i in range(len(scenarios)) if keys[i] not in done]
+        batches = [todo[j:j + batch_size] for j in range(0, len(todo), batch_size)]
+    else:
+        if sorted(i for b in plan for i in b) != list(range(len(scenarios))):
+            raise ValueError(f"plan must hold each index of range({len(scenarios)}) once")
+        batches = [b for b in ([i for i in b if keys[i] not in done] for b in plan) if b]
+        todo = [i for b in batches for i in b]
     rows: dict[int, dict] = {}
 
     bar = _progress(len(scenarios), len(scenarios) - len(todo), progress)
