@@ -113,12 +113,12 @@ def test_warm_start_from_a_nearby_solution_saves_iterations():
     first = solve_pdhg(base, tol=1e-5)
     cold = solve_pdhg(moved, tol=1e-5)
     warm = solve_pdhg(moved, tol=1e-5, warm_start=first)
-    warm_arrays = solve_pdhg(moved, tol=1e-5, warm_start=(first.x, first.y))
+    warm_arrays = solve_pdhg(moved, tol=1e-5, warm_start=(first.x, first.y, first.primal_weight))
     ref = highs(moved)
     for res in (cold, warm, warm_arrays):
         assert_solution(res, ref, 1e-5)
     assert warm.iterations < cold.iterations
-    assert warm_arrays.iterations == warm.iterations
+    assert warm_arrays.iterations == warm.iterations     # a Result is (x, y, primal_weight)
 
 
 def test_free_rows_free_columns_empty_rows_and_columns_and_huge_bounds():

@@ -80,6 +80,14 @@ DEFAULT_CPU_THREADS = 1
 
 # compiled plain-iteration kernels, shared by the solves of a process (see PDHGOptions.fuse)
 _FUSED: dict = {}
+# a warm start that carries a primal weight keeps it for this many restarts before the PID
+# update resumes: near a solution the restart displacements are oscillation, and the PID
+# moved ω 6x in two restarts of a same-LP re-solve.  Measured (three-country 168 h, CO2-cap
+# sweep of 11 caps, tol 1e-4, sequential warm starts): 52,352 iterations with (x, y) only,
+# 54,976 carrying ω with PID from the start, 45,056 keeping it (warm solves there restart
+# fewer than 10 times, so 10 leaves the PID as the fallback of long warm solves only)
+WARM_WEIGHT_RESTARTS = 10
+WARM_WEIGHT_BAND = math.log(10.0)
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
@@ -191,11 +199,20 @@ class PDHGSolution:
     iterations: list
     seconds: list
     residuals: dict
+    primal_weight: Optional[torch.Tensor] = None   # (B,) final ω/ω₀, see ``solve``
 
 
 def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None) -> PDHGSolution:
     """Solve an LP or a batch with PDHG.  ``warm_start``: (x, y) in original units, as
-    (n,)/(m,) or column-layout (n, B)/(m, B) tensors."""
+    (n,)/(m,) or column-layout (n, B)/(m, B) tensors, optionally with a third entry, the
+    primal weight (a float or (B,); NaN or None: the default) as returned in
+    ``PDHGSolution.primal_weight``.
+
+    The primal weight is reported relative to the initial ω₀ = θ_b/θ_c, i.e. in the
+    bound/objective-rescaled problem of cuPDLPx where ω₀ = 1: that form stays meaningful
+    for a neighbouring LP whose c or bounds are scaled (its ω₀ moves with them), while
+    the Ruiz/Pock–Chambolle scaling depends on A only and is the same for the scenarios
+    of a sweep."""
     lp = lp.checked()
     options = options or PDHGOptions()
     threads = options.threads if options.threads is not None else DEFAULT_CPU_THREADS
@@ -208,6 +225,17 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None)
     finally:
         torch.set_num_threads(previous)
     return sol
+
+
+def _unpack_warm(warm_start):
+    """(x, y) or (x, y, primal_weight) -> (x, y, primal_weight or None)."""
+    try:
+        parts = tuple(warm_start)
+    except TypeError:
+        parts = ()
+    if len(parts) not in (2, 3):
+        raise ValueError("warm_start must be (x, y) or (x, y, primal_weight)")
+    return parts if len(parts) == 3 else (*parts, None)
 
 
 def _primal_plain(X, ATY, c, lx, ux, tau, X0, w):
@@ -278,7 +306,8 @@ class _PDHG:
     _STATE = ("c", "lc", "uc", "lx", "ux", "lxz", "uxz", "lcz", "ucz", "lx_fin", "ux_fin",
               "c0", "d_row", "d_col", "lx_orig", "ux_orig", "bnorm", "cnorm", "thetas",
               "X", "Y", "X0", "Y0", "XH", "YH", "XB", "V", "ATY", "AXB", "AX", "AX0", "XS", "YS", "WS",
-              "eta", "omega", "omega_best", "best_balance", "pid_int", "k", "fpe0", "fpe_prev",
+              "eta", "omega", "omega0", "omega_point", "kept", "omega_best", "best_balance", "pid_int", "k",
+              "fpe0", "fpe_prev",
               "kkt0", "kkt_prev", "pinf_count", "dinf_count", "best_score", "XBEST", "YBEST",
               "best_metrics", "metrics", "ids", "need_baseline")
 
@@ -316,7 +345,9 @@ class _PDHG:
         tb = tb.reshape(1, -1).expand(1, B)
         tc = tc.reshape(1, -1).expand(1, B)
         self.thetas = (tb * tc).clone()
-        self.omega = (tb / tc).clone()
+        self.omega0 = (tb / tc).clone()          # ω₀ = θ_b/θ_c; ω/ω₀ is cuPDLPx's ω (see solve)
+        self.omega = self.omega0.clone()
+        self.omega_point = self.omega0          # ω of the last checked point (reported)
 
         # --- step size: 0.998/‖Ã‖₂ (power iteration), one per distinct matrix
         sv = self.A.singular_values()
@@ -326,10 +357,16 @@ class _PDHG:
         # --- iterates
         X = torch.zeros(self.n, B, **fdt)
         Y = torch.zeros(self.m, B, **fdt)
+        self.kept = torch.zeros(1, B, **fdt)     # restarts left that keep a warm start's ω
         if warm_start is not None:
-            x0, y0 = warm_start
+            x0, y0, weight = _unpack_warm(warm_start)
             X = X + _col(torch.as_tensor(x0, **fdt)) / self.d_col
             Y = Y + _col(torch.as_tensor(y0, **fdt)) / self.d_row
+            if weight is not None:
+                w = torch.as_tensor(weight, **fdt).reshape(1, -1).expand(1, B)
+                ok = torch.isfinite(w) & (w > 0)
+                self.omega = torch.where(ok, w * self.omega0, self.omega0).clone()
+                self.kept = torch.where(ok, float(WARM_WEIGHT_RESTARTS), 0.0).to(**fdt)
         self.X = torch.maximum(torch.minimum(X, self.ux), self.lx).contiguous()
         self.Y = self._project_dual(Y).contiguous()
         self.X0, self.Y0 = self.X.clone(), self.Y.clone()
@@ -362,6 +399,7 @@ class _PDHG:
         self.out_y = torch.zeros(B, self.m, **fdt)
         self.out_z = torch.zeros(B, self.n, **fdt)
         self.out_metrics = torch.full((5, B), math.nan, **fdt)
+        self.out_weight = torch.full((B,), math.nan, **fdt)
         self.out_status = [None] * B
         self.out_iters = [0] * B
         self.out_seconds = [0.0] * B
@@ -503,6 +541,7 @@ class _PDHG:
             self.need_baseline.zero_()
         if mode == "check":
             restart, cand = self._check()
+            self.omega_point = self.omega       # the ω that produced the checked point
             pre = (self.X0, self.Y0)
             self._advance(accept)
             self._restart(restart, cand, pre)
@@ -633,6 +672,10 @@ class _PDHG:
             smoothed = torch.exp(0.5 * torch.log(dy.clamp_min(1e-300) / dx.clamp_min(1e-300))
                                  + 0.5 * torch.log(self.omega))
             new = torch.where(ok, smoothed, self.omega)
+        keep = restart & (self.kept > 0) & ((new / self.omega).log().abs() < WARM_WEIGHT_BAND)
+        new = torch.where(keep, self.omega, new)
+        self.pid_int = torch.where(keep, 0.0, self.pid_int)
+        self.kept = torch.where(restart, (self.kept - 1).clamp(min=0), self.kept)
         self.omega = torch.where(restart, new, self.omega)
         self.X = torch.where(restart, cx, self.X)
         self.Y = torch.where(restart, cy, self.Y)
@@ -680,7 +723,8 @@ class _PDHG:
         return PDHGSolution(self.out_x, self.out_y, self.out_z, self.out_status, self.out_iters,
                             self.out_seconds,
                             {k: self.out_metrics[i] for i, k in enumerate(
-                                ("primal", "dual", "gap", "primal_objective", "dual_objective"))})
+                                ("primal", "dual", "gap", "primal_objective", "dual_objective"))},
+                            self.out_weight)
 
     def _finish_converged(self):
         """Record scenarios that converged or were certified infeasible, then compact."""
@@ -732,6 +776,7 @@ class _PDHG:
         self.out_y[ids] = y.T
         self.out_z[ids] = z.T
         self.out_metrics[:, ids] = metrics[:, idx]
+        self.out_weight[ids] = (self.omega_point / self.omega0)[0, idx]
         elapsed = time.perf_counter() - self.start
         for i, s in zip(ids.tolist(), statuses):
             self.out_status[i] = s

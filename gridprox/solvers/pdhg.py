@@ -66,23 +66,38 @@ def to_tensors(lp: LinearProgram, device, dtype) -> LPTensors:
 
 
 def _warm_arrays(warm_start, B: Optional[int]):
-    """Accept a Result, a list of Results, or (x, y) arrays (single or batched rows)."""
+    """Accept a Result, a list of Results, (x, y) or (x, y, primal_weight) (single or
+    batched rows; primal_weight a float or (B,), None/NaN for the default).  Returns
+    (x, y, weight) with weight None or a float array."""
     if warm_start is None:
         return None
     if isinstance(warm_start, Result):
-        warm_start = (warm_start.x, warm_start.y)
+        warm_start = (warm_start.x, warm_start.y, warm_start.primal_weight)
     elif isinstance(warm_start, Sequence) and warm_start and isinstance(warm_start[0], Result):
-        warm_start = (np.stack([r.x for r in warm_start]), np.stack([r.y for r in warm_start]))
+        if any(r.x is None or r.y is None for r in warm_start):
+            raise SolverError("warm_start has no x or y (a Result it came from had no solution)")
+        weights = [np.nan if r.primal_weight is None else r.primal_weight for r in warm_start]
+        warm_start = (np.stack([r.x for r in warm_start]), np.stack([r.y for r in warm_start]),
+                      None if np.isnan(weights).all() else np.asarray(weights, dtype=float))
     try:
-        x, y = warm_start
+        x, y, *rest = warm_start
+        if len(rest) > 1:
+            raise ValueError
     except (TypeError, ValueError):
-        raise SolverError("warm_start must be a Result, a list of Results or an (x, y) pair") from None
+        raise SolverError("warm_start must be a Result, a list of Results, (x, y) or (x, y, primal_weight)") from None
     if x is None or y is None:
         raise SolverError("warm_start has no x or y (the Result it came from had no solution)")
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.ndim == 2 and (B is None or x.shape[0] != B):
         raise SolverError(f"warm_start x has shape {x.shape} but the LP batch size is {B}")
-    return x, y
+    weight = rest[0] if rest else None
+    if weight is not None:
+        weight = np.asarray(weight, dtype=float).reshape(-1)
+        if weight.size not in (1, B or 1):
+            raise SolverError(f"warm_start primal_weight has {weight.size} entries but the LP batch size is {B}")
+        if np.isnan(weight).all():
+            weight = None
+    return x, y, weight
 
 
 def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] = None,
@@ -91,7 +106,10 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     """Solve ``lp`` (one LP or a batch) with gridprox's PDHG.
 
     Returns a Result, or a list of Results (one per scenario) for a batch.
-    ``warm_start``: a Result, a list of Results, or (x, y) arrays ((B, n), (B, m) for a batch).
+    ``warm_start``: a Result, a list of Results, or (x, y) arrays ((B, n), (B, m) for a batch),
+    or (x, y, primal_weight) with ``Result.primal_weight`` values (a float or (B,)); Results
+    carry their primal weight, which is what makes a warm start from a converged or nearby
+    solution cheap (tests/test_pdhg_warm.py).
     Advanced options are the fields of ``gridprox.core.pdhg_lp.PDHGOptions`` (restart,
     step, primal_weight, check_every, ruiz_iters, pc_alpha, infeasibility_tol, ...) plus
     ``sequential=True``: solve a batch one scenario at a time, each warm-started from the
@@ -113,23 +131,36 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     if sequential and lp.is_batch:
         results, prev = [], warm
         for k in range(lp.batch_size):
-            w = None if prev is None else tuple(a[k] if a.ndim == 2 else a for a in prev)
+            w = None if prev is None else _scenario_warm(prev, k)
             res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter())
             results.append(res)
-            prev = (res.x, res.y) if res.x is not None and np.all(np.isfinite(res.x)) else prev
+            if res.x is not None and np.all(np.isfinite(res.x)):
+                prev = (res.x, res.y, None if res.primal_weight is None else np.array([res.primal_weight]))
         return results
     results = _solve_once(lp, options, dev, dt, warm, t0)
     return results
+
+
+def _scenario_warm(warm, k: int):
+    """Scenario k's part of (x, y, weight) arrays (rows for a batch, shared otherwise)."""
+    x, y, weight = warm
+    pick = lambda a: a[k] if a.ndim == 2 else a  # noqa: E731
+    if weight is not None and weight.size > 1:
+        weight = weight[k:k + 1]
+    return pick(x), pick(y), weight
 
 
 def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0):
     data = to_tensors(lp, dev, dt)
     ws = None
     if warm is not None:
-        ws = tuple(torch.as_tensor(a.T if a.ndim == 2 else a, dtype=dt, device=dev) for a in warm)
+        x, y, weight = warm
+        ws = tuple(torch.as_tensor(a.T if a.ndim == 2 else a, dtype=dt, device=dev) for a in (x, y))
+        ws += (None if weight is None else torch.as_tensor(weight, dtype=dt, device=dev),)
     offset = time.perf_counter() - t0
     sol = solve(data, options, ws)
     X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
+    weights = sol.primal_weight.detach().cpu().numpy().astype(float)
     msg = f"PDHG restart={options.restart} step={options.step} weight={options.primal_weight} dtype={dt}"
     results = []
     for k, lpk in enumerate(lp.scenarios()):
@@ -148,5 +179,6 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0):
             status=status, x=x if has_point else None, y=y if has_point else None, z=z if has_point else None,
             objective=float(lpk.objective(x)) if has_point else float("nan"),
             iterations=int(sol.iterations[k]), seconds=offset + float(sol.seconds[k]),
-            residuals=res if has_point else {}, solver="pdhg", message=msg))
+            residuals=res if has_point else {}, solver="pdhg", message=msg,
+            primal_weight=float(weights[k]) if has_point and np.isfinite(weights[k]) else None))
     return results if lp.is_batch else results[0]

@@ -72,16 +72,23 @@ class Presolved:
         start = options.get("warm_start")
         if start is None:
             return options
+        weight = None                  # the PDHG primal weight rides along (Result.primal_weight)
         if isinstance(start, Result):
-            start = (start.x, start.y)
+            start, weight = (start.x, start.y), start.primal_weight
         elif isinstance(start, (list, tuple)) and start and isinstance(start[0], Result):
+            weight = [np.nan if r.primal_weight is None else r.primal_weight for r in start]
             start = (np.stack([r.x for r in start]), np.stack([r.y for r in start]))
+        elif isinstance(start, (list, tuple)) and len(start) == 3:
+            start, weight = start[:2], start[2]
         mapped = []
         for part, index in zip(start, (self.cols, self.rows)):
             part = np.asarray(part, dtype=float)
             if part.ndim == 2 and not self.single:
                 part = part[self.live]
             mapped.append(part[..., index])
+        if weight is not None:
+            weight = np.asarray(weight, dtype=float).reshape(-1)
+            mapped.append(weight[self.live] if weight.size > 1 and not self.single else weight)
         return {**options, "warm_start": tuple(mapped)}
 
     def postsolve(self, reduced) -> Result | list[Result]:
@@ -103,7 +110,8 @@ class Presolved:
         if r is None:   # nothing left to solve: every column was removed
             r = Result(status=st.OPTIMAL, x=np.zeros(0), y=np.zeros(0), solver="presolve")
         out = Result(status=r.status, iterations=r.iterations, seconds=r.seconds, solver=r.solver,
-                     message=(r.message + "; " if r.message else "") + self.summary)
+                     message=(r.message + "; " if r.message else "") + self.summary,
+                     primal_weight=r.primal_weight)
         if self.dual_infeasible[b] is not None:
             if r.status in st.SOLUTION_STATUSES:
                 out.status = st.UNBOUNDED if r.status == st.OPTIMAL else st.UNBOUNDED_INACCURATE

@@ -33,7 +33,10 @@ class Result:
     signs as documented in ``gridprox.compile.lp``.  ``objective`` is c·x + c0 of the
     returned x (NaN when there is none).  ``residuals`` holds relative KKT measures
     (keys "primal", "dual", "gap", plus solver-specific extras), in original units.
-    For a limit status x/y are the best iterate found.
+    For a limit status x/y are the best iterate found.  ``primal_weight`` (PDHG only): the
+    final primal weight ω, relative to the solver's initial ‖c‖/‖b‖-based one (cuPDLPx's
+    bound/objective-rescaled ω), so that a warm start of the same or a neighbouring LP from
+    this Result resumes with it (``solve_lp(..., warm_start=result)``).
     """
 
     status: str
@@ -46,6 +49,7 @@ class Result:
     residuals: dict = field(default_factory=dict)
     solver: str = ""
     message: str = ""
+    primal_weight: Optional[float] = None
 
     @property
     def ok(self) -> bool:
