@@ -608,7 +608,7 @@ class _PDHG:
         # so at every ``infeasibility_every``-th check, and at every check while one is pending)
         self.checks += 1
         if self.checks % opt.infeasibility_every == 0 or bool((self.pinf_count + self.dinf_count > 0).any()):
-            self._infeasibility(XH - self.X, YH - self.Y)
+            self._infeasibility(((XH - self.X, YH - self.Y), (XH, YH)))
 
         # --- best point so far (for limit statuses)
         score = cand_metrics[:3].amax(0, keepdim=True)
@@ -620,34 +620,50 @@ class _PDHG:
         self.cand_point = cand
         return restart, cand
 
-    def _infeasibility(self, dX, dY):
-        """Count consecutive checks at which the iterate difference certifies primal
-        infeasibility (dual ray) or dual infeasibility (primal ray)."""
-        tol = self.opt.infeasibility_tol
-        A = self.A
-        # dual ray: y in the sign cone, r = −Aᵀy must be absorbable by finite variable bounds
+    def _infeasibility(self, candidates):
+        """Count consecutive checks at which some candidate (x, y) certifies primal
+        infeasibility (a dual ray) or dual infeasibility (a primal ray).  Candidates, as in
+        PDLP: the iterate difference, which converges to the minimal displacement, and the
+        PDHG point itself, which grows along the ray when there is one, so its oscillation
+        shrinks relative to the ray (48-h toy, zero CO2 cap: the point certified after
+        1,664 iterations, ratio 5e-9, while the difference stayed at 1e-6..1e-4 for 137k)."""
+        pinf = dinf = None
+        for dX, dY in candidates:
+            p, d = self._dual_ray(dY), self._primal_ray(dX)
+            pinf = p if pinf is None else pinf | p
+            dinf = d if dinf is None else dinf | d
+        self.pinf_count = torch.where(pinf, self.pinf_count + 1, torch.zeros_like(self.pinf_count))
+        self.dinf_count = torch.where(dinf, self.dinf_count + 1, torch.zeros_like(self.dinf_count))
+
+    def _dual_ray(self, dY):
+        """(1, W) mask: y (projected on the dual sign cone) proves primal infeasibility.
+        With r = −Aᵀy, "bad" the part of r that no finite variable bound absorbs and
+        obj = l_cᵀy⁺ − u_cᵀy⁻ + l_xᵀr⁺ − u_xᵀr⁻, every feasible x has obj <= |bad|ᵀ|x|
+        (scaled units): obj > 0 with bad <= infeasibility_tol · obj leaves feasible points
+        only beyond ‖x‖₁ >= 1/infeasibility_tol; obj must also stand out of the rounding
+        of its terms (OR-Tools #4874)."""
         yr = self._project_dual(dY)
-        r = -A.rmatmat(yr)
+        r = -self.A.rmatmat(yr)
         absorbed = ((r > 0) & self.lx_fin) | ((r < 0) & self.ux_fin)
         bad = torch.where(absorbed, torch.zeros_like(r), r).abs().amax(0, keepdim=True)
         rp, rn = torch.where(absorbed & (r > 0), r, 0.0), torch.where(absorbed & (r < 0), r, 0.0)
         terms = (yr.clamp(min=0) * self.lcz, yr.clamp(max=0) * self.ucz, rp * self.lxz, rn * self.uxz)
         obj = sum(t.sum(0, keepdim=True) for t in terms)
         mag = sum(t.abs().sum(0, keepdim=True) for t in terms)
-        ok = (obj > 1e-9 * mag) & (obj > 0) & (bad <= tol * obj)
-        self.pinf_count = torch.where(ok, self.pinf_count + 1, torch.zeros_like(self.pinf_count))
-        # primal ray: x in the recession cone of the bounds, A x in that of the rows, c·x < 0
+        return (obj > 1e-9 * mag) & (obj > 0) & (bad <= self.opt.infeasibility_tol * obj)
+
+    def _primal_ray(self, dX):
+        """(1, W) mask: x (projected on the recession cone of the bounds) proves dual
+        infeasibility: c·x < 0 and A x in the recession cone of the rows to tolerance."""
         xr = torch.where(self.lx_fin & self.ux_fin, torch.zeros_like(dX), dX)
         xr = torch.where(self.lx_fin, xr.clamp(min=0), xr)
         xr = torch.where(self.ux_fin, xr.clamp(max=0), xr)
-        Axr = A.matmat(xr)
+        Axr = self.A.matmat(xr)
         lo_fin, hi_fin = torch.isfinite(self.lc), torch.isfinite(self.uc)
         viol = torch.where(lo_fin, (-Axr).clamp(min=0), 0.0) + torch.where(hi_fin, Axr.clamp(min=0), 0.0)
         cx = _dot(self.c, xr)
         cmag = _dot(self.c.abs(), xr.abs())
-        bad_p = viol.amax(0, keepdim=True)
-        okp = (cx < -1e-9 * cmag) & (bad_p <= tol * (-cx))
-        self.dinf_count = torch.where(okp, self.dinf_count + 1, torch.zeros_like(self.dinf_count))
+        return (cx < -1e-9 * cmag) & (viol.amax(0, keepdim=True) <= self.opt.infeasibility_tol * (-cx))
 
     def _restart(self, restart, cand, pre):
         """Restart the masked columns from the candidate point and update ω there."""
