@@ -266,13 +266,16 @@ def run_pnp(S, quick):
               f"{im.psnr(xp, S.x):.3f} | {time.perf_counter() - t0:.1f} |")
 
 
+MODELS = ["dncnn17N", "dncnn6N"]  # the wrappers' defaults (deblurring, MRI); --models changes the list
+
+
 def pnp_models():
     out = []
-    for name in ("dncnn6N", "dncnn6N_ft"):
+    for name in MODELS:
         try:
             out.append((name, im.pretrained_dncnn(name)))
         except FileNotFoundError:
-            pass
+            print(f"DnCNN weights {name!r} not found - skipped")
     return out
 
 
@@ -317,7 +320,10 @@ def main():
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads (default 1, like numpy's FFT: on a loaded shared 2-core machine a "
                          "second OpenMP thread mostly waits, 10x slower per FFT)")
+    ap.add_argument("--models", default=",".join(MODELS),
+                    help="DnCNN weights (names in imaging/weights) for the PnP parts D and C")
     args = ap.parse_args()
+    MODELS[:] = args.models.split(",")
     torch.set_num_threads(args.threads)
     print(f"# imaging comparisons, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__} "

@@ -9,11 +9,14 @@ each channel) is an independent problem that stops on its own residual test.
     mri_reconstruct(y, mask, lam)   ½‖M⊙F x − y‖² + lam·TV(x)     (x complex, F orthonormal)
     inpaint(b, mask, lam)           ½‖m⊙(x − b)‖² + lam·TV(x)
 
-``prior="pnp"`` replaces lam·TV by a plug-and-play denoiser (``model=``, default the
-shipped DnCNN-6N; ``sigma=`` its final strength, normally the noise level; default
-method "hqs" with DPIR's schedule from ``sigma_max`` down to sigma).  Defaults, tuned
-on a held-out astronaut image (never on cameraman): deblurring 16 iterations from
-σ 0.1; MRI, whose zero-filled aliasing is stronger, 40 iterations from σ 0.2.  ``full_output=True`` returns (image, Problem).
+``prior="pnp"`` replaces lam·TV by a plug-and-play denoiser (``model=``, default
+``PNP_MODELS[wrapper]``; ``sigma=`` its final strength, normally the noise level;
+default method "hqs" with DPIR's schedule from ``sigma_max`` down to sigma).  Defaults,
+chosen on astronaut and chelsea crops (never on cameraman, held out for
+comparisons/imaging.py): deblurring with the 17-layer DnCNN-17N, 12 iterations from
+σ 0.2; MRI, whose zero-filled aliasing is stronger, with the 6-layer DnCNN-6N (17N
+lost up to 4 dB on Cartesian masks), 40 iterations from σ 0.2.  ``full_output=True``
+returns (image, Problem).
 """
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ import torch
 
 from .expressions import Variable, as_tensor, conv, fourier_sample, mask as mask_op, sum_squares, tv
 from .problem import Problem
+
+# default DnCNN weights per wrapper (imaging/weights/README.md says why)
+PNP_MODELS = {"deconvolve": "dncnn17N", "mri_reconstruct": "dncnn6N", "inpaint": "dncnn6N"}
 
 
 def _prepare(b, what: str, complex_: bool = False):
@@ -38,7 +44,7 @@ def _prepare(b, what: str, complex_: bool = False):
 
 
 def _solve(data_term_fn, b, what, lam, prior, complex_, solve_kw, model=None, sigma=None, nonneg=False,
-           full_output=False, sigma_max=0.1, pnp_iters=16):
+           full_output=False, sigma_max=0.1, pnp_iters=16, wrapper="deconvolve"):
     t, is_np, dtype = _prepare(b, what, complex_)
     device = solve_kw.pop("device", None) or (t.device if not is_np else None)
     x = Variable(t.shape, batch_ndim=t.dim() - 2, complex=complex_)
@@ -53,7 +59,7 @@ def _solve(data_term_fn, b, what, lam, prior, complex_, solve_kw, model=None, si
         from .priors import denoiser_prior
         if sigma is None:
             raise ValueError("prior='pnp' needs sigma= (the noise level on the image's intensity scale)")
-        model = model if model is not None else pretrained_dncnn(device=device or "cpu")
+        model = model if model is not None else pretrained_dncnn(PNP_MODELS[wrapper], device=device or "cpu")
         obj = obj + denoiser_prior(model, sigma, sigma_max=sigma_max)
         solve_kw.setdefault("method", "hqs")
         if solve_kw["method"] == "hqs":
@@ -72,11 +78,11 @@ def _solve(data_term_fn, b, what, lam, prior, complex_, solve_kw, model=None, si
 
 
 def deconvolve(b, psf, lam=None, prior: str = "tv", model=None, sigma=None, nonneg: bool = False,
-               full_output: bool = False, sigma_max: float = 0.1, **solve_kw):
+               full_output: bool = False, sigma_max: float = 0.2, **solve_kw):
     """argmin ½‖k∗x − b‖² + lam·TV(x), k circular with centre (kh//2, kw//2)."""
     psf_t = as_tensor(psf, "psf")
     return _solve(lambda x, t: 0.5 * sum_squares(conv(x, psf_t) - t), b, "blurred image b", lam, prior,
-                  False, solve_kw, model, sigma, nonneg, full_output, sigma_max, 16)
+                  False, solve_kw, model, sigma, nonneg, full_output, sigma_max, 12)
 
 
 def denoise_tv(b, lam, full_output: bool = False, **solve_kw):
@@ -91,7 +97,8 @@ def mri_reconstruct(kspace, mask, lam=None, prior: str = "tv", model=None, sigma
     2-D FFT, mask in unshifted FFT order); returns the complex image."""
     m = as_tensor(mask, "k-space mask")
     return _solve(lambda x, t: 0.5 * sum_squares(fourier_sample(x, m) - t * m.to(t.device)), kspace,
-                  "k-space data", lam, prior, True, solve_kw, model, sigma, False, full_output, sigma_max, 40)
+                  "k-space data", lam, prior, True, solve_kw, model, sigma, False, full_output, sigma_max, 40,
+                  "mri_reconstruct")
 
 
 def inpaint(b, mask, lam=None, prior: str = "tv", model=None, sigma=None, full_output: bool = False,
@@ -99,4 +106,4 @@ def inpaint(b, mask, lam=None, prior: str = "tv", model=None, sigma=None, full_o
     """argmin ½‖m⊙(x − b)‖² + lam·TV(x): pixels where mask = 0 are unknown."""
     m = as_tensor(mask, "mask")
     return _solve(lambda x, t: 0.5 * sum_squares(mask_op(x, m) - t * m.to(t.device)), b, "image b", lam, prior,
-                  False, solve_kw, model, sigma, False, full_output, sigma_max, 40)
+                  False, solve_kw, model, sigma, False, full_output, sigma_max, 40, "inpaint")

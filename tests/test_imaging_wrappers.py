@@ -126,10 +126,24 @@ def test_dncnn_weights_denoise():
     assert im.psnr(d, x) > im.psnr(y, x) + 6.0  # ~20 dB noisy -> ~28 dB, as SCICO's original
 
 
+def test_dncnn17n_weights_denoise():
+    """The default PnP denoiser for deblurring (SCICO's 17-layer DnCNN-17N, converted) loads with its
+    17 layers and denoises at the small noise levels PnP ends at."""
+    model = im.pretrained_dncnn(im.wrappers.PNP_MODELS["deconvolve"])
+    assert len(model.blocks) == 15 and model.sigma_input
+    x = im.load_image("astronaut_gray")[100:228, 200:328]
+    for s, gain in ((0.02, 3.0), (0.1, 6.0)):
+        y = x + s * np.random.default_rng(1).standard_normal(x.shape)
+        with torch.no_grad():
+            d = model(torch.tensor(y, dtype=torch.float32)[None, None], s)[0, 0].double().numpy()
+        assert im.psnr(d, x) > im.psnr(y, x) + gain, (s, im.psnr(d, x), im.psnr(y, x))
+
+
 def test_pnp_beats_tv_on_held_out_image():
     """Deblurring a crop of the astronaut (not in DnCNN's training set): PnP-HQS with the
-    shipped DnCNN (cycled flips/rotations, iterates clipped) beats TV at its best weight
-    of a small sweep by the issue's 1 dB."""
+    shipped DnCNN-6N (cycled flips/rotations, iterates clipped; the default schedule) beats
+    TV at its best weight of a small sweep by the issue's 1 dB.  6N, not the deblurring
+    default 17N (+0.2 dB more here), keeps the test fast: 17N costs ~4x per call."""
     x = im.load_image("astronaut_gray")[100:228, 200:328]
     t = np.arange(-5, 6)
     g = np.exp(-t ** 2 / (2 * 1.6 ** 2))
@@ -137,7 +151,7 @@ def test_pnp_beats_tv_on_held_out_image():
     b = Convolution(torch.tensor(k), x.shape)(torch.tensor(x)).numpy()
     b = b + 0.01 * np.random.default_rng(0).standard_normal(x.shape)
     tv_best = max(im.psnr(im.deconvolve(b, k, lam, tol=1e-4), x) for lam in (5e-4, 1e-3))
-    xp, p = im.deconvolve(b, k, prior="pnp", sigma=0.01, full_output=True)
+    xp, p = im.deconvolve(b, k, prior="pnp", sigma=0.01, model=im.pretrained_dncnn("dncnn6N"), full_output=True)
     assert im.psnr(xp, x) > tv_best + 1.0, (im.psnr(xp, x), tv_best)
     r = p.result.extra["fixed_point_residuals"]
-    assert len(r) == 16 and r[-1] < 0.05 and float(xp.min()) >= 0.0 and float(xp.max()) <= 1.0
+    assert len(r) == 12 and r[-1] < 0.05 and float(xp.min()) >= 0.0 and float(xp.max()) <= 1.0

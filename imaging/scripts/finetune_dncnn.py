@@ -43,7 +43,7 @@ def training_images():
     return out
 
 
-def batch(images, gen, n=16, p=48):
+def batch(images, gen, n=16, p=48, smin=0.005, smax=0.2):
     xs = []
     for _ in range(n):
         a = images[int(torch.randint(len(images), (1,), generator=gen))]
@@ -53,7 +53,7 @@ def batch(images, gen, n=16, p=48):
         t = torch.rot90(t, int(torch.randint(4, (1,), generator=gen)))
         xs.append(t.flip(-1) if bool(torch.randint(2, (1,), generator=gen)) else t)
     x = torch.stack(xs)[:, None]
-    sig = torch.exp(math.log(0.005) + (math.log(0.2) - math.log(0.005)) * torch.rand(n, generator=gen))
+    sig = torch.exp(math.log(smin) + (math.log(smax) - math.log(smin)) * torch.rand(n, generator=gen))
     return x, x + sig[:, None, None, None] * torch.randn(x.shape, generator=gen), sig
 
 
@@ -74,11 +74,18 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--base", default="dncnn6N", help="weights to start from (a name in imaging/weights or a path)")
+    ap.add_argument("--sigma-range", type=float, nargs=2, default=(0.005, 0.2), metavar=("MIN", "MAX"),
+                    help="training noise levels, drawn log-uniformly")
+    ap.add_argument("--per-sample-loss", action="store_true",
+                    help="normalise each patch's MSE by its own σ² (weighs small σ as much as large σ; "
+                         "the default divides the batch MSE by the batch's mean σ², so large σ dominate)")
     ap.add_argument("--out", default=str(im.dncnn.WEIGHTS / "dncnn6N_ft.npz"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    model = im.pretrained_dncnn()
+    base = Path(args.base)
+    model = im.pretrained_dncnn(path=base) if base.suffix == ".npz" else im.pretrained_dncnn(args.base)
     before = validate(model)
     print("validation PSNR (astronaut, σ 0.01/0.05/0.1) before:", [f"{v:.3f}" for v in before], flush=True)
     images = training_images()
@@ -89,8 +96,10 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     t0, step, run = time.perf_counter(), 0, 0.0
     while time.perf_counter() - t0 < 60 * args.minutes:
-        x, y, sig = batch(images, gen)
-        loss = ((model(y, sig) - x) ** 2).mean() / (sig ** 2).mean()  # noise-normalised MSE
+        x, y, sig = batch(images, gen, smin=args.sigma_range[0], smax=args.sigma_range[1])
+        err = ((model(y, sig) - x) ** 2).mean(dim=(1, 2, 3))
+        # noise-normalised MSE
+        loss = (err / sig ** 2).mean() if args.per_sample_loss else err.mean() / (sig ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
