@@ -15,7 +15,7 @@ default method "hqs" with DPIR's schedule from ``sigma_max`` down to sigma).  De
 chosen on astronaut and chelsea crops (never on cameraman, held out for
 comparisons/imaging.py): deblurring with the 17-layer DnCNN-17N, 12 iterations from
 σ 0.2; MRI, whose zero-filled aliasing is stronger, with the 6-layer DnCNN-6N (17N
-lost up to 4 dB on Cartesian masks), 40 iterations from σ 0.2.  ``full_output=True``
+was worse with Cartesian masks), 40 iterations from σ 0.2.  ``full_output=True``
 returns (image, Problem).
 """
 from __future__ import annotations
