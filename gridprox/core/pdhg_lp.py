@@ -17,7 +17,7 @@ The method (formulas in ``shared/notes/pdhg-lp.md``; defaults measured, see
   when A is; cuPDLPx's bound/objective rescaling θ_b, θ_c enters as the equivalent
   initial primal weight ω₀ = θ_b/θ_c = (1+‖c̃‖)/(1+‖b̃‖), so shared data are not copied;
 * iteration (``restart="halpern"``, default): reflected Halpern PDHG (cuPDLPx's r²HPDHG)
-  with restarts on the fixed-point error (0.2 sufficient / 0.5 necessary + increase /
+  with restarts on the fixed-point error (0.3 sufficient / 0.5 necessary + increase /
   0.36 artificial, first check forced); ``restart="kkt"``: plain PDHG with iterate
   averaging and PDLP's adaptive restarts on the weighted KKT error of the average or the
   current point (0.2 / 0.8 / 0.36);
@@ -40,7 +40,8 @@ The method (formulas in ``shared/notes/pdhg-lp.md``; defaults measured, see
 
 Restart and step defaults by measurement (iterations to 1e-4 / 1e-6 on the capacity-
 expansion LPs of ``comparisons/capex_lp.py``): Halpern + PID 2240 / 7680 (1 x 720 h),
-1344 / 6464 (1 x 2190 h), 5568 at 1e-4 (1 x 8760 h); KKT restarts 3648 / 17664, 2944 /
+1344 / 6464 (1 x 2190 h), 5568 at 1e-4 (1 x 8760 h) with cuPDLPx's restart fractions, 2176 /
+6848, 1344 / 5696, 4224 with RESTART_SUFFICIENT = 0.3; KKT restarts 3648 / 17664, 2944 /
 11456, 4160; PDLP's adaptive step with KKT restarts 3456 on 1 x 8760 h at 1e-4 but each
 iteration dearer (43 s vs 15 s); Pock–Chambolle off: 34688 (6x more).
 
@@ -88,6 +89,12 @@ _FUSED: dict = {}
 # fewer than 10 times, so 10 leaves the PID as the fallback of long warm solves only)
 WARM_WEIGHT_RESTARTS = 10
 WARM_WEIGHT_BAND = math.log(10.0)
+# Halpern restart when the fixed-point error fell to this fraction of the epoch's first
+# (cuPDLPx: 0.2).  Measured iterations at 1e-6 / 1e-4, capacity-expansion LPs of
+# comparisons/capex_lp.py: 1 x 720 h 7680 -> 6848 / 2240 -> 2176, 1 x 2190 h 6464 -> 5696 /
+# 1344 -> 1344, 3 x 720 h 16448 -> 14016 / 1792 -> 1728, 1 x 8760 h 28096 -> 21888 /
+# 5568 -> 4224 (0.25, 0.35 and 0.4 were each worse than 0.3 on some of them)
+RESTART_SUFFICIENT = 0.3
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
@@ -603,7 +610,8 @@ class _PDHG:
         if opt.restart == "halpern":
             fpe = self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH)
             first = torch.full_like(artificial, t <= opt.check_every)
-            restart = (first | (fpe <= 0.2 * self.fpe0) | ((fpe <= 0.5 * self.fpe0) & (fpe > self.fpe_prev))
+            restart = (first | (fpe <= RESTART_SUFFICIENT * self.fpe0)
+                       | ((fpe <= 0.5 * self.fpe0) & (fpe > self.fpe_prev))
                        | artificial)
             self.fpe_prev = torch.where(restart, torch.full_like(fpe, math.inf), fpe)
         else:
