@@ -78,14 +78,5 @@ class WarmStarts:
         return self.results[int(np.argmin(self._distances(scenario)))]
 
     def _distances(self, scenario: Mapping) -> np.ndarray:
-        d = np.zeros(len(self.inputs))
-        for name, value in scenario.items():
-            kept = [sc.get(name) for sc in self.inputs]
-            if _numeric(value) and all(_numeric(v) for v in kept):
-                vals = np.asarray(kept, dtype=float)
-                spread = max(vals.max(), value) - min(vals.min(), value)
-                if spread > 0:
-                    d += ((vals - value) / spread) ** 2
-            else:
-                d += np.asarray([0.0 if v == value else 1.0 for v in kept])
-        return d
+        X = coordinates(self.inputs + [dict(scenario)])
+        return ((X[:-1] - X[-1]) ** 2).sum(axis=1)
