@@ -144,21 +144,20 @@ def sweep(args, pn) -> dict:
     if not caps[-1] > 0:
         raise SystemExit(f"three-country's first {hours} snapshots emit nothing uncapped: no CO2 cap binds; "
                          "use more --hours")
-    order = [float(c) for c in caps]
     print(f"\nthree-country CO2-cap sweep: {hours} snapshots, {args.scenarios} caps from 0 to "
           f"{caps[-1]:,.0f} t (the uncapped optimum's emissions), batch_size {args.batch_size}", flush=True)
 
     t0 = time.perf_counter()
     model = CapacityExpansion(system, hours=hours, co2_cap=caps[-1])
     build = time.perf_counter() - t0
-    table = model.sweep([{"co2_cap": c} for c in order], batch_size=args.batch_size, progress=False,
+    table = model.sweep([{"co2_cap": float(c)} for c in caps], batch_size=args.batch_size, progress=False,
                         **pdhg_options(args))
     t_pdhg = time.perf_counter() - t0
     print(f"  gridprox PDHG sweep: {t_pdhg:.1f} s (build {build:.2f} s)", flush=True)
 
     t0 = time.perf_counter()
     ref = []
-    for c in order:
+    for c in caps:
         ref.append(solve_lp(model.lp({"co2_cap": c}), solver="highs").objective)
     t_highs = time.perf_counter() - t0 + build
     table["highs_objective"] = ref
@@ -173,7 +172,7 @@ def sweep(args, pn) -> dict:
         for i in pick:
             r = pypsa_run(pn, with_cap(first, float(caps[i])))
             py_times.append(r["total"])
-            py_gaps.append(rel(r["objective"], ref[order.index(float(caps[i]))]))
+            py_gaps.append(rel(r["objective"], ref[i]))
             print(f"  PyPSA cap {caps[i]:>14,.0f} t: {r['total']:.2f} s (HiGHS {r['solve']:.2f} s), "
                   f"objective gap to gridprox HiGHS {py_gaps[-1]:.1e}", flush=True)
     t_pypsa = float(np.mean(py_times)) * args.scenarios if py_times else math.nan

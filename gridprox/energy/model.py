@@ -915,16 +915,14 @@ class SweepBatch:
             lps = [model.lp(s) for s in scenarios]
             results = [solve_lp(one, solver=self.solver, **opts) for one in lps]
             return [sweep_row(model, r, one) for r, one in zip(results, lps)]
-        lp = model.batch(scenarios) if len(scenarios) > 1 else model.lp(scenarios[0])
+        lp = model.batch(scenarios)
         if self.warm_start and self._solved:
             # x and y only: a neighbour's final primal weight measured worse than the default
             # (three-country, f32, 4 neighbouring caps: 3264/3840/1920/4416 iterations from
             # (x, y), 15296/3840/1664/10560 with the weight carried, 12-14k cold)
             starts = [self._solved.nearest(sc) for sc in scenarios]
-            X, Y = np.stack([r.x for r in starts]), np.stack([r.y for r in starts])
-            opts["warm_start"] = (X, Y) if len(scenarios) > 1 else (X[0], Y[0])
+            opts["warm_start"] = (np.stack([r.x for r in starts]), np.stack([r.y for r in starts]))
         results = solve_lp(lp, solver="pdhg", **opts)
-        results = results if isinstance(results, list) else [results]
-        lps = list(lp.scenarios()) if len(scenarios) > 1 else [lp]
+        lps = list(lp.scenarios())
         self._solved.add(scenarios, results)
         return [sweep_row(model, r, one) for r, one in zip(results, lps)]
