@@ -1,33 +1,31 @@
-"""Coarse-to-fine solving plans and nearest-neighbour warm starts for sweeps."""
+"""Solving plans (blocks of neighbouring scenarios) and nearest-neighbour warm starts for sweeps."""
 import numpy as np
 import pytest
 
 from gridprox.solvers.result import Result
 from gridprox.sweep import expand, run_sweep
-from gridprox.sweep.neighbours import WarmStarts, chain_plan, coordinates
+from gridprox.sweep.neighbours import WarmStarts, coordinates, stream_plan
 
 from sweep_helpers import solve_lp_batch
 from test_sweep_runner import expected
 
 
-def test_plan_walks_chains_of_neighbours_in_step():
+def test_plan_cuts_sorted_scenarios_into_blocks_of_neighbours():
     scen = [{"cap": float(c)} for c in np.random.default_rng(0).permutation(64)]
-    plan = chain_plan(scen, 16)
+    plan = stream_plan(scen, 4)
     assert sorted(i for b in plan for i in b) == list(range(64))
-    assert [len(b) for b in plan] == [16, 16, 16, 16]
+    assert [len(b) for b in plan] == [16] * 4                   # 4 waves of width 4 per block
     caps = [[scen[i]["cap"] for i in b] for b in plan]
-    assert caps[0] == [float(c) for c in range(0, 64, 4)]        # chain starts, spread
-    for prev, nxt in zip(caps, caps[1:]):                       # each chain one step on
-        assert [n - p for p, n in zip(prev, nxt)] == [1.0] * 16
-    assert [len(b) for b in chain_plan(scen[:10], 4)] == [4, 4, 2]
-    assert chain_plan(scen, 1) == [[i] for i in np.argsort([s["cap"] for s in scen])]
-    assert chain_plan([], 4) == []
+    assert caps == [[float(c) for c in range(k, k + 16)] for k in range(0, 64, 16)]
+    assert [len(b) for b in stream_plan(scen[:10], 2, waves=2)] == [4, 4, 2]
+    assert stream_plan(scen, 1, waves=1) == [[int(i)] for i in np.argsort([s["cap"] for s in scen])]
+    assert stream_plan([], 4) == []
     with pytest.raises(ValueError, match="batch_size"):
-        chain_plan(scen, 0)
-    # a product sweep: chains over the sorted grid
+        stream_plan(scen, 0)
+    # a product sweep: blocks of the sorted grid
     grid = expand({"co2_cap": [0.0, 1e6, 2e6, 3e6], "gas_price": [40.0, 100.0]})
-    assert [[grid[i]["co2_cap"] for i in b] for b in chain_plan(grid, 2)] == [[0.0, 2e6], [0.0, 2e6],
-                                                                              [1e6, 3e6], [1e6, 3e6]]
+    assert [[(grid[i]["co2_cap"], grid[i]["gas_price"]) for i in b] for b in stream_plan(grid, 2, waves=2)] == [
+        [(0.0, 40.0), (0.0, 100.0), (1e6, 40.0), (1e6, 100.0)], [(2e6, 40.0), (2e6, 100.0), (3e6, 40.0), (3e6, 100.0)]]
 
 
 def test_coordinates_scale_numbers_and_separate_labels():
@@ -61,7 +59,7 @@ def test_warm_starts_give_the_nearest_usable_solution():
 
 def test_run_sweep_with_a_plan_keeps_the_given_order(tmp_path):
     scen = expand({"gas_price": [20.0, 60.0, 100.0], "demand": [8.0, 12.0, 30.0]})
-    plan = chain_plan(scen, 4)[::-1]             # any order of batches
+    plan = stream_plan(scen, 2, waves=2)[::-1]   # any order of batches
     seen = []
 
     def solve(batch):

@@ -9,6 +9,9 @@ sparse product with Aᵀ and one with A (SpMM) plus a handful of elementwise pas
 Every scalar of the method (step, primal weight, restart state, Halpern counter,
 status) is a (1, B) tensor: each scenario keeps its own state and stops on its own
 test; finished scenarios are compacted away at the next check, so they stop costing work.
+A streamed solve (``width`` < B) keeps ``width`` scenarios in the iteration and admits a
+waiting one, with fresh method state and a start predicted from the solved ones
+(``admission.py``), at the check where one finishes.
 
 The method (formulas in ``shared/notes/pdhg-lp.md``; defaults measured, see
 ``comparisons/lp_speed.py``):
@@ -95,6 +98,7 @@ WARM_WEIGHT_BAND = math.log(10.0)
 # 1344 -> 1344, 3 x 720 h 16448 -> 14016 / 1792 -> 1728, 1 x 8760 h 28096 -> 21888 /
 # 5568 -> 4224 (0.25, 0.35 and 0.4 were each worse than 0.3 on some of them)
 RESTART_SUFFICIENT = 0.3
+STREAM_CARRY_WEIGHT = True
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
@@ -209,11 +213,17 @@ class PDHGSolution:
     primal_weight: Optional[torch.Tensor] = None   # (B,) final ω/ω₀, see ``solve``
 
 
-def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None) -> PDHGSolution:
+def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
+          width: Optional[int] = None, coordinates=None) -> PDHGSolution:
     """Solve an LP or a batch with PDHG.  ``warm_start``: (x, y) in original units, as
     (n,)/(m,) or column-layout (n, B)/(m, B) tensors, optionally with a third entry, the
     primal weight (a float or (B,); NaN or None: the default) as returned in
     ``PDHGSolution.primal_weight``.
+
+    ``width`` < B streams the batch: ``width`` scenarios iterate at once and a waiting one
+    enters as one finishes, nearest (by ``coordinates``, (B, d), default the index) to it
+    and started from a prediction out of the scenarios solved so far (``admission.py``);
+    a scenario's iterations, seconds and limits count from when it entered.
 
     The primal weight is reported relative to the initial ω₀ = θ_b/θ_c, i.e. in the
     bound/objective-rescaled problem of cuPDLPx where ω₀ = 1: that form stays meaningful
@@ -227,7 +237,7 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None)
     if lp.A.device.type == "cpu":
         torch.set_num_threads(threads)
     try:
-        sol = _PDHG(lp, options, warm_start).run()
+        sol = _PDHG(lp, options, warm_start, width, coordinates).run()
         _settle_unbounded(lp, options, sol)
     finally:
         torch.set_num_threads(previous)
@@ -299,6 +309,13 @@ def _settle_unbounded(lp: LPTensors, options: PDHGOptions, sol: PDHGSolution):
             sol.status[k] = INFEASIBLE
 
 
+def _project_dual(Y, lc, uc):
+    """Project onto the dual sign domain: y <= 0 without a finite lower row bound,
+    y >= 0 without a finite upper one (so y = 0 on free rows)."""
+    Y = torch.where(torch.isfinite(lc), Y, Y.clamp(max=0.0))
+    return torch.where(torch.isfinite(uc), Y, Y.clamp(min=0.0))
+
+
 def _col(t: torch.Tensor) -> torch.Tensor:
     """(n,) -> (n, 1); (B, n) row-layout stays for the caller to transpose."""
     return t[:, None] if t.dim() == 1 else t
@@ -315,99 +332,69 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 class _PDHG:
     """One solve: scaled data, iterate buffers and per-scenario state, all (·, W) with W
-    the number of still-active scenarios (compacted as scenarios finish)."""
+    the number of scenarios in the iteration: all B of the batch from the start, or, in a
+    streamed solve, up to ``width`` of them, a waiting one admitted as one finishes
+    (``Admission``).  Finished scenarios are compacted away at the check that finds them."""
 
-    # per-scenario tensors compacted when scenarios finish (data of width 1 are shared)
-    _STATE = ("c", "lc", "uc", "lx", "ux", "lxz", "uxz", "lcz", "ucz", "lx_fin", "ux_fin",
-              "c0", "d_row", "d_col", "lx_orig", "ux_orig", "bnorm", "cnorm", "thetas",
-              "X", "Y", "X0", "Y0", "XH", "YH", "XB", "V", "ATY", "AXB", "AX", "AX0", "XS", "YS", "WS",
-              "eta", "omega", "omega0", "omega_point", "kept", "omega_best", "best_balance", "pid_int", "k",
-              "fpe0", "fpe_prev",
-              "kkt0", "kkt_prev", "pinf_count", "dinf_count", "best_score", "XBEST", "YBEST",
-              "best_metrics", "metrics", "ids", "need_baseline")
+    # data of every scenario, scaled once ("pool"); the active columns are gathered from it
+    _DATA = ("c", "lc", "uc", "lx", "ux", "lxz", "uxz", "lcz", "ucz", "lx_fin", "ux_fin", "c0", "d_row",
+             "d_col", "lx_orig", "ux_orig", "bnorm", "cnorm", "thetas", "omega0")
+    # per-scenario iterate and method state of the active columns (compacted, appended)
+    _STATE = ("X", "Y", "X0", "Y0", "AX", "AX0", "XS", "YS", "WS", "eta", "omega", "omega_point", "kept",
+              "omega_best", "best_balance", "pid_int", "k", "fpe0", "fpe_prev", "kkt0", "kkt_prev",
+              "pinf_count", "dinf_count", "best_score", "XBEST", "YBEST", "best_metrics", "need_baseline",
+              "born", "ids")
+    # scratch of one iteration, reallocated when the width changes
+    _SCRATCH = (("XH", "n"), ("XB", "n"), ("ATY", "n"), ("YH", "m"), ("V", "m"), ("AXB", "m"))
 
-    def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start):
+    def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, width: Optional[int] = None,
+                 coordinates=None):
         self.opt = opt
         self.start = time.perf_counter()
         A = lp.A
         dev, dt = A.device, A.dtype
         B = lp.batch_size
         self.B, (self.m, self.n) = B, A.shape
-        fdt = dict(dtype=dt, device=dev)
+        self.fdt = fdt = dict(dtype=dt, device=dev)
 
-        # --- preconditioning (shared when A is) and scaled data
-        self.A, d_row, d_col = precondition(A, opt.ruiz_iters, opt.pc_alpha)
-        self.d_row, self.d_col = d_row, d_col
-        self.c = d_col * lp.c
-        self.lc, self.uc = d_row * lp.lc, d_row * lp.uc
-        self.lx, self.ux = lp.lx / d_col, lp.ux / d_col
-        self.lx_orig, self.ux_orig = lp.lx, lp.ux
-        self.lx_fin, self.ux_fin = torch.isfinite(self.lx), torch.isfinite(self.ux)
+        # --- preconditioning (shared when A is) and scaled data of all B scenarios
+        self.A_pool, d_row, d_col = precondition(A, opt.ruiz_iters, opt.pc_alpha)
+        pool = {"d_row": d_row, "d_col": d_col, "c": d_col * lp.c, "lc": d_row * lp.lc, "uc": d_row * lp.uc,
+                "lx": lp.lx / d_col, "ux": lp.ux / d_col, "lx_orig": lp.lx, "ux_orig": lp.ux}
+        pool["lx_fin"], pool["ux_fin"] = torch.isfinite(pool["lx"]), torch.isfinite(pool["ux"])
         zero = torch.zeros((), **fdt)
-        self.lxz = torch.where(self.lx_fin, self.lx, zero)
-        self.uxz = torch.where(self.ux_fin, self.ux, zero)
-        self.lcz = torch.where(torch.isfinite(self.lc), self.lc, zero)
-        self.ucz = torch.where(torch.isfinite(self.uc), self.uc, zero)
-        self.c0 = lp.c0.to(**fdt).reshape(1, -1).expand(1, B).clone() if lp.c0.numel() == 1 \
-            else lp.c0.to(**fdt).reshape(1, B)
+        for name, src, fin in (("lxz", "lx", pool["lx_fin"]), ("uxz", "ux", pool["ux_fin"]),
+                               ("lcz", "lc", torch.isfinite(pool["lc"])), ("ucz", "uc", torch.isfinite(pool["uc"]))):
+            pool[name] = torch.where(fin, pool[src], zero)
+        pool["c0"] = lp.c0.to(**fdt).reshape(1, -1).expand(1, B).clone()
 
         # --- norms for the relative criteria, original units (LinearProgram.residuals)
         theta_b, theta_c = bound_objective_weights(lp.c, lp.lc, lp.uc)
-        self.bnorm = (1.0 / theta_b - 1.0).reshape(1, -1).expand(1, B).clone()
-        self.cnorm = (1.0 / theta_c - 1.0).reshape(1, -1).expand(1, B).clone()
+        pool["bnorm"] = (1.0 / theta_b - 1.0).reshape(1, -1).expand(1, B).clone()
+        pool["cnorm"] = (1.0 / theta_c - 1.0).reshape(1, -1).expand(1, B).clone()
         # scaled-problem θ's: initial primal weight and the gap weight of the KKT error
-        tb, tc = bound_objective_weights(self.c, self.lc, self.uc)
+        tb, tc = bound_objective_weights(pool["c"], pool["lc"], pool["uc"])
         tb = tb.reshape(1, -1).expand(1, B)
         tc = tc.reshape(1, -1).expand(1, B)
-        self.thetas = (tb * tc).clone()
-        self.omega0 = (tb / tc).clone()          # ω₀ = θ_b/θ_c; ω/ω₀ is cuPDLPx's ω (see solve)
-        self.omega = self.omega0.clone()
-        self.omega_point = self.omega0          # ω of the last checked point (reported)
+        pool["thetas"] = (tb * tc).clone()
+        pool["omega0"] = (tb / tc).clone()       # ω₀ = θ_b/θ_c; ω/ω₀ is cuPDLPx's ω (see solve)
+        self.pool = pool
 
         # --- step size: 0.998/‖Ã‖₂ (power iteration), one per distinct matrix
-        sv = self.A.singular_values()
+        sv = self.A_pool.singular_values()
         eta = torch.where(sv > 0, 0.998 / sv.clamp_min(torch.finfo(dt).tiny), torch.ones_like(sv))
-        self.eta = eta.reshape(1, -1).expand(1, B).clone()
+        self.eta_pool = eta.reshape(1, -1).expand(1, B).clone()
 
-        # --- iterates
-        X = torch.zeros(self.n, B, **fdt)
-        Y = torch.zeros(self.m, B, **fdt)
-        self.kept = torch.zeros(1, B, **fdt)     # restarts left that keep a warm start's ω
+        # --- given starts of every scenario (scaled; zeros: cold) and their primal weights
+        self.start_X = torch.zeros(self.n, B, **fdt)
+        self.start_Y = torch.zeros(self.m, B, **fdt)
+        self.start_weight = torch.full((1, B), math.nan, **fdt)
         if warm_start is not None:
             x0, y0, weight = _unpack_warm(warm_start)
-            X = X + _col(torch.as_tensor(x0, **fdt)) / self.d_col
-            Y = Y + _col(torch.as_tensor(y0, **fdt)) / self.d_row
+            self.start_X = self.start_X + _col(torch.as_tensor(x0, **fdt)) / d_col
+            self.start_Y = self.start_Y + _col(torch.as_tensor(y0, **fdt)) / d_row
             if weight is not None:
-                w = torch.as_tensor(weight, **fdt).reshape(1, -1).expand(1, B)
-                ok = torch.isfinite(w) & (w > 0)
-                self.omega = torch.where(ok, w * self.omega0, self.omega0).clone()
-                self.kept = torch.where(ok, float(WARM_WEIGHT_RESTARTS), 0.0).to(**fdt)
-        self.X = torch.maximum(torch.minimum(X, self.ux), self.lx).contiguous()
-        self.Y = self._project_dual(Y).contiguous()
-        self.X0, self.Y0 = self.X.clone(), self.Y.clone()
-        for name, rows in (("XH", self.n), ("XB", self.n), ("ATY", self.n), ("YH", self.m), ("V", self.m),
-                           ("AXB", self.m)):
-            setattr(self, name, torch.empty(rows, B, **fdt))
-        adaptive, kkt = opt.step == "adaptive", opt.restart == "kkt"
-        self.AX = self.A.matmat(self.X) if adaptive else None           # A x of the current iterate
-        self.AX0 = self.AX.clone() if adaptive and not kkt else None    # A x of the Halpern anchor
-        self.XS = torch.zeros(self.n, B, **fdt) if kkt else None       # step-weighted sums (averages)
-        self.YS = torch.zeros(self.m, B, **fdt) if kkt else None
-        self.WS = torch.zeros(1, B, **fdt) if kkt else None
-
-        row = lambda v: torch.full((1, B), v, **fdt)  # noqa: E731
-        self.k = row(0.0)                         # inner (epoch) iteration count
-        self.steps = 0                            # step attempts of the adaptive rule
-        self.omega_best, self.best_balance, self.pid_int = self.omega.clone(), row(math.inf), row(0.0)
-        self.fpe0, self.fpe_prev = row(math.inf), row(math.inf)
-        self.kkt0, self.kkt_prev = row(math.inf), row(math.inf)
-        self.pinf_count, self.dinf_count = row(0.0), row(0.0)
-        self.best_score = row(math.inf)
-        self.XBEST, self.YBEST = self.X.clone(), self.Y.clone()
-        self.best_metrics = torch.full((5, B), math.nan, **fdt)
-        self.need_baseline = torch.zeros(1, B, dtype=torch.bool, device=dev)
-        self.ids = torch.arange(B, device=dev)
-        self._set_steps()
+                self.start_weight = torch.as_tensor(weight, **fdt).reshape(1, -1).expand(1, B).clone()
 
         # --- outputs (original units), filled as scenarios finish
         self.out_x = torch.zeros(B, self.n, **fdt)
@@ -418,9 +405,22 @@ class _PDHG:
         self.out_status = [None] * B
         self.out_iters = [0] * B
         self.out_seconds = [0.0] * B
+        self.admitted_at = [(0, self.start)] * B          # (iteration, time) a scenario entered
         self.iteration = 0
         self.checks = 0
-        self.fused = _fused_kernels() if self._want_fused(B) else None
+        self.steps = 0                            # step attempts of the adaptive rule
+
+        # --- the first scenarios in the iteration: all, or a stream's first ``width``
+        self.admission = None
+        if width is not None and width < B:
+            from .admission import Admission
+            self.admission = Admission(B, width, coordinates)
+            self.width, first = width, self.admission.initial
+        else:
+            self.width, first = B, list(range(B))
+        self.ids = torch.arange(0, device=dev)
+        self._admit(first)
+        self.fused = _fused_kernels() if self._want_fused(self.W) else None
 
     # ------------------------------------------------------------------ helpers
     def _want_fused(self, B: int) -> bool:
@@ -433,16 +433,97 @@ class _PDHG:
     def W(self) -> int:
         return self.ids.numel()
 
+    def _gather(self, t: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """Columns ``ids`` of a pool tensor (width 1: shared, returned as is)."""
+        if t.shape[-1] == 1 or (ids.numel() == self.B and bool((ids == torch.arange(self.B, device=ids.device)).all())):
+            return t
+        return t.index_select(t.dim() - 1, ids).contiguous()
+
+    def _activate_data(self):
+        """Data and matrix of the active columns, gathered from the pool; scratch buffers."""
+        self.oldest = min(self.admitted_at[i][0] for i in self.ids.tolist())   # for max_iter
+        for name in self._DATA:
+            setattr(self, name, self._gather(self.pool[name], self.ids))
+        full = self.W == self.B
+        self.A = self.A_pool if full else self.A_pool.select(self.ids)
+        for name, rows in self._SCRATCH:
+            setattr(self, name, torch.empty(self.m if rows == "m" else self.n, self.W, **self.fdt))
+        self._set_steps()
+
+    def _admit(self, picks: list[int]):
+        """Scenarios ``picks`` enter the iteration: fresh method state, started from their
+        given start or, in a stream, from a prediction out of the scenarios solved so far."""
+        if not picks:
+            return
+        fdt, dev = self.fdt, self.ids.device
+        idx = torch.tensor(picks, device=dev)
+        k = len(picks)
+        X = self._gather(self.start_X, idx).clone()
+        Y = self._gather(self.start_Y, idx).clone()
+        weight = self._gather(self.start_weight, idx).expand(1, k).clone()
+        if self.admission is not None:
+            d_col, d_row = self._gather(self.pool["d_col"], idx), self._gather(self.pool["d_row"], idx)
+            for col, j in enumerate(picks):
+                src = self.admission.source(j)
+                if src is None:
+                    continue
+                s1, s2, t = src
+                x, y = self.out_x[s1], self.out_y[s1]
+                if s2 is not None and t != 0.0:
+                    x = x + t * (x - self.out_x[s2])
+                    y = y + t * (y - self.out_y[s2])
+                X[:, col] = x / d_col[:, min(col, d_col.shape[1] - 1)]
+                Y[:, col] = y / d_row[:, min(col, d_row.shape[1] - 1)]
+                if STREAM_CARRY_WEIGHT:
+                    weight[0, col] = self.out_weight[s1]
+        now = time.perf_counter()
+        for j in picks:
+            self.admitted_at[j] = (self.iteration, now)
+
+        lx, ux = self._gather(self.pool["lx"], idx), self._gather(self.pool["ux"], idx)
+        lc, uc = self._gather(self.pool["lc"], idx), self._gather(self.pool["uc"], idx)
+        omega0 = self._gather(self.pool["omega0"], idx)
+        ok = torch.isfinite(weight) & (weight > 0)
+        X = torch.maximum(torch.minimum(X, ux), lx).contiguous()
+        Y = _project_dual(Y, lc, uc).contiguous()
+        omega = torch.where(ok, weight * omega0, omega0)
+        row = lambda v: torch.full((1, k), v, **fdt)  # noqa: E731
+        adaptive, kkt = self.opt.step == "adaptive", self.opt.restart == "kkt"
+        AX = self.A_pool.select(idx).matmat(X) if adaptive else None
+        fresh = {
+            "X": X, "Y": Y, "X0": X.clone(), "Y0": Y.clone(),
+            "AX": AX,                                                   # A x of the current iterate
+            "AX0": AX.clone() if adaptive and not kkt else None,        # A x of the Halpern anchor
+            "XS": torch.zeros_like(X) if kkt else None,                 # step-weighted sums (averages)
+            "YS": torch.zeros_like(Y) if kkt else None,
+            "WS": row(0.0) if kkt else None,
+            "eta": self._gather(self.eta_pool, idx).expand(1, k).clone(),
+            "omega": omega, "omega_point": omega0.expand(1, k).clone(),
+            "kept": torch.where(ok, float(WARM_WEIGHT_RESTARTS), 0.0).to(**fdt),  # restarts keeping a given ω
+            "omega_best": omega.clone(), "best_balance": row(math.inf), "pid_int": row(0.0),
+            "k": row(0.0),                                              # inner (epoch) iteration count
+            "fpe0": row(math.inf), "fpe_prev": row(math.inf), "kkt0": row(math.inf), "kkt_prev": row(math.inf),
+            "pinf_count": row(0.0), "dinf_count": row(0.0), "best_score": row(math.inf),
+            "XBEST": X.clone(), "YBEST": Y.clone(), "best_metrics": torch.full((5, k), math.nan, **fdt),
+            "need_baseline": torch.zeros(1, k, dtype=torch.bool, device=dev),
+            "born": row(float(self.iteration)),                         # iteration of admission
+            "ids": idx,
+        }
+        append = self.W > 0
+        for name in self._STATE:
+            new, old = fresh[name], getattr(self, name, None)
+            if new is not None and append:
+                new = torch.cat([old, new], dim=-1)
+            setattr(self, name, new)
+        self._activate_data()
+
     def _set_steps(self):
         self.tau = self.eta / self.omega
         self.sigma = self.eta * self.omega
         self.ntau, self.ninv_sigma = -self.tau, -1.0 / self.sigma
 
     def _project_dual(self, Y):
-        """Project onto the dual sign domain: y <= 0 without a finite lower row bound,
-        y >= 0 without a finite upper one (so y = 0 on free rows)."""
-        Y = torch.where(torch.isfinite(self.lc), Y, Y.clamp(max=0.0))
-        return torch.where(torch.isfinite(self.uc), Y, Y.clamp(min=0.0))
+        return _project_dual(Y, self.lc, self.uc)
 
     def _metrics(self, XH, YH, AXH, ATYH):
         """Relative primal/dual residuals and gap in original units at (x̂, ŷ), plus the
@@ -605,11 +686,11 @@ class _PDHG:
         self.metrics = cand_metrics
 
         # --- restart decision
-        t = self.iteration
-        artificial = self.k >= 0.36 * t
+        age = self.iteration - self.born                # iterations since each scenario entered
+        artificial = self.k >= 0.36 * age
         if opt.restart == "halpern":
             fpe = self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH)
-            first = torch.full_like(artificial, t <= opt.check_every)
+            first = age <= opt.check_every
             restart = (first | (fpe <= RESTART_SUFFICIENT * self.fpe0)
                        | ((fpe <= 0.5 * self.fpe0) & (fpe > self.fpe_prev))
                        | artificial)
@@ -732,7 +813,7 @@ class _PDHG:
         F = opt.check_every
         baseline_next = False
         while self.W > 0:
-            if self.iteration % F == F - 1 or self.iteration + 1 >= max_iter:
+            if self.iteration % F == F - 1 or self.iteration + 1 - self.oldest >= max_iter:
                 mode = "check"
             elif baseline_next and opt.restart == "halpern":
                 mode = "baseline"
@@ -745,13 +826,9 @@ class _PDHG:
                 continue
             baseline_next = bool(self.need_baseline.any())
             self._finish_converged()
-            if self.W == 0:
-                break
-            elapsed = time.perf_counter() - self.start
-            if self.iteration >= max_iter:
-                self._finish_all(ITERATION_LIMIT)
-            elif opt.time_limit is not None and elapsed >= opt.time_limit:
-                self._finish_all(TIME_LIMIT)
+            self._finish_limited(max_iter)
+            if self.admission is not None:
+                self._admit(self.admission.admit(self.width - self.W))
         return PDHGSolution(self.out_x, self.out_y, self.out_z, self.out_status, self.out_iters,
                             self.out_seconds,
                             {k: self.out_metrics[i] for i, k in enumerate(
@@ -785,13 +862,26 @@ class _PDHG:
         self._record(idx, cx, cy, met, statuses)
         self._compact(torch.nonzero(~done).flatten().to(self.ids.device))
 
-    def _finish_all(self, limit_status: str):
-        """Limits reached: return the best checked point of every active scenario."""
+    def _finish_limited(self, max_iter: int):
+        """Scenarios at their iteration or time limit (counted from when each entered the
+        iteration): record the best checked point, "optimal_inaccurate" when all three
+        relative measures are within inaccurate_factor·tol."""
+        if self.W == 0:
+            return
+        now = time.perf_counter()
+        ids = self.ids.tolist()
+        limits = [ITERATION_LIMIT if self.iteration - self.admitted_at[i][0] >= max_iter
+                  else TIME_LIMIT if self.opt.time_limit is not None and now - self.admitted_at[i][1] >= self.opt.time_limit
+                  else None for i in ids]
+        if not any(limits):
+            return
         met = self.best_metrics
-        close = (met[:3] <= self.opt.inaccurate_factor * self.opt.tol).all(0).cpu()
-        statuses = [OPTIMAL_INACCURATE if bool(c) else limit_status for c in close]
-        self._record(torch.arange(self.W, device=self.ids.device), self.XBEST, self.YBEST, met, statuses)
-        self._compact(self.ids[:0])
+        close = (met[:3] <= self.opt.inaccurate_factor * self.opt.tol).all(0).cpu().tolist()
+        cols = [c for c, lim in enumerate(limits) if lim]
+        statuses = [OPTIMAL_INACCURATE if close[c] else limits[c] for c in cols]
+        dev = self.ids.device
+        self._record(torch.tensor(cols, device=dev), self.XBEST, self.YBEST, met, statuses)
+        self._compact(torch.tensor([c for c, lim in enumerate(limits) if not lim], dtype=torch.long, device=dev))
 
     def _record(self, idx, XS, YS, metrics, statuses):
         """Unscale columns ``idx`` of (XS, YS) to original units into the outputs."""
@@ -809,26 +899,25 @@ class _PDHG:
         self.out_z[ids] = z.T
         self.out_metrics[:, ids] = metrics[:, idx]
         self.out_weight[ids] = (self.omega_point / self.omega0)[0, idx]
-        elapsed = time.perf_counter() - self.start
+        now = time.perf_counter()
         for i, s in zip(ids.tolist(), statuses):
             self.out_status[i] = s
-            self.out_iters[i] = self.iteration
-            self.out_seconds[i] = elapsed
+            self.out_iters[i] = self.iteration - self.admitted_at[i][0]
+            self.out_seconds[i] = now - self.admitted_at[i][1]
+        if self.admission is not None:
+            self.admission.finished(ids.tolist(), [s == OPTIMAL for s in statuses])
 
     def _compact(self, keep):
         """Keep only columns ``keep`` of every per-scenario tensor."""
-        W = self.W
-        if keep.numel() == W:
+        if keep.numel() == self.W:
             return
         for name in self._STATE:
-            t = getattr(self, name, None)
-            if isinstance(t, torch.Tensor) and t.shape[-1] == W and (W > 1 or name in ("ids",)):
+            t = getattr(self, name)
+            if t is not None:
                 setattr(self, name, t.index_select(t.dim() - 1, keep).contiguous())
-        if W == 1 or keep.numel() == 0:
-            self.ids = self.ids[:0]
+        if self.W == 0:
             return
-        self.A = self.A.select(keep)
-        self._set_steps()
+        self._activate_data()
         if self.fused is not None and not self._want_fused(self.W):
             self.fused = None             # few scenarios left: eager is faster (and no recompile)
 

@@ -42,7 +42,7 @@ from .. import modeling as gp
 from ..errors import ModelingError
 from .results import SINGULAR as _SINGULAR
 from .system import CAPACITY, COMPONENTS, System, SystemDataError
-from ..sweep.neighbours import WarmStarts, chain_plan
+from ..sweep.neighbours import WarmStarts, coordinates, stream_plan
 from .timeseries import apply_resolution
 
 __all__ = ["CapacityExpansion", "SHEDDING"]
@@ -715,18 +715,18 @@ class CapacityExpansion:
               warm_start: bool = True, resume: bool = True, **solver_opts) -> pd.DataFrame:
         """Solve every scenario of ``spec`` (``{"co2_cap": [...], ...}`` or a list of dicts);
         one row per scenario: inputs, status, objective, ``cap_{zone}/{technology}``,
-        total_emissions_t, residuals, message.  Compiled once; PDHG solves each batch of
-        ``batch_size`` scenarios together, in an order where each batch holds the neighbours
-        of the batch before (``chain_plan``), each scenario warm-started from its nearest
-        solved neighbour; results are written to ``out`` as
-        batches finish and a rerun resumes (``gridprox.sweep.run_sweep``)."""
+        total_emissions_t, residuals, message.  Compiled once; PDHG iterates ``batch_size``
+        scenarios at once, streaming blocks of neighbouring scenarios (``stream_plan``): as
+        one finishes, the waiting one nearest to it enters, started from the solved ones
+        near it; results are written to ``out`` as blocks finish and a rerun resumes
+        (``gridprox.sweep.run_sweep``)."""
         from ..sweep import expand, run_sweep
 
         scenarios = expand(spec, product=product)
         model = self._model_for(scenarios)
         solve_batch = SweepBatch(model, solver=solver, tol=tol, device=device, warm_start=warm_start,
-                                 solver_opts=solver_opts)
-        plan = chain_plan(scenarios, batch_size) if solver == "pdhg" and warm_start else None
+                                 solver_opts=solver_opts, width=batch_size)
+        plan = stream_plan(scenarios, batch_size) if solver == "pdhg" and warm_start else None
         return run_sweep(solve_batch, scenarios, batch_size=batch_size, executor=executor, out=out,
                          resume=resume, progress=progress, plan=plan)
 
@@ -880,14 +880,15 @@ class SweepBatch:
 
     It carries the source System and the model options; in another process (a Dask worker)
     the model is rebuilt once and cached, in this process the given model is used as is.
-    PDHG solves a batch together, each scenario warm-started from the nearest one solved
-    before in this process; other solvers go scenario by scenario."""
+    PDHG streams a batch through ``width`` columns (warm-started, from the scenarios solved
+    before in this process and in the batch, unless ``warm_start=False``: then the batch is
+    one plain cold batch); other solvers go scenario by scenario."""
 
     def __init__(self, model: CapacityExpansion, solver="pdhg", tol=1e-4, device="auto", warm_start=True,
-                 solver_opts=None):
+                 solver_opts=None, width=None):
         self.source, self.options = model.source, dict(model.options)
         self.solver, self.tol, self.device = solver, tol, device
-        self.warm_start, self.solver_opts = warm_start, dict(solver_opts or {})
+        self.warm_start, self.solver_opts, self.width = warm_start, dict(solver_opts or {}), width
         self._model = model
         self._key = f"{id(self)}-{time.time_ns()}"
         self._solved = WarmStarts()
@@ -916,12 +917,16 @@ class SweepBatch:
             results = [solve_lp(one, solver=self.solver, **opts) for one in lps]
             return [sweep_row(model, r, one) for r, one in zip(results, lps)]
         lp = model.batch(scenarios)
-        if self.warm_start and self._solved:
-            # x and y only: a neighbour's final primal weight measured worse than the default
-            # (three-country, f32, 4 neighbouring caps: 3264/3840/1920/4416 iterations from
-            # (x, y), 15296/3840/1664/10560 with the weight carried, 12-14k cold)
-            starts = [self._solved.nearest(sc) for sc in scenarios]
-            opts["warm_start"] = (np.stack([r.x for r in starts]), np.stack([r.y for r in starts]))
+        if self.warm_start:
+            if self._solved:
+                # the first scenarios of the stream start from the nearest solved before, x and
+                # y only (a neighbour's final primal weight measured worse than the default
+                # there: 4 neighbouring caps, three-country, f32: 3264/3840/1920/4416 iterations
+                # from (x, y), 15296/3840/1664/10560 with the weight carried, 12-14k cold)
+                starts = [self._solved.nearest(sc) for sc in scenarios]
+                opts["warm_start"] = (np.stack([r.x for r in starts]), np.stack([r.y for r in starts]))
+            if self.width is not None and len(scenarios) > 1:
+                opts.update(width=self.width, coordinates=coordinates(scenarios))
         results = solve_lp(lp, solver="pdhg", **opts)
         lps = list(lp.scenarios())
         self._solved.add(scenarios, results)

@@ -113,9 +113,17 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     Advanced options are the fields of ``gridprox.core.pdhg_lp.PDHGOptions`` (restart,
     step, primal_weight, check_every, ruiz_iters, pc_alpha, infeasibility_tol, ...) plus
     ``sequential=True``: solve a batch one scenario at a time, each warm-started from the
-    previous solution (for sweeps whose scenarios are close)."""
+    previous solution (for sweeps whose scenarios are close); ``width=W``: stream a batch
+    through W columns, a waiting scenario entering as one finishes, nearest to it by
+    ``coordinates`` ((B, d) array, default the index) and started from the scenarios solved
+    before it (``gridprox.core.admission``); its iterations, seconds and limits count from
+    when it entered."""
     t0 = time.perf_counter()
     sequential = bool(advanced_options.pop("sequential", False))
+    width = advanced_options.pop("width", None)
+    coordinates = advanced_options.pop("coordinates", None)
+    if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1):
+        raise SolverError(f"width must be a positive integer (scenarios iterated at once), got {width!r}")
     unknown = set(advanced_options) - _OPTION_NAMES
     if unknown:
         raise SolverError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
@@ -124,6 +132,12 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     if not isinstance(lp, LinearProgram):
         raise SolverError(f"solve_pdhg expects a gridprox LinearProgram, got {type(lp).__name__}")
     lp = _finite_bounds(lp.validate())
+    if coordinates is not None:
+        coordinates = np.asarray(coordinates, dtype=float)
+        coordinates = coordinates[:, None] if coordinates.ndim == 1 else coordinates
+        if coordinates.ndim != 2 or coordinates.shape[0] != (lp.batch_size or 1) or not np.isfinite(coordinates).all():
+            raise SolverError(f"coordinates must be a finite (B, d) array with B = {lp.batch_size}, "
+                              f"got shape {coordinates.shape}")
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, dev)
     warm = _warm_arrays(warm_start, lp.batch_size)
@@ -137,8 +151,8 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
             if res.x is not None and np.all(np.isfinite(res.x)):
                 prev = (res.x, res.y, None if res.primal_weight is None else np.array([res.primal_weight]))
         return results
-    results = _solve_once(lp, options, dev, dt, warm, t0)
-    return results
+    stream = {"width": int(width), "coordinates": coordinates} if width is not None and lp.is_batch else {}
+    return _solve_once(lp, options, dev, dt, warm, t0, **stream)
 
 
 def _scenario_warm(warm, k: int):
@@ -150,7 +164,7 @@ def _scenario_warm(warm, k: int):
     return pick(x), pick(y), weight
 
 
-def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0):
+def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, **stream):
     data = to_tensors(lp, dev, dt)
     ws = None
     if warm is not None:
@@ -158,7 +172,7 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0):
         ws = tuple(torch.as_tensor(a.T if a.ndim == 2 else a, dtype=dt, device=dev) for a in (x, y))
         ws += (None if weight is None else torch.as_tensor(weight, dtype=dt, device=dev),)
     offset = time.perf_counter() - t0
-    sol = solve(data, options, ws)
+    sol = solve(data, options, ws, **stream)
     X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
     weights = sol.primal_weight.detach().cpu().numpy().astype(float)
     msg = f"PDHG restart={options.restart} step={options.step} weight={options.primal_weight} dtype={dt}"

@@ -68,7 +68,11 @@ class Presolved:
 
     def map_warm_start(self, options: dict) -> dict:
         """Options with ``warm_start`` (a Result, a list of Results, or (x, y) arrays of the
-        original LP, rows (B, n) / (B, m) for a batch) restricted to the reduced LP."""
+        original LP, rows (B, n) / (B, m) for a batch) restricted to the reduced LP, and a
+        streamed batch's ``coordinates`` to its scenarios."""
+        coords = options.get("coordinates")
+        if coords is not None and not self.single and np.ndim(coords) >= 1 and len(coords) > len(self.live):
+            options = {**options, "coordinates": np.asarray(coords)[self.live]}
         start = options.get("warm_start")
         if start is None:
             return options

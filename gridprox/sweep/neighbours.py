@@ -1,8 +1,9 @@
 """Which scenario starts from which: a sweep solves scenarios so that each warm start
 comes from a solved scenario near by.
 
-``chain_plan`` decides the batches and their order; ``WarmStarts`` keeps solved
-scenarios and hands each new scenario the nearest one.  Distances are over the numeric
+``stream_plan`` cuts the sweep into blocks of neighbouring scenarios, each one streamed
+PDHG solve; ``WarmStarts`` keeps solved scenarios and hands the first scenarios of a
+block the nearest one solved before.  Distances are over the numeric
 inputs, each scaled by its spread over the sweep, so a CO2 cap in tonnes and a gas price
 in EUR/MWh weigh alike."""
 from __future__ import annotations
@@ -34,22 +35,28 @@ def coordinates(scenarios: Sequence[Mapping]) -> np.ndarray:
     return np.hstack(cols) if cols else np.zeros((len(scenarios), 0))
 
 
-def chain_plan(scenarios: Sequence[Mapping], batch_size: int) -> list[list[int]]:
-    """Batches of scenario indices in solving order: the scenarios sorted by their inputs,
-    cut into ``batch_size`` contiguous chains walked one step per batch, so batch k+1
-    holds the next neighbour of each scenario of batch k and every warm start comes from
-    one step away.  (PDHG converges linearly, so a warm start saves iterations in
-    proportion to log(cold error / warm error): near neighbours matter, and ordering the
-    whole sweep coarse to fine, in more and smaller batches, measured slower.)"""
+# scenarios per streamed solve, in units of the batch width: enough that the batch runs
+# full for several waves between drains; few enough that results are written as a
+# long sweep goes and that the data of the scenarios waiting stay small
+STREAM_WAVES = 4
+
+
+def stream_plan(scenarios: Sequence[Mapping], batch_size: int, waves: int = STREAM_WAVES) -> list[list[int]]:
+    """The sweep's solving units: the scenarios sorted by their inputs, cut into contiguous
+    blocks of at most ``waves`` x ``batch_size``.  Each block is one streamed PDHG solve
+    (``batch_size`` scenarios iterate at once; as one finishes, the waiting one nearest to
+    it enters, started from the scenarios solved before it: ``gridprox.core.admission``).
+    Measured (three-country 168 h, 64 CO2 caps, float32, tol 5e-5): 347k scenario-
+    iterations streamed at width 16 against 387k in lock-step batches of 16 neighbours,
+    whose cost was set by each batch's slowest scenario (``comparisons/planning.py``)."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if not scenarios:
         return []
     X = coordinates(scenarios)
     ranked = np.lexsort(X.T[::-1]) if X.shape[1] else np.arange(len(scenarios))
-    chains = np.array_split(ranked, min(batch_size, len(ranked)))
-    steps = max(len(c) for c in chains)
-    return [[int(c[j]) for c in chains if j < len(c)] for j in range(steps)]
+    size = max(1, waves * batch_size)
+    return [[int(i) for i in ranked[k:k + size]] for k in range(0, len(ranked), size)]
 
 
 class WarmStarts:

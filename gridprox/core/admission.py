@@ -1,0 +1,100 @@
+"""Which waiting scenario enters a streamed PDHG batch next, and where it starts.
+
+A streamed solve keeps ``width`` scenarios of a larger batch in the iteration at once and
+admits a waiting one whenever one finishes, so the batch stays full instead of draining
+to its slowest member (a plain batch costs its slowest scenario's iterations at
+a shrinking width).  Scenarios have coordinates (e.g. the swept inputs, each scaled to
+[0, 1]).  The first ``width`` are the centres of ``width`` contiguous chains of the
+scenarios in coordinate order, so solved regions grow outwards from evenly spread seeds;
+each later admission is the waiting scenario nearest to one that just finished.
+
+Its start is predicted from the scenarios solved so far: the nearest one, moved along
+the secant through the second nearest when that one is also close (x* and y* of an LP are
+piecewise affine in a right-hand side or cost parameter, so the secant is exact between
+breakpoints).  Measured on three-country 168 h, a chain of 14 CO2 caps each warm-started
+from the one before (float32, tol 5e-5): 65,536 iterations from the nearest (x, y),
+50,560 from the secant (x, y), 44,608 from the secant with the nearest's primal weight."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+
+def _lexorder(keys: list[torch.Tensor]) -> torch.Tensor:
+    """Indices sorting by keys[0], ties by keys[1], ... (stable sorts, last key first)."""
+    order = torch.arange(keys[0].numel())
+    for key in reversed(keys):
+        order = order[torch.sort(key[order], stable=True).indices]
+    return order
+
+
+class Admission:
+    """Admission order and warm-start sources for ``S`` scenarios streamed through
+    ``width`` columns; ``coordinates`` (S, d) (default: the scenario index)."""
+
+    # the second-nearest solved scenario steers the start only when it is this much
+    # farther from the newcomer than the nearest at most (beyond, x* may bend between)
+    SECANT_REACH = 3.0
+
+    def __init__(self, S: int, width: int, coordinates=None):
+        if width < 1:
+            raise ValueError(f"stream width must be >= 1, got {width}")
+        C = (torch.arange(S, dtype=torch.float64) if coordinates is None
+             else torch.as_tensor(coordinates, dtype=torch.float64).cpu())
+        if C.dim() == 1:
+            C = C[:, None]
+        if C.dim() != 2 or C.shape[0] != S or not torch.isfinite(C).all():
+            raise ValueError(f"coordinates must be a finite ({S}, d) array, got shape {tuple(C.shape)}")
+        self.C = C
+        ranked = _lexorder(list(C.T)) if C.shape[1] else torch.arange(S)
+        self.rank = torch.empty(S, dtype=torch.long)
+        self.rank[ranked] = torch.arange(S)
+        chains = torch.tensor_split(ranked, min(width, S))
+        self.initial = [int(ch[len(ch) // 2]) for ch in chains]
+        self.waiting = torch.ones(S, dtype=torch.bool)
+        self.waiting[self.initial] = False
+        self.solved = torch.zeros(S, dtype=torch.bool)   # finished with a usable (optimal) point
+        self.just_finished: list[int] = []
+
+    def finished(self, ids, usable) -> None:
+        """Scenarios ``ids`` left the batch; ``usable[i]``: its point may seed others."""
+        for i, ok in zip(ids, usable):
+            self.just_finished.append(int(i))
+            if ok:
+                self.solved[int(i)] = True
+
+    def admit(self, free: int) -> list[int]:
+        """Up to ``free`` waiting scenarios: for each scenario that just finished, the waiting
+        one nearest to it; then, if slots remain, the waiting ones first in order."""
+        picks: list[int] = []
+        while free > len(picks) and bool(self.waiting.any()):
+            wait = torch.nonzero(self.waiting).flatten()
+            if self.just_finished:
+                d = ((self.C[wait] - self.C[self.just_finished.pop(0)]) ** 2).sum(1)
+                j = int(wait[_lexorder([d, self.rank[wait]])[0]])
+            else:
+                j = int(wait[torch.argmin(self.rank[wait])])
+            self.waiting[j] = False
+            picks.append(j)
+        self.just_finished.clear()
+        return picks
+
+    def source(self, j: int) -> Optional[tuple[int, Optional[int], float]]:
+        """(s1, s2, t): start scenario ``j`` at x[s1] + t (x[s1] - x[s2]) (s2 None: at
+        x[s1]); None when nothing is solved yet."""
+        done = torch.nonzero(self.solved).flatten()
+        if done.numel() == 0:
+            return None
+        d = ((self.C[done] - self.C[j]) ** 2).sum(1).sqrt()
+        order = _lexorder([d, self.rank[done]])
+        s1 = int(done[order[0]])
+        if done.numel() < 2:
+            return s1, None, 0.0
+        s2 = int(done[order[1]])
+        step = self.C[s1] - self.C[s2]
+        span = float(step @ step)
+        if span == 0 or float(d[order[1]]) > self.SECANT_REACH * max(float(d[order[0]]), 1e-300):
+            return s1, None, 0.0
+        t = float((self.C[j] - self.C[s1]) @ step) / span
+        return s1, s2, min(max(t, -1.0), 1.0)
