@@ -25,10 +25,10 @@ def test_admission_seeds_spread_then_nearest_to_the_finished():
     assert sorted(a.initial) == [1, 5, 9]                          # centres of 3 chains of 4
     assert a.source(0) is None                                     # nothing solved yet: the given start
     a.finished([5], [True])
-    assert a.admit(1) in ([4], [6])                                # a neighbour of the finished one
+    assert a.admit(1) == [6]                                       # next to the solved one (first in order)
     a.finished([9], [False])                                       # infeasible: never a source
-    nxt = a.admit(2)
-    assert len(nxt) == 2 and nxt[0] in (8, 10)
+    # 4 is next to the solved 5; then 7 and 3 are 2 from it, and 7 is nearer the one that just finished
+    assert a.admit(2) == [4, 7]
     assert a.source(8)[0] == 5 and a.source(8)[1] is None          # only one solved
     a.finished([4, 6], [True, True])
     s1, s2, t = a.source(3)                                        # secant 5 -> 4 extended to 3

@@ -6,7 +6,8 @@ to its slowest member (a plain batch costs its slowest scenario's iterations at
 a shrinking width).  Scenarios have coordinates (e.g. the swept inputs, each scaled to
 [0, 1]).  The first ``width`` are the centres of ``width`` contiguous chains of the
 scenarios in coordinate order, so solved regions grow outwards from evenly spread seeds;
-each later admission is the waiting scenario nearest to one that just finished.
+each later admission is the waiting scenario closest to a solved one (ties: nearest to
+one that just finished), so no start is predicted from far away.
 
 Its start is predicted from the scenarios solved so far: the nearest one, moved along
 the secant through the second nearest when that one is also close (x* and y* of an LP are
@@ -65,16 +66,18 @@ class Admission:
                 self.solved[int(i)] = True
 
     def admit(self, free: int) -> list[int]:
-        """Up to ``free`` waiting scenarios: for each scenario that just finished, the waiting
-        one nearest to it; then, if slots remain, the waiting ones first in order."""
+        """Up to ``free`` waiting scenarios, each the one closest to a solved scenario (so
+        its start is predicted from near by), ties to the one nearest a scenario that just
+        finished, then to the first in order; before anything is solved, by order."""
         picks: list[int] = []
         while free > len(picks) and bool(self.waiting.any()):
             wait = torch.nonzero(self.waiting).flatten()
-            if self.just_finished:
-                d = ((self.C[wait] - self.C[self.just_finished.pop(0)]) ** 2).sum(1)
-                j = int(wait[_lexorder([d, self.rank[wait]])[0]])
-            else:
-                j = int(wait[torch.argmin(self.rank[wait])])
+            done = torch.nonzero(self.solved).flatten()
+            support = (torch.cdist(self.C[wait], self.C[done]).amin(1) if done.numel()
+                       else torch.zeros(wait.numel(), dtype=self.C.dtype))
+            recent = (torch.cdist(self.C[wait], self.C[self.just_finished]).amin(1) if self.just_finished
+                      else torch.zeros(wait.numel(), dtype=self.C.dtype))
+            j = int(wait[_lexorder([support, recent, self.rank[wait]])[0]])
             self.waiting[j] = False
             picks.append(j)
         self.just_finished.clear()
