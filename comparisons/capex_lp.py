@@ -142,11 +142,16 @@ def capacity_expansion_lp(zones: int = 1, hours: int = 8760, *, demand_scale: fl
     return LinearProgram(c=c, A=A, lc=np.concatenate(lo), uc=np.concatenate(hi), lx=lx, ux=ux)
 
 
-def scenario_sweep(num: int, zones: int = 1, hours: int = 8760, seed: int = 0) -> LinearProgram:
-    """``num`` scenarios sharing A: demand scale 0.9-1.1, gas price 0.7-1.5, CO2 cap 0.1-0.5."""
+def scenario_inputs(num: int, seed: int = 0) -> np.ndarray:
+    """(num, 3) draws of (demand scale 0.9-1.1, gas price 0.7-1.5, CO2 cap 0.1-0.5)."""
     g = np.random.default_rng(seed + 1)
-    lps = [capacity_expansion_lp(zones, hours, demand_scale=g.uniform(0.9, 1.1), gas_price=g.uniform(0.7, 1.5),
-                                 co2_cap=g.uniform(0.1, 0.5), seed=seed) for _ in range(num)]
+    return np.array([[g.uniform(0.9, 1.1), g.uniform(0.7, 1.5), g.uniform(0.1, 0.5)] for _ in range(num)])
+
+
+def scenario_sweep(num: int, zones: int = 1, hours: int = 8760, seed: int = 0) -> LinearProgram:
+    """``num`` scenarios sharing A, with the inputs of ``scenario_inputs``."""
+    lps = [capacity_expansion_lp(zones, hours, demand_scale=d, gas_price=g, co2_cap=c, seed=seed)
+           for d, g, c in scenario_inputs(num, seed)]
     return LinearProgram.stack(lps)
 
 

@@ -169,7 +169,7 @@ def print_table(rows):
 
 def sweep(args, best_method):
     """Scenarios of the 8760-h model: batched vs one at a time vs HiGHS one at a time."""
-    from capex_lp import scenario_sweep
+    from capex_lp import scenario_inputs, scenario_sweep
     from gridprox.solvers import solve_lp
 
     Z, T = SIZES[args.sweep_size]
@@ -178,6 +178,13 @@ def sweep(args, best_method):
     t = time.perf_counter()
     together = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype, fuse=args.fuse)
     t_batch = time.perf_counter() - t
+    streamed = []
+    if args.stream:
+        inputs = scenario_inputs(args.sweep)
+        t = time.perf_counter()
+        streamed = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype, width=args.stream,
+                            coordinates=(inputs - inputs.min(0)) / np.ptp(inputs, axis=0))
+        t_stream = time.perf_counter() - t
     k = min(args.sample, args.sweep)
     t = time.perf_counter()
     singles = [solve_lp(batch.scenario(i), solver="pdhg", tol=tol, dtype=args.dtype, fuse=args.fuse)
@@ -193,9 +200,17 @@ def sweep(args, best_method):
           f"fuse={args.fuse}")
     print("| method | seconds per scenario | scenarios / min | vs gridprox one at a time |")
     print("|---|---|---|---|")
-    for name, s in ((f"gridprox batched (B={args.sweep}, {ok} optimal)", per_batch),
-                    ("gridprox one at a time", t_single), (f"HiGHS {best_method} one at a time", t_highs)):
+    rows = [(f"gridprox batched (B={args.sweep}, {ok} optimal)", per_batch)]
+    if streamed:
+        rows.append((f"gridprox streamed (width {args.stream}, {sum(r.status == 'optimal' for r in streamed)} "
+                     f"optimal, warm from solved neighbours)", t_stream / args.sweep))
+        gaps += [abs(streamed[i].objective - refs[i].objective) / (1 + abs(refs[i].objective)) for i in range(k)]
+    rows += [("gridprox one at a time", t_single), (f"HiGHS {best_method} one at a time", t_highs)]
+    for name, s in rows:
         print(f"| {name} | {s:.2f} | {60 / s:.1f} | {t_single / s:.2f}x |")
+    if streamed:
+        print(f"streamed iterations {min(r.iterations for r in streamed)}-{max(r.iterations for r in streamed)}, "
+              f"{sum(r.iterations for r in streamed)} in all; batched {sum(r.iterations for r in together)} in all")
     print(f"max rel. objective gap batched vs HiGHS on the timed sample: {max(gaps):.1e}; "
           f"iterations batched {min(r.iterations for r in together)}-{max(r.iterations for r in together)}, "
           f"one at a time {min(r.iterations for r in singles)}-{max(r.iterations for r in singles)}")
@@ -219,6 +234,8 @@ def main(argv=None):
     p.add_argument("--sweep", type=int, default=32, help="scenarios in the sweep (0: no sweep)")
     p.add_argument("--sweep-size", default="year", choices=sorted(SIZES))
     p.add_argument("--sweep-tol", type=float, default=1e-4)
+    p.add_argument("--stream", type=int, default=0,
+                   help="also the sweep streamed through this many columns (0: not run)")
     p.add_argument("--sample", type=int, default=4, help="scenarios timed one at a time")
     p.add_argument("--highs-exact", default="simplex,ipm", help="HiGHS methods run to optimality (with crossover)")
     p.add_argument("--float32", action="store_true", help="also gridprox in float32 (at tol >= 1e-5)")

@@ -98,7 +98,6 @@ WARM_WEIGHT_BAND = math.log(10.0)
 # 1344 -> 1344, 3 x 720 h 16448 -> 14016 / 1792 -> 1728, 1 x 8760 h 28096 -> 21888 /
 # 5568 -> 4224 (0.25, 0.35 and 0.4 were each worse than 0.3 on some of them)
 RESTART_SUFFICIENT = 0.3
-STREAM_CARRY_WEIGHT = True
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
@@ -474,7 +473,7 @@ class _PDHG:
                     y = y + t * (y - self.out_y[s2])
                 X[:, col] = x / d_col[:, min(col, d_col.shape[1] - 1)]
                 Y[:, col] = y / d_row[:, min(col, d_row.shape[1] - 1)]
-                if STREAM_CARRY_WEIGHT:
+                if self.admission.near(j, s1):
                     weight[0, col] = self.out_weight[s1]
         now = time.perf_counter()
         for j in picks:
