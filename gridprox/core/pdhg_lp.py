@@ -475,7 +475,7 @@ class _PDHG:
                 Y[:, col] = y / d_row[:, min(col, d_row.shape[1] - 1)]
                 if self.admission.near(j, s1):
                     weight[0, col] = self.out_weight[s1]
-        now = time.perf_counter()
+        now = self.start if self.iteration == 0 else time.perf_counter()   # the first count setup
         for j in picks:
             self.admitted_at[j] = (self.iteration, now)
 
