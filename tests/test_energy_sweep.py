@@ -51,6 +51,21 @@ def test_batched_pdhg_sweep_of_a_list_equals_separate_highs(model, separate):
         assert abs(row.objective - ref) <= 1e-5 * abs(ref)     # the tolerance asked
 
 
+def test_streamed_pdhg_sweep_over_several_blocks_with_an_infeasible_cap(tmp_path):
+    # batch_size 2: blocks of 8 neighbouring caps, each streamed through 2 columns; the second
+    # block starts from the first's solutions; the zero cap is infeasible (no shedding, coal p_min)
+    model = CapacityExpansion(toy_system(48), co2_cap=1e6)
+    caps = [0.0] + list(np.linspace(3.3e5, 6e5, 9))
+    table = model.sweep({"co2_cap": caps}, solver="pdhg", tol=1e-5, batch_size=2, device="cpu",
+                        out=tmp_path, progress=False, max_iter=30_000)
+    assert list(table["co2_cap"]) == caps
+    assert table["status"].iloc[0] == "infeasible" and (table["status"].iloc[1:] == "optimal").all()
+    for row in table.iloc[1:].itertuples():
+        ref = model.solve("highs", inputs={"co2_cap": row.co2_cap}).objective
+        assert abs(row.objective - ref) <= 1e-4 * abs(ref)
+    model.set_inputs({})
+
+
 def test_infeasible_scenario_is_reported_and_the_others_finish():
     # no load shedding and a coal plant that must run (p_min_pu 0.2): a zero cap is infeasible
     model = CapacityExpansion(toy_system(48), co2_cap=1e6)
