@@ -15,8 +15,8 @@ growing iteration counts.  The target is the best objective any peer reached, pl
 1e-4 relative; each peer's time is compared with gridprox's time to the same
 objective level (the target, or the peer's best if it never got there).
 Peers: PyProximal (PrimalDual with an exact FFT prox of the data term, as in the notes;
-FGP TV prox), scikit-image (denoise_tv_chambolle), DeepInverse when importable
-(optional: it pulls torchvision and a CUDA torch, so it is never installed here).
+FGP TV prox), scikit-image (denoise_tv_chambolle), DeepInverse when importable (PDCP for A,
+TVDenoiser for B; optional: it pulls torchvision, so it lives in a separate venv, see RESULTS.md).
 """
 from __future__ import annotations
 
@@ -176,6 +176,44 @@ def deepinv_available():
         return False
 
 
+def deepinv_pdcp(S, niter: int):
+    """DeepInverse PDCP (Chambolle–Pock, its Algorithm 1) on problem A, set up as PyProximal's PrimalDual:
+    K = ∇ (TVDenoiser.nabla: forward differences, Neumann, as ours), L12Prior on ∇x (isotropic TV) by
+    its dual projection, L2() = ½‖k∗x − y‖² with BlurFFT's exact prox; τ = 1, σ = 1/8, x0 = y.
+    Iterates reach the Trace through a custom metric (its own time excluded); the residual norm that
+    compute_metrics adds per iteration is counted as DeepInverse's."""
+    import deepinv as dinv
+    from deepinv.models import TVDenoiser
+
+    y = torch.tensor(S.y, dtype=torch.float32)[None, None]
+    physics = dinv.physics.BlurFFT(img_size=(1, *S.x.shape), filter=torch.tensor(S.k, dtype=torch.float32)[None, None])
+    tr = Trace(10)
+
+    def run(n):
+        model = dinv.optim.PDCP(K=TVDenoiser.nabla, K_adjoint=TVDenoiser.nabla_adjoint,
+                                data_fidelity=dinv.optim.data_fidelity.L2(), prior=dinv.optim.prior.L12Prior(),
+                                lambda_reg=LAM_A, stepsize=1.0, stepsize_dual=1.0 / 8.0, g_first=True, max_iter=n,
+                                custom_metrics={"trace": lambda m, x_prev, x: tr(x[0]) or 0.0})
+        init = {"est": (y.clone(), y.clone(), torch.zeros(*y.shape, 2))}
+        return model(y, physics, init=init, compute_metrics=True)
+
+    run(2)  # warm-up, as gridprox's
+    tr.start()
+    run(niter)
+    return tr
+
+
+def deepinv_tv_denoiser(S, n=None):
+    """DeepInverse TVDenoiser (over-relaxed Condat–Chambolle–Pock, τ 0.01, ρ 1.99) for ½‖x − y‖² + ths·TV(x):
+    n iterations exactly (crit 0), or its defaults (crit 1e-5, at most 1000) when n is None."""
+    from deepinv.models import TVDenoiser
+
+    y = torch.tensor(S.y2, dtype=torch.float32)[None, None]
+    model = TVDenoiser(ths=LAM_B) if n is None else TVDenoiser(ths=LAM_B, crit=0.0, n_it_max=n)
+    with torch.no_grad():
+        return model(y)[0, 0]
+
+
 # ---------------------------------------------------------------- gridprox
 def gridprox_trace(S, data: str, max_iter: int, dtype=torch.float32, **kw):
     tr = Trace(1)
@@ -223,7 +261,9 @@ def run_deconv(S, quick):
           for m in METHODS}
     peers = {}
     peers["PyProximal PrimalDual + FFT prox"] = pyproximal_primaldual(S, "deconv", 500 if quick else 1000).curve(S.F_A)
-    if not deepinv_available():
+    if deepinv_available():
+        peers["DeepInverse PDCP (float32)"] = deepinv_pdcp(S, 500 if quick else 1000).curve(S.F_A)
+    else:
         print("DeepInverse: not importable (optional; it pulls torchvision and a CUDA torch) - skipped")
     compare(S, "A: TV deconvolution, cameraman 512²", S.F_A, F_A_REF, gp, peers)
 
@@ -246,7 +286,14 @@ def run_denoise(S, quick):
         return pyproximal.TV(dims=S.x.shape, sigma=LAM_B, niter=n, rtol=0.0).prox(S.y2.ravel(), 1.0).reshape(S.x.shape)
     peers["PyProximal TV prox (FGP)"] = ladder(fgp, [50, 100, 200] if quick else [50, 100, 200, 400, 800], S.F_B)
     peers["PyProximal PrimalDual"] = pyproximal_primaldual(S, "denoise", 500 if quick else 1000).curve(S.F_B)
-    if not deepinv_available():
+    if deepinv_available():
+        deepinv_tv_denoiser(S, 2)  # warm-up
+        dcounts = counts if quick else [100, 200, 300, 400, 500, 600, 800, 1200]  # finer: it has no callback
+        peers["DeepInverse TVDenoiser (float32)"] = ladder(lambda n: deepinv_tv_denoiser(S, n), dcounts, S.F_B)
+        t0 = time.perf_counter()
+        d = deepinv_tv_denoiser(S)
+        peers["DeepInverse TVDenoiser (defaults)"] = [(time.perf_counter() - t0, "auto", S.F_B(to_np(d)), to_np(d))]
+    else:
         print("DeepInverse: not importable (optional) - skipped")
     compare(S, "B: TV denoising (ROF), cameraman 512²", S.F_B, F_B_REF, gp, peers)
 
