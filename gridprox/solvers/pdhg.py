@@ -31,6 +31,7 @@ from ..errors import SolverError
 from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
+_BATCH_OPTIONS = {"sequential", "width", "coordinates"}      # how a batch is run (solve_pdhg's own)
 
 
 def _finite_bounds(lp: LinearProgram) -> LinearProgram:
@@ -127,7 +128,7 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     unknown = set(advanced_options) - _OPTION_NAMES
     if unknown:
         raise SolverError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
-                          f"known: {sorted(_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'})}")
+                          f"known: {sorted((_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'}) | _BATCH_OPTIONS)}")
     options = PDHGOptions(tol=tol, max_iter=max_iter, time_limit=time_limit, verbose=verbose, **advanced_options)
     if not isinstance(lp, LinearProgram):
         raise SolverError(f"solve_pdhg expects a gridprox LinearProgram, got {type(lp).__name__}")
