@@ -79,11 +79,11 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
     calls = []
     real = energy_model.SweepBatch.__call__
 
-    def counting(self, scenarios):
+    def counting(self, scenarios, progress=None):
         if len(calls) == 1 and not resumed:
             raise KeyboardInterrupt        # stop after the first batch of two
         calls.append([dict(s) for s in scenarios])
-        return real(self, scenarios)
+        return real(self, scenarios, progress)
 
     monkeypatch.setattr(energy_model.SweepBatch, "__call__", counting)
     resumed = False

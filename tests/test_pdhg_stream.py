@@ -99,3 +99,14 @@ def test_bad_stream_options_are_refused():
         solve_pdhg(batch, width=2, coordinates=np.zeros((2, 1)))
     with pytest.raises(SolverError, match="coordinates"):
         solve_pdhg(batch, width=2, coordinates=[0.0, np.inf, 1.0])
+
+
+def test_on_finish_counts_every_scenario_once():
+    batch = scenario_sweep(5, zones=1, hours=48, seed=4)
+    for kwargs in ({}, {"width": 2}, {"sequential": True}):
+        counts = []
+        out = solve_pdhg(batch, tol=1e-4, on_finish=counts.append, **kwargs)
+        assert sum(counts) == 5 and len(out) == 5
+    counts = []
+    solve_pdhg(batch, tol=1e-4, width=2, on_finish=counts.append)
+    assert len(counts) >= 3          # reported as scenarios finish, not once at the end

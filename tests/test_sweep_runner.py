@@ -117,3 +117,37 @@ def test_dask_local_cluster_equals_local(tmp_path):
     cols = ["scenario", "gas_price", "demand", "status", "objective", "x_gas"]
     pd.testing.assert_frame_equal(local[cols], remote[cols])
     assert len(remote) == 16
+
+
+class _Bar:
+    def __init__(self):
+        self.updates = []
+
+    def update(self, n):
+        self.updates.append(n)
+
+    def close(self):
+        pass
+
+
+def test_progress_counts_scenarios_as_a_batch_reports_them(monkeypatch):
+    from gridprox.sweep import runner
+    bar = _Bar()
+    monkeypatch.setattr(runner, "_progress", lambda total, initial, enabled: bar)
+
+    class Reporting:
+        reports_progress = True
+
+        def __call__(self, batch, progress):
+            progress(1)                    # one scenario finished early inside the batch
+            rows = solve_lp_batch(batch)
+            if batch[0]["gas_price"] == 60.0:
+                raise RuntimeError("worker lost")     # after reporting: the rest still counts once
+            progress(len(batch) - 1)
+            return rows
+
+    scen = expand({"gas_price": [20.0, 60.0], "demand": [8.0, 12.0, 30.0]})
+    table = run_sweep(Reporting(), scen, batch_size=3, progress=True)
+    assert sum(bar.updates) == len(scen)                     # each scenario counted once
+    assert bar.updates[0] == 1                               # the bar moved inside the first batch
+    assert list(table["status"]).count("error") == 3

@@ -213,7 +213,7 @@ class PDHGSolution:
 
 
 def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
-          width: Optional[int] = None, coordinates=None) -> PDHGSolution:
+          width: Optional[int] = None, coordinates=None, on_finish=None) -> PDHGSolution:
     """Solve an LP or a batch with PDHG.  ``warm_start``: (x, y) in original units, as
     (n,)/(m,) or column-layout (n, B)/(m, B) tensors, optionally with a third entry, the
     primal weight (a float or (B,); NaN or None: the default) as returned in
@@ -223,6 +223,7 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     enters as one finishes, nearest (by ``coordinates``, (B, d), default the index) to it
     and started from a prediction out of the scenarios solved so far (``admission.py``);
     a scenario's iterations, seconds and limits count from when it entered.
+    ``on_finish(count)`` is called as scenarios finish (e.g. a progress bar's update).
 
     The primal weight is reported relative to the initial ω₀ = θ_b/θ_c, i.e. in the
     bound/objective-rescaled problem of cuPDLPx where ω₀ = 1: that form stays meaningful
@@ -236,7 +237,7 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     if lp.A.device.type == "cpu":
         torch.set_num_threads(threads)
     try:
-        sol = _PDHG(lp, options, warm_start, width, coordinates).run()
+        sol = _PDHG(lp, options, warm_start, width, coordinates, on_finish).run()
         _settle_unbounded(lp, options, sol)
     finally:
         torch.set_num_threads(previous)
@@ -347,8 +348,9 @@ class _PDHG:
     _SCRATCH = (("XH", "n"), ("XB", "n"), ("ATY", "n"), ("YH", "m"), ("V", "m"), ("AXB", "m"))
 
     def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, width: Optional[int] = None,
-                 coordinates=None):
+                 coordinates=None, on_finish=None):
         self.opt = opt
+        self.on_finish = on_finish
         self.start = time.perf_counter()
         A = lp.A
         dev, dt = A.device, A.dtype
@@ -905,6 +907,8 @@ class _PDHG:
             self.out_seconds[i] = now - self.admitted_at[i][1]
         if self.admission is not None:
             self.admission.finished(ids.tolist(), [s == OPTIMAL for s in statuses])
+        if self.on_finish is not None:
+            self.on_finish(len(statuses))
 
     def _compact(self, keep):
         """Keep only columns ``keep`` of every per-scenario tensor."""

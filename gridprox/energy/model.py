@@ -906,7 +906,9 @@ class SweepBatch:
             self._model = _MODEL_CACHE[self._key]
         return self._model
 
-    def __call__(self, scenarios: list) -> list:
+    reports_progress = True      # run_sweep passes progress=: scenarios count as they finish
+
+    def __call__(self, scenarios: list, progress=None) -> list:
         from ..solvers import solve_lp
         from .results import sweep_row
 
@@ -914,8 +916,14 @@ class SweepBatch:
         opts = _solver_options(self.solver, self.tol, self.device, self.solver_opts)
         if self.solver != "pdhg":
             lps = [model.lp(s) for s in scenarios]
-            results = [solve_lp(one, solver=self.solver, **opts) for one in lps]
+            results = []
+            for one in lps:
+                results.append(solve_lp(one, solver=self.solver, **opts))
+                if progress is not None:
+                    progress(1)
             return [sweep_row(model, r, one) for r, one in zip(results, lps)]
+        if progress is not None:
+            opts["on_finish"] = progress
         lp = model.batch(scenarios)
         if self.warm_start:
             if self._solved:

@@ -31,7 +31,7 @@ from ..errors import SolverError
 from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
-_BATCH_OPTIONS = {"sequential", "width", "coordinates"}      # how a batch is run (solve_pdhg's own)
+_BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish"}   # how a batch is run (solve_pdhg's own)
 
 
 def _finite_bounds(lp: LinearProgram) -> LinearProgram:
@@ -118,11 +118,12 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     through W columns, a waiting scenario entering as one finishes, nearest to it by
     ``coordinates`` ((B, d) array, default the index) and started from the scenarios solved
     before it (``gridprox.core.admission``); its iterations, seconds and limits count from
-    when it entered."""
+    when it entered; ``on_finish(count)`` is called as scenarios finish (progress)."""
     t0 = time.perf_counter()
     sequential = bool(advanced_options.pop("sequential", False))
     width = advanced_options.pop("width", None)
     coordinates = advanced_options.pop("coordinates", None)
+    on_finish = advanced_options.pop("on_finish", None)
     if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1):
         raise SolverError(f"width must be a positive integer (scenarios iterated at once), got {width!r}")
     unknown = set(advanced_options) - _OPTION_NAMES
@@ -147,13 +148,13 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
         results, prev = [], warm
         for k in range(lp.batch_size):
             w = None if prev is None else _scenario_warm(prev, k)
-            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter())
+            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter(), on_finish=on_finish)
             results.append(res)
             if res.x is not None and np.all(np.isfinite(res.x)):
                 prev = (res.x, res.y, None if res.primal_weight is None else np.array([res.primal_weight]))
         return results
     stream = {"width": int(width), "coordinates": coordinates} if width is not None and lp.is_batch else {}
-    return _solve_once(lp, options, dev, dt, warm, t0, **stream)
+    return _solve_once(lp, options, dev, dt, warm, t0, on_finish=on_finish, **stream)
 
 
 def _scenario_warm(warm, k: int):
@@ -165,7 +166,7 @@ def _scenario_warm(warm, k: int):
     return pick(x), pick(y), weight
 
 
-def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, **stream):
+def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_finish=None, **stream):
     data = to_tensors(lp, dev, dt)
     ws = None
     if warm is not None:
@@ -173,7 +174,7 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, **st
         ws = tuple(torch.as_tensor(a.T if a.ndim == 2 else a, dtype=dt, device=dev) for a in (x, y))
         ws += (None if weight is None else torch.as_tensor(weight, dtype=dt, device=dev),)
     offset = time.perf_counter() - t0
-    sol = solve(data, options, ws, **stream)
+    sol = solve(data, options, ws, on_finish=on_finish, **stream)
     X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
     weights = sol.primal_weight.detach().cpu().numpy().astype(float)
     msg = f"PDHG restart={options.restart} step={options.step} weight={options.primal_weight} dtype={dt}"

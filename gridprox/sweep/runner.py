@@ -15,7 +15,9 @@ from .scenarios import scenario_key
 from .store import FAILED, KEY, STATUS, SweepStore
 
 BatchSolver = Callable[[list], list]
-"""solve_batch(list of scenario input dicts) -> list of row dicts, one per scenario, in order."""
+"""solve_batch(list of scenario input dicts) -> list of row dicts, one per scenario, in order.
+One whose ``reports_progress`` attribute is true is called as ``solve_batch(list, progress=f)``
+in a local sweep and calls ``f(count)`` as scenarios finish inside the batch."""
 
 
 def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size: int = 16,
@@ -56,6 +58,11 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
     rows: dict[int, dict] = {}
 
     bar = _progress(len(scenarios), len(scenarios) - len(todo), progress)
+    shown = [0]               # scenarios of the running batch its solver already reported
+
+    def report(count: int):
+        shown[0] += count
+        bar.update(count)
 
     def finish(batch: list[int], result=None, error: Optional[BaseException] = None):
         if error is None and (not isinstance(result, list) or len(result) != len(batch)):
@@ -74,13 +81,16 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
             new.append(row)
         if store is not None:
             store.write(new)
-        bar.update(len(batch))
+        bar.update(max(len(batch) - shown[0], 0))
+        shown[0] = 0
 
     try:
         if executor is None:
+            streams = getattr(solve_batch, "reports_progress", False)
             for batch in batches:
                 try:
-                    result = solve_batch([scenarios[i] for i in batch])
+                    items = [scenarios[i] for i in batch]
+                    result = solve_batch(items, progress=report) if streams else solve_batch(items)
                 except Exception as exc:  # keep going: record the failure, finish the rest
                     finish(batch, error=exc)
                 else:
