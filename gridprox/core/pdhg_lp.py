@@ -435,8 +435,10 @@ class _PDHG:
         return self.ids.numel()
 
     def _gather(self, t: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        """Columns ``ids`` of a pool tensor (width 1: shared, returned as is)."""
-        if t.shape[-1] == 1 or (ids.numel() == self.B and bool((ids == torch.arange(self.B, device=ids.device)).all())):
+        """Columns ``ids`` of a pool tensor (width 1: shared, returned as is).  All B ids are
+        always 0..B-1 in order (the plain batch before any scenario finished; a stream never
+        holds all B), so the pool tensor itself serves them."""
+        if t.shape[-1] == 1 or ids.numel() == self.B:
             return t
         return t.index_select(t.dim() - 1, ids).contiguous()
 
