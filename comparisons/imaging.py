@@ -314,6 +314,7 @@ def run_pnp(S, quick):
 
 
 MODELS = ["dncnn17N", "dncnn6N"]  # the wrappers' defaults (deblurring, MRI); --models changes the list
+ROWS: list = []  # --rows: the C rows to run ("image mask" labels), all when empty
 
 
 def pnp_models():
@@ -345,6 +346,8 @@ def run_mri(S, quick):
     noise = 0.01 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))) / np.sqrt(2)
     for iname, x in images.items():
         for mname, m in masks.items():
+            if ROWS and f"{iname} {mname}" not in ROWS:
+                continue
             y = m * (np.fft.fft2(x, norm="ortho") + noise)
             zf = np.fft.ifft2(y, norm="ortho")
             t0 = time.perf_counter()
@@ -369,8 +372,11 @@ def main():
                          "second OpenMP thread mostly waits, 10x slower per FFT)")
     ap.add_argument("--models", default=",".join(MODELS),
                     help="DnCNN weights (names in imaging/weights) for the PnP parts D and C")
+    ap.add_argument("--rows", default="",
+                    help="only these C rows, comma-separated 'image mask' labels (e.g. 'cameraman 256 radial x4')")
     args = ap.parse_args()
     MODELS[:] = args.models.split(",")
+    ROWS[:] = [r.strip() for r in args.rows.split(",") if r.strip()]
     torch.set_num_threads(args.threads)
     print(f"# imaging comparisons, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__} "

@@ -68,6 +68,8 @@ class DnCNN(nn.Module):
             arr.update({f"block{i}.conv": conv.weight, f"block{i}.bn_scale": bn.weight,
                         f"block{i}.bn_bias": bn.bias, f"block{i}.bn_mean": bn.running_mean,
                         f"block{i}.bn_var": bn.running_var})
+        if getattr(self, "pnp_offsets", None) is not None:  # a PnP schedule learned with these weights
+            arr["pnp_offsets"] = self.pnp_offsets
         np.savez(path, **{k: v.detach().cpu().float().numpy() for k, v in arr.items()})
 
 
@@ -85,4 +87,6 @@ def pretrained_dncnn(name: str = "dncnn6N", path=None, device=None, dtype=torch.
     out_ch = a["conv_end"].shape[0]
     sigma_input = in_ch == out_ch == 2  # grayscale + a σ channel (SCICO's "N" variants)
     model = DnCNN(depth=depth, channels=in_ch - (1 if sigma_input else 0), sigma_input=sigma_input)
+    if "pnp_offsets" in a.files:  # learned PnP-HQS schedule offsets (imaging.priors.DenoiserPrior.schedule)
+        model.register_buffer("pnp_offsets", torch.from_numpy(a["pnp_offsets"]))
     return model.load_npz(path).to(device=device, dtype=dtype).eval()

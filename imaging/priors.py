@@ -55,7 +55,7 @@ class DenoiserPrior:
         out = out.to(real.dtype).reshape(shape)
         if self.clip is not None:
             out = out.clamp(self.clip[0], self.clip[1])
-        self.residuals.append(float((out - real).norm() / real.norm().clamp_min(1e-30)))
+        self.residuals.append(float((out - real).detach().norm() / real.detach().norm().clamp_min(1e-30)))
         return out.to(v.dtype) if v.is_complex() else out
 
     def clip_iterate(self, x):
@@ -66,24 +66,43 @@ class DenoiserPrior:
             return torch.complex(x.real.clamp(*self.clip), x.imag)
         return x.clamp(*self.clip)
 
-    def hqs(self, x_update, x, rho, iters, tol, batch_ndim, callback):
-        """PnP-HQS with DPIR's schedule: σ_k log-spaced from sigma_max to sigma,
-        penalty ρ (σ/σ_k)²; x = argmin data + penalty/2‖x − z‖², z = D(x, σ_k).
-        Stops early when the fixed-point change ‖x⁺ − x‖/‖x⁺‖ ≤ tol at the final σ."""
+    def schedule(self, iters: int):
+        """(σ_k, penalty factor f_k) for k < iters: DPIR's σ_k log-spaced from sigma_max to
+        sigma and f_k = (σ/σ_k)².  A model trained through this loop may carry learned
+        log-offsets ``model.pnp_offsets`` (tensor (2, iters): σ_k·e^a_k, f_k·e^b_k); they
+        apply only at that iteration count, so other counts keep DPIR's schedule."""
         sig = [math.exp(math.log(self.sigma_max) + (math.log(self.sigma) - math.log(self.sigma_max))
                         * k / max(iters - 1, 1)) for k in range(iters)]
+        fac = [(self.sigma / s) ** 2 for s in sig]
+        off = getattr(self.model, "pnp_offsets", None)
+        if off is not None and off.shape[-1] == iters:
+            sig = [s * off[0, k].exp() for k, s in enumerate(sig)]
+            fac = [f * off[1, k].exp() for k, f in enumerate(fac)]
+        return sig, fac
+
+    def hqs(self, x_update, x, rho, iters, tol, batch_ndim, callback):
+        """PnP-HQS with DPIR's schedule (``schedule``): x = argmin data + ρ f_k/2‖x − z‖²,
+        z = D(x, σ_k).  Stops early when the fixed-point change ‖x⁺ − x‖/‖x⁺‖ ≤ tol at the
+        final σ.  Differentiable (the graph is kept) when x requires grad or the model is
+        in training mode: unrolled training through this very loop
+        (imaging/scripts/train_unrolled_pnp.py)."""
+        sig, fac = self.schedule(iters)
+        keep_graph = x.requires_grad or getattr(self.model, "training", False)
         mon = _Monitor(x, batch_ndim, tol, 0.0, iters, 1, callback, "hqs")
-        with torch.no_grad() if not x.requires_grad else _null():
+        with torch.no_grad() if not keep_graph else _null():
             for k, s in enumerate(sig):
                 z = self.prox(x, s)
-                x_new = self.clip_iterate(x_update([z], rho * (self.sigma / s) ** 2, x))
-                change = _norms([x_new - x], batch_ndim) / _norms([x_new], batch_ndim).clamp_min(1e-300)
-                ok = (change <= tol) if k == iters - 1 or s == self.sigma else torch.zeros_like(change, dtype=bool)
+                x_new = self.clip_iterate(x_update([z], rho * fac[k], x))
+                dx, xn = (x_new - x).detach(), x_new.detach()  # the stopping test needs no graph
+                change = _norms([dx], batch_ndim) / _norms([xn], batch_ndim).clamp_min(1e-300)
+                final = k == iters - 1 or (not torch.is_tensor(s) and s == self.sigma)
+                ok = (change <= tol) if final else torch.zeros_like(change, dtype=bool)
                 x = x_new
                 if mon.check(k, x, (change.to(torch.float64), ok | (k == iters - 1)),
                              (change.to(torch.float64), ok | (k == iters - 1))):
                     break
-        return mon.result(x, {"sigmas": sig[: k + 1], "fixed_point_residuals": list(self.residuals)})
+        return mon.result(x, {"sigmas": [float(torch.as_tensor(s).detach()) for s in sig[: k + 1]],
+                              "fixed_point_residuals": list(self.residuals)})
 
 
 class _null:
