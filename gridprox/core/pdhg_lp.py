@@ -98,6 +98,16 @@ WARM_WEIGHT_BAND = math.log(10.0)
 # 1344 -> 1344, 3 x 720 h 16448 -> 14016 / 1792 -> 1728, 1 x 8760 h 28096 -> 21888 /
 # 5568 -> 4224 (0.25, 0.35 and 0.4 were each worse than 0.3 on some of them)
 RESTART_SUFFICIENT = 0.3
+# Column-layout batches (rows, W) broadcast shared data (rows, 1) and per-scenario step
+# scalars (1, W) in the elementwise ops of every iteration; torch's CPU kernels vectorise
+# the innermost dimension in steps of two SIMD registers (8 doubles / 16 floats with
+# AVX2), so at other widths those ops run a scalar loop.  Full-width copies of the data
+# and step scalars avoid it while they stay in cache.  Measured per loop iteration (one
+# thread, median of 4; three-country 168 h, 5.7k rows, float32): W = 2 / 4 / 8 / 15
+# 341 / 403 / 533 / 774 us broadcast, 226 / 262 / 325 / 516 us full width; float64 W = 2 /
+# 4 / 7 1.35-1.45x; none at W = 16 (420 vs 574 us: a multiple of the step) nor once an
+# operand outgrows ~0.5 MB (1 x 2190 h, float64, W = 4: 1492 vs 1539 us)
+FULL_WIDTH_BYTES = 1 << 19
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
@@ -430,6 +440,19 @@ class _PDHG:
         # one scenario left: torch specialises size-1 dims, so a recompile would follow
         return bool(opt.fuse) and plain_halpern and B > 1
 
+    def _want_full_width(self) -> bool:
+        """Full-width data and step scalars for this width (see FULL_WIDTH_BYTES): on a CPU,
+        W > 1 not a multiple of the SIMD step, operands in cache, constant steps (the
+        adaptive rule changes the steps every iteration)."""
+        dt, dev = self.fdt["dtype"], self.fdt["device"]
+        if dev.type != "cpu" or self.W < 2 or self.opt.step != "constant":
+            return False
+        cap = torch.backends.cpu.get_cpu_capability()
+        register = 64 if "AVX512" in cap else 32 if "AVX2" in cap else 16
+        itemsize = torch.empty((), dtype=dt).element_size()
+        return (self.W % (2 * register // itemsize) != 0
+                and max(self.m, self.n) * self.W * itemsize <= FULL_WIDTH_BYTES)
+
     @property
     def W(self) -> int:
         return self.ids.numel()
@@ -451,6 +474,12 @@ class _PDHG:
         self.A = self.A_pool if full else self.A_pool.select(self.ids)
         for name, rows in self._SCRATCH:
             setattr(self, name, torch.empty(self.m if rows == "m" else self.n, self.W, **self.fdt))
+        self.full_width = self._want_full_width()
+        if self.full_width:
+            for name in ("c", "lc", "uc", "lx", "ux"):
+                t = getattr(self, name)
+                if t.shape[1] != self.W:
+                    setattr(self, name, t.expand(-1, self.W).contiguous())
         self._set_steps()
 
     def _admit(self, picks: list[int]):
@@ -523,7 +552,13 @@ class _PDHG:
     def _set_steps(self):
         self.tau = self.eta / self.omega
         self.sigma = self.eta * self.omega
-        self.ntau, self.ninv_sigma = -self.tau, -1.0 / self.sigma
+        # the scalars of _step, full width where that keeps its ops vectorised (FULL_WIDTH_BYTES)
+        ntau, ninv_sigma, sigma = -self.tau, -1.0 / self.sigma, self.sigma
+        if self.full_width:
+            ntau, ninv_sigma, sigma = (ntau.expand(self.n, -1).contiguous(),
+                                       ninv_sigma.expand(self.m, -1).contiguous(),
+                                       sigma.expand(self.m, -1).contiguous())
+        self.step_ntau, self.step_ninv_sigma, self.step_sigma = ntau, ninv_sigma, sigma
 
     def _project_dual(self, Y):
         return _project_dual(Y, self.lc, self.uc)
@@ -558,13 +593,13 @@ class _PDHG:
         A = self.A
         A.rmatmat(self.Y, out=self.ATY)
         torch.sub(self.c, self.ATY, out=self.XH)
-        torch.addcmul(self.X, self.XH, self.ntau, out=self.XH)
+        torch.addcmul(self.X, self.XH, self.step_ntau, out=self.XH)
         _clip(self.XH, self.lx, self.ux, out=self.XH)
         torch.lerp(self.X, self.XH, 2.0, out=self.XB)     # x̄ = 2x̂ − x in one pass
         A.matmat(self.XB, out=self.AXB)
-        torch.addcmul(self.AXB, self.Y, self.ninv_sigma, out=self.V)
+        torch.addcmul(self.AXB, self.Y, self.step_ninv_sigma, out=self.V)
         _clip(self.V, self.lc, self.uc, out=self.YH)
-        self.YH.sub_(self.V).mul_(self.sigma)
+        self.YH.sub_(self.V).mul_(self.step_sigma)
 
     def _adaptive_accept(self):
         """PDLP's adaptive step rule; returns the (1, W) mask of accepted steps and
