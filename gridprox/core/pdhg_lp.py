@@ -98,6 +98,15 @@ WARM_WEIGHT_BAND = math.log(10.0)
 # 1344 -> 1344, 3 x 720 h 16448 -> 14016 / 1792 -> 1728, 1 x 8760 h 28096 -> 21888 /
 # 5568 -> 4224 (0.25, 0.35 and 0.4 were each worse than 0.3 on some of them)
 RESTART_SUFFICIENT = 0.3
+# ... or when it fell to this fraction and rose since the last check (cuPDLPx: 0.5)
+RESTART_NECESSARY = 0.5
+# ... or when the epoch is this fraction of the scenario's iterations (cuPDLPx 0.36; MPAX and
+# HPR-LP 0.2).  0.2 / 0.25 measured against 0.36 (iterations; capex LPs 1 x 720 h, 1 x 2190 h,
+# 3 x 720 h, 1 x 8760 h at 1e-4 and 1e-6, three-country 168 h caps 2/10/30/50 and the 64-cap sweep
+# at 5e-5, model-energy 168 h at 5e-5, de-stochastic 336 h at 1e-4): 0.2 saved 18% on the 1e-4
+# singles but lost 55% on 1 x 2190 h at 1e-6 and 14-16% on model-energy and de-stochastic;
+# 0.25 likewise mixed (1 x 2190 h +38% / +72%, model-energy +19%, de-stochastic -52%)
+RESTART_ARTIFICIAL = 0.36
 # Column-layout batches (rows, W) broadcast shared data (rows, 1) and per-scenario step
 # scalars (1, W) in the elementwise ops of every iteration; torch's CPU kernels vectorise
 # the innermost dimension in steps of two SIMD registers (8 doubles / 16 floats with
@@ -728,12 +737,12 @@ class _PDHG:
 
         # --- restart decision
         age = self.iteration - self.born                # iterations since each scenario entered
-        artificial = self.k >= 0.36 * age
+        artificial = self.k >= RESTART_ARTIFICIAL * age
         if opt.restart == "halpern":
             fpe = self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH)
             first = age <= opt.check_every
             restart = (first | (fpe <= RESTART_SUFFICIENT * self.fpe0)
-                       | ((fpe <= 0.5 * self.fpe0) & (fpe > self.fpe_prev))
+                       | ((fpe <= RESTART_NECESSARY * self.fpe0) & (fpe > self.fpe_prev))
                        | artificial)
             self.fpe_prev = torch.where(restart, torch.full_like(fpe, math.inf), fpe)
         else:
