@@ -15,7 +15,8 @@ default method "hqs" with DPIR's schedule from ``sigma_max`` down to sigma).  De
 chosen on astronaut and chelsea crops (never on cameraman, held out for
 comparisons/imaging.py): deblurring with the 17-layer DnCNN-17N, 12 iterations from
 σ 0.2; MRI, whose zero-filled aliasing is stronger, with the 6-layer DnCNN-6N (17N
-was worse with Cartesian masks), 40 iterations from σ 0.2.  ``full_output=True``
+was worse with Cartesian masks) trained through this 40-iteration loop on radial 4x
+data (``dncnn6N_mri``, imaging/scripts/train_unrolled_pnp.py), 40 iterations from σ 0.2.  ``full_output=True``
 returns (image, Problem).
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .expressions import Variable, as_tensor, conv, fourier_sample, mask as mask
 from .problem import Problem
 
 # default DnCNN weights per wrapper (imaging/weights/README.md says why)
-PNP_MODELS = {"deconvolve": "dncnn17N", "mri_reconstruct": "dncnn6N", "inpaint": "dncnn6N"}
+PNP_MODELS = {"deconvolve": "dncnn17N", "mri_reconstruct": "dncnn6N_mri", "inpaint": "dncnn6N"}
 
 
 def _prepare(b, what: str, complex_: bool = False):

@@ -200,6 +200,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--lr-schedule", type=float, default=1e-2, help="Adam lr of the schedule offsets")
     ap.add_argument("--learn-schedule", action="store_true", help="also learn per-iteration σ_k / penalty offsets")
+    ap.add_argument("--freeze-weights", action="store_true", help="learn only the schedule (with --learn-schedule)")
     ap.add_argument("--crop", type=int, default=64)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--clip-grad", type=float, default=1.0)
@@ -236,7 +237,13 @@ def main(argv=None):
     model.train()
     freeze_batchnorm(model)
     net = Checkpointed(model) if args.checkpoint else model
-    groups = [{"params": [p for n, p in model.named_parameters() if n != "pnp_offsets"], "lr": args.lr}]
+    weights = [p for n, p in model.named_parameters() if n != "pnp_offsets"]
+    if args.freeze_weights:
+        if offsets is None:
+            ap.error("--freeze-weights leaves nothing to learn without --learn-schedule")
+        for p in weights:
+            p.requires_grad_(False)
+    groups = [{"params": weights, "lr": args.lr}] if not args.freeze_weights else []
     if offsets is not None:
         groups.append({"params": [offsets], "lr": args.lr_schedule})
     opt = torch.optim.Adam(groups)
