@@ -79,3 +79,33 @@ def test_float32_below_its_floor_is_not_called_optimal():
     res = solve_pdhg(lp, tol=1e-9, dtype="float32", max_iter=2000)
     assert res.status in ("optimal_inaccurate", "iteration_limit")
     assert max(res.residuals[k] for k in ("primal", "dual", "gap")) > 1e-9
+
+
+def test_full_width_data_gives_the_broadcast_iterates(sweep8, monkeypatch):
+    """At CPU widths that are not a multiple of the SIMD step the solver copies shared data
+    and step scalars to full width (FULL_WIDTH_BYTES); the arithmetic is unchanged, so the
+    iterates, iteration counts and statuses equal the broadcasting path's exactly."""
+    import importlib
+
+    core = importlib.import_module("gridprox.core.pdhg_lp")
+    batch, refs = sweep8
+    sub = LinearProgram.stack([batch.scenario(k) for k in range(3)])     # W = 3, then 2, 1
+    used = []
+    want = core._PDHG._want_full_width
+
+    def recording(self):
+        used.append(want(self))
+        return used[-1]
+
+    monkeypatch.setattr(core._PDHG, "_want_full_width", recording)
+    full = solve_pdhg(sub, tol=1e-5)
+    assert any(used), "the full-width path was not taken at W = 3"
+    monkeypatch.setattr(core, "FULL_WIDTH_BYTES", 0)
+    used.clear()
+    plain = solve_pdhg(sub, tol=1e-5)
+    assert not any(used)
+    for k, (a, b) in enumerate(zip(full, plain)):
+        assert a.status == b.status == "optimal" and a.iterations == b.iterations
+        np.testing.assert_array_equal(a.x, b.x)
+        np.testing.assert_array_equal(a.y, b.y)
+        assert_solution(a, refs[k], 1e-5)
