@@ -48,7 +48,8 @@ expansion LPs of ``comparisons/capex_lp.py``): Halpern + PID 2240 / 7680 (1 x 72
 11456, 4160; PDLP's adaptive step with KKT restarts 3456 on 1 x 8760 h at 1e-4 but each
 iteration dearer (43 s vs 15 s); Pock–Chambolle off: 34688 (6x more).
 
-Speed on CPU: one thread by default (``threads``).  ``fuse=True`` runs the plain
+Speed on CPU: the thread count is chosen during the solve by timing its iterations
+(``threads.py``; ``threads=N`` fixes it).  ``fuse=True`` runs the plain
 iterations of the default method (batches of B > 1) as two ``torch.compile``'d elementwise
 kernels around the two sparse products; off by default because it did not pay on CPU:
 static-shape kernels were 2.5-3x faster than eager on the elementwise work (1 x 8760 h,
@@ -73,14 +74,10 @@ import torch
 
 from .precondition import bound_objective_weights, precondition
 from .sparse import SparseMatrixOperator
+from .threads import ThreadTuner
 
 INFINITE_BOUND = 1e20          # |bound| >= this is treated as infinite (cuPDLPx's convention)
 DEFAULT_MAX_ITER = 1_000_000
-# CPU threads during a solve unless PDHGOptions.threads says otherwise: measured on the
-# 1 x 8760-h capacity-expansion LP (236k nonzeros) on the shared 2-core machine, 2 threads
-# took 74 ms per iteration and 1 thread 9.7 ms (thread wake-ups per elementwise op and per
-# MKL call; catastrophic when cores are shared), so one thread is the default
-DEFAULT_CPU_THREADS = 1
 
 # compiled plain-iteration kernels, shared by the solves of a process (see PDHGOptions.fuse)
 _FUSED: dict = {}
@@ -141,7 +138,7 @@ class PDHGOptions:
     infeasibility_checks: int = 3           # consecutive certifying evaluations
     infeasibility_every: int = 4            # evaluate certificates at every 4th check
     inaccurate_factor: float = 10.0
-    threads: Optional[int] = None           # CPU threads during the solve; None: DEFAULT_CPU_THREADS
+    threads: Optional[int] = None           # CPU threads during the solve; None: chosen by timing (threads.py)
     fuse: bool = False                      # torch.compile'd plain iterations (see module notes)
     verbose: bool = False
 
@@ -229,6 +226,7 @@ class PDHGSolution:
     seconds: list
     residuals: dict
     primal_weight: Optional[torch.Tensor] = None   # (B,) final ω/ω₀, see ``solve``
+    threads: Optional[int] = None                  # CPU threads at the end (None: not a CPU solve)
 
 
 def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
@@ -251,12 +249,17 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     of a sweep."""
     lp = lp.checked()
     options = options or PDHGOptions()
-    threads = options.threads if options.threads is not None else DEFAULT_CPU_THREADS
     previous = torch.get_num_threads()
+    tuner = None
     if lp.A.device.type == "cpu":
-        torch.set_num_threads(threads)
+        if options.threads is None:
+            tuner = ThreadTuner(previous)          # at most what torch was allowed
+        else:
+            torch.set_num_threads(options.threads)
     try:
-        sol = _PDHG(lp, options, warm_start, width, coordinates, on_finish).run()
+        sol = _PDHG(lp, options, warm_start, width, coordinates, on_finish, tuner).run()
+        if lp.A.device.type == "cpu":
+            sol.threads = torch.get_num_threads()
         _settle_unbounded(lp, options, sol)
     finally:
         torch.set_num_threads(previous)
@@ -370,9 +373,10 @@ class _PDHG:
     _SCRATCH = (("XH", "n"), ("XB", "n"), ("ATY", "n"), ("YH", "m"), ("V", "m"), ("AXB", "m"))
 
     def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, width: Optional[int] = None,
-                 coordinates=None, on_finish=None):
+                 coordinates=None, on_finish=None, tuner=None):
         self.opt = opt
         self.on_finish = on_finish
+        self.tuner = tuner
         self.start = time.perf_counter()
         A = lp.A
         dev, dt = A.device, A.dtype
@@ -871,6 +875,8 @@ class _PDHG:
                 mode = "plain"
             self.iteration += 1
             self._iterate(mode)
+            if self.tuner is not None:
+                self.tuner.tick(mode == "plain", self.W)
             baseline_next = False
             if mode != "check":
                 continue

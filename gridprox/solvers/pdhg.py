@@ -10,8 +10,9 @@ capacity-expansion LP reaches 1e-6 in ~1,400 iterations and not 1e-7 in 20,000),
 float32 for tol >= 1e-5; below its floor a solve ends "optimal_inaccurate" or
 "iteration_limit", never "optimal" (tests/test_pdhg_batch.py).
 
-CPU threads: one by default (``threads=`` option), measured 7x faster than two on the
-shared 2-core machine.  The first solve of a process also pays torch's import (~3 s, more
+CPU threads: chosen during the solve by timing its own iterations (``gridprox.core.threads``:
+a second thread made the 1 x 8760-h LP 1.6x faster on the quiet 2-core machine and 3x
+slower with a core busy elsewhere); ``threads=N`` fixes the count.  The first solve of a process also pays torch's import (~3 s, more
 on a loaded machine); ``Result.seconds`` does not include it.
 """
 from __future__ import annotations
@@ -178,6 +179,8 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_f
     X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
     weights = sol.primal_weight.detach().cpu().numpy().astype(float)
     msg = f"PDHG restart={options.restart} step={options.step} weight={options.primal_weight} dtype={dt}"
+    if sol.threads is not None:
+        msg += f" threads={sol.threads}"
     results = []
     for k, lpk in enumerate(lp.scenarios()):
         status = sol.status[k]
