@@ -43,7 +43,7 @@ SIZES = {"small": (1, 720), "quarter": (1, 2190), "year": (1, 8760), "multi": (7
 
 
 # ----------------------------------------------------------------------------- OR-Tools
-def _ortools_worker(path: str, tol: float, time_limit: float) -> None:
+def _ortools_worker(path: str, tol: float, time_limit: float, threads: int) -> None:
     """Run in a subprocess: solve the .npz LP with OR-Tools PDLP, print one JSON line."""
     import scipy.sparse as sp
     from ortools.pdlp import solve_log_pb2, solvers_pb2
@@ -62,7 +62,7 @@ def _ortools_worker(path: str, tol: float, time_limit: float) -> None:
     crit.eps_optimal_absolute = tol
     crit.eps_optimal_relative = tol
     params.termination_criteria.time_sec_limit = time_limit
-    params.num_threads = 1
+    params.num_threads = threads
     t = time.perf_counter()
     res = pdlp.primal_dual_hybrid_gradient(qp, params)
     seconds = time.perf_counter() - t
@@ -74,14 +74,14 @@ def _ortools_worker(path: str, tol: float, time_limit: float) -> None:
                       "objective": float(d["c"] @ x + float(d["c0"])) if x.size else float("nan")}))
 
 
-def ortools_pdlp(lp, tol: float, time_limit: float) -> dict:
+def ortools_pdlp(lp, tol: float, time_limit: float, threads: int) -> dict:
     """OR-Tools PDLP on ``lp`` in a fresh interpreter (its wall time excludes the LP transfer)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "lp.npz")
         A = lp.A.tocsr()
         np.savez(path, data=A.data, indices=A.indices, indptr=A.indptr, shape=np.array(A.shape),
                  c=lp.c, c0=np.float64(lp.c0), lc=lp.lc, uc=lp.uc, lx=lp.lx, ux=lp.ux)
-        cmd = [sys.executable, __file__, "--ortools-worker", path, str(tol), str(time_limit)]
+        cmd = [sys.executable, __file__, "--ortools-worker", path, str(tol), str(time_limit), str(threads)]
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=time_limit + 120)
         except subprocess.TimeoutExpired:
@@ -111,7 +111,7 @@ def run_gridprox(lp, tol, args, **extra):
 def run_highs(lp, method, args, **extra):
     from gridprox.solvers import solve_lp
     t = time.perf_counter()
-    res = solve_lp(lp, solver="highs", method=method, time_limit=args.time_limit, threads=1, **extra)
+    res = solve_lp(lp, solver="highs", method=method, time_limit=args.time_limit, threads=args.threads, **extra)
     return res, time.perf_counter() - t
 
 
@@ -133,7 +133,7 @@ def size_table(name, lp, args) -> tuple[list, str]:
             res, wall = run_highs(lp, "pdlp", args, tol=tol)
             tol_rows.append(_row("HiGHS PDLP", res, wall))
         if not args.skip_ortools:
-            o = ortools_pdlp(lp, tol, args.time_limit)
+            o = ortools_pdlp(lp, tol, args.time_limit, args.threads)
             tol_rows.append({"solver": "OR-Tools PDLP", **o})
         if args.float32 and tol >= 1e-5:      # float32's accuracy floor (gridprox.solvers.pdhg)
             res, wall = run_gridprox(lp, tol, args, dtype="float32")
@@ -191,7 +191,7 @@ def sweep(args, best_method):
                for i in range(k)]
     t_single = (time.perf_counter() - t) / k
     t = time.perf_counter()
-    refs = [solve_lp(batch.scenario(i), solver="highs", method=best_method, threads=1) for i in range(k)]
+    refs = [solve_lp(batch.scenario(i), solver="highs", method=best_method, threads=args.threads) for i in range(k)]
     t_highs = (time.perf_counter() - t) / k
     gaps = [abs(together[i].objective - refs[i].objective) / (1 + abs(refs[i].objective)) for i in range(k)]
     ok = sum(r.status == "optimal" for r in together)
@@ -242,11 +242,14 @@ def main(argv=None):
     p.add_argument("--skip-ortools", action="store_true")
     p.add_argument("--skip-highs-pdlp", action="store_true")
     p.add_argument("--quick", action="store_true", help="small size only, sweep of 8 small models")
-    p.add_argument("--ortools-worker", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=os.cpu_count(),
+                   help="CPU threads of HiGHS and OR-Tools, and the most gridprox may use (it picks its count "
+                        "by timing, gridprox.core.threads); default: all cores")
+    p.add_argument("--ortools-worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.ortools_worker:
-        path, tol, limit = args.ortools_worker
-        _ortools_worker(path, float(tol), float(limit))
+        path, tol, limit, threads = args.ortools_worker
+        _ortools_worker(path, float(tol), float(limit), int(threads))
         return
     if args.quick:
         args.sizes, args.sweep, args.sweep_size, args.time_limit = "small", 8, "small", min(args.time_limit, 120)
@@ -255,8 +258,9 @@ def main(argv=None):
     import torch
     from capex_lp import capacity_expansion_lp
 
+    torch.set_num_threads(args.threads)
     print(f"# lp_speed  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, argv {' '.join(sys.argv[1:])}", flush=True)
+          f"{os.cpu_count()} CPUs, {args.threads} threads per solver, argv {' '.join(sys.argv[1:])}", flush=True)
     _warm_up()
     rows, best_method = [], "simplex"
     for name in filter(None, args.sizes.split(",")):

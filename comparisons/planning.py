@@ -19,10 +19,10 @@ optimum's emissions).  End to end, each side from the loaded System to the last 
   ``--pypsa-scenarios`` evenly spaced caps and extrapolated linearly to all scenarios when that
   is fewer than ``--scenarios`` (printed as such).
 
-PDHG runs single-threaded, and in the sweep in float32, by default (``--threads``, ``--dtype``): on the shared
-2-core machine a second thread makes each iteration 5-30x slower, and float32 iterates take
-~1.7x less time per iteration with the same iteration counts (the backend recomputes residuals
-and statuses in float64).  ``--tol`` defaults to 5e-5 because at 1e-4 one scenario's objective
+PDHG picks its CPU thread count by timing its own iterations (``gridprox.core.threads``;
+``--threads N`` fixes it), and runs the sweep in float32 by default (``--dtype``): float32
+iterates take ~1.7x less time per iteration with the same iteration counts (the backend
+recomputes residuals and statuses in float64).  ``--tol`` defaults to 5e-5 because at 1e-4 one scenario's objective
 gap reached 1.0e-4.  Run::
 
     python comparisons/planning.py                # defaults below; about 5-9 min on 2 shared cores
@@ -215,7 +215,8 @@ def main(argv=None):
                    help="PDHG iterate precision in the sweep (default float32, ~1.7x faster per iteration here; "
                         "residuals and statuses are recomputed in float64 either way); part 1 uses float64")
     p.add_argument("--gap", type=float, default=1e-4, help="allowed objective gap to HiGHS (default 1e-4)")
-    p.add_argument("--threads", type=int, default=1, help="PDHG CPU threads (default 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="PDHG CPU threads (default: chosen during each solve by timing, gridprox.core.threads)")
     p.add_argument("--systems", nargs="*", default=["model-energy", "three-country"],
                    help="systems of part 1 (none: skip it)")
     p.add_argument("--no-pypsa", action="store_true", help="skip PyPSA (gridprox only)")
@@ -228,7 +229,7 @@ def main(argv=None):
     logging.getLogger("linopy").setLevel(logging.WARNING)
     import torch
     print(f"gridprox planning benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-          f"torch {torch.__version__}, PDHG threads {args.threads}, tol {args.tol:g}, sweep in {args.dtype}")
+          f"torch {torch.__version__}, PDHG threads {args.threads or 'auto'}, tol {args.tol:g}, sweep in {args.dtype}")
     pn = None
     if not args.no_pypsa:
         try:
