@@ -21,6 +21,7 @@ TVDenoiser for B; optional: it pulls torchvision, so it lives in a separate venv
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -367,9 +368,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--part", default="deconv,denoise,pnp,mri")
     ap.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads (default 1, like numpy's FFT: on a loaded shared 2-core machine a "
-                         "second OpenMP thread mostly waits, 10x slower per FFT)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="torch threads (default: all cores, torch's own default; imaging's solvers tune their "
+                         "count within it as they run, gridprox.core.threads; numpy peers stay single-threaded)")
     ap.add_argument("--models", default=",".join(MODELS),
                     help="DnCNN weights (names in imaging/weights) for the PnP parts D and C")
     ap.add_argument("--rows", default="",

@@ -111,3 +111,44 @@ def test_solver_reports_and_restores_its_threads():
     for res in (auto, fixed):
         assert res.status == "optimal"
         assert abs(res.objective - ref.objective) <= 1e-5 * (1 + abs(ref.objective))
+
+
+def test_splitting_solvers_tune_and_restore_threads(monkeypatch):
+    """The imaging algorithms time their loop with the tuner and leave torch's thread
+    count as they found it, also when a prox raises half-way."""
+    import imaging as im
+    from gridprox.core import splitting
+
+    rng = np.random.default_rng(0)
+    b = np.clip(np.outer(np.hanning(48), np.hanning(48)) + 0.05 * rng.standard_normal((48, 48)), 0, 1)
+    before = torch.get_num_threads()
+    made = []
+    real = splitting.ThreadTuner
+
+    def recording(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(splitting, "ThreadTuner", recording)
+    torch.set_num_threads(2)
+    try:
+        x = im.denoise_tv(b, 0.1)
+        assert torch.get_num_threads() == 2
+        assert made and made[-1].ticks > 10, "the loop was not timed"
+        assert np.isfinite(x).all() and x.shape == b.shape
+
+        def failing(v, t):
+            failing.calls += 1
+            if failing.calls > 20:
+                raise RuntimeError("prox failed")
+            return v
+        failing.calls = 0
+        from gridprox.core.finite_diff import Gradient
+        x0 = torch.as_tensor(b)
+        term = splitting.ProxTerm(op=Gradient(x0.shape), prox=failing)
+        monkeypatch.setattr(T, "_LAST_CHOICE", [1])     # the tuner starts at one thread
+        with pytest.raises(RuntimeError, match="prox failed"):
+            splitting.admm(lambda vs, rho, xp: xp + 0.01, [term], x0, rho=1.0, max_iter=200, tol=0.0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

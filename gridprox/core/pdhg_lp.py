@@ -74,7 +74,7 @@ import torch
 
 from .precondition import bound_objective_weights, precondition
 from .sparse import SparseMatrixOperator
-from .threads import ThreadTuner
+from .threads import ThreadTuner, start_threads
 
 INFINITE_BOUND = 1e20          # |bound| >= this is treated as infinite (cuPDLPx's convention)
 DEFAULT_MAX_ITER = 1_000_000
@@ -252,8 +252,8 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     previous = torch.get_num_threads()
     tuner = None
     if lp.A.device.type == "cpu":
-        if options.threads is None:
-            tuner = ThreadTuner(previous)          # at most what torch was allowed
+        if options.threads is None:                # at most what torch was allowed
+            tuner = ThreadTuner(previous, start=start_threads(1))
         else:
             torch.set_num_threads(options.threads)
     try:
@@ -262,6 +262,8 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
             sol.threads = torch.get_num_threads()
         _settle_unbounded(lp, options, sol)
     finally:
+        if tuner is not None:
+            tuner.close()
         torch.set_num_threads(previous)
     return sol
 

@@ -11,9 +11,15 @@ reported converged at its own first passing check.
 Stopping tests (relative, as in OSQP/Boyd et al.):  a KKT residual r ∈ ∂F(x⁺)
 computed from the iterates, compared against the size of the terms it cancels:
 ‖r‖ ≤ tol · max(‖first‖, ‖second‖) (+ atol).
+
+On the CPU the thread count is tuned while the loop runs (``threads.py``), starting
+where the previous solve of the process ended, else at torch's count (512² TV
+deconvolution: 35.7 s at one thread, 18.2 s at two on the quiet 2-core machine);
+torch's count is restored on return.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -21,6 +27,7 @@ from typing import Callable, Sequence
 import torch
 
 from .operators import LinearOperator
+from .threads import ThreadTuner, start_threads
 
 
 @dataclass
@@ -88,9 +95,18 @@ class _Monitor:
         self.dres = torch.full(bshape, math.inf, dtype=torch.float64, device=x.device)
         self.history: list = []
         self.method = method
+        self.tuner, self.was_due = None, True       # the first timing includes the setup
+        if x.device.type == "cpu" and torch.get_num_threads() > 1:
+            most = torch.get_num_threads()
+            self.tuner = ThreadTuner(most, start=start_threads(most))
 
     def due(self, k: int) -> bool:
-        return (k + 1) % self.check_every == 0 or k + 1 == self.max_iter
+        """Whether iteration k checks; called once per iteration, so it also times them."""
+        due = (k + 1) % self.check_every == 0 or k + 1 == self.max_iter
+        if self.tuner is not None:
+            self.tuner.tick(not self.was_due, 1)
+        self.was_due = due
+        return due
 
     def rel(self, res, scales):
         """(relative residual, pass flag) per problem."""
@@ -120,6 +136,8 @@ class _Monitor:
         return bool(self.done.all())
 
     def result(self, x, extra) -> SplitResult:
+        if self.tuner is not None:
+            self.tuner.close()
         live = ~self.done
         if self.bdims == 0:
             out = self.best if bool(self.done) else x
@@ -131,8 +149,21 @@ class _Monitor:
                            self.method, self.history, extra)
 
 
+def _restores_threads(solver):
+    """torch's thread count as it was, however the solver exits (the tuner changes it)."""
+    @functools.wraps(solver)
+    def run(*args, **kwargs):
+        before = torch.get_num_threads()
+        try:
+            return solver(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+    return run
+
+
 # --- PDHG -------------------------------------------------------------------------
 
+@_restores_threads
 def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: float, sigma: float,
          max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0, batch_ndim: int = 0,
          strong_convexity: float = 0.0, adaptive: bool = True, check_every: int = 10,
@@ -187,6 +218,7 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
 
 # --- ADMM and linearised ADMM -----------------------------------------------------------
 
+@_restores_threads
 def admm(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, rho: float,
          max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0, batch_ndim: int = 0,
          adaptive: bool = True, check_every: int = 10, callback=None) -> SplitResult:
@@ -225,6 +257,7 @@ def admm(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, rho: f
     return mon.result(x, {"rho": rho, "y": [rho * uj for uj in u]})
 
 
+@_restores_threads
 def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: float, lam: float,
           max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0, batch_ndim: int = 0,
           check_every: int = 10, callback=None) -> SplitResult:
@@ -259,6 +292,7 @@ def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: flo
 
 # --- half-quadratic splitting -------------------------------------------------------------
 
+@_restores_threads
 def hqs(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, beta0: float, beta_max: float,
         growth: float = 4.0, max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0,
         batch_ndim: int = 0, check_every: int = 5, inner_tol: float | None = None,

@@ -32,6 +32,15 @@ SLOWDOWN = 1.5            # a window this much slower than the last at the same 
 PROBE_BUDGET = 20.0       # a probe waits until this many times the last failed probe's extra cost was spent
 
 
+_LAST_CHOICE = [None]     # the count the last tuner of this process ended at
+
+
+def start_threads(default: int) -> int:
+    """Where a solve's tuner starts: where the previous one of this process ended, else
+    ``default``.  A short solve (a 40-iteration PnP loop) ends before a probe could move it."""
+    return _LAST_CHOICE[0] if _LAST_CHOICE[0] is not None else default
+
+
 def thread_ladder(max_threads: int) -> list[int]:
     """1, 2, 4, ... and ``max_threads`` itself."""
     ladder = [1]
@@ -50,9 +59,10 @@ class ThreadTuner:
     timed), ``width`` the number of columns iterated (a new width resets the timings, as
     an iteration's work changed).  ``history`` lists (tick, threads) at each change."""
 
-    def __init__(self, max_threads: int):
+    def __init__(self, max_threads: int, start: int = 1):
+        self.previous = torch.get_num_threads()
         self.ladder = thread_ladder(max(1, int(max_threads)))
-        self.level = 0
+        self.level = max(i for i, t in enumerate(self.ladder) if t <= max(1, start))
         self.means: dict[int, float] = {}    # level -> mean seconds of its latest full window
         self.window: list[float] = []        # plain-iteration seconds at the current level
         self.probe: list[float] | None = None
@@ -71,6 +81,14 @@ class ThreadTuner:
     @property
     def threads(self) -> int:
         return self.ladder[self.level]
+
+    def close(self) -> int:
+        """Restore torch's thread count from before the solve; returns the count chosen
+        (remembered: ``start_threads`` offers it to the next solve of the process)."""
+        chosen = self.threads
+        _LAST_CHOICE[0] = chosen
+        torch.set_num_threads(self.previous)
+        return chosen
 
     def tick(self, plain: bool, width: int):
         now = time.perf_counter()
