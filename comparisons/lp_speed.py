@@ -184,7 +184,7 @@ def sweep(args, best_method):
     if args.stream:
         inputs = scenario_inputs(args.sweep)
         t = time.perf_counter()
-        streamed = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype, width=args.stream,
+        streamed = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype, width=args.stream, fuse=args.fuse,
                             coordinates=(inputs - inputs.min(0)) / np.ptp(inputs, axis=0))
         t_stream = time.perf_counter() - t
     k = min(args.sample, args.sweep)

@@ -33,6 +33,10 @@ PROBE_BUDGET = 20.0       # a probe waits until this many times the last failed 
 
 
 _LAST_CHOICE = [None]     # the count the last tuner of this process ended at
+# counts this process has run a solver iteration at: the first iteration at a new count may
+# carry one-time costs (the OpenMP pool's threads; torch.compile'd kernels recompile per
+# count, ~5 s), which say nothing about the count's speed, so it is not judged
+_SEEN: set[int] = set()
 
 
 def start_threads(default: int) -> int:
@@ -75,6 +79,7 @@ class ThreadTuner:
         self.width = None
         self.ticks = 0
         self.history = [(0, self.threads)]
+        _SEEN.add(self.threads)
         torch.set_num_threads(self.threads)
         self.last = time.perf_counter()
 
@@ -133,6 +138,10 @@ class ThreadTuner:
             torch.set_num_threads(self.ladder[self.candidate])
 
     def _probe_tick(self, dt: float):
+        count = self.ladder[self.candidate]
+        if count not in _SEEN:               # a first iteration at this count: one-time costs
+            _SEEN.add(count)
+            return
         self.probe.append(dt)
         current = self.means[self.level]
         if dt > ABORT * current + (WAKE_ALLOWANCE if len(self.probe) == 1 else 0.0):
