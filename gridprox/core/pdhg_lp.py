@@ -51,12 +51,13 @@ iteration dearer (43 s vs 15 s); Pock–Chambolle off: 34688 (6x more).
 Speed on CPU: the thread count is chosen during the solve by timing its iterations
 (``threads.py``; ``threads=N`` fixes it).  ``fuse=True`` runs the plain
 iterations of the default method (batches of B > 1) as two ``torch.compile``'d elementwise
-kernels around the two sparse products; off by default because it did not pay on CPU:
-static-shape kernels were 2.5-3x faster than eager on the elementwise work (1 x 8760 h,
-B = 32: 105-137 vs 335 ms) but recompile for every batch width as scenarios finish, and
-the dynamic-shape kernels used here were slower than eager (1 x 2190 h, B = 32: 20.6 vs
-16.9 ms per iteration); compiling costs 10-90 s per process.  Untried on GPU.  A compiler
-failure falls back to the eager iteration.  Checks (every ``check_every``) and the
+kernels around the two sparse products.  It pays where a batch's vectors outgrow the cache
+and the iteration is memory-bound: 1 x 8760 h, width 8, 2 threads, 3.75 -> 2.41 ms per
+iteration (0.30 ms per scenario-iteration against 0.73 ms for one LP alone), a streamed
+32-scenario sweep 77 -> 54 s.  It does not on small, cache-resident LPs (three-country
+168 h, width 16: 22-26 s against 18-21 s eager) nor on the 2190-h LP at B = 32 (20.6 vs
+16.9 ms per iteration), and compiling costs 5-20 s per process and thread count, so it is
+off by default.  Untried on GPU.  A compiler failure falls back to the eager iteration.  Checks (every ``check_every``) and the
 infeasibility test (every ``infeasibility_every``-th check) are always eager.
 
 Limits: ``max_iter`` / ``time_limit`` return the best checked point with status
@@ -336,11 +337,11 @@ def _settle_unbounded(lp: LPTensors, options: PDHGOptions, sol: PDHGSolution):
             sol.status[k] = INFEASIBLE
 
 
-def _project_dual(Y, lc, uc):
+def _project_dual(Y, lc_fin, uc_fin):
     """Project onto the dual sign domain: y <= 0 without a finite lower row bound,
-    y >= 0 without a finite upper one (so y = 0 on free rows)."""
-    Y = torch.where(torch.isfinite(lc), Y, Y.clamp(max=0.0))
-    return torch.where(torch.isfinite(uc), Y, Y.clamp(min=0.0))
+    y >= 0 without a finite upper one (so y = 0 on free rows); ``*_fin``: finite masks."""
+    Y = torch.where(lc_fin, Y, Y.clamp(max=0.0))
+    return torch.where(uc_fin, Y, Y.clamp(min=0.0))
 
 
 def _col(t: torch.Tensor) -> torch.Tensor:
@@ -364,8 +365,8 @@ class _PDHG:
     (``Admission``).  Finished scenarios are compacted away at the check that finds them."""
 
     # data of every scenario, scaled once ("pool"); the active columns are gathered from it
-    _DATA = ("c", "lc", "uc", "lx", "ux", "lxz", "uxz", "lcz", "ucz", "lx_fin", "ux_fin", "c0", "d_row",
-             "d_col", "lx_orig", "ux_orig", "bnorm", "cnorm", "thetas", "omega0")
+    _DATA = ("c", "lc", "uc", "lx", "ux", "lxz", "uxz", "lcz", "ucz", "lx_fin", "ux_fin", "lc_fin", "uc_fin",
+             "c0", "d_row", "d_col", "lx_orig", "ux_orig", "bnorm", "cnorm", "thetas", "omega0")
     # per-scenario iterate and method state of the active columns (compacted, appended)
     _STATE = ("X", "Y", "X0", "Y0", "AX", "AX0", "XS", "YS", "WS", "eta", "omega", "omega_point", "kept",
               "omega_best", "best_balance", "pid_int", "k", "fpe0", "fpe_prev", "kkt0", "kkt_prev",
@@ -391,9 +392,10 @@ class _PDHG:
         pool = {"d_row": d_row, "d_col": d_col, "c": d_col * lp.c, "lc": d_row * lp.lc, "uc": d_row * lp.uc,
                 "lx": lp.lx / d_col, "ux": lp.ux / d_col, "lx_orig": lp.lx, "ux_orig": lp.ux}
         pool["lx_fin"], pool["ux_fin"] = torch.isfinite(pool["lx"]), torch.isfinite(pool["ux"])
+        pool["lc_fin"], pool["uc_fin"] = torch.isfinite(pool["lc"]), torch.isfinite(pool["uc"])
         zero = torch.zeros((), **fdt)
         for name, src, fin in (("lxz", "lx", pool["lx_fin"]), ("uxz", "ux", pool["ux_fin"]),
-                               ("lcz", "lc", torch.isfinite(pool["lc"])), ("ucz", "uc", torch.isfinite(pool["uc"]))):
+                               ("lcz", "lc", pool["lc_fin"]), ("ucz", "uc", pool["uc_fin"])):
             pool[name] = torch.where(fin, pool[src], zero)
         pool["c0"] = lp.c0.to(**fdt).reshape(1, -1).expand(1, B).clone()
 
@@ -531,11 +533,11 @@ class _PDHG:
             self.admitted_at[j] = (self.iteration, now)
 
         lx, ux = self._gather(self.pool["lx"], idx), self._gather(self.pool["ux"], idx)
-        lc, uc = self._gather(self.pool["lc"], idx), self._gather(self.pool["uc"], idx)
+        lc_fin, uc_fin = self._gather(self.pool["lc_fin"], idx), self._gather(self.pool["uc_fin"], idx)
         omega0 = self._gather(self.pool["omega0"], idx)
         ok = torch.isfinite(weight) & (weight > 0)
         X = torch.maximum(torch.minimum(X, ux), lx).contiguous()
-        Y = _project_dual(Y, lc, uc).contiguous()
+        Y = _project_dual(Y, lc_fin, uc_fin).contiguous()
         omega = torch.where(ok, weight * omega0, omega0)
         row = lambda v: torch.full((1, k), v, **fdt)  # noqa: E731
         adaptive, kkt = self.opt.step == "adaptive", self.opt.restart == "kkt"
@@ -579,7 +581,7 @@ class _PDHG:
         self.step_ntau, self.step_ninv_sigma, self.step_sigma = ntau, ninv_sigma, sigma
 
     def _project_dual(self, Y):
-        return _project_dual(Y, self.lc, self.uc)
+        return _project_dual(Y, self.lc_fin, self.uc_fin)
 
     def _metrics(self, XH, YH, AXH, ATYH):
         """Relative primal/dual residuals and gap in original units at (x̂, ŷ), plus the
@@ -589,9 +591,10 @@ class _PDHG:
         absorbed = ((G > 0) & self.lx_fin) | ((G < 0) & self.ux_fin)
         Dres = torch.where(absorbed, torch.zeros_like(G), G)
         p_obj = _dot(self.c, XH) + self.c0
+        # the absorbed parts of G: G⁺ where l_x is finite, G⁻ where u_x is; lxz / uxz are zero
+        # at infinite bounds, so G⁺·lxz and G⁻·uxz are those terms without their masks
         d_obj = (_dot(YH.clamp(min=0), self.lcz) + _dot(YH.clamp(max=0), self.ucz)
-                 + _dot(torch.where(absorbed & (G > 0), G, 0.0), self.lxz)
-                 + _dot(torch.where(absorbed & (G < 0), G, 0.0), self.uxz) + self.c0)
+                 + _dot(G.clamp(min=0), self.lxz) + _dot(G.clamp(max=0), self.uxz) + self.c0)
         rel_p = _vnorm(R / self.d_row) / (1 + self.bnorm)
         rel_d = _vnorm(Dres / self.d_col) / (1 + self.cnorm)
         gap = (p_obj - d_obj).abs() / (1 + p_obj.abs() + d_obj.abs())
@@ -766,10 +769,11 @@ class _PDHG:
         # --- best point so far (for limit statuses)
         score = cand_metrics[:3].amax(0, keepdim=True)
         better = score < self.best_score
-        self.best_score = torch.where(better, score, self.best_score)
-        self.best_metrics = torch.where(better, cand_metrics, self.best_metrics)
-        self.XBEST = torch.where(better, cand[0], self.XBEST)
-        self.YBEST = torch.where(better, cand[1], self.YBEST)
+        if bool(better.any()):               # full-size copies only when a column improved
+            self.best_score = torch.where(better, score, self.best_score)
+            self.best_metrics = torch.where(better, cand_metrics, self.best_metrics)
+            self.XBEST = torch.where(better, cand[0], self.XBEST)
+            self.YBEST = torch.where(better, cand[1], self.YBEST)
         self.cand_point = cand
         return restart, cand
 
@@ -799,8 +803,9 @@ class _PDHG:
         r = -self.A.rmatmat(yr)
         absorbed = ((r > 0) & self.lx_fin) | ((r < 0) & self.ux_fin)
         bad = torch.where(absorbed, torch.zeros_like(r), r).abs().amax(0, keepdim=True)
-        rp, rn = torch.where(absorbed & (r > 0), r, 0.0), torch.where(absorbed & (r < 0), r, 0.0)
-        terms = (yr.clamp(min=0) * self.lcz, yr.clamp(max=0) * self.ucz, rp * self.lxz, rn * self.uxz)
+        # absorbed r⁺ / r⁻ meet l_x / u_x, which lxz / uxz hold as zeros where they are infinite
+        terms = (yr.clamp(min=0) * self.lcz, yr.clamp(max=0) * self.ucz,
+                 r.clamp(min=0) * self.lxz, r.clamp(max=0) * self.uxz)
         obj = sum(t.sum(0, keepdim=True) for t in terms)
         mag = sum(t.abs().sum(0, keepdim=True) for t in terms)
         return (obj > 1e-9 * mag) & (obj > 0) & (bad <= self.opt.infeasibility_tol * obj)
@@ -812,8 +817,8 @@ class _PDHG:
         xr = torch.where(self.lx_fin, xr.clamp(min=0), xr)
         xr = torch.where(self.ux_fin, xr.clamp(max=0), xr)
         Axr = self.A.matmat(xr)
-        lo_fin, hi_fin = torch.isfinite(self.lc), torch.isfinite(self.uc)
-        viol = torch.where(lo_fin, (-Axr).clamp(min=0), 0.0) + torch.where(hi_fin, Axr.clamp(min=0), 0.0)
+        viol = (torch.where(self.lc_fin, (-Axr).clamp(min=0), 0.0)
+                + torch.where(self.uc_fin, Axr.clamp(min=0), 0.0))
         cx = _dot(self.c, xr)
         cmag = _dot(self.c.abs(), xr.abs())
         return (cx < -1e-9 * cmag) & (viol.amax(0, keepdim=True) <= self.opt.infeasibility_tol * (-cx))
@@ -821,6 +826,9 @@ class _PDHG:
     def _restart(self, restart, cand, pre):
         """Restart the masked columns from the candidate point and update ω there."""
         opt = self.opt
+        if not bool(restart.any()):          # nothing changes (every update below is masked)
+            self.need_baseline = restart.clone()
+            return
         X0, Y0 = pre
         cx, cy, cax = cand
         dx, dy = _vnorm(cx - X0), _vnorm(cy - Y0)
