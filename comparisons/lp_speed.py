@@ -196,7 +196,7 @@ def sweep(args, best_method):
     refs = [solve_lp(batch.scenario(i), solver="highs", method=best_method, threads=args.threads) for i in range(k)]
     t_highs = (time.perf_counter() - t) / k
     gaps = [abs(together[i].objective - refs[i].objective) / (1 + abs(refs[i].objective))
-            for i in range(k) if together]
+            for i in range(k)] if together else []
     print(f"\nSweep: {args.sweep} scenarios of {Z} zone(s) x {T} h at tol {tol:g} ({k} timed one at a time), "
           f"fuse={args.fuse}")
     print("| method | seconds per scenario | scenarios / min | vs gridprox one at a time |")
@@ -258,6 +258,8 @@ def main(argv=None):
         path, tol, limit, threads = args.ortools_worker
         _ortools_worker(path, float(tol), float(limit), int(threads))
         return
+    if args.skip_plain_batch and not args.stream:
+        p.error("--skip-plain-batch leaves no batched solve to time: give --stream W as well")
     if args.quick:
         args.sizes, args.sweep, args.sweep_size, args.time_limit = "small", 8, "small", min(args.time_limit, 120)
     args.tols = [float(t) for t in args.tols.split(",")]

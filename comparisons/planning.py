@@ -22,8 +22,8 @@ optimum's emissions).  End to end, each side from the loaded System to the last 
 PDHG picks its CPU thread count by timing its own iterations (``gridprox.core.threads``;
 ``--threads N`` fixes it), and runs the sweep in float32 by default (``--dtype``): float32
 iterates take ~1.7x less time per iteration with the same iteration counts (the backend
-recomputes residuals and statuses in float64).  ``--tol`` defaults to 5e-5 because at 1e-4 one scenario's objective
-gap reached 1.0e-4.  Run::
+recomputes residuals and statuses in float64).  ``--tol`` defaults to 5e-5 because at 1e-4
+one scenario's objective gap reached 1.0e-4.  Run::
 
     python comparisons/planning.py                # defaults below; about 5-9 min on 2 shared cores
     python comparisons/planning.py --quick        # about 1.5 min

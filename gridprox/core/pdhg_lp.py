@@ -57,8 +57,9 @@ iteration (0.30 ms per scenario-iteration against 0.73 ms for one LP alone), a s
 32-scenario sweep 77 -> 54 s.  It does not on small, cache-resident LPs (three-country
 168 h, width 16: 22-26 s against 18-21 s eager) nor on the 2190-h LP at B = 32 (20.6 vs
 16.9 ms per iteration), and compiling costs 5-20 s per process and thread count, so it is
-off by default.  Untried on GPU.  A compiler failure falls back to the eager iteration.  Checks (every ``check_every``) and the
-infeasibility test (every ``infeasibility_every``-th check) are always eager.
+off by default.  Untried on GPU.  A compiler failure falls back to the eager iteration.
+Checks (every ``check_every``) and the infeasibility test (every ``infeasibility_every``-th
+check) are always eager.
 
 Limits: ``max_iter`` / ``time_limit`` return the best checked point with status
 "optimal_inaccurate" when all three relative measures are within

@@ -136,7 +136,7 @@ class _Monitor:
         return bool(self.done.all())
 
     def result(self, x, extra) -> SplitResult:
-        if self.tuner is not None:
+        if self.tuner is not None:       # torch's count is restored by @_restores_threads
             self.tuner.close()
         live = ~self.done
         if self.bdims == 0:

@@ -64,7 +64,6 @@ class ThreadTuner:
     an iteration's work changed).  ``history`` lists (tick, threads) at each change."""
 
     def __init__(self, max_threads: int, start: int = 1):
-        self.previous = torch.get_num_threads()
         self.ladder = thread_ladder(max(1, int(max_threads)))
         self.level = max(i for i, t in enumerate(self.ladder) if t <= max(1, start))
         self.means: dict[int, float] = {}    # level -> mean seconds of its latest full window
@@ -87,13 +86,10 @@ class ThreadTuner:
     def threads(self) -> int:
         return self.ladder[self.level]
 
-    def close(self) -> int:
-        """Restore torch's thread count from before the solve; returns the count chosen
-        (remembered: ``start_threads`` offers it to the next solve of the process)."""
-        chosen = self.threads
-        _LAST_CHOICE[0] = chosen
-        torch.set_num_threads(self.previous)
-        return chosen
+    def close(self):
+        """Remember the count chosen: ``start_threads`` offers it to the next solve of the
+        process.  Restoring torch's own count is the caller's (in a ``finally``)."""
+        _LAST_CHOICE[0] = self.threads
 
     def tick(self, plain: bool, width: int):
         now = time.perf_counter()

@@ -12,8 +12,9 @@ float32 for tol >= 1e-5; below its floor a solve ends "optimal_inaccurate" or
 
 CPU threads: chosen during the solve by timing its own iterations (``gridprox.core.threads``:
 a second thread made the 1 x 8760-h LP 1.6x faster on the quiet 2-core machine and 3x
-slower with a core busy elsewhere); ``threads=N`` fixes the count.  The first solve of a process also pays torch's import (~3 s, more
-on a loaded machine); ``Result.seconds`` does not include it.
+slower with a core busy elsewhere); ``threads=N`` fixes the count.  The first solve of a
+process also pays torch's import (~3 s, more on a loaded machine); ``Result.seconds`` does
+not include it.
 """
 from __future__ import annotations
 
