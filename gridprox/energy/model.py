@@ -718,15 +718,20 @@ class CapacityExpansion:
         total_emissions_t, residuals, message.  Compiled once; PDHG iterates ``batch_size``
         scenarios at once, streaming blocks of neighbouring scenarios (``stream_plan``): as
         one finishes, the waiting one nearest to it enters, started from the solved ones
-        near it; results are written to ``out`` as blocks finish and a rerun resumes
-        (``gridprox.sweep.run_sweep``)."""
+        near it; HiGHS solves the scenarios in that order in one instance, each from the
+        last one's basis; results are written to ``out`` as blocks finish and a rerun
+        resumes (``gridprox.sweep.run_sweep``)."""
         from ..sweep import expand, run_sweep
 
         scenarios = expand(spec, product=product)
         model = self._model_for(scenarios)
         solve_batch = SweepBatch(model, solver=solver, tol=tol, device=device, warm_start=warm_start,
                                  solver_opts=solver_opts, width=batch_size)
-        plan = stream_plan(scenarios, batch_size) if solver == "pdhg" and warm_start else None
+        plan = None
+        if warm_start and solver == "pdhg":
+            plan = stream_plan(scenarios, batch_size)
+        elif warm_start and solver == "highs":           # sorted, so neighbours follow each other
+            plan = stream_plan(scenarios, batch_size, waves=1)
         return run_sweep(solve_batch, scenarios, batch_size=batch_size, executor=executor, out=out,
                          resume=resume, progress=progress, plan=plan)
 
@@ -882,7 +887,9 @@ class SweepBatch:
     the model is rebuilt once and cached, in this process the given model is used as is.
     PDHG streams a batch through ``width`` columns (warm-started, from the scenarios solved
     before in this process and in the batch, unless ``warm_start=False``: then the batch is
-    one plain cold batch); other solvers go scenario by scenario."""
+    one plain cold batch); other solvers go scenario by scenario, HiGHS in one instance
+    that starts each scenario from the last one's basis (``HighsSession``) unless
+    ``warm_start=False``."""
 
     def __init__(self, model: CapacityExpansion, solver="pdhg", tol=1e-4, device="auto", warm_start=True,
                  solver_opts=None, width=None):
@@ -892,10 +899,11 @@ class SweepBatch:
         self._model = model
         self._key = f"{id(self)}-{time.time_ns()}"
         self._solved = WarmStarts()
+        self._session = None          # the HighsSession of this process (solver "highs")
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_model"], state["_solved"] = None, WarmStarts()
+        state["_model"], state["_solved"], state["_session"] = None, WarmStarts(), None
         return state
 
     def model(self) -> CapacityExpansion:
@@ -909,16 +917,21 @@ class SweepBatch:
     reports_progress = True      # run_sweep passes progress=: scenarios count as they finish
 
     def __call__(self, scenarios: list, progress=None) -> list:
-        from ..solvers import solve_lp
+        from ..solvers import solve_lp, solve_lp_sequence
+        from ..solvers.highs import HighsSession
         from .results import sweep_row
 
         model = self.model()
         opts = _solver_options(self.solver, self.tol, self.device, self.solver_opts)
         if self.solver != "pdhg":
             lps = [model.lp(s) for s in scenarios]
+            hot = self.solver == "highs" and self.warm_start
+            if hot and self._session is None:
+                self._session = HighsSession(**opts)
             results = []
             for one in lps:
-                results.append(solve_lp(one, solver=self.solver, **opts))
+                results += (solve_lp_sequence([one], "highs", session=self._session) if hot
+                            else [solve_lp(one, solver=self.solver, **opts)])
                 if progress is not None:
                     progress(1)
             return [sweep_row(model, r, one) for r, one in zip(results, lps)]

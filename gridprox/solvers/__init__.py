@@ -92,6 +92,26 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     return reduced.postsolve(inner)
 
 
+def solve_lp_sequence(lps, solver: str = "highs", session=None, **options) -> list:
+    """Solve single LPs one after another (a sweep's scenarios, neighbours next to each
+    other); one Result each.  With ``solver="highs"`` they share one HiGHS instance, each
+    starting from the previous one's basis (``HighsSession``; pass ``session`` to continue
+    one across calls; ``method`` defaults to "simplex" there); other solvers solve each
+    LP cold through ``solve_lp``."""
+    if str(solver).lower() != "highs":
+        return [solve_lp(lp, solver=solver, **options) for lp in lps]
+    if session is None:
+        from .highs import HighsSession
+
+        session = HighsSession(**options)
+    out = []
+    for lp in lps:
+        if not isinstance(lp, LinearProgram):
+            raise TypeError(f"solve_lp_sequence expects gridprox LinearPrograms, got {type(lp).__name__}")
+        out.append(_settle(lp, session.solve(lp.validate()), session.options))
+    return out
+
+
 def _run(lp: LinearProgram, func, batched: bool, options: dict):
     if lp.is_batch and not batched:
         return [_settle(s, func(s, **options), options) for s in lp.scenarios()]
