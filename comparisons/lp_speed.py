@@ -13,8 +13,9 @@ run (the machine is shared, so the ratios are what count):
   which is gridprox's ‖r‖ <= tol (1 + ‖b‖) criterion.
 
 Then a sweep of scenarios of the 8760-hour model sharing A: gridprox batched, gridprox
-one at a time, HiGHS (best exact method of the size table) one at a time; per-scenario
-throughput ratios.  The one-at-a-time columns may time only a sample (``--sample``) and
+one at a time, HiGHS (best exact method of the size table) one at a time, and HiGHS simplex
+on the same scenarios in one instance, each from the last one's basis (``HighsSession``);
+per-scenario throughput ratios.  The one-at-a-time columns may time only a sample (``--sample``) and
 report the mean per scenario.
 
     python comparisons/lp_speed.py                         # small + 8760 h, tol 1e-4 and 1e-6, sweep of 32
@@ -170,7 +171,7 @@ def print_table(rows):
 def sweep(args, best_method):
     """Scenarios of the 8760-h model: batched vs one at a time vs HiGHS one at a time."""
     from capex_lp import scenario_inputs, scenario_sweep
-    from gridprox.solvers import solve_lp
+    from gridprox.solvers import solve_lp, solve_lp_sequence
 
     Z, T = SIZES[args.sweep_size]
     batch = scenario_sweep(args.sweep, Z, T)
@@ -195,6 +196,10 @@ def sweep(args, best_method):
     t = time.perf_counter()
     refs = [solve_lp(batch.scenario(i), solver="highs", method=best_method, threads=args.threads) for i in range(k)]
     t_highs = (time.perf_counter() - t) / k
+    t = time.perf_counter()       # the same scenarios in one HiGHS instance, each from the last basis
+    hot = solve_lp_sequence([batch.scenario(i) for i in range(k)], solver="highs", method="simplex",
+                            threads=args.threads)
+    t_hot = (time.perf_counter() - t) / k
     gaps = [abs(together[i].objective - refs[i].objective) / (1 + abs(refs[i].objective))
             for i in range(k)] if together else []
     print(f"\nSweep: {args.sweep} scenarios of {Z} zone(s) x {T} h at tol {tol:g} ({k} timed one at a time), "
@@ -209,7 +214,8 @@ def sweep(args, best_method):
         rows.append((f"gridprox streamed (width {args.stream}, {sum(r.status == 'optimal' for r in streamed)} "
                      f"optimal, warm from solved neighbours)", t_stream / args.sweep))
         gaps += [abs(streamed[i].objective - refs[i].objective) / (1 + abs(refs[i].objective)) for i in range(k)]
-    rows += [("gridprox one at a time", t_single), (f"HiGHS {best_method} one at a time", t_highs)]
+    rows += [("gridprox one at a time", t_single), (f"HiGHS {best_method} one at a time", t_highs),
+             ("HiGHS simplex in sequence, each from the last basis", t_hot)]
     for name, s in rows:
         print(f"| {name} | {s:.2f} | {60 / s:.1f} | {t_single / s:.2f}x |")
     if streamed:
@@ -218,6 +224,7 @@ def sweep(args, best_method):
     if together:
         print(f"batched iterations {min(r.iterations for r in together)}-{max(r.iterations for r in together)}, "
               f"{sum(r.iterations for r in together)} in all")
+    gaps += [abs(h.objective - r.objective) / (1 + abs(r.objective)) for h, r in zip(hot, refs)]
     print(f"max rel. objective gap to HiGHS on the timed sample: {max(gaps):.1e}; "
           f"iterations one at a time {min(r.iterations for r in singles)}-{max(r.iterations for r in singles)}")
 

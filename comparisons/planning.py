@@ -195,13 +195,15 @@ def print_sweep(args, r):
     ok = int((t["rel_gap"] <= args.gap).sum())
     it = t["iterations"]
     print(f"\n== CO2-cap sweep, three-country, {r['hours']} snapshots, {S} scenarios ==")
-    print(f"  {'tool':<34}{'total s':>9}{'s/scenario':>12}{'PyPSA/this':>12}")
     py = r["pypsa"]
     how = (f"extrapolated from {r['pypsa_measured']} measured" if r["pypsa_measured"] < S else "all measured")
-    for tool, sec in ((f"PyPSA+HiGHS rebuild+solve ({how})", py), ("gridprox HiGHS, compiled once", r["highs"]),
-                      ("gridprox HiGHS sweep, hot-started", r["highs_hot"]),
-                      (f"gridprox PDHG batched (B={args.batch_size})", r["pdhg"])):
-        print(f"  {tool:<34}{sec:9.1f}{sec / S:12.3f}{py / sec:11.1f}x")
+    tools = ((f"PyPSA+HiGHS rebuild+solve ({how})", py), ("gridprox HiGHS, compiled once", r["highs"]),
+             ("gridprox HiGHS sweep, hot-started", r["highs_hot"]),
+             (f"gridprox PDHG batched (B={args.batch_size})", r["pdhg"]))
+    width = max(len(tool) for tool, _ in tools) + 2
+    print(f"  {'tool':<{width}}{'total s':>9}{'s/scenario':>12}{'PyPSA/this':>12}")
+    for tool, sec in tools:
+        print(f"  {tool:<{width}}{sec:9.1f}{sec / S:12.3f}{py / sec:11.1f}x")
     print(f"  HiGHS hot-started: {r['highs_hot_iterations']} simplex iterations in all, max objective gap to "
           f"the cold solves {r['highs_hot_gap']:.1e}")
     print(f"  PDHG: statuses {t['status'].value_counts().to_dict()}; iterations per scenario median "

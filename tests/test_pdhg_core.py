@@ -125,11 +125,11 @@ def test_fused_kernels_are_the_eager_iteration():
     p = _PDHG(data, PDHGOptions(fuse=False), None)
     for _ in range(3):
         p._iterate("plain")
-    X, Y, X0, Y0, k = p.X.clone(), p.Y.clone(), p.X0, p.Y0, p.k.clone()
-    w = (k + 1) / (k + 2)
-    ATY = p.A.rmatmat(Y)
-    XB, Xn = _primal_plain(X, ATY, p.c, p.lx, p.ux, p.tau, X0, w)
-    Yn = _dual_plain(p.A.matmat(XB), Y, p.lc, p.uc, p.sigma, Y0, w)
+    Xn, Yn, X0, Y0, k = p.X.clone(), p.Y.clone(), p.X0, p.Y0, p.k.clone()
+    ATY, XB = p.A.rmatmat(Yn), torch.empty_like(Xn)
+    _primal_plain(Xn, ATY, p.c, p.lx, p.ux, p.tau, X0, k, XB)        # writes XB and Xn
+    _dual_plain(p.A.matmat(XB), Yn, p.lc, p.uc, p.sigma, Y0, k)        # writes Yn
     p._iterate("plain")
+    np.testing.assert_allclose(XB.numpy(), p.XB.numpy(), atol=1e-12)
     np.testing.assert_allclose(Xn.numpy(), p.X.numpy(), atol=1e-12)
     np.testing.assert_allclose(Yn.numpy(), p.Y.numpy(), atol=1e-12)

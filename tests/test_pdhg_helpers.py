@@ -1,6 +1,7 @@
 """Shared helpers of the PDHG tests (no tests here): LP generators and a HiGHS reference."""
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -10,8 +11,20 @@ import scipy.sparse as sp
 from gridprox import LinearProgram
 from gridprox.solvers.highs import solve_highs
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "comparisons"))
-from capex_lp import capacity_expansion_lp, scenario_sweep  # noqa: E402,F401
+
+def _capex_module():
+    """comparisons/capex_lp.py loaded by path: putting comparisons/ on sys.path would let its
+    imaging.py (the benchmark) shadow the ``imaging`` package in the tests run after these."""
+    if "capex_lp" not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "comparisons" / "capex_lp.py"
+        spec = importlib.util.spec_from_file_location("capex_lp", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["capex_lp"] = module
+    return sys.modules["capex_lp"]
+
+
+capacity_expansion_lp, scenario_sweep = _capex_module().capacity_expansion_lp, _capex_module().scenario_sweep
 
 
 def highs(lp: LinearProgram):
