@@ -58,15 +58,35 @@ def test_neighbouring_caps_restart_from_the_basis():
 
 def test_changed_matrix_and_infeasible_lp_in_the_sequence():
     base = random_lp(3, m=25, n=30)
-    other_A = replace(base, A=base.A * 1.5)             # same pattern, other values: rebuilt
+    other_A = replace(base, A=base.A * 1.5)             # every value changed: passed whole
+    few = base.A.copy()
+    few.data[:3] *= 1.2                                  # three values changed: entry by entry
     zero = np.zeros_like(base.lx)
     lc, uc = base.lc.copy(), base.uc.copy()
     lc[0] = uc[0] = 1.0                                 # A x = 1 in row 0 with every x fixed at 0
     infeasible = replace(base, lx=zero, ux=zero, lc=lc, uc=uc)
-    lps = [base, other_A, infeasible, perturbed(base, 7)]
+    lps = [base, other_A, infeasible, perturbed(base, 7), replace(base, A=few), base]
     hot = solve_lp_sequence(lps, solver="highs")
     for h, lp in zip(hot, lps):
         assert_same(h, solve_lp(lp, solver="highs"))
+
+
+def test_swept_availability_changes_matrix_entries_hot():
+    """A swept availability scale moves entries of A (the profiles): passed entry by entry, the
+    sweep stays hot and equals separate cold solves."""
+    model = CapacityExpansion(toy_system(48, voll=3000.0), co2_cap=4.0e5)
+    scales = [0.8, 0.9, 1.0, 1.1]
+    lps = [model.lp({"wind_availability_scale": v}) for v in scales]
+    assert not np.array_equal(lps[0].A.data, lps[1].A.data)
+    table = model.sweep({"wind_availability_scale": scales}, solver="highs", progress=False)
+    for objective, lp in zip(table["objective"], lps):
+        assert objective == pytest.approx(solve_lp(lp, solver="highs").objective, rel=1e-9)
+    session = HighsSession()
+    hot = [session.solve(lp) for lp in lps]
+    cold = [solve_lp(lp, solver="highs", method="simplex") for lp in lps]
+    for h, c in zip(hot, cold):
+        assert_same(h, c)
+    assert sum(h.iterations for h in hot[1:]) < 0.5 * sum(c.iterations for c in cold[1:])
 
 
 def test_batch_and_wrong_method_are_refused():
