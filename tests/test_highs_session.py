@@ -35,6 +35,16 @@ def assert_same(hot, cold):
             assert hot.residuals[name] < 1e-7, (name, hot.residuals)
 
 
+def hot_and_cold(lps):
+    """The LPs in one HighsSession and each cold (simplex both), checked to agree."""
+    session = HighsSession()
+    hot = [session.solve(lp) for lp in lps]
+    cold = [solve_lp(lp, solver="highs", method="simplex") for lp in lps]
+    for h, c in zip(hot, cold):
+        assert_same(h, c)
+    return hot, cold
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_sequence_equals_cold_solves(seed):
     base = random_lp(seed, m=30, n=40)
@@ -47,11 +57,7 @@ def test_sequence_equals_cold_solves(seed):
 def test_neighbouring_caps_restart_from_the_basis():
     model = CapacityExpansion(toy_system(96, voll=3000.0), co2_cap=4.0e5)
     lps = [model.lp({"co2_cap": cap}) for cap in np.linspace(4.0e5, 2.0e5, 6)]
-    session = HighsSession()
-    hot = [session.solve(lp) for lp in lps]
-    cold = [solve_lp(lp, solver="highs", method="simplex") for lp in lps]
-    for h, c in zip(hot, cold):
-        assert_same(h, c)
+    hot, cold = hot_and_cold(lps)
     # after the first, each cap starts from its neighbour's basis
     assert sum(h.iterations for h in hot[1:]) < 0.2 * sum(c.iterations for c in cold[1:])
 
@@ -81,11 +87,7 @@ def test_swept_availability_changes_matrix_entries_hot():
     table = model.sweep({"wind_availability_scale": scales}, solver="highs", progress=False)
     for objective, lp in zip(table["objective"], lps):
         assert objective == pytest.approx(solve_lp(lp, solver="highs").objective, rel=1e-9)
-    session = HighsSession()
-    hot = [session.solve(lp) for lp in lps]
-    cold = [solve_lp(lp, solver="highs", method="simplex") for lp in lps]
-    for h, c in zip(hot, cold):
-        assert_same(h, c)
+    hot, cold = hot_and_cold(lps)
     assert sum(h.iterations for h in hot[1:]) < 0.5 * sum(c.iterations for c in cold[1:])
 
 
