@@ -105,12 +105,16 @@ def _iterations(info) -> int:
                + max(info.pdlp_iteration_count, 0) + max(info.crossover_iteration_count, 0))
 
 
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise SolverError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
+
+
 def _configure(h, method: str = "choose", tol: float | None = None, time_limit: float | None = None,
                threads: int | None = None, verbose: bool = False, highs_presolve: str | None = None,
                **highs_options) -> None:
     """Apply ``solve_highs``'s options to a Highs instance."""
-    if method not in METHODS:
-        raise SolverError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
+    _check_method(method)
     _set_option(h, "output_flag", bool(verbose))
     _set_option(h, "solver", METHODS[method])
     if tol is not None:
@@ -165,8 +169,7 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
     """
     if lp.is_batch:
         raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
-    if method not in METHODS:
-        raise SolverError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
+    _check_method(method)
     h = _build(lp)
     _configure(h, method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
     return _run(h, lp)
@@ -182,18 +185,16 @@ class HighsSession:
     each cold (5,762 iterations for the first, then 5-40 per cap).  An LP whose A has another
     pattern is passed whole, without a basis; changed values of the same pattern (a swept
     availability profile) are passed entry by entry while they are few (``COEFF_SHARE``).
-    ``options`` are
-    ``solve_highs``'s, fixed for the session; ``method`` defaults to "simplex", as
-    interior-point and PDLP runs do not start from a basis."""
+    ``options`` are ``solve_highs``'s, fixed for the session; ``method`` defaults to
+    "simplex", as interior-point and PDLP runs do not start from a basis."""
 
     # at most this share of A's entries changed: passed one by one (HiGHS's changeCoeff);
     # more: the model is passed whole
     COEFF_SHARE = 0.1
 
     def __init__(self, method: str = "simplex", **options):
+        _check_method(method)
         self.options = {"method": method, **options}
-        if method not in METHODS:
-            raise SolverError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
         self._h = None
         self._lp: LinearProgram | None = None
 
