@@ -719,8 +719,10 @@ class CapacityExpansion:
         scenarios at once, streaming blocks of neighbouring scenarios (``stream_plan``): as
         one finishes, the waiting one nearest to it enters, started from the solved ones
         near it; HiGHS solves the scenarios in that order in one instance, each from the
-        last one's basis; results are written to ``out`` as blocks finish and a rerun
-        resumes (``gridprox.sweep.run_sweep``)."""
+        last one's basis (where a scenario's optimum is not unique, that may be another
+        optimal vertex than a cold solve finds: same objective, other capacities);
+        results are written to ``out`` as blocks finish and a rerun resumes
+        (``gridprox.sweep.run_sweep``)."""
         from ..sweep import expand, run_sweep
 
         scenarios = expand(spec, product=product)
