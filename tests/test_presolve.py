@@ -221,3 +221,35 @@ def test_pdhg_warm_start_through_presolve():
     np.testing.assert_allclose(cold.y, ref.y, atol=1e-5)       # singleton-row duals recovered
     warm = solve_lp(lp, solver="pdhg", tol=1e-8, warm_start=cold)
     assert warm.status == "optimal" and warm.iterations < cold.iterations
+
+
+def test_spread_places_dense_entries_evenly():
+    from gridprox.solvers.presolve import _spread
+
+    counts = np.array([500, 3, 2, 4, 3, 3, 500, 2, 3, 3, 2, 3])
+    order = _spread(counts)
+    assert sorted(order) == list(range(len(counts)))
+    assert [int(i) for i in order if counts[i] < 500] == [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]   # kept in order
+    halves = counts[order][:6].sum(), counts[order][6:].sum()
+    assert abs(halves[0] - halves[1]) < 20                      # one dense entry in each half
+    assert list(_spread(np.full(8, 3))) == list(range(8))       # nothing dense: unchanged
+
+
+def test_dense_columns_and_rows_spread_and_mapped_back():
+    """The capacity columns of a planning LP (one entry per hour) come first in its column
+    order; presolve spreads them, so both halves of Aᵀ's rows hold similar nonzeros, and the
+    solution comes back in the original order (HiGHS on the original LP as the reference)."""
+    from test_pdhg_helpers import capacity_expansion_lp
+
+    lp = capacity_expansion_lp(1, 240)
+    red = presolve(lp)
+    assert red.lp is not lp and not np.all(np.diff(red.cols) > 0)
+    per_row_of_AT = np.diff(red.lp.A.tocsc().indptr)
+    half = len(per_row_of_AT) // 2
+    assert abs(per_row_of_AT[:half].sum() - per_row_of_AT[half:].sum()) < 0.2 * per_row_of_AT.sum()
+    before = np.diff(lp.A.tocsc().indptr)
+    assert abs(before[:half].sum() - before[half:].sum()) > 0.2 * before.sum()   # it was lopsided
+    pdhg, ref = solve_lp(lp, solver="pdhg", tol=1e-7), solve_lp(lp, solver="highs")
+    assert pdhg.status == "optimal"
+    assert pdhg.objective == pytest.approx(ref.objective, rel=1e-6)
+    assert pdhg.residuals["dual"] < 1e-6 and pdhg.residuals["primal"] < 1e-6

@@ -10,7 +10,12 @@ One pass, in this order, on a single LP or a batch sharing A's pattern:
    If that bound is infinite while the cost pulls towards it, the LP is dual infeasible:
    the column is fixed at a finite value, and the scenario is reported unbounded if the
    rest is feasible (infeasible otherwise);
-4. rows left with only removed columns are checked like empty rows and dropped.
+4. rows left with only removed columns are checked like empty rows and dropped;
+5. the rows and columns left are ordered so that the densest ones (a capacity variable
+   in every hour's rows, a CO2 cap over every hour) are spread evenly among the others:
+   a threaded CSR product splits its rows into equal-count blocks, and with a year's
+   capacity columns all at the front one thread got 63% of Aᵀ's nonzeros (1 x 8760 h,
+   two threads: Aᵀy 155 -> 116 us in float32, 164 -> 131 us in float64).
 
 ``Presolved.postsolve`` maps a solution of the reduced LP back: x of removed columns
 is their fixed value; a dropped singleton row gets the part of its column's reduced
@@ -137,6 +142,24 @@ class Presolved:
         return attach_solution(out, lp, x, y)
 
 
+# a row or column with more than this many times the mean nonzeros (and at least
+# SPREAD_MIN) is spread by step 5
+SPREAD_FACTOR, SPREAD_MIN = 32.0, 64
+
+
+def _spread(counts: np.ndarray) -> np.ndarray:
+    """An order of range(len(counts)) with the entries that have the most nonzeros placed
+    at even intervals among the others (whose order is kept), so that equal-count
+    contiguous blocks carry similar numbers of nonzeros."""
+    k = len(counts)
+    heavy = np.flatnonzero(counts > max(SPREAD_FACTOR * counts.mean(), SPREAD_MIN)) if k else np.zeros(0, int)
+    if not len(heavy):
+        return np.arange(k)
+    light = np.setdiff1d(np.arange(k), heavy)
+    at = ((np.arange(len(heavy)) + 0.5) * len(light) / len(heavy)).astype(int)
+    return np.insert(light, at, heavy)
+
+
 def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
     """Reduce ``lp`` (single or batch, validated) as described in the module docstring.
 
@@ -221,12 +244,16 @@ def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
     keep_row &= ~emptied
 
     rows, cols = np.flatnonzero(keep_row), np.flatnonzero(~removed)
+    # 5. the densest rows and columns spread over the index range (emptied rows hold no kept entry)
+    rows = rows[_spread(np.bincount(row_of[kept_entries], minlength=m)[rows])]
+    cols = cols[_spread(np.bincount(A.indices[kept_entries], minlength=n)[cols])]
+    in_order = bool(np.all(np.diff(rows) > 0) and np.all(np.diff(cols) > 0))
     live = np.flatnonzero([v is None for v in verdicts])
     summary = (f"presolve removed {m - len(rows)} of {m} rows ({len(srows)} singleton, {empty.sum()} empty) "
                f"and {n - len(cols)} of {n} columns ({fixed.sum()} fixed)")
     reduced = None
-    if len(rows) == m and len(cols) == n and len(live) == B and not len(srows):
-        reduced = lp                                       # nothing to remove
+    if len(rows) == m and len(cols) == n and len(live) == B and not len(srows) and in_order:
+        reduced = lp                                       # nothing to remove or reorder
     elif len(live) and len(cols):
         ids = A.copy()
         ids.data = np.arange(1, A.nnz + 1, dtype=float)   # entry numbers survive the slicing
