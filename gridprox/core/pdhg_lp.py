@@ -108,13 +108,19 @@ RESTART_NECESSARY = 0.5
 RESTART_ARTIFICIAL = 0.36
 # Column-layout batches (rows, W) broadcast shared data (rows, 1) and per-scenario step
 # scalars (1, W) in the elementwise ops of every iteration; torch's CPU kernels vectorise
-# the innermost dimension in steps of two SIMD registers (8 doubles / 16 floats with
-# AVX2), so at other widths those ops run a scalar loop.  Full-width copies of the data
-# and step scalars avoid it while they stay in cache.  Measured per loop iteration (one
-# thread, median of 4; three-country 168 h, 5.7k rows, float32): W = 2 / 4 / 8 / 15
-# 341 / 403 / 533 / 774 us broadcast, 226 / 262 / 325 / 516 us full width; float64 W = 2 /
-# 4 / 7 1.35-1.45x; none at W = 16 (420 vs 574 us: a multiple of the step) nor once an
-# operand outgrows ~0.5 MB (1 x 2190 h, float64, W = 4: 1492 vs 1539 us)
+# the innermost dimension in steps of 64 bytes (two AVX2 registers, one AVX512 register:
+# 8 doubles / 16 floats), so at other widths those ops run a scalar loop.  Full-width
+# copies of the data and step scalars avoid it while they stay in cache.  Measured per
+# loop iteration (one thread, median of 4; three-country 168 h, 5.7k rows, float32, AVX2):
+# W = 2 / 4 / 8 / 15 341 / 403 / 533 / 774 us broadcast, 226 / 262 / 325 / 516 us full
+# width; float64 W = 2 / 4 / 7 1.35-1.45x; none at W = 16 (420 vs 574 us: a multiple of
+# the step) nor once an operand outgrows ~0.5 MB (1 x 2190 h, float64, W = 4: 1492 vs
+# 1539 us).  AVX512, two threads: float32 W = 4 / 8 / 12 / 24 full width 151-156 /
+# 160-169 / 226-229 / 392-415 us against 259-260 / 246 / 309-311 / 422-465 broadcast, but
+# W = 16 / 32 268-274 / 457-499 us broadcast against 288-313 / 517-539 full width; float64
+# W = 8 / 16 broadcast 237-240 / 438-461 against 254-269 / 501-508 (the step was taken as
+# two AVX512 registers before, which copied those widths for nothing)
+SIMD_STEP_BYTES = 64
 FULL_WIDTH_BYTES = 1 << 19
 
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
@@ -477,9 +483,9 @@ class _PDHG:
         if dev.type != "cpu" or self.W < 2 or self.opt.step != "constant":
             return False
         cap = torch.backends.cpu.get_cpu_capability()
-        register = 64 if "AVX512" in cap else 32 if "AVX2" in cap else 16
+        step_bytes = SIMD_STEP_BYTES if ("AVX2" in cap or "AVX512" in cap) else SIMD_STEP_BYTES // 2
         itemsize = torch.empty((), dtype=dt).element_size()
-        return (self.W % (2 * register // itemsize) != 0
+        return (self.W % max(1, step_bytes // itemsize) != 0
                 and max(self.m, self.n) * self.W * itemsize <= FULL_WIDTH_BYTES)
 
     @property
