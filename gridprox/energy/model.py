@@ -541,6 +541,12 @@ class CapacityExpansion:
         (currency/MWh), ``<carrier>_availability_scale`` (multiplies that carrier's generator
         profiles: a windier or duller year), and ``scenario`` for systems with scenarios
         (deterministic models).  Carrier names use ``_`` for spaces; every value is >= 0."""
+        names = getattr(self, "_sweepable", None)     # fixed by the system: found once (each
+        if names is None:                             # sweep scenario asks twice, ~1.3 ms a call)
+            names = self._sweepable = self._find_sweepable()
+        return list(names)
+
+    def _find_sweepable(self) -> list:
         s = self.system
         names = ["demand_scale"]
         if np.any(self.emission_factor > 0):
