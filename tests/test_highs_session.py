@@ -100,3 +100,5 @@ def test_batch_and_wrong_method_are_refused():
     batch = LinearProgram.stack([lp, lp])
     with pytest.raises(SolverError, match="single LP"):
         HighsSession().solve(batch)
+    with pytest.raises(SolverError, match=r"options \['tol'\] given with a session"):
+        solve_lp_sequence([lp], solver="highs", session=HighsSession(), tol=1e-6)

@@ -164,11 +164,14 @@ def max_violation(lp, x) -> float:
     return float(max(np.max(p, initial=0.0) for p in parts))
 
 
+_LAYOUTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # model -> _capacity_layout
+
+
 def _capacity_layout(model):
     """What capacity_frame needs besides the solved values, made once per model: the
     (component, multiplier) parts in order, the group of each of their rows and the
     groups' (zone, technology, kind, unit).  A sweep builds one table per scenario, and
-    pandas's groupby per call was ~9 ms of each sweep row."""
+    pandas's groupby per call was ~9 ms of each sweep row.  Cached per model in _LAYOUTS."""
     layout = _LAYOUTS.get(model)
     if layout is not None:
         return layout
@@ -179,14 +182,14 @@ def _capacity_layout(model):
         df = comp.df
         tech = technologies(df, "transmission" if table == "lines" else None)
         if table == "lines":
-            zone, kinds = (df["bus0"] + "->" + df["bus1"]).to_numpy(), [("line", None)]
+            zone, kinds = (df["bus0"] + "->" + df["bus1"]).to_numpy(), [("line", 1.0)]
         elif table == "links":
-            zone, kinds = df["bus0"].to_numpy(), [("link", None)]
+            zone, kinds = df["bus0"].to_numpy(), [("link", 1.0)]
         elif table == "storage_units":
-            zone, kinds = df["bus"].to_numpy(), [("storage_power", None),
+            zone, kinds = df["bus"].to_numpy(), [("storage_power", 1.0),
                                                  ("storage_energy", df["max_hours"].to_numpy(float))]
         else:
-            zone, kinds = df["bus"].to_numpy(), [("generator" if table == "generators" else "storage_energy", None)]
+            zone, kinds = df["bus"].to_numpy(), [("generator" if table == "generators" else "storage_energy", 1.0)]
         for kind, factor in kinds:
             parts.append((comp, factor))
             frames.append(pd.DataFrame({"zone": zone, "technology": tech, "kind": kind, "unit": _UNITS[kind]}))
@@ -201,16 +204,13 @@ def _capacity_layout(model):
     return layout
 
 
-_LAYOUTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def capacity_frame(model, values) -> pd.DataFrame:
     """Capacity table from solved variable values (see the module docstring)."""
     parts, group, groups = _capacity_layout(model)
     if not parts:
         return pd.DataFrame(columns=COLUMNS["capacity"])
-    raw = np.concatenate([comp.capacity(values) * (1.0 if factor is None else factor) for comp, factor in parts])
-    columns = {**groups, "capacity": np.bincount(group, weights=raw + 0.0, minlength=len(groups["zone"]))}
+    raw = np.concatenate([comp.capacity(values) * factor for comp, factor in parts])
+    columns = {**groups, "capacity": np.bincount(group, weights=raw, minlength=len(groups["zone"]))}
     return pd.DataFrame({name: columns[name] for name in COLUMNS["capacity"]})
 
 

@@ -96,10 +96,13 @@ def solve_lp_sequence(lps, solver: str = "highs", session=None, **options) -> li
     """Solve single LPs one after another (a sweep's scenarios, neighbours next to each
     other); one Result each.  With ``solver="highs"`` they share one HiGHS instance, each
     starting from the previous one's basis (``HighsSession``; pass ``session`` to continue
-    one across calls; ``method`` defaults to "simplex" there); other solvers solve each
-    LP cold through ``solve_lp``."""
+    one across calls, with the options it was made with; ``method`` defaults to "simplex"
+    there); other solvers solve each LP cold through ``solve_lp``."""
     if str(solver).lower() != "highs":
         return [solve_lp(lp, solver=solver, **options) for lp in lps]
+    if session is not None and options:
+        raise SolverError(f"solve_lp_sequence: options {sorted(options)} given with a session, which keeps "
+                          "the options it was made with")
     if session is None:
         from .highs import HighsSession
 

@@ -169,7 +169,6 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
     """
     if lp.is_batch:
         raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
-    _check_method(method)
     h = _build(lp)
     _configure(h, method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
     return _run(h, lp)

@@ -237,7 +237,8 @@ def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
 
     # 4. rows left with removed columns only
     kept_entries = keep_row[row_of] & ~removed[A.indices]
-    emptied = keep_row & (np.bincount(row_of[kept_entries], minlength=m) == 0)
+    kept_per_row = np.bincount(row_of[kept_entries], minlength=m)
+    emptied = keep_row & (kept_per_row == 0)
     er = np.flatnonzero(emptied)
     fail(er, _outside(0.0, lc[:, er], uc[:, er], tol),
          "has only fixed columns and its bounds exclude their value", lp.row_names, "row")
@@ -245,7 +246,7 @@ def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
 
     rows, cols = np.flatnonzero(keep_row), np.flatnonzero(~removed)
     # 5. the densest rows and columns spread over the index range (emptied rows hold no kept entry)
-    rows = rows[_spread(np.bincount(row_of[kept_entries], minlength=m)[rows])]
+    rows = rows[_spread(kept_per_row[rows])]
     cols = cols[_spread(np.bincount(A.indices[kept_entries], minlength=n)[cols])]
     in_order = bool(np.all(np.diff(rows) > 0) and np.all(np.diff(cols) > 0))
     live = np.flatnonzero([v is None for v in verdicts])
