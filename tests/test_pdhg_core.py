@@ -104,9 +104,9 @@ def test_fused_iterations_fall_back_cleanly(monkeypatch):
 
     one = vertex_lp(20, 30, 4)
     lp = LinearProgram.stack([one, dataclasses.replace(one, c=1.1 * one.c)])   # fused runs batches only
-    eager = solve_pdhg(lp, tol=1e-6, fuse=False)
+    eager = solve_pdhg(lp, tol=1e-6, fuse=False, native=False)
     monkeypatch.setattr(pdhg_lp, "_FUSED", {"kernels": (broken, broken)})
-    fused = solve_pdhg(lp, tol=1e-6, fuse=True)
+    fused = solve_pdhg(lp, tol=1e-6, fuse=True, native=False)
     assert "no C++ compiler" in pdhg_lp._FUSED["failed"]
     for f, e in zip(fused, eager):
         assert f.status == e.status == "optimal" and f.iterations == e.iterations

@@ -152,3 +152,17 @@ def test_splitting_solvers_tune_and_restore_threads(monkeypatch):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_blocks_of_iterations_move_the_count_too(clock):
+    """The C kernel ticks once per block of NATIVE_BLOCK iterations: the tuner still finds
+    the faster count, and stops judging a block at the iteration that changed the count."""
+    from gridprox.core.pdhg_lp import NATIVE_BLOCK
+
+    tuner = T.ThreadTuner(4)
+    per_thread = {1: 1.6e-3, 2: 1.0e-3, 4: 0.7e-3}
+    for _ in range(4000 // NATIVE_BLOCK):
+        clock.now += NATIVE_BLOCK * per_thread[torch.get_num_threads()]
+        tuner.tick(True, 1, NATIVE_BLOCK)
+    assert tuner.threads == 4 and [th for _, th in tuner.history] == [1, 2, 4]
+    assert tuner.ticks < 4000

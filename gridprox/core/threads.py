@@ -91,9 +91,19 @@ class ThreadTuner:
         process.  Restoring torch's own count is the caller's (in a ``finally``)."""
         _LAST_CHOICE[0] = self.threads
 
-    def tick(self, plain: bool, width: int):
+    def tick(self, plain: bool, width: int, count: int = 1):
+        """``count`` > 1: that many plain iterations ran in one call (the C kernel's blocks),
+        each taken to cost an equal share; the rest of the block is not judged once the
+        count was changed by one of them (they ran at the old count)."""
         now = time.perf_counter()
-        dt, self.last = now - self.last, now
+        dt, self.last = (now - self.last) / count, now
+        threads = torch.get_num_threads()
+        for _ in range(count):
+            self._tick(plain, width, dt)
+            if torch.get_num_threads() != threads:
+                break
+
+    def _tick(self, plain: bool, width: int, dt: float):
         self.ticks += 1
         if not plain or len(self.ladder) == 1:
             return

@@ -1,0 +1,198 @@
+"""A fused C kernel for the plain PDHG iterations on CPU, built on first use.
+
+The eager torch iteration (``pdhg_lp._PDHG._step`` + ``_advance``) is two CSR products and
+~11 elementwise passes, each a separate kernel over the full vectors; on a CPU those passes
+cost as much as the products.  ``plain_kernel.c`` runs the same iterations with each sparse
+row product followed at once by that row's update, so each vector is read and written once
+per iteration, and a whole run of plain iterations (up to the next check) stays inside one
+OpenMP region.  Measured (1 x 8760-h LP, 78k columns, float64, two threads): 1.2 ms per
+eager iteration against 0.65 ms.  Results equal the eager iteration's to rounding (tests).
+
+The source ships with the package and is compiled with the system C compiler (``$CC``, else
+``cc``) into a per-user cache (``$GRIDPROX_CACHE``, else ``$XDG_CACHE_HOME/gridprox``, else
+``~/.cache/gridprox``), keyed by the source, compiler and CPU, so each machine compiles it
+once (~1 s).  It links the OpenMP runtime torch has loaded (same soname), so both share one
+thread pool.  Where no compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``, ``kernel()``
+returns None and the solver stays eager.  CUDA tensors never reach it.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+SOURCE = Path(__file__).with_name("plain_kernel.c")
+MAX_WIDTH = 64                 # the kernel's accumulator size (plain_kernel.c)
+FLAGS = ["-O3", "-march=native", "-fopenmp", "-fPIC", "-shared"]
+_STATE: dict = {}              # "lib" or "error", once per process
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("GRIDPROX_CACHE"):
+        return Path(os.environ["GRIDPROX_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gridprox"
+
+
+def _cpu_signature() -> str:
+    """What -march=native depends on: the CPU's model and flags (Linux), else the machine."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [ln for ln in f.read().splitlines() if ln.startswith(("model name", "flags"))][:2]
+        return "\n".join(lines)
+    except OSError:
+        return platform.machine() + platform.processor()
+
+
+def _build(compiler: str) -> Path:
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+    key = hashlib.sha256("\0".join([SOURCE.read_text(), compiler, version, " ".join(FLAGS),
+                                    _cpu_signature()]).encode()).hexdigest()[:16]
+    target = _cache_dir() / f"plain_kernel-{key}.so"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    try:
+        done = subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True, text=True,
+                              timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{compiler} failed: {done.stderr.strip()[:500]}")
+        os.replace(tmp, target)            # atomic: concurrent builders leave one complete file
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+class _Sell(ctypes.Structure):
+    """plain_kernel.c's sell_t."""
+    _fields_ = [("rows", ctypes.c_int64)] + [(name, ctypes.c_void_p) for name in
+                                              ("ptr", "width", "col", "is_long", "has_long", "work", "crow", "ccol")]
+
+
+def _load():
+    if os.environ.get("GRIDPROX_NATIVE", "1") == "0":
+        raise RuntimeError("disabled by GRIDPROX_NATIVE=0")
+    lib = ctypes.CDLL(str(_build(os.environ.get("CC", "cc"))))
+    i64, ptr = ctypes.c_int64, ctypes.c_void_p
+    sell = ctypes.POINTER(_Sell)
+    for name in ("plain_f64", "plain_f32"):
+        fn = getattr(lib, name)
+        fn.restype = ctypes.c_int
+        fn.argtypes = ([ctypes.c_int, ctypes.c_int, i64, sell, ptr, ptr, sell, ptr, ptr] + [ptr, i64] * 5
+                       + [ptr] * 8)
+    return lib
+
+
+def library():
+    """The loaded kernel library, or None (the reason is in ``unavailable()``)."""
+    if "lib" not in _STATE and "error" not in _STATE:
+        try:
+            _STATE["lib"] = _load()
+        except Exception as exc:           # noqa: BLE001 - any failure: the solver stays eager
+            _STATE["error"] = f"{type(exc).__name__}: {exc}"
+    return _STATE.get("lib")
+
+
+def unavailable() -> Optional[str]:
+    """Why the kernel cannot be used in this process (None when it can)."""
+    library()
+    return _STATE.get("error")
+
+
+def _ptr(t: torch.Tensor) -> int:
+    return t.data_ptr()
+
+
+class SellMatrix:
+    """A CSR matrix in the kernel's SELL-8 form (plain_kernel.c): chunks of CHUNK consecutive
+    rows, each chunk's entries column-major and zero-padded to its longest row; rows longer
+    than ``LONG_ROW`` entries stay out of the chunks and are summed from the CSR arrays.
+    Capacity-expansion rows come in runs of equal length (one constraint over the hours),
+    so padding is near zero (1 x 8760-h LP: none in A or Aᵀ)."""
+
+    CHUNK = 8
+    LONG_ROW = 64
+
+    def __init__(self, csr: torch.Tensor):
+        crow, col, val = csr.crow_indices().long(), csr.col_indices(), csr.values()
+        rows, C = csr.shape[0], self.CHUNK
+        chunks = (rows + C - 1) // C
+        lens = crow[1:] - crow[:-1]
+        is_long = lens > self.LONG_ROW
+        short = torch.zeros(chunks * C, dtype=torch.long)
+        short[:rows] = torch.where(is_long, 0, lens)
+        width = short.view(chunks, C).amax(1)
+        ptr = torch.zeros(chunks + 1, dtype=torch.long)
+        ptr[1:] = torch.cumsum(width * C, 0)
+        # entry p of short row i (k-th of its row) goes to ptr[i // C] + C k + i % C
+        row = torch.repeat_interleave(torch.arange(rows), lens)
+        keep = ~is_long[row]
+        r, p = row[keep], torch.arange(col.numel())[keep]
+        pos = ptr[r // C] + C * (p - crow[r]) + r % C
+        self.col = torch.zeros(int(ptr[-1]), dtype=torch.int32)
+        self.val = torch.zeros(int(ptr[-1]), dtype=val.dtype)
+        self.col[pos] = col[p].to(torch.int32)
+        self.val[pos] = val[p]
+        self.cval = val                                   # long rows: the CSR values
+        long_nnz = torch.zeros(chunks * C, dtype=torch.long)
+        long_nnz[:rows] = torch.where(is_long, lens, 0)
+        work = width * C + long_nnz.view(chunks, C).sum(1) + C     # entries + the rows' updates
+        self.work = torch.zeros(chunks + 1, dtype=torch.long)
+        self.work[1:] = torch.cumsum(work, 0)
+        self.width = width.to(torch.int32)
+        self.ptr = ptr
+        self.is_long = is_long.to(torch.uint8)
+        self.has_long = (long_nnz.view(chunks, C) > 0).any(1).to(torch.uint8)
+        self.crow, self.ccol = csr.crow_indices(), col           # int32, alive with us
+        self.padding = int(ptr[-1]) - int(keep.sum())
+        self.struct = _Sell(rows, *(_ptr(t) for t in (self.ptr, self.width, self.col, self.is_long,
+                                                      self.has_long, self.work, self.crow, self.ccol)))
+
+
+class PlainKernel:
+    """Plain iterations of one ``_PDHG`` solve's current width through the C kernel.
+
+    Made by ``plain_kernel(solver)`` where it applies: CPU, float32/float64, a shared matrix
+    with int32 indices, W <= MAX_WIDTH.  ``run(count)`` advances (X, Y, k) by ``count``
+    plain iterations; XB is scratch.  The matrix pointers are taken once; the iterate and
+    data pointers at each call (restarts and compaction replace those tensors)."""
+
+    def __init__(self, lib, A):
+        self.fn = lib.plain_f64 if A.dtype == torch.float64 else lib.plain_f32
+        self.A, self.AT = SellMatrix(A.A), SellMatrix(A.AT)
+        self.matrix = [ctypes.byref(self.A.struct), _ptr(self.A.val), _ptr(self.A.cval),
+                       ctypes.byref(self.AT.struct), _ptr(self.AT.val), _ptr(self.AT.cval)]
+
+    def run(self, s, count: int):
+        W = s.W
+        data = []
+        for t in (s.c, s.lx, s.ux, s.lc, s.uc):          # (rows, 1): shared, column stride 0
+            if t.shape[1] not in (1, W) or not t.is_contiguous():
+                raise RuntimeError(f"plain_kernel: data of shape {tuple(t.shape)} at width {W}")
+            data += [_ptr(t), int(t.shape[1] != 1)]
+        state = [s.tau.contiguous(), s.sigma.contiguous(), s.k, s.X, s.X0, s.XB, s.Y, s.Y0]
+        if not all(t.is_contiguous() and t.shape[-1] == W for t in state):
+            raise RuntimeError(f"plain_kernel: iterate or step tensors not contiguous (W, ...) at width {W}")
+        rc = self.fn(count, torch.get_num_threads(), W, *self.matrix, *data, *map(_ptr, state))
+        if rc != 0:
+            raise RuntimeError(f"plain_kernel returned {rc} at width {W}")
+
+
+def plain_kernel(A, dtype, device) -> Optional[PlainKernel]:
+    """A PlainKernel for matrix operator ``A`` where the kernel applies, else None."""
+    if device.type != "cpu" or dtype not in (torch.float32, torch.float64) or A.batch_values != 1:
+        return None
+    if A.A.crow_indices().dtype != torch.int32 or A.AT.crow_indices().dtype != torch.int32:
+        return None
+    lib = library()
+    return None if lib is None else PlainKernel(lib, A)

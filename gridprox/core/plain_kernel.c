@@ -1,0 +1,238 @@
+/* Plain reflected-Halpern PDHG iterations for LPs, fused per block of rows (see native.py).
+ *
+ * One call runs `iters` iterations of, for W scenarios in column layout (row-major (rows, W)):
+ *
+ *     x̂ = clamp(x − τ(c − Aᵀy), l_x, u_x),  x̄ = 2x̂ − x,   x ← x0 + w(x̄ − x0)
+ *     v = A x̄ − y/σ,  ŷ = σ(clamp(v, l_c, u_c) − v),     y ← y0 + w(2ŷ − y − y0)
+ *
+ * with w = (k+1)/(k+2) and k += 1 per iteration: the eager torch iteration of pdhg_lp.py
+ * (_step + _advance).  Each block's sparse products are followed at once by its rows'
+ * elementwise updates, so each vector is read and written once per iteration instead of the
+ * ~11 passes of the eager iteration, and the whole run stays inside one OpenMP region with a
+ * barrier between the primal and the dual half.
+ *
+ * Matrices (A for the dual half, Aᵀ for the primal half) are in SELL-8 form: rows in chunks
+ * of 8 consecutive rows, a chunk's entries stored column-major over the chunk, (k, r) at
+ * ptr[chunk] + 8k + r, padded with zero entries to the chunk's longest row.  Eight rows then
+ * accumulate side by side (independent sums instead of one dependent chain per short row;
+ * capacity-expansion rows have 2-4 entries).  Rows longer than the chunks take (`is_long`)
+ * are left out of them and summed from the CSR arrays (the capacity columns of Aᵀ, a CO2
+ * row).  Threads take chunks in equal shares of `work` (a prefix sum over chunks); each
+ * thread runs its chunks in tiles of TILE accumulator entries: the tile's products, then its
+ * rows' updates.  At W = 1 the products are kept scalar (eight independent sums per chunk;
+ * vectorised with emulated gathers they were slower) and the updates are vectorised; at W > 1
+ * both vectorise over the scenarios.  Data with one column are shared by the batch (s* = 0),
+ * else one column per scenario (s* = 1).
+ */
+#include <stdint.h>
+#include <omp.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+/* flush denormals to zero inside the kernel's threads (restored after): iterates that decay
+ * towards zero otherwise hit the slow microcoded path */
+#define DENORMALS_OFF unsigned int csr_saved = _mm_getcsr(); _mm_setcsr(csr_saved | 0x8040);
+#define DENORMALS_RESTORE _mm_setcsr(csr_saved);
+#else
+#define DENORMALS_OFF
+#define DENORMALS_RESTORE
+#endif
+
+#define MAX_WIDTH 64
+#define CHUNK 8
+#define TILE 2048              /* entries (rows x W) of the accumulator tile */
+
+typedef struct {
+    int64_t rows;
+    const int64_t *ptr;        /* (chunks + 1) entry offsets */
+    const int32_t *width;      /* (chunks) entries per row of the chunk */
+    const int32_t *col;        /* SELL column indices */
+    const uint8_t *is_long;    /* (rows) 1: summed from the CSR arrays */
+    const uint8_t *has_long;   /* (chunks) some row of the chunk is long */
+    const int64_t *work;       /* (chunks + 1) prefix sum of each chunk's work */
+    const int32_t *crow;       /* CSR, for the long rows */
+    const int32_t *ccol;
+} sell_t;
+
+/* first chunk c with work[c] >= target */
+static int64_t split(const int64_t *work, int64_t chunks, int64_t target) {
+    int64_t lo = 0, hi = chunks;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (work[mid] < target) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static void share(const sell_t *M, int tid, int nt, int64_t *c0, int64_t *c1) {
+    int64_t chunks = (M->rows + CHUNK - 1) / CHUNK, total = M->work[chunks];
+    *c0 = tid == 0 ? 0 : split(M->work, chunks, total * tid / nt);
+    *c1 = tid == nt - 1 ? chunks : split(M->work, chunks, total * (tid + 1) / nt);
+}
+
+#define DEFINE_PLAIN(NAME, REAL)                                                                  \
+/* out[(c − c0)·CHUNK·W + r·W + b] = (M v)[row c·CHUNK + r, b] for chunks c0 ≤ c < c1 */          \
+static inline __attribute__((always_inline)) void NAME##_products_body(                           \
+    const int64_t W, const sell_t *M, const REAL *sval, const REAL *cval, int64_t c0, int64_t c1, \
+    const REAL *v, REAL *out)                                                                     \
+{                                                                                                 \
+    for (int64_t c = c0; c < c1; ++c) {                                                           \
+        REAL *acc = out + (c - c0) * CHUNK * W;                                                   \
+        for (int64_t q = 0; q < CHUNK * W; ++q) acc[q] = 0;                                       \
+        const int64_t base = M->ptr[c];                                                           \
+        const int32_t width = M->width[c];                                                        \
+        for (int32_t k = 0; k < width; ++k) {                                                     \
+            for (int r = 0; r < CHUNK; ++r) {                                                     \
+                const int64_t e = base + (int64_t)CHUNK * k + r;                                  \
+                const REAL a = sval[e];                                                           \
+                const REAL *vp = v + (int64_t)M->col[e] * W;                                      \
+                for (int64_t b = 0; b < W; ++b) acc[r * W + b] += a * vp[b];                      \
+            }                                                                                     \
+        }                                                                                         \
+        if (!M->has_long[c]) continue;                                                            \
+        for (int r = 0; r < CHUNK; ++r) {                                                         \
+            const int64_t i = c * CHUNK + r;                                                      \
+            if (i >= M->rows || !M->is_long[i]) continue;                                         \
+            const int32_t p0 = M->crow[i], p1 = M->crow[i + 1];                                   \
+            if (W == 1) {                   /* four partial sums: no single dependent chain */    \
+                REAL s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                              \
+                int32_t p = p0;                                                                   \
+                for (; p + 3 < p1; p += 4) {                                                      \
+                    s0 += cval[p] * v[M->ccol[p]];         s1 += cval[p + 1] * v[M->ccol[p + 1]]; \
+                    s2 += cval[p + 2] * v[M->ccol[p + 2]]; s3 += cval[p + 3] * v[M->ccol[p + 3]]; \
+                }                                                                                 \
+                for (; p < p1; ++p) s0 += cval[p] * v[M->ccol[p]];                                \
+                acc[r] = (s0 + s1) + (s2 + s3);                                                   \
+            } else {                                                                              \
+                for (int32_t p = p0; p < p1; ++p) {                                               \
+                    const REAL a = cval[p];                                                       \
+                    const REAL *vp = v + (int64_t)M->ccol[p] * W;                                 \
+                    for (int64_t b = 0; b < W; ++b) acc[r * W + b] += a * vp[b];                  \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+__attribute__((noinline, optimize("no-tree-vectorize", "no-tree-slp-vectorize")))                 \
+static void NAME##_products_scalar(const sell_t *M, const REAL *sval, const REAL *cval,           \
+                                   int64_t c0, int64_t c1, const REAL *v, REAL *out)              \
+{                                                                                                 \
+    NAME##_products_body(1, M, sval, cval, c0, c1, v, out);                                       \
+}                                                                                                 \
+                                                                                                  \
+static void NAME##_products(const int64_t W, const sell_t *M, const REAL *sval, const REAL *cval, \
+                            int64_t c0, int64_t c1, const REAL *v, REAL *out)                     \
+{                                                                                                 \
+    if (W == 1) NAME##_products_scalar(M, sval, cval, c0, c1, v, out);                            \
+    else if (W == 8) NAME##_products_body(8, M, sval, cval, c0, c1, v, out);                      \
+    else if (W == 16) NAME##_products_body(16, M, sval, cval, c0, c1, v, out);                    \
+    else NAME##_products_body(W, M, sval, cval, c0, c1, v, out);                                  \
+}                                                                                                 \
+                                                                                                  \
+/* x̂, x̄ → XB and the Halpern x for rows j0 ≤ j < j1 from acc = (Aᵀy)[j0:j1] */                   \
+static inline __attribute__((always_inline)) void NAME##_primal_rows(                             \
+    const int64_t W, int64_t j0, int64_t j1, const REAL *acc,                                     \
+    const REAL *c, int64_t sc, const REAL *lx, int64_t slx, const REAL *ux, int64_t sux,          \
+    const REAL *tau, const REAL *wgt, REAL *X, const REAL *X0, REAL *XB)                          \
+{                                                                                                 \
+    for (int64_t j = j0; j < j1; ++j) {                                                           \
+        for (int64_t b = 0; b < W; ++b) {                                                         \
+            const int64_t e = j * W + b;                                                          \
+            const REAL x = X[e];                                                                  \
+            REAL xh = x - tau[b] * ((sc ? c[e] : c[j]) - acc[e - j0 * W]);                        \
+            const REAL lo = lx[slx ? e : j], hi = ux[sux ? e : j];                                \
+            xh = xh < lo ? lo : xh;                                                               \
+            xh = xh > hi ? hi : xh;                                                               \
+            const REAL xb = 2 * xh - x;                                                           \
+            XB[e] = xb;                                                                           \
+            X[e] = X0[e] + wgt[b] * (xb - X0[e]);                                                 \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* ŷ and the Halpern y for rows i0 ≤ i < i1 from acc = (A x̄)[i0:i1] */                            \
+static inline __attribute__((always_inline)) void NAME##_dual_rows(                               \
+    const int64_t W, int64_t i0, int64_t i1, const REAL *acc,                                     \
+    const REAL *lc, int64_t slc, const REAL *uc, int64_t suc,                                     \
+    const REAL *sigma, const REAL *wgt, REAL *Y, const REAL *Y0)                                  \
+{                                                                                                 \
+    for (int64_t i = i0; i < i1; ++i) {                                                           \
+        for (int64_t b = 0; b < W; ++b) {                                                         \
+            const int64_t e = i * W + b;                                                          \
+            const REAL y = Y[e], v = acc[e - i0 * W] - y / sigma[b];                              \
+            const REAL lo = lc[slc ? e : i], hi = uc[suc ? e : i];                                \
+            REAL pv = v < lo ? lo : v;                                                            \
+            pv = pv > hi ? hi : pv;                                                               \
+            const REAL yh = sigma[b] * (pv - v);                                                  \
+            Y[e] = Y0[e] + wgt[b] * (2 * yh - y - Y0[e]);                                         \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+static inline __attribute__((always_inline)) void NAME##_iteration(                               \
+    const int64_t W, const sell_t *A, const REAL *sval, const REAL *cval,                         \
+    const sell_t *AT, const REAL *svalt, const REAL *cvalt,                                       \
+    int64_t p0, int64_t p1, int64_t d0, int64_t d1,                                               \
+    const REAL *c, int64_t sc, const REAL *lx, int64_t slx, const REAL *ux, int64_t sux,          \
+    const REAL *lc, int64_t slc, const REAL *uc, int64_t suc,                                     \
+    const REAL *tau, const REAL *sigma, const REAL *wgt,                                          \
+    REAL *X, const REAL *X0, REAL *XB, REAL *Y, const REAL *Y0, REAL *acc)                        \
+{                                                                                                 \
+    const int64_t step = TILE / (CHUNK * W) > 0 ? TILE / (CHUNK * W) : 1;   /* chunks a tile */   \
+    for (int64_t t0 = p0; t0 < p1; t0 += step) {                                                  \
+        const int64_t t1 = t0 + step < p1 ? t0 + step : p1;                                       \
+        NAME##_products(W, AT, svalt, cvalt, t0, t1, Y, acc);                                     \
+        const int64_t j1 = t1 * CHUNK < AT->rows ? t1 * CHUNK : AT->rows;                         \
+        NAME##_primal_rows(W, t0 * CHUNK, j1, acc, c, sc, lx, slx, ux, sux, tau, wgt, X, X0, XB); \
+    }                                                                                             \
+    _Pragma("omp barrier")                                                                        \
+    for (int64_t t0 = d0; t0 < d1; t0 += step) {                                                  \
+        const int64_t t1 = t0 + step < d1 ? t0 + step : d1;                                       \
+        NAME##_products(W, A, sval, cval, t0, t1, XB, acc);                                       \
+        const int64_t i1 = t1 * CHUNK < A->rows ? t1 * CHUNK : A->rows;                           \
+        NAME##_dual_rows(W, t0 * CHUNK, i1, acc, lc, slc, uc, suc, sigma, wgt, Y, Y0);            \
+    }                                                                                             \
+    _Pragma("omp barrier")                                                                        \
+}                                                                                                 \
+                                                                                                  \
+int NAME(int iters, int nthreads, int64_t W,                                                      \
+         const sell_t *A, const REAL *sval, const REAL *cval,                                     \
+         const sell_t *AT, const REAL *svalt, const REAL *cvalt,                                  \
+         const REAL *c, int64_t sc, const REAL *lx, int64_t slx, const REAL *ux, int64_t sux,     \
+         const REAL *lc, int64_t slc, const REAL *uc, int64_t suc,                                \
+         const REAL *tau, const REAL *sigma, REAL *k,                                             \
+         REAL *X, const REAL *X0, REAL *XB, REAL *Y, const REAL *Y0)                              \
+{                                                                                                 \
+    if (W < 1 || W > MAX_WIDTH) return -1;                                                        \
+    _Pragma("omp parallel num_threads(nthreads)")                                                 \
+    {                                                                                             \
+        const int tid = omp_get_thread_num(), nt = omp_get_num_threads();                         \
+        int64_t p0, p1, d0, d1;                                                                   \
+        REAL wgt[MAX_WIDTH];                                                                      \
+        REAL acc[TILE > CHUNK * MAX_WIDTH ? TILE : CHUNK * MAX_WIDTH];                            \
+        share(AT, tid, nt, &p0, &p1);                                                             \
+        share(A, tid, nt, &d0, &d1);                                                              \
+        DENORMALS_OFF                                                                             \
+        for (int it = 0; it < iters; ++it) {                                                      \
+            for (int64_t b = 0; b < W; ++b) wgt[b] = (k[b] + it + 1) / (k[b] + it + 2);           \
+            if (W == 1)                                                                           \
+                NAME##_iteration(1, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
+                                 slx, ux, sux, lc, slc, uc, suc, tau, sigma, wgt, X, X0, XB, Y, Y0, acc); \
+            else if (W == 8)                                                                      \
+                NAME##_iteration(8, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
+                                 slx, ux, sux, lc, slc, uc, suc, tau, sigma, wgt, X, X0, XB, Y, Y0, acc); \
+            else if (W == 16)                                                                     \
+                NAME##_iteration(16, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,  \
+                                 slx, ux, sux, lc, slc, uc, suc, tau, sigma, wgt, X, X0, XB, Y, Y0, acc); \
+            else                                                                                  \
+                NAME##_iteration(W, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
+                                 slx, ux, sux, lc, slc, uc, suc, tau, sigma, wgt, X, X0, XB, Y, Y0, acc); \
+        }                                                                                         \
+        DENORMALS_RESTORE                                                                         \
+    }                                                                                             \
+    for (int64_t b = 0; b < W; ++b) k[b] += iters;                                                \
+    return 0;                                                                                     \
+}
+
+DEFINE_PLAIN(plain_f64, double)
+DEFINE_PLAIN(plain_f32, float)

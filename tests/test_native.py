@@ -1,0 +1,165 @@
+"""The C kernel of the plain PDHG iterations (gridprox/core/native.py, plain_kernel.c):
+the same iterates as the eager torch iteration, at every width it takes, with shared and
+per-scenario data and long rows; solves through it equal eager solves; clean fallbacks."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from gridprox import LinearProgram
+from gridprox.core import native
+from gridprox.core.pdhg_lp import PDHGOptions, _PDHG
+from gridprox.solvers.pdhg import solve_pdhg, to_tensors
+from test_pdhg_helpers import capacity_expansion_lp, vertex_lp
+
+needs_kernel = pytest.mark.skipif(native.unavailable() is not None,
+                                  reason=f"C kernel unavailable: {native.unavailable()}")
+
+
+def long_row_lp(seed: int = 0) -> LinearProgram:
+    """Rows of 1-5 entries plus a dense row and two dense columns (longer than the SELL
+    chunks take), 203 rows (not a multiple of 8), every kind of bound."""
+    g = np.random.default_rng(seed)
+    m, n = 203, 150
+    A = sp.random(m, n, density=0.02, random_state=g, format="lil", data_rvs=g.standard_normal)
+    A[np.arange(m), g.integers(0, n, m)] = 1.0
+    A[7, :] = g.uniform(0.5, 1.5, n)
+    A[:, 3] = g.uniform(0.5, 1.5, (m, 1))
+    A[:, 111] = g.uniform(-1.5, -0.5, (m, 1))
+    A = sp.csr_matrix(A)
+    lc = np.where(g.random(m) < 0.3, -np.inf, g.uniform(-2, 0, m))
+    uc = np.where(g.random(m) < 0.3, np.inf, lc + np.where(g.random(m) < 0.3, 0.0, g.uniform(0, 3, m)))
+    uc = np.where(np.isinf(lc) & np.isinf(uc), 1.0, uc)
+    lx = np.where(g.random(n) < 0.2, -np.inf, g.uniform(-1, 0, n))
+    ux = np.where(g.random(n) < 0.2, np.inf, g.uniform(0, 2, n))
+    return LinearProgram(c=g.standard_normal(n), A=A, lc=lc, uc=uc, lx=lx, ux=ux)
+
+
+def batch(lp: LinearProgram, width: int, seed: int = 1) -> LinearProgram:
+    """``width`` scenarios: c and the row upper bounds vary, the rest is shared (so the
+    kernel sees both column strides)."""
+    g = np.random.default_rng(seed)
+    return LinearProgram.stack([dataclasses.replace(lp, c=lp.c * g.uniform(0.8, 1.2, lp.c.shape),
+                                                    uc=lp.uc + g.uniform(0, 0.1, lp.uc.shape))
+                                for _ in range(width)])
+
+
+def eager_and_native(lp, dtype, iterations=40):
+    """(eager, native) iterates after the same plain iterations from the same state."""
+    data = to_tensors(lp, "cpu", dtype).checked()
+    p = _PDHG(data, PDHGOptions(), None)
+    assert p.native is not None
+    for _ in range(5):                      # leave the zero start, with a non-trivial k
+        p._iterate("plain")
+    start = (p.X.clone(), p.Y.clone(), p.k.clone())
+    for _ in range(iterations):
+        p._iterate("plain")
+    eager = (p.X.clone(), p.Y.clone(), p.k.clone())
+    p.X.copy_(start[0]), p.Y.copy_(start[1]), p.k.copy_(start[2])
+    p.native.run(p, iterations // 2)
+    p.native.run(p, iterations - iterations // 2)
+    return eager, (p.X, p.Y, p.k)
+
+
+@needs_kernel
+@pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
+@pytest.mark.parametrize("width", [1, 3, 8, 16, 20])
+def test_kernel_iterates_equal_eager(make, width):
+    lp = make() if width == 1 else batch(make(), width)
+    (Xe, Ye, ke), (Xn, Yn, kn) = eager_and_native(lp, torch.float64)
+    assert torch.equal(ke, kn)
+    scale = max(float(Xe.abs().max()), float(Ye.abs().max()), 1.0)
+    assert float((Xe - Xn).abs().max()) <= 1e-11 * scale
+    assert float((Ye - Yn).abs().max()) <= 1e-11 * scale
+
+
+@needs_kernel
+@pytest.mark.parametrize("width", [1, 16])
+def test_kernel_float32(width):
+    lp = long_row_lp(2) if width == 1 else batch(long_row_lp(2), width)
+    (Xe, Ye, _), (Xn, Yn, _) = eager_and_native(lp, torch.float32, iterations=10)
+    scale = max(float(Xe.abs().max()), float(Ye.abs().max()), 1.0)
+    assert float((Xe - Xn).abs().max()) <= 1e-4 * scale
+    assert float((Ye - Yn).abs().max()) <= 1e-4 * scale
+
+
+def test_sell_layout_holds_every_entry():
+    """The SELL-8 arrays plus the long rows' CSR entries rebuild the matrix exactly."""
+    lp = long_row_lp(3)
+    A = sp.csr_matrix(lp.A)
+    csr = torch.sparse_csr_tensor(torch.tensor(A.indptr, dtype=torch.int32),
+                                  torch.tensor(A.indices, dtype=torch.int32), torch.tensor(A.data), A.shape)
+    S = native.SellMatrix(csr)
+    dense = np.zeros(A.shape)
+    C = S.CHUNK
+    for c in range(len(S.width)):
+        for k in range(int(S.width[c])):
+            for r in range(C):
+                e = int(S.ptr[c]) + C * k + r
+                if c * C + r < A.shape[0]:
+                    dense[c * C + r, int(S.col[e])] += float(S.val[e])
+    for i in np.flatnonzero(S.is_long.numpy()):
+        dense[i, A.indices[A.indptr[i]:A.indptr[i + 1]]] += A.data[A.indptr[i]:A.indptr[i + 1]]
+    np.testing.assert_array_equal(dense, A.toarray())
+    assert S.is_long.sum() == 1 and S.has_long.sum() == 1
+
+
+@needs_kernel
+@pytest.mark.parametrize("dtype,tol", [("float64", 1e-6), ("float32", 1e-4)])
+def test_solves_through_the_kernel_equal_eager_solves(dtype, tol):
+    lp = capacity_expansion_lp(1, 168)
+    fast = solve_pdhg(lp, tol=tol, dtype=dtype, native=True)
+    slow = solve_pdhg(lp, tol=tol, dtype=dtype, native=False)
+    assert fast.status == slow.status == "optimal"
+    assert fast.objective == pytest.approx(slow.objective, rel=10 * tol)
+    if dtype == "float64":                   # same arithmetic up to rounding: same restarts
+        assert fast.iterations == slow.iterations
+        np.testing.assert_allclose(fast.x, slow.x, rtol=1e-6, atol=1e-6 * np.abs(slow.x).max())
+
+
+@needs_kernel
+def test_batched_solve_through_the_kernel():
+    lp = batch(vertex_lp(40, 60, 5), 5)
+    fast = solve_pdhg(lp, tol=1e-6, native=True)
+    slow = solve_pdhg(lp, tol=1e-6, native=False)
+    for f, s in zip(fast, slow):
+        assert f.status == s.status == "optimal" and f.iterations == s.iterations
+        assert f.objective == pytest.approx(s.objective, rel=1e-8)
+
+
+def test_native_true_where_it_cannot_apply_is_an_error():
+    lp = vertex_lp(10, 15, 0)
+    with pytest.raises(ValueError, match="native=True needs the default method"):
+        solve_pdhg(lp, native=True, restart="kkt")
+    with pytest.raises(ValueError, match="PDHGOptions.native"):
+        solve_pdhg(lp, native="yes")
+
+
+@pytest.mark.parametrize("env", [{"GRIDPROX_NATIVE": "0"}, {"CC": "/nonexistent/cc"}], ids=["disabled", "no-compiler"])
+def test_without_the_kernel_solves_stay_eager(env, tmp_path):
+    """No kernel (disabled, or no compiler; a fresh cache so nothing built before is found):
+    solves run eagerly and give the same answer; native=True says why it cannot."""
+    script = (
+        "import numpy as np, pytest\n"
+        "from gridprox.core import native\n"
+        "from gridprox.solvers.pdhg import solve_pdhg\n"
+        "from test_pdhg_helpers import vertex_lp\n"
+        "lp = vertex_lp(20, 30, 4)\n"
+        "r = solve_pdhg(lp, tol=1e-6)\n"
+        "assert r.status == 'optimal', r.status\n"
+        "assert native.unavailable() is not None\n"
+        "with pytest.raises(RuntimeError, match='C kernel does not apply'):\n"
+        "    solve_pdhg(lp, native=True)\n"
+        "print(native.unavailable())\n")
+    environment = dict(os.environ, GRIDPROX_CACHE=str(tmp_path), **env)
+    done = subprocess.run([sys.executable, "-c", script], cwd=os.path.dirname(__file__), env=environment,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ("GRIDPROX_NATIVE=0" if "GRIDPROX_NATIVE" in env else "nonexistent") in done.stdout
