@@ -163,3 +163,29 @@ def test_without_the_kernel_solves_stay_eager(env, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert ("GRIDPROX_NATIVE=0" if "GRIDPROX_NATIVE" in env else "nonexistent") in done.stdout
+
+
+@needs_kernel
+@pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
+@pytest.mark.parametrize("width", [1, 5, 16])
+def test_kernel_check_equals_eager_check(make, width):
+    """The kernel's check step writes the eager step's x̂, x̄, A x̄, ŷ (and A x̂, Aᵀŷ), and
+    its sums give the eager metrics, KKT error and fixed-point error."""
+    lp = make() if width == 1 else batch(make(), width)
+    p = _PDHG(to_tensors(lp, "cpu", torch.float64).checked(), PDHGOptions(), None)
+    for _ in range(7):
+        p._iterate("plain")
+    p._step()
+    eager = {name: getattr(p, name).clone() for name in ("XH", "XB", "AXB", "YH")}
+    AXH, ATYH = p.A.matmat(p.XH), p.A.rmatmat(p.YH)
+    metrics, kkt = p._metrics(p.XH, p.YH, AXH, ATYH)
+    fpe = p._fpe(p.XH - p.X, p.YH - p.Y, p.AXB - AXH)
+    for name in eager:
+        getattr(p, name).zero_()
+    sums = p.native.check(p)
+    for name, want in list(eager.items()) + [("AXH", AXH), ("ATYH", ATYH)]:
+        np.testing.assert_allclose(getattr(p, name).numpy(), want.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
+    m2, k2 = p._measures(*sums[:7].split(1))
+    np.testing.assert_allclose(m2.numpy(), metrics.numpy(), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(k2.numpy(), kkt.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(p._fpe_of(*sums[7:10].split(1)).numpy(), fpe.numpy(), rtol=1e-7)

@@ -51,10 +51,11 @@ iteration dearer (43 s vs 15 s); Pock–Chambolle off: 34688 (6x more).
 Speed on CPU: the thread count is chosen during the solve by timing its iterations
 (``threads.py``; ``threads=N`` fixes it).  The plain iterations of the default method (every
 iteration but checks and restart baselines) run in the C kernel of ``native.py`` wherever it
-builds (``native=None``; ``native=False`` keeps them eager): each row's sparse product is
-followed at once by its update, in one OpenMP region up to the next check (1 x 8760-h LP,
-float64, two threads, AMD EPYC: 0.36 ms against 1.2 ms eager; whole solve 2.4 s against
-5.6 s).  Checks stay eager.  ``fuse=True`` (where the C kernel is off) runs the plain
+builds (``native=None``; ``native=False`` keeps them eager): each block's sparse products are
+followed at once by its rows' updates, in one OpenMP region up to the next check (1 x 8760-h
+LP, float64, two threads, AMD EPYC: 0.36 ms against 1.2 ms eager; whole solve 2.4 s against
+5.6 s).  A check's step and the sums of its measures come from the kernel too; its decisions,
+the infeasibility test and restarts stay in torch.  ``fuse=True`` (where the C kernel is off) runs the plain
 iterations of the default method (batches of B > 1) as two ``torch.compile``'d elementwise
 kernels around the two sparse products.  It pays where a batch's vectors outgrow the cache
 and the iteration is memory-bound: 1 x 8760 h, width 8, 2 threads, 3.75 -> 2.41 ms per
@@ -396,7 +397,8 @@ class _PDHG:
               "pinf_count", "dinf_count", "best_score", "XBEST", "YBEST", "best_metrics", "need_baseline",
               "born", "ids")
     # scratch of one iteration, reallocated when the width changes
-    _SCRATCH = (("XH", "n"), ("XB", "n"), ("ATY", "n"), ("YH", "m"), ("V", "m"), ("AXB", "m"))
+    _SCRATCH = (("XH", "n"), ("XB", "n"), ("ATY", "n"), ("YH", "m"), ("V", "m"), ("AXB", "m"),
+                ("AXH", "m"), ("ATYH", "n"))
 
     def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, width: Optional[int] = None,
                  coordinates=None, on_finish=None, tuner=None):
@@ -637,22 +639,31 @@ class _PDHG:
         R = AXH - torch.maximum(torch.minimum(AXH, self.uc), self.lc)        # scaled row violation
         G = self.c - ATYH                                                     # D2 (c − Aᵀy)
         Dres = G - torch.maximum(torch.minimum(G, self.g_hi), self.g_lo)     # what no bound absorbs
-        p_obj = _dot(self.c, XH) + self.c0
         # dual objective: y⁺ meets l_c, y⁻ u_c, the absorbed G⁺ l_x and G⁻ u_x; lcz ... uxz are
         # zero at infinite bounds, so each term is the product with the bound its sign selects
-        d_obj = (_dot(YH, torch.where(YH > 0, self.lcz, self.ucz))
-                 + _dot(G, torch.where(G > 0, self.lxz, self.uxz)) + self.c0)
-        rel_p = _vnorm(R / self.d_row) / (1 + self.bnorm)
-        rel_d = _vnorm(Dres / self.d_col) / (1 + self.cnorm)
+        sums = (_vnorm(R / self.d_row) ** 2, _vnorm(R) ** 2, _vnorm(Dres / self.d_col) ** 2, _vnorm(Dres) ** 2,
+                _dot(self.c, XH), _dot(YH, torch.where(YH > 0, self.lcz, self.ucz)),
+                _dot(G, torch.where(G > 0, self.lxz, self.uxz)))
+        return self._measures(*sums)
+
+    def _measures(self, sq_rd, sq_r, sq_dd, sq_d, cx, yl, gl):
+        """(metrics (5, W), KKT error (1, W)) from the sums of ``_metrics`` (the C kernel's
+        check returns the same sums): ‖R/d_row‖², ‖R‖², ‖G'/d_col‖², ‖G'‖², c·x̂ and the
+        two bound terms of the dual objective."""
+        p_obj = cx + self.c0
+        d_obj = yl + gl + self.c0
+        rel_p = sq_rd.sqrt() / (1 + self.bnorm)
+        rel_d = sq_dd.sqrt() / (1 + self.cnorm)
         gap = (p_obj - d_obj).abs() / (1 + p_obj.abs() + d_obj.abs())
-        kkt = torch.sqrt(self.omega * _vnorm(R) ** 2 + _vnorm(Dres) ** 2 / self.omega
-                         + self.thetas * (p_obj - d_obj) ** 2)
+        kkt = torch.sqrt(self.omega * sq_r + sq_d / self.omega + self.thetas * (p_obj - d_obj) ** 2)
         return torch.cat([rel_p, rel_d, gap, p_obj, d_obj]), kkt
 
     def _fpe(self, dX, dY, AdX):
         """Fixed-point error ‖z − T z‖_P of the PDHG operator, P = [[ω/η, Aᵀ], [A, 1/(ηω)]]."""
-        q = (self.omega * _vnorm(dX) ** 2 + _vnorm(dY) ** 2 / self.omega
-             + 2 * self.eta * _dot(AdX, dY))
+        return self._fpe_of(_vnorm(dX) ** 2, _vnorm(dY) ** 2, _dot(AdX, dY))
+
+    def _fpe_of(self, sq_dx, sq_dy, dot_ady):
+        q = self.omega * sq_dx + sq_dy / self.omega + 2 * self.eta * dot_ady
         return q.clamp(min=0).sqrt()
 
     # --------------------------------------------------------------- iteration
@@ -731,22 +742,29 @@ class _PDHG:
         at (x̂, ŷ), "baseline" records the fixed-point error after a restart."""
         if mode == "plain" and self.fused is not None and self._fused_iteration():
             return
-        self._step()
+        sums = None
+        if mode != "plain" and self.native is not None and self.W <= NATIVE_MAX_WIDTH:
+            sums = self.native.check(self)       # the step and the sums of the check's measures
+        else:
+            self._step()
         accept = None
         if self.opt.step == "adaptive":
             self.eta_used = self.eta
             accept = self._adaptive_accept()
         if mode == "baseline":
-            AXH = self.A.matmat(self.XH)
-            fpe = self._fpe(self.XH - self.X, self.YH - self.Y, self.AXB - AXH)
+            if sums is not None:
+                fpe = self._fpe_of(*sums[7:10].split(1))
+            else:
+                AXH = self.A.matmat(self.XH)
+                fpe = self._fpe(self.XH - self.X, self.YH - self.Y, self.AXB - AXH)
             self.fpe0 = torch.where(self.need_baseline, fpe, self.fpe0)
             self.need_baseline.zero_()
         if mode == "check":
-            restart, cand = self._check()
+            restart, cand = self._check(sums)
             self.omega_point = self.omega       # the ω that produced the checked point
             pre = (self.X0, self.Y0)
             self._advance(accept)
-            self._restart(restart, cand, pre)
+            self._restart(restart, cand, pre, sums)
         else:
             self._advance(accept)
         if accept is not None:
@@ -777,14 +795,19 @@ class _PDHG:
         return True
 
     # -------------------------------------------------------------------- checks
-    def _check(self):
+    def _check(self, sums=None):
         """Termination, infeasibility and restart decisions at a check iteration.
+        ``sums``: the C kernel's (10, W) sums (it wrote A x̂ and Aᵀŷ into AXH, ATYH).
         Returns (restart mask, candidate (X, Y, AX) to restart from)."""
         opt = self.opt
         A = self.A
         XH, YH = self.XH, self.YH
-        AXH, ATYH = A.matmat(XH), A.rmatmat(YH)
-        metrics, kkt = self._metrics(XH, YH, AXH, ATYH)
+        if sums is None:
+            AXH, ATYH = A.matmat(XH), A.rmatmat(YH)
+            metrics, kkt = self._metrics(XH, YH, AXH, ATYH)
+        else:
+            AXH, ATYH = self.AXH, self.ATYH
+            metrics, kkt = self._measures(*sums[:7].split(1))
         cand_metrics, cand, kkt_c = metrics, (XH, YH, AXH), kkt
         if opt.restart == "kkt" and bool((self.WS > 0).all()):
             XA, YA = self.XS / self.WS, self.YS / self.WS
@@ -800,7 +823,8 @@ class _PDHG:
         age = self.iteration - self.born                # iterations since each scenario entered
         artificial = self.k >= RESTART_ARTIFICIAL * age
         if opt.restart == "halpern":
-            fpe = self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH)
+            fpe = (self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH) if sums is None
+                   else self._fpe_of(*sums[7:10].split(1)))
             first = age <= opt.check_every
             restart = (first | (fpe <= RESTART_SUFFICIENT * self.fpe0)
                        | ((fpe <= RESTART_NECESSARY * self.fpe0) & (fpe > self.fpe_prev))
@@ -825,8 +849,9 @@ class _PDHG:
         if bool(better.any()):               # full-size copies only when a column improved
             self.best_score = torch.where(better, score, self.best_score)
             self.best_metrics = torch.where(better, cand_metrics, self.best_metrics)
-            self.XBEST = torch.where(better, cand[0], self.XBEST)
-            self.YBEST = torch.where(better, cand[1], self.YBEST)
+            cols = torch.nonzero(better[0]).flatten()
+            self._set_columns("XBEST", better, cols, cand[0])
+            self._set_columns("YBEST", better, cols, cand[1])
         self.cand_point = cand
         return restart, cand
 
@@ -877,15 +902,29 @@ class _PDHG:
                 + torch.where(self.uc_fin, Axr.clamp(min=0), 0.0))
         return descent & (viol.amax(0, keepdim=True) <= self.opt.infeasibility_tol * (-cx))
 
-    def _restart(self, restart, cand, pre):
-        """Restart the masked columns from the candidate point and update ω there."""
+    def _set_columns(self, name, mask, cols, src):
+        """Columns ``cols`` (= where ``mask``) of iterate ``name`` from ``src``: copied in place
+        when they are few (one restarting scenario of 16 need not rewrite all 16), else by a
+        where into a new tensor."""
+        dst = getattr(self, name)
+        if 4 * cols.numel() < self.W:
+            dst[:, cols] = src[:, cols]
+        else:
+            setattr(self, name, torch.where(mask, src, dst))
+
+    def _restart(self, restart, cand, pre, sums=None):
+        """Restart the masked columns from the candidate point and update ω there
+        (``sums``: the C kernel's check sums, which hold ‖x̂ − x0‖², ‖ŷ − y0‖²)."""
         opt = self.opt
         if not bool(restart.any()):          # nothing changes (every update below is masked)
             self.need_baseline = restart.clone()
             return
         X0, Y0 = pre
         cx, cy, cax = cand
-        dx, dy = _vnorm(cx - X0), _vnorm(cy - Y0)
+        if sums is not None:
+            dx, dy = sums[10:11].sqrt(), sums[11:12].sqrt()
+        else:
+            dx, dy = _vnorm(cx - X0), _vnorm(cy - Y0)
         rel_p, rel_d = self.metrics[0:1], self.metrics[1:2]
         ratio = rel_d / rel_p.clamp_min(torch.finfo(rel_p.dtype).tiny)
         ok = (dx > 1e-16) & (dy > 1e-16) & (dx < 1e12) & (dy < 1e12)
@@ -908,10 +947,9 @@ class _PDHG:
         self.pid_int = torch.where(keep, 0.0, self.pid_int)
         self.kept = torch.where(restart, (self.kept - 1).clamp(min=0), self.kept)
         self.omega = torch.where(restart, new, self.omega)
-        self.X = torch.where(restart, cx, self.X)
-        self.Y = torch.where(restart, cy, self.Y)
-        self.X0 = torch.where(restart, cx, self.X0)
-        self.Y0 = torch.where(restart, cy, self.Y0)
+        cols = torch.nonzero(restart[0]).flatten()
+        for name, src in (("X", cx), ("Y", cy), ("X0", cx), ("Y0", cy)):
+            self._set_columns(name, restart, cols, src)
         if self.AX is not None:
             self.AX = torch.where(restart, cax, self.AX)
             if self.AX0 is not None:

@@ -274,5 +274,154 @@ int NAME(int iters, int nthreads, int64_t W,                                    
     return 0;                                                                                     \
 }
 
+/* The step of a check iteration, without the Halpern update: x̂ → XH, x̄ → XB, A x̄ → AXB, ŷ → YH,
+ * A x̂ → AXH, Aᵀŷ → ATYH, and per scenario the sums that pdhg_lp._PDHG._metrics and _fpe take
+ * from them (accumulated in double; threads' partial sums added in thread order):
+ *   0 Σ (r/d_row)²   1 Σ r²        r = A x̂ − clamp(A x̂, l_c, u_c)
+ *   2 Σ (g'/d_col)²  3 Σ g'²       g = c − Aᵀŷ, g' = g − clamp(g, g_lo, g_hi)
+ *   4 Σ c x̂          5 Σ ŷ·(ŷ > 0 ? l_cz : u_cz)   6 Σ g·(g > 0 ? l_xz : u_xz)
+ *   7 Σ (x̂ − x)²     8 Σ (ŷ − y)²  9 Σ (A x̄ − A x̂)(ŷ − y)
+ *  10 Σ (x̂ − x0)²   11 Σ (ŷ − y0)²  (a restart's movement from the Halpern anchor)
+ * `data` / `strides` in the order of CHECK_DATA (native.py). */
+#define NSUM 12
+enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, D_GLO, D_GHI, ND };
+
+#define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : ((v) > (hi) ? (hi) : (v)))
+
+#define DEFINE_CHECK(NAME, REAL)                                                                  \
+static inline __attribute__((always_inline)) void NAME##_check_width(                             \
+    const int64_t W, const sell_t *A, const REAL *sval, const REAL *cval,                         \
+    const sell_t *AT, const REAL *svalt, const REAL *cvalt, const REAL *const *D,                 \
+    const int64_t *S, int64_t p0, int64_t p1, int64_t d0, int64_t d1,                             \
+    const REAL *ntau, const REAL *sigma, const REAL *ninv_sigma,                                  \
+    const REAL *X, const REAL *Y, const REAL *X0, const REAL *Y0, REAL *XH, REAL *XB, REAL *YH,   \
+    REAL *AXB, REAL *AXH, REAL *ATYH, double *out, REAL *acc, REAL *acc2)                         \
+{                                                                                                 \
+    REAL t0[MAX_WIDTH], t1[MAX_WIDTH], t2[MAX_WIDTH], t3[MAX_WIDTH], t4[MAX_WIDTH], t5[MAX_WIDTH]; \
+    double sum[NSUM * W];                   /* local: kept in registers / L1, not stored per row */  \
+    for (int64_t q = 0; q < NSUM * W; ++q) sum[q] = 0;                                            \
+    const int64_t step = TILE / (CHUNK * W) > 0 ? TILE / (CHUNK * W) : 1;                         \
+    for (int64_t c0 = p0; c0 < p1; c0 += step) {            /* x̂, x̄ from Aᵀy */                  \
+        const int64_t c1 = c0 + step < p1 ? c0 + step : p1;                                       \
+        NAME##_products(W, AT, svalt, cvalt, c0, c1, Y, acc);                                     \
+        const int64_t j1 = c1 * CHUNK < AT->rows ? c1 * CHUNK : AT->rows;                         \
+        for (int64_t j = c0 * CHUNK; j < j1; ++j) {                                               \
+            const REAL *cj = NAME##_row(W, D[D_C], S[D_C], j, t0);                                \
+            const REAL *lj = NAME##_row(W, D[D_LX], S[D_LX], j, t1);                              \
+            const REAL *uj = NAME##_row(W, D[D_UX], S[D_UX], j, t2);                              \
+            const REAL *aj = acc + (j - c0 * CHUNK) * W;                                          \
+            for (int64_t b = 0; b < W; ++b) {                                                     \
+                const int64_t e = j * W + b;                                                      \
+                const REAL x = X[e];                                                              \
+                const REAL xh = CLAMP(x + ntau[b] * (cj[b] - aj[b]), lj[b], uj[b]);               \
+                XH[e] = xh;                                                                       \
+                XB[e] = 2 * xh - x;                                                               \
+                sum[4 * W + b] += (double)cj[b] * xh;                                             \
+                sum[7 * W + b] += (double)(xh - x) * (xh - x);                                    \
+                sum[10 * W + b] += (double)(xh - X0[e]) * (xh - X0[e]);                           \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    _Pragma("omp barrier")                                                                        \
+    for (int64_t c0 = d0; c0 < d1; c0 += step) {            /* ŷ from A x̄; A x̂ */                 \
+        const int64_t c1 = c0 + step < d1 ? c0 + step : d1;                                       \
+        NAME##_products(W, A, sval, cval, c0, c1, XB, acc);                                       \
+        NAME##_products(W, A, sval, cval, c0, c1, XH, acc2);                                      \
+        const int64_t i1 = c1 * CHUNK < A->rows ? c1 * CHUNK : A->rows;                           \
+        for (int64_t i = c0 * CHUNK; i < i1; ++i) {                                               \
+            const REAL *li = NAME##_row(W, D[D_LC], S[D_LC], i, t0);                              \
+            const REAL *ui = NAME##_row(W, D[D_UC], S[D_UC], i, t1);                              \
+            const REAL *ri = NAME##_row(W, D[D_DROW], S[D_DROW], i, t2);                          \
+            const REAL *lz = NAME##_row(W, D[D_LCZ], S[D_LCZ], i, t3);                            \
+            const REAL *uz = NAME##_row(W, D[D_UCZ], S[D_UCZ], i, t4);                            \
+            const REAL *ab = acc + (i - c0 * CHUNK) * W, *ah = acc2 + (i - c0 * CHUNK) * W;       \
+            for (int64_t b = 0; b < W; ++b) {                                                     \
+                const int64_t e = i * W + b;                                                      \
+                const REAL y = Y[e], v = ab[b] + y * ninv_sigma[b];                               \
+                const REAL yh = sigma[b] * (CLAMP(v, li[b], ui[b]) - v);                          \
+                const REAL r = ah[b] - CLAMP(ah[b], li[b], ui[b]), rd = r / ri[b];                \
+                YH[e] = yh;                                                                       \
+                AXB[e] = ab[b];                                                                   \
+                AXH[e] = ah[b];                                                                   \
+                sum[0 * W + b] += (double)rd * rd;                                                \
+                sum[1 * W + b] += (double)r * r;                                                  \
+                sum[5 * W + b] += (double)yh * (yh > 0 ? lz[b] : uz[b]);                          \
+                sum[8 * W + b] += (double)(yh - y) * (yh - y);                                    \
+                sum[9 * W + b] += (double)(ab[b] - ah[b]) * (yh - y);                             \
+                sum[11 * W + b] += (double)(yh - Y0[e]) * (yh - Y0[e]);                           \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    _Pragma("omp barrier")                                                                        \
+    for (int64_t c0 = p0; c0 < p1; c0 += step) {            /* Aᵀŷ and the reduced costs */       \
+        const int64_t c1 = c0 + step < p1 ? c0 + step : p1;                                       \
+        NAME##_products(W, AT, svalt, cvalt, c0, c1, YH, acc);                                    \
+        const int64_t j1 = c1 * CHUNK < AT->rows ? c1 * CHUNK : AT->rows;                         \
+        for (int64_t j = c0 * CHUNK; j < j1; ++j) {                                               \
+            const REAL *cj = NAME##_row(W, D[D_C], S[D_C], j, t0);                                \
+            const REAL *dj = NAME##_row(W, D[D_DCOL], S[D_DCOL], j, t1);                          \
+            const REAL *lz = NAME##_row(W, D[D_LXZ], S[D_LXZ], j, t2);                            \
+            const REAL *uz = NAME##_row(W, D[D_UXZ], S[D_UXZ], j, t3);                            \
+            const REAL *gl = NAME##_row(W, D[D_GLO], S[D_GLO], j, t4);                            \
+            const REAL *gh = NAME##_row(W, D[D_GHI], S[D_GHI], j, t5);                            \
+            const REAL *aj = acc + (j - c0 * CHUNK) * W;                                          \
+            for (int64_t b = 0; b < W; ++b) {                                                     \
+                const int64_t e = j * W + b;                                                      \
+                ATYH[e] = aj[b];                                                                  \
+                const REAL g = cj[b] - aj[b], gr = g - CLAMP(g, gl[b], gh[b]), gd = gr / dj[b];   \
+                sum[2 * W + b] += (double)gd * gd;                                                \
+                sum[3 * W + b] += (double)gr * gr;                                                \
+                sum[6 * W + b] += (double)g * (g > 0 ? lz[b] : uz[b]);                            \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    for (int64_t q = 0; q < NSUM * W; ++q) out[q] = sum[q];                                       \
+}                                                                                                 \
+                                                                                                  \
+int NAME##_check(int nthreads, int64_t W, const sell_t *A, const REAL *sval, const REAL *cval,    \
+                 const sell_t *AT, const REAL *svalt, const REAL *cvalt,                          \
+                 const REAL *const *D, const int64_t *S, const REAL *tau, const REAL *sigma,      \
+                 const REAL *X, const REAL *Y, const REAL *X0, const REAL *Y0, REAL *XH,          \
+                 REAL *XB, REAL *YH, REAL *AXB, REAL *AXH, REAL *ATYH, double *sums,              \
+                 double *parts)                                                                   \
+{                                                                                                 \
+    /* parts: nthreads * NSUM * W scratch for the threads' partial sums */                        \
+    if (W < 1 || W > MAX_WIDTH) return -1;                                                        \
+    int used = 1;                                                                                 \
+    _Pragma("omp parallel num_threads(nthreads)")                                                 \
+    {                                                                                             \
+        const int tid = omp_get_thread_num(), nt = omp_get_num_threads();                         \
+        int64_t p0, p1, d0, d1;                                                                   \
+        REAL ntau[MAX_WIDTH], ninv_sigma[MAX_WIDTH];                                              \
+        REAL acc[TILE > CHUNK * MAX_WIDTH ? TILE : CHUNK * MAX_WIDTH];                            \
+        REAL acc2[TILE > CHUNK * MAX_WIDTH ? TILE : CHUNK * MAX_WIDTH];                           \
+        double *sum = parts + (int64_t)tid * NSUM * W;                                            \
+        if (tid == 0) used = nt;                                                                  \
+        for (int64_t q = 0; q < NSUM * W; ++q) sum[q] = 0;                                        \
+        for (int64_t b = 0; b < W; ++b) {                                                         \
+            ntau[b] = -tau[b];                                                                    \
+            ninv_sigma[b] = -1 / sigma[b];                                                        \
+        }                                                                                         \
+        share(AT, tid, nt, &p0, &p1);                                                             \
+        share(A, tid, nt, &d0, &d1);                                                              \
+        DENORMALS_OFF                                                                             \
+        if (W == 1)                                                                               \
+            NAME##_check_width(1, A, sval, cval, AT, svalt, cvalt, D, S, p0, p1, d0, d1, ntau,    \
+                               sigma, ninv_sigma, X, Y, X0, Y0, XH, XB, YH, AXB, AXH, ATYH, sum, acc, acc2); \
+        else                                                                                      \
+            NAME##_check_width(W, A, sval, cval, AT, svalt, cvalt, D, S, p0, p1, d0, d1, ntau,    \
+                               sigma, ninv_sigma, X, Y, X0, Y0, XH, XB, YH, AXB, AXH, ATYH, sum, acc, acc2); \
+        DENORMALS_RESTORE                                                                         \
+    }                                                                                             \
+    for (int64_t q = 0; q < NSUM * W; ++q) {                                                      \
+        double total = 0;                                                                         \
+        for (int t = 0; t < used; ++t) total += parts[(int64_t)t * NSUM * W + q];                 \
+        sums[q] = total;                                                                          \
+    }                                                                                             \
+    return 0;                                                                                     \
+}
+
 DEFINE_PLAIN(plain_f64, double)
 DEFINE_PLAIN(plain_f32, float)
+DEFINE_CHECK(plain_f64, double)
+DEFINE_CHECK(plain_f32, float)
