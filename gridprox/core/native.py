@@ -16,8 +16,8 @@ The source ships with the package and is compiled with the system C compiler (``
 ``cc``) into a per-user cache (``$GRIDPROX_CACHE``, else ``$XDG_CACHE_HOME/gridprox``, else
 ``~/.cache/gridprox``), keyed by the source, compiler and CPU, so each machine compiles it
 once (~1 s).  It links the OpenMP runtime torch has loaded (same soname), so both share one
-thread pool.  Where no compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``, ``kernel()``
-returns None and the solver stays eager.  CUDA tensors never reach it.
+thread pool.  Where no compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``, ``plain_kernel()``
+returns None (``unavailable()`` says why) and the solver stays eager.  CUDA tensors never reach it.
 """
 from __future__ import annotations
 
@@ -167,11 +167,12 @@ class SellMatrix:
 
 
 class PlainKernel:
-    """Plain iterations of one ``_PDHG`` solve's current width through the C kernel.
+    """The C kernel bound to one ``_PDHG`` solve's matrix.
 
-    Made by ``plain_kernel(solver)`` where it applies: CPU, float32/float64, a shared matrix
-    with int32 indices, W <= MAX_WIDTH.  ``run(count)`` advances (X, Y, k) by ``count``
-    plain iterations; XB is scratch.  The matrix pointers are taken once; the iterate and
+    Made by ``plain_kernel(A, dtype, device)`` where it applies: CPU, float32/float64, a
+    shared matrix with int32 indices (the solver also keeps W <= MAX_WIDTH).  ``run(s, count)``
+    advances (X, Y, k) of solve ``s`` by ``count`` plain iterations (XB is scratch);
+    ``check(s)`` is a check's step and sums.  The matrix pointers are taken once; the iterate and
     data pointers at each call (restarts and compaction replace those tensors)."""
 
     # the data a check reads, in plain_kernel.c's order (enum D_C ... D_GHI)
