@@ -92,8 +92,7 @@ def _load():
     for name in ("plain_f64", "plain_f32"):
         fn = getattr(lib, name)
         fn.restype = ctypes.c_int
-        fn.argtypes = ([ctypes.c_int, ctypes.c_int, i64, sell, ptr, ptr, sell, ptr, ptr] + [ptr, i64] * 5
-                       + [ptr] * 8)
+        fn.argtypes = [ctypes.c_int, ctypes.c_int, i64, sell, ptr, ptr, sell, ptr, ptr] + [ptr] * 10
         check = getattr(lib, name + "_check")
         check.restype = ctypes.c_int
         check.argtypes = [ctypes.c_int, i64, sell, ptr, ptr, sell, ptr, ptr] + [ptr] * 16
@@ -118,6 +117,24 @@ def unavailable() -> Optional[str]:
 
 def _ptr(t: torch.Tensor) -> int:
     return t.data_ptr()
+
+
+def _data_arrays(s, names):
+    """(pointers, column strides) of solve ``s``'s data ``names`` as C arrays: each (rows, 1),
+    shared by the batch (stride 0), or (rows, W) (stride 1), contiguous, in the iterates' dtype."""
+    W, data = s.W, [getattr(s, name) for name in names]
+    for name, t in zip(names, data):
+        if t.dim() != 2 or t.shape[1] not in (1, W) or not t.is_contiguous() or t.dtype != s.X.dtype:
+            raise RuntimeError(f"plain_kernel: {name} of shape {tuple(t.shape)} at width {W}")
+    return ((ctypes.c_void_p * len(data))(*(_ptr(t) for t in data)),
+            (ctypes.c_int64 * len(data))(*(int(t.shape[1] != 1) for t in data)))
+
+
+def _state_pointers(W: int, tensors) -> list[int]:
+    """Pointers of iterate and step tensors, each contiguous with W columns."""
+    if not all(t.is_contiguous() and t.shape[-1] == W for t in tensors):
+        raise RuntimeError(f"plain_kernel: iterate or step tensors not contiguous (W, ...) at width {W}")
+    return [_ptr(t) for t in tensors]
 
 
 class SellMatrix:
@@ -175,8 +192,10 @@ class PlainKernel:
     ``check(s)`` is a check's step and sums.  The matrix pointers are taken once; the iterate and
     data pointers at each call (restarts and compaction replace those tensors)."""
 
-    # the data a check reads, in plain_kernel.c's order (enum D_C ... D_GHI)
-    CHECK_DATA = ("c", "lx", "ux", "lc", "uc", "d_row", "d_col", "lcz", "ucz", "lxz", "uxz", "g_lo", "g_hi")
+    # the data a check reads, in plain_kernel.c's order (enum D_C ... D_GHI); plain iterations
+    # read the first five
+    DATA = ("c", "lx", "ux", "lc", "uc", "d_row", "d_col", "lcz", "ucz", "lxz", "uxz", "g_lo", "g_hi")
+    PLAIN_DATA = DATA[:5]
     SUMS = 12
 
     def __init__(self, lib, A):
@@ -188,15 +207,9 @@ class PlainKernel:
 
     def run(self, s, count: int):
         W = s.W
-        data = []
-        for t in (s.c, s.lx, s.ux, s.lc, s.uc):          # (rows, 1): shared, column stride 0
-            if t.shape[1] not in (1, W) or not t.is_contiguous():
-                raise RuntimeError(f"plain_kernel: data of shape {tuple(t.shape)} at width {W}")
-            data += [_ptr(t), int(t.shape[1] != 1)]
+        pointers, strides = _data_arrays(s, self.PLAIN_DATA)
         state = [s.tau.contiguous(), s.sigma.contiguous(), s.k, s.X, s.X0, s.XB, s.Y, s.Y0]
-        if not all(t.is_contiguous() and t.shape[-1] == W for t in state):
-            raise RuntimeError(f"plain_kernel: iterate or step tensors not contiguous (W, ...) at width {W}")
-        rc = self.fn(count, torch.get_num_threads(), W, *self.matrix, *data, *map(_ptr, state))
+        rc = self.fn(count, torch.get_num_threads(), W, *self.matrix, pointers, strides, *_state_pointers(W, state))
         if rc != 0:
             raise RuntimeError(f"plain_kernel returned {rc} at width {W}")
 
@@ -205,20 +218,14 @@ class PlainKernel:
         Aᵀŷ → ATYH; no Halpern update) and the (SUMS, W) sums of its measures, in the solve's
         dtype (see plain_kernel.c for what each row sums)."""
         W = s.W
-        data = [getattr(s, name) for name in self.CHECK_DATA]
-        for name, t in zip(self.CHECK_DATA, data):
-            if t.dim() != 2 or t.shape[1] not in (1, W) or not t.is_contiguous() or t.dtype != s.X.dtype:
-                raise RuntimeError(f"plain_kernel: {name} of shape {tuple(t.shape)} at width {W}")
-        pointers = (ctypes.c_void_p * len(data))(*(_ptr(t) for t in data))
-        strides = (ctypes.c_int64 * len(data))(*(int(t.shape[1] != 1) for t in data))
+        pointers, strides = _data_arrays(s, self.DATA)
         state = [s.tau.contiguous(), s.sigma.contiguous(), s.X, s.Y, s.X0, s.Y0, s.XH, s.XB, s.YH, s.AXB, s.AXH,
                  s.ATYH]
-        if not all(t.is_contiguous() and t.shape[-1] == W for t in state):
-            raise RuntimeError(f"plain_kernel: iterate or step tensors not contiguous (W, ...) at width {W}")
         threads = torch.get_num_threads()
         sums = torch.empty(self.SUMS, W, dtype=torch.float64)
         parts = torch.empty(threads * self.SUMS * W, dtype=torch.float64)
-        rc = self.check_fn(threads, W, *self.matrix, pointers, strides, *map(_ptr, state), _ptr(sums), _ptr(parts))
+        rc = self.check_fn(threads, W, *self.matrix, pointers, strides, *_state_pointers(W, state), _ptr(sums),
+                           _ptr(parts))
         if rc != 0:
             raise RuntimeError(f"plain_kernel check returned {rc} at width {W}")
         return sums.to(s.X.dtype)

@@ -481,7 +481,6 @@ class _PDHG:
         self.ids = torch.arange(0, device=dev)
         self._admit(first)
         self.native = self._native_kernel()
-        self.native_iterations = 0                # plain iterations run by the C kernel
         self.fused = _fused_kernels() if self.native is None and self._want_fused(self.W) else None
         self.fused_width = None                   # the width the fused kernels last ran at
 
@@ -494,6 +493,10 @@ class _PDHG:
     def _want_fused(self, B: int) -> bool:
         # one scenario left: torch specialises size-1 dims, so a recompile would follow
         return bool(self.opt.fuse) and self._plain_halpern() and B > 1
+
+    def _native_fits(self) -> bool:
+        """Whether this iteration goes through the C kernel (it holds at most MAX_WIDTH columns)."""
+        return self.native is not None and self.W <= NATIVE_MAX_WIDTH
 
     def _native_kernel(self):
         """The C kernel of the plain iterations (``native.py``) where it applies and builds."""
@@ -662,6 +665,14 @@ class _PDHG:
         """Fixed-point error ‖z − T z‖_P of the PDHG operator, P = [[ω/η, Aᵀ], [A, 1/(ηω)]]."""
         return self._fpe_of(_vnorm(dX) ** 2, _vnorm(dY) ** 2, _dot(AdX, dY))
 
+    def _step_fpe(self, sums=None, AXH=None):
+        """The fixed-point error of the step just taken: from the C kernel's check sums, else
+        from x̂ − x, ŷ − y and A x̄ − A x̂ (``AXH`` when it is at hand)."""
+        if sums is not None:
+            return self._fpe_of(*sums[7:10].split(1))
+        AXH = self.A.matmat(self.XH) if AXH is None else AXH
+        return self._fpe(self.XH - self.X, self.YH - self.Y, self.AXB - AXH)
+
     def _fpe_of(self, sq_dx, sq_dy, dot_ady):
         q = self.omega * sq_dx + sq_dy / self.omega + 2 * self.eta * dot_ady
         return q.clamp(min=0).sqrt()
@@ -743,7 +754,7 @@ class _PDHG:
         if mode == "plain" and self.fused is not None and self._fused_iteration():
             return
         sums = None
-        if mode != "plain" and self.native is not None and self.W <= NATIVE_MAX_WIDTH:
+        if mode != "plain" and self._native_fits():
             sums = self.native.check(self)       # the step and the sums of the check's measures
         else:
             self._step()
@@ -752,11 +763,7 @@ class _PDHG:
             self.eta_used = self.eta
             accept = self._adaptive_accept()
         if mode == "baseline":
-            if sums is not None:
-                fpe = self._fpe_of(*sums[7:10].split(1))
-            else:
-                AXH = self.A.matmat(self.XH)
-                fpe = self._fpe(self.XH - self.X, self.YH - self.Y, self.AXB - AXH)
+            fpe = self._step_fpe(sums)
             self.fpe0 = torch.where(self.need_baseline, fpe, self.fpe0)
             self.need_baseline.zero_()
         if mode == "check":
@@ -797,7 +804,7 @@ class _PDHG:
     # -------------------------------------------------------------------- checks
     def _check(self, sums=None):
         """Termination, infeasibility and restart decisions at a check iteration.
-        ``sums``: the C kernel's (10, W) sums (it wrote A x̂ and Aᵀŷ into AXH, ATYH).
+        ``sums``: the C kernel's (SUMS, W) sums (it wrote A x̂ and Aᵀŷ into AXH, ATYH).
         Returns (restart mask, candidate (X, Y, AX) to restart from)."""
         opt = self.opt
         A = self.A
@@ -823,8 +830,7 @@ class _PDHG:
         age = self.iteration - self.born                # iterations since each scenario entered
         artificial = self.k >= RESTART_ARTIFICIAL * age
         if opt.restart == "halpern":
-            fpe = (self._fpe(XH - self.X, YH - self.Y, self.AXB - AXH) if sums is None
-                   else self._fpe_of(*sums[7:10].split(1)))
+            fpe = self._step_fpe(sums, AXH)
             first = age <= opt.check_every
             restart = (first | (fpe <= RESTART_SUFFICIENT * self.fpe0)
                        | ((fpe <= RESTART_NECESSARY * self.fpe0) & (fpe > self.fpe_prev))
@@ -975,7 +981,7 @@ class _PDHG:
                 mode = "baseline"
             else:
                 mode = "plain"
-            if mode == "plain" and self.native is not None and self.W <= NATIVE_MAX_WIDTH:
+            if mode == "plain" and self._native_fits():
                 self._native_run(max_iter)
                 continue
             self.iteration += 1
@@ -1005,7 +1011,6 @@ class _PDHG:
             count = min(count, NATIVE_BLOCK)
         self.native.run(self, count)
         self.iteration += count
-        self.native_iterations += count
         if self.tuner is not None:
             self.tuner.tick(True, self.W, count)
 

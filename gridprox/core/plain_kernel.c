@@ -72,6 +72,13 @@ static void share(const sell_t *M, int tid, int nt, int64_t *c0, int64_t *c1) {
 #include <string.h>
 #define VECTOR_BYTES 32
 
+/* the data arrays of both entry points, by index into their `D` (pointers) and `S` (column
+   strides: 0 shared by the batch, 1 one column per scenario); the plain iterations read the
+   first five (native.py's DATA) */
+enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, D_GLO, D_GHI, ND };
+
+#define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : ((v) > (hi) ? (hi) : (v)))
+
 #define DEFINE_PLAIN(NAME, REAL)                                                                  \
 typedef REAL NAME##_vec __attribute__((vector_size(VECTOR_BYTES)));                              \
                                                                                                   \
@@ -205,6 +212,19 @@ static inline __attribute__((always_inline)) void NAME##_dual_rows(             
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
+/* a thread's chunks of Aᵀ (p) and A (d), and −τ, −1/σ (multiplied, as in the eager step) */    \
+static inline void NAME##_thread_setup(int64_t W, const sell_t *A, const sell_t *AT,              \
+    const REAL *tau, const REAL *sigma, REAL *ntau, REAL *ninv_sigma, int64_t *p, int64_t *d)     \
+{                                                                                                 \
+    const int tid = omp_get_thread_num(), nt = omp_get_num_threads();                             \
+    share(AT, tid, nt, &p[0], &p[1]);                                                             \
+    share(A, tid, nt, &d[0], &d[1]);                                                              \
+    for (int64_t b = 0; b < W; ++b) {                                                             \
+        ntau[b] = -tau[b];                                                                        \
+        ninv_sigma[b] = -1 / sigma[b];                                                            \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
 static inline __attribute__((always_inline)) void NAME##_iteration(                               \
     const int64_t W, const sell_t *A, const REAL *sval, const REAL *cval,                         \
     const sell_t *AT, const REAL *svalt, const REAL *cvalt,                                       \
@@ -234,25 +254,20 @@ static inline __attribute__((always_inline)) void NAME##_iteration(             
 int NAME(int iters, int nthreads, int64_t W,                                                      \
          const sell_t *A, const REAL *sval, const REAL *cval,                                     \
          const sell_t *AT, const REAL *svalt, const REAL *cvalt,                                  \
-         const REAL *c, int64_t sc, const REAL *lx, int64_t slx, const REAL *ux, int64_t sux,     \
-         const REAL *lc, int64_t slc, const REAL *uc, int64_t suc,                                \
-         const REAL *tau, const REAL *sigma, REAL *k,                                             \
+         const REAL *const *D, const int64_t *S, const REAL *tau, const REAL *sigma, REAL *k,     \
          REAL *X, const REAL *X0, REAL *XB, REAL *Y, const REAL *Y0)                              \
 {                                                                                                 \
     if (W < 1 || W > MAX_WIDTH) return -1;                                                        \
+    const REAL *c = D[D_C], *lx = D[D_LX], *ux = D[D_UX], *lc = D[D_LC], *uc = D[D_UC];          \
+    const int64_t sc = S[D_C], slx = S[D_LX], sux = S[D_UX], slc = S[D_LC], suc = S[D_UC];        \
     _Pragma("omp parallel num_threads(nthreads)")                                                 \
     {                                                                                             \
-        const int tid = omp_get_thread_num(), nt = omp_get_num_threads();                         \
-        int64_t p0, p1, d0, d1;                                                                   \
+        int64_t p[2], d[2];                                                                       \
         REAL wgt[MAX_WIDTH], ntau[MAX_WIDTH], ninv_sigma[MAX_WIDTH];                              \
         REAL acc[TILE > CHUNK * MAX_WIDTH ? TILE : CHUNK * MAX_WIDTH];                            \
-        share(AT, tid, nt, &p0, &p1);                                                             \
-        share(A, tid, nt, &d0, &d1);                                                              \
+        NAME##_thread_setup(W, A, AT, tau, sigma, ntau, ninv_sigma, p, d);                        \
+        const int64_t p0 = p[0], p1 = p[1], d0 = d[0], d1 = d[1];                                 \
         DENORMALS_OFF                                                                             \
-        for (int64_t b = 0; b < W; ++b) {     /* as the eager step: −τ and −1/σ, multiplied */    \
-            ntau[b] = -tau[b];                                                                    \
-            ninv_sigma[b] = -1 / sigma[b];                                                        \
-        }                                                                                         \
         for (int it = 0; it < iters; ++it) {                                                      \
             for (int64_t b = 0; b < W; ++b) wgt[b] = (k[b] + it + 1) / (k[b] + it + 2);           \
             if (W == 1)                                                                           \
@@ -282,11 +297,8 @@ int NAME(int iters, int nthreads, int64_t W,                                    
  *   4 Σ c x̂          5 Σ ŷ·(ŷ > 0 ? l_cz : u_cz)   6 Σ g·(g > 0 ? l_xz : u_xz)
  *   7 Σ (x̂ − x)²     8 Σ (ŷ − y)²  9 Σ (A x̄ − A x̂)(ŷ − y)
  *  10 Σ (x̂ − x0)²   11 Σ (ŷ − y0)²  (a restart's movement from the Halpern anchor)
- * `data` / `strides` in the order of CHECK_DATA (native.py). */
+ * `D` / `S` in the order of the D_* enum (native.py's DATA). */
 #define NSUM 12
-enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, D_GLO, D_GHI, ND };
-
-#define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : ((v) > (hi) ? (hi) : (v)))
 
 #define DEFINE_CHECK(NAME, REAL)                                                                  \
 static inline __attribute__((always_inline)) void NAME##_check_width(                             \
@@ -390,20 +402,15 @@ int NAME##_check(int nthreads, int64_t W, const sell_t *A, const REAL *sval, con
     int used = 1;                                                                                 \
     _Pragma("omp parallel num_threads(nthreads)")                                                 \
     {                                                                                             \
-        const int tid = omp_get_thread_num(), nt = omp_get_num_threads();                         \
-        int64_t p0, p1, d0, d1;                                                                   \
+        const int tid = omp_get_thread_num();                                                     \
+        int64_t p[2], d[2];                                                                       \
         REAL ntau[MAX_WIDTH], ninv_sigma[MAX_WIDTH];                                              \
         REAL acc[TILE > CHUNK * MAX_WIDTH ? TILE : CHUNK * MAX_WIDTH];                            \
         REAL acc2[TILE > CHUNK * MAX_WIDTH ? TILE : CHUNK * MAX_WIDTH];                           \
-        double *sum = parts + (int64_t)tid * NSUM * W;                                            \
-        if (tid == 0) used = nt;                                                                  \
-        for (int64_t q = 0; q < NSUM * W; ++q) sum[q] = 0;                                        \
-        for (int64_t b = 0; b < W; ++b) {                                                         \
-            ntau[b] = -tau[b];                                                                    \
-            ninv_sigma[b] = -1 / sigma[b];                                                        \
-        }                                                                                         \
-        share(AT, tid, nt, &p0, &p1);                                                             \
-        share(A, tid, nt, &d0, &d1);                                                              \
+        double *sum = parts + (int64_t)tid * NSUM * W;      /* written whole by _check_width */    \
+        if (tid == 0) used = omp_get_num_threads();                                               \
+        NAME##_thread_setup(W, A, AT, tau, sigma, ntau, ninv_sigma, p, d);                        \
+        const int64_t p0 = p[0], p1 = p[1], d0 = d[0], d1 = d[1];                                 \
         DENORMALS_OFF                                                                             \
         if (W == 1)                                                                               \
             NAME##_check_width(1, A, sval, cval, AT, svalt, cvalt, D, S, p0, p1, d0, d1, ntau,    \
