@@ -70,7 +70,7 @@ def eager_and_native(lp, dtype, iterations=40):
 
 @needs_kernel
 @pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
-@pytest.mark.parametrize("width", [1, 3, 8, 16, 20])
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 8, 16, 20])
 def test_kernel_iterates_equal_eager(make, width):
     lp = make() if width == 1 else batch(make(), width)
     (Xe, Ye, ke), (Xn, Yn, kn) = eager_and_native(lp, torch.float64)
@@ -167,7 +167,7 @@ def test_without_the_kernel_solves_stay_eager(env, tmp_path):
 
 @needs_kernel
 @pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
-@pytest.mark.parametrize("width", [1, 5, 16])
+@pytest.mark.parametrize("width", [1, 2, 4, 5, 16])
 def test_kernel_check_equals_eager_check(make, width):
     """The kernel's check step writes the eager step's x̂, x̄, A x̄, ŷ (and A x̂, Aᵀŷ), and
     its sums give the eager metrics, KKT error and fixed-point error."""

@@ -70,7 +70,22 @@ static void share(const sell_t *M, int tid, int nt, int64_t *c0, int64_t *c1) {
 }
 
 #include <string.h>
-#define VECTOR_BYTES 32
+/* widest vectors the CPU has: 64 bytes with AVX-512, else 32 */
+#if defined(__AVX512F__)
+#define WIDEST_VECTOR 64
+#else
+#define WIDEST_VECTOR 32
+#endif
+/* acc[b..] += a v[b..] in vectors of BYTES while they fit in W (and the CPU has them) */
+#define AXPY_VECTORS(VEC, BYTES)                                                                  \
+    if (BYTES <= WIDEST_VECTOR)                                                                   \
+        for (; b + (int64_t)(BYTES / sizeof(a)) <= W; b += BYTES / sizeof(a)) {                   \
+            VEC x, y;                                                                             \
+            memcpy(&x, v + b, BYTES);                                                             \
+            memcpy(&y, acc + b, BYTES);                                                           \
+            y += a * x;                                                                           \
+            memcpy(acc + b, &y, BYTES);                                                           \
+        }
 
 /* the data arrays of both entry points, by index into their `D` (pointers) and `S` (column
    strides: 0 shared by the batch, 1 one column per scenario); the plain iterations read the
@@ -80,22 +95,21 @@ enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, 
 #define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : ((v) > (hi) ? (hi) : (v)))
 
 #define DEFINE_PLAIN(NAME, REAL)                                                                  \
-typedef REAL NAME##_vec __attribute__((vector_size(VECTOR_BYTES)));                              \
+typedef REAL NAME##_v64 __attribute__((vector_size(64)));                                         \
+typedef REAL NAME##_v32 __attribute__((vector_size(32)));                                         \
+typedef REAL NAME##_v16 __attribute__((vector_size(16)));                                         \
                                                                                                   \
-/* acc[b] += a v[b], b < W, in explicit vectors: left to itself the compiler vectorised the       \
-   products across a chunk's rows with gathers instead, 3x slower at W = 16 on AMD Zen 3 */      \
+/* acc[b] += a v[b], b < W, in explicit vectors, widest first (64-byte ones where the CPU has     \
+   them: at W = 8 doubles a chunk's accumulator is then 8 registers instead of 16 spilled ones);  \
+   left to itself the compiler vectorised the products across a chunk's rows with gathers         \
+   instead, 3x slower at W = 16 on AMD Zen 3 */                                                   \
 static inline __attribute__((always_inline)) void NAME##_axpy(                                    \
     const int64_t W, const REAL a, const REAL *restrict v, REAL *restrict acc)                    \
 {                                                                                                 \
-    const int64_t L = VECTOR_BYTES / sizeof(REAL);                                                \
     int64_t b = 0;                                                                                \
-    for (; b + L <= W; b += L) {                                                                  \
-        NAME##_vec x, y;                                                                          \
-        memcpy(&x, v + b, VECTOR_BYTES);                                                          \
-        memcpy(&y, acc + b, VECTOR_BYTES);                                                        \
-        y += a * x;                                                                               \
-        memcpy(acc + b, &y, VECTOR_BYTES);                                                        \
-    }                                                                                             \
+    AXPY_VECTORS(NAME##_v64, 64)                                                                  \
+    AXPY_VECTORS(NAME##_v32, 32)                                                                  \
+    AXPY_VECTORS(NAME##_v16, 16)                                                                  \
     for (; b < W; ++b) acc[b] += a * v[b];                                                        \
 }                                                                                                 \
                                                                                                   \
@@ -151,6 +165,8 @@ static void NAME##_products(const int64_t W, const sell_t *M, const REAL *restri
                             const REAL *restrict v, REAL *restrict out)                           \
 {                                                                                                 \
     if (W == 1) NAME##_products_scalar(M, sval, cval, c0, c1, v, out);                            \
+    else if (W == 2) NAME##_products_body(2, M, sval, cval, c0, c1, v, out);                      \
+    else if (W == 4) NAME##_products_body(4, M, sval, cval, c0, c1, v, out);                      \
     else if (W == 8) NAME##_products_body(8, M, sval, cval, c0, c1, v, out);                      \
     else if (W == 16) NAME##_products_body(16, M, sval, cval, c0, c1, v, out);                    \
     else NAME##_products_body(W, M, sval, cval, c0, c1, v, out);                                  \
@@ -272,6 +288,12 @@ int NAME(int iters, int nthreads, int64_t W,                                    
             for (int64_t b = 0; b < W; ++b) wgt[b] = (k[b] + it + 1) / (k[b] + it + 2);           \
             if (W == 1)                                                                           \
                 NAME##_iteration(1, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
+                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
+            else if (W == 2)                                                                      \
+                NAME##_iteration(2, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
+                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
+            else if (W == 4)                                                                      \
+                NAME##_iteration(4, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
                                  slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
             else if (W == 8)                                                                      \
                 NAME##_iteration(8, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
