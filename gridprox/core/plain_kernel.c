@@ -92,6 +92,19 @@ static void share(const sell_t *M, int tid, int nt, int64_t *c0, int64_t *c1) {
    first five (native.py's DATA) */
 enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, D_GLO, D_GHI, ND };
 
+/* CALL(NAME, w) with w a constant for the widths compiled on their own (so their loops over the
+   scenarios unroll into whole vectors), else with the runtime W; W = 1 is dispatched before */
+#define BY_WIDTH(W, NAME, CALL)                                                                   \
+    if (W == 2) CALL(NAME, 2);                                                                    \
+    else if (W == 4) CALL(NAME, 4);                                                               \
+    else if (W == 8) CALL(NAME, 8);                                                               \
+    else if (W == 16) CALL(NAME, 16);                                                             \
+    else CALL(NAME, W);
+#define PRODUCTS_AT(NAME, WIDTH) NAME##_products_body(WIDTH, M, sval, cval, c0, c1, v, out)
+#define ITERATION_AT(NAME, WIDTH)                                                                 \
+    NAME##_iteration(WIDTH, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx, slx, ux, sux, \
+                     lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc)
+
 #define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : ((v) > (hi) ? (hi) : (v)))
 
 #define DEFINE_PLAIN(NAME, REAL)                                                                  \
@@ -165,11 +178,7 @@ static void NAME##_products(const int64_t W, const sell_t *M, const REAL *restri
                             const REAL *restrict v, REAL *restrict out)                           \
 {                                                                                                 \
     if (W == 1) NAME##_products_scalar(M, sval, cval, c0, c1, v, out);                            \
-    else if (W == 2) NAME##_products_body(2, M, sval, cval, c0, c1, v, out);                      \
-    else if (W == 4) NAME##_products_body(4, M, sval, cval, c0, c1, v, out);                      \
-    else if (W == 8) NAME##_products_body(8, M, sval, cval, c0, c1, v, out);                      \
-    else if (W == 16) NAME##_products_body(16, M, sval, cval, c0, c1, v, out);                    \
-    else NAME##_products_body(W, M, sval, cval, c0, c1, v, out);                                  \
+    else { BY_WIDTH(W, NAME, PRODUCTS_AT) }                                                       \
 }                                                                                                 \
                                                                                                   \
 /* row j of a data array: its own W values (s = 1), or its one shared value broadcast into tmp */ \
@@ -286,24 +295,8 @@ int NAME(int iters, int nthreads, int64_t W,                                    
         DENORMALS_OFF                                                                             \
         for (int it = 0; it < iters; ++it) {                                                      \
             for (int64_t b = 0; b < W; ++b) wgt[b] = (k[b] + it + 1) / (k[b] + it + 2);           \
-            if (W == 1)                                                                           \
-                NAME##_iteration(1, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
-                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
-            else if (W == 2)                                                                      \
-                NAME##_iteration(2, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
-                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
-            else if (W == 4)                                                                      \
-                NAME##_iteration(4, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
-                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
-            else if (W == 8)                                                                      \
-                NAME##_iteration(8, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
-                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
-            else if (W == 16)                                                                     \
-                NAME##_iteration(16, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,  \
-                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
-            else                                                                                  \
-                NAME##_iteration(W, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx,   \
-                                 slx, ux, sux, lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, X, X0, XB, Y, Y0, acc); \
+            if (W == 1) ITERATION_AT(NAME, 1);                                                    \
+            else { BY_WIDTH(W, NAME, ITERATION_AT) }                                              \
         }                                                                                         \
         DENORMALS_RESTORE                                                                         \
     }                                                                                             \
