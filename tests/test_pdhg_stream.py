@@ -53,6 +53,37 @@ def test_streamed_batch_solves_every_scenario_to_tolerance():
     assert max(r.iterations for r in streamed) < sum(r.iterations for r in streamed) / 3
 
 
+def test_finished_columns_are_taken_over_in_place(monkeypatch):
+    """A scenario that enters takes a finished one's column: after every check, each active
+    column holds the data of the scenario its id names, and the width stays full while
+    scenarios wait."""
+    from gridprox.core import pdhg_lp
+    from gridprox.solvers.pdhg import _finite_bounds, to_tensors
+    batch = scenario_sweep(7, zones=1, hours=48, seed=3)
+    seen, replaced = [], []
+    settle, replace = pdhg_lp._PDHG._settle, pdhg_lp._PDHG._replace
+
+    def checked_settle(self, picks):
+        settle(self, picks)
+        for name in self._DATA:
+            src = self.pool[name]
+            if src.shape[-1] != 1 and self.W:
+                assert torch.equal(getattr(self, name), src[..., self.ids]), name
+        seen.append((self.W, bool(self.admission.waiting.any())))
+
+    monkeypatch.setattr(pdhg_lp._PDHG, "_settle", checked_settle)
+    monkeypatch.setattr(pdhg_lp._PDHG, "_replace", lambda self, cols, picks: (replaced.append(cols),
+                                                                              replace(self, cols, picks)))
+    lp = to_tensors(_finite_bounds(batch), torch.device("cpu"), torch.float64)
+    sol = pdhg_lp.solve(lp, pdhg_lp.PDHGOptions(tol=1e-5), width=3, coordinates=torch.arange(7.0))
+    assert replaced and all(w == 3 for w, waiting in seen if waiting)
+    refs = [highs(batch.scenario(k)) for k in range(7)]
+    for k in range(7):
+        assert sol.status[k] == "optimal"
+        objective = float(sol.residuals["primal_objective"][k])
+        assert abs(objective - refs[k].objective) <= 1e-4 * (1 + abs(refs[k].objective))
+
+
 def test_stream_warm_starts_from_solved_neighbours(toy):
     caps = np.linspace(3.3e5, 6e5, 8)
     batch = toy.batch([{"co2_cap": c} for c in caps])

@@ -479,6 +479,7 @@ class _PDHG:
         else:
             self.width, first = B, list(range(B))
         self.ids = torch.arange(0, device=dev)
+        self.retired: set[int] = set()            # columns finished at this check (_settle)
         self._admit(first)
         self.native = self._native_kernel()
         self.fused = _fused_kernels() if self.native is None and self._want_fused(self.W) else None
@@ -556,10 +557,49 @@ class _PDHG:
         self._set_steps()
 
     def _admit(self, picks: list[int]):
-        """Scenarios ``picks`` enter the iteration: fresh method state, started from their
-        given start or, in a stream, from a prediction out of the scenarios solved so far."""
+        """Scenarios ``picks`` enter the iteration as new columns after the others."""
         if not picks:
             return
+        fresh = self._fresh_state(picks)
+        append = self.W > 0
+        for name in self._STATE:
+            new, old = fresh[name], getattr(self, name, None)
+            if new is not None and append:
+                new = torch.cat([old, new], dim=-1)
+            setattr(self, name, new)
+        self._activate_data()
+
+    def _replace(self, cols: list[int], picks: list[int]):
+        """Scenarios ``picks`` take the places of finished columns ``cols``: only those
+        columns of the state and data are written, where compacting and appending would
+        gather every column of every per-scenario array again (32-scenario 8760-h stream,
+        width 4: 1,985 gathers, 1.6 s of 26)."""
+        fresh = self._fresh_state(picks)
+        at = torch.tensor(cols, device=self.ids.device)
+        written = set()
+        for name in self._STATE:
+            if fresh[name] is None:
+                continue
+            t = getattr(self, name)
+            if t.data_ptr() in written:       # state sharing a tensor (ω_point is ω until a
+                t = t.clone()                 # restart) gets its own before its columns change
+                setattr(self, name, t)
+            written.add(t.data_ptr())
+            t[..., at] = fresh[name]
+        if self.A_pool.batch_values > 1:      # per-scenario matrix values: select them again
+            self._activate_data()
+            return
+        idx = fresh["ids"]
+        for name in self._DATA:
+            src = self.pool[name]
+            if src.shape[-1] != 1:            # shared data are the same in every column
+                getattr(self, name)[..., at] = src.index_select(src.dim() - 1, idx)
+        self.oldest = min(self.admitted_at[i][0] for i in self.ids.tolist())
+        self._set_steps()
+
+    def _fresh_state(self, picks: list[int]) -> dict:
+        """The method state of scenarios ``picks`` entering the iteration, started from their
+        given start or, in a stream, from a prediction out of the scenarios solved so far."""
         fdt, dev = self.fdt, self.ids.device
         idx = torch.tensor(picks, device=dev)
         k = len(picks)
@@ -614,13 +654,7 @@ class _PDHG:
             "born": row(float(self.iteration)),                         # iteration of admission
             "ids": idx,
         }
-        append = self.W > 0
-        for name in self._STATE:
-            new, old = fresh[name], getattr(self, name, None)
-            if new is not None and append:
-                new = torch.cat([old, new], dim=-1)
-            setattr(self, name, new)
-        self._activate_data()
+        return fresh
 
     def _set_steps(self):
         self.tau = self.eta / self.omega
@@ -994,8 +1028,8 @@ class _PDHG:
             baseline_next = bool(self.need_baseline.any())
             self._finish_converged()
             self._finish_limited(max_iter)
-            if self.admission is not None:
-                self._admit(self.admission.admit(self.width - self.W))
+            free = self.width - self.W + len(self.retired)
+            self._settle(self.admission.admit(free) if self.admission is not None else [])
         return PDHGSolution(self.out_x, self.out_y, self.out_z, self.out_status, self.out_iters,
                             self.out_seconds,
                             {k: self.out_metrics[i] for i, k in enumerate(
@@ -1015,7 +1049,7 @@ class _PDHG:
             self.tuner.tick(True, self.W, count)
 
     def _finish_converged(self):
-        """Record scenarios that converged or were certified infeasible, then compact."""
+        """Record scenarios that converged or were certified infeasible; they retire."""
         opt = self.opt
         tol = opt.tol
         met = self.metrics
@@ -1039,19 +1073,18 @@ class _PDHG:
             else:
                 statuses.append(UNBOUNDED if flags[3, j] else INFEASIBLE_OR_UNBOUNDED)
         self._record(idx, cx, cy, met, statuses)
-        self._compact(torch.nonzero(~done).flatten().to(self.ids.device))
+        self.retired.update(idx.tolist())
 
     def _finish_limited(self, max_iter: int):
         """Scenarios at their iteration or time limit (counted from when each entered the
         iteration): record the best checked point, "optimal_inaccurate" when all three
         relative measures are within inaccurate_factor·tol."""
-        if self.W == 0:
-            return
         now = time.perf_counter()
         ids = self.ids.tolist()
-        limits = [ITERATION_LIMIT if self.iteration - self.admitted_at[i][0] >= max_iter
+        limits = [None if c in self.retired
+                  else ITERATION_LIMIT if self.iteration - self.admitted_at[i][0] >= max_iter
                   else TIME_LIMIT if self.opt.time_limit is not None and now - self.admitted_at[i][1] >= self.opt.time_limit
-                  else None for i in ids]
+                  else None for c, i in enumerate(ids)]
         if not any(limits):
             return
         met = self.best_metrics
@@ -1060,7 +1093,20 @@ class _PDHG:
         statuses = [OPTIMAL_INACCURATE if close[c] else limits[c] for c in cols]
         dev = self.ids.device
         self._record(torch.tensor(cols, device=dev), self.XBEST, self.YBEST, met, statuses)
-        self._compact(torch.tensor([c for c, lim in enumerate(limits) if not lim], dtype=torch.long, device=dev))
+        self.retired.update(cols)
+
+    def _settle(self, picks: list[int]):
+        """After a check: the retired columns leave and scenarios ``picks`` enter, into the
+        retired columns' places while there are any, the rest compacted away or appended."""
+        free, self.retired = sorted(self.retired), set()
+        n = min(len(free), len(picks))
+        if n:
+            self._replace(free[:n], picks[:n])
+        if len(free) > n:
+            gone = set(free[n:])
+            self._compact(torch.tensor([c for c in range(self.W) if c not in gone], dtype=torch.long,
+                                       device=self.ids.device))
+        self._admit(picks[n:])
 
     def _record(self, idx, XS, YS, metrics, statuses):
         """Unscale columns ``idx`` of (XS, YS) to original units into the outputs."""
