@@ -541,7 +541,7 @@ class _PDHG:
 
     def _activate_data(self):
         """Data and matrix of the active columns, gathered from the pool; scratch buffers."""
-        self.oldest = min(self.admitted_at[i][0] for i in self.ids.tolist())   # for max_iter
+        self._set_oldest()
         for name in self._DATA:
             setattr(self, name, self._gather(self.pool[name], self.ids))
         full = self.W == self.B
@@ -555,6 +555,10 @@ class _PDHG:
                 if t.shape[1] != self.W:
                     setattr(self, name, t.expand(-1, self.W).contiguous())
         self._set_steps()
+
+    def _set_oldest(self):
+        """The iteration the longest-running active scenario entered at (for max_iter)."""
+        self.oldest = min(self.admitted_at[i][0] for i in self.ids.tolist())
 
     def _admit(self, picks: list[int]):
         """Scenarios ``picks`` enter the iteration as new columns after the others."""
@@ -594,7 +598,7 @@ class _PDHG:
             src = self.pool[name]
             if src.shape[-1] != 1:            # shared data are the same in every column
                 getattr(self, name)[..., at] = src.index_select(src.dim() - 1, idx)
-        self.oldest = min(self.admitted_at[i][0] for i in self.ids.tolist())
+        self._set_oldest()
         self._set_steps()
 
     def _fresh_state(self, picks: list[int]) -> dict:
