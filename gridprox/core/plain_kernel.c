@@ -9,10 +9,11 @@
  * (_step + _advance).  Between the iterations of one call the Halpern x is not stored: x̄ (XB,
  * which the dual half needs anyway) and the anchor give it back, x = x0 + w_prev(x̄ − x0), so
  * only a call's first iteration reads X and only its last writes it (an n-vector read and
- * write fewer per iteration: 1 x 8760-h LP 268 -> 237 us at W = 1, 186 -> 170 at W = 8).  Each block's sparse products are followed at once by its rows'
- * elementwise updates, so each vector is read and written once per iteration instead of the
- * ~11 passes of the eager iteration, and the whole run stays inside one OpenMP region with a
- * barrier between the primal and the dual half.
+ * write fewer per iteration: 1 x 8760-h LP 268 -> 237 us at W = 1, 186 -> 170 at W = 8).
+ * Each block's sparse products are followed at once by its rows' elementwise updates, so each
+ * vector is read and written once per iteration instead of the ~11 passes of the eager
+ * iteration, and the whole run stays inside one OpenMP region with a barrier between the
+ * primal and the dual half.
  *
  * Matrices (A for the dual half, Aᵀ for the primal half) are in SELL-8 form: rows in chunks
  * of 8 consecutive rows, a chunk's entries stored column-major over the chunk, (k, r) at
