@@ -97,6 +97,8 @@ _FUSED: dict = {}
 # 54,976 carrying ω with PID from the start, 45,056 keeping it (warm solves there restart
 # fewer than 10 times, so 10 leaves the PID as the fallback of long warm solves only)
 WARM_WEIGHT_RESTARTS = 10
+# PID primal-weight gains (K_P, K_I, integral smoothing; cuPDLPx: 0.99, 0.01, 0.3)
+PID_GAINS = (0.99, 0.01, 0.3)
 WARM_WEIGHT_BAND = math.log(10.0)
 # Halpern restart when the fixed-point error fell to this fraction of the epoch's first
 # (cuPDLPx: 0.2).  Measured iterations at 1e-6 / 1e-4, capacity-expansion LPs of
@@ -975,8 +977,9 @@ class _PDHG:
         if opt.primal_weight == "pid":
             ok = ok & (ratio > 1e-8) & (ratio < 1e8)
             err = torch.log(dy.clamp_min(1e-300)) - torch.log(dx.clamp_min(1e-300)) - torch.log(self.omega)
-            integral = 0.3 * self.pid_int + err
-            new = torch.where(ok, self.omega * torch.exp(0.99 * err + 0.01 * integral), self.omega_best)
+            kp, ki, smooth = PID_GAINS
+            integral = smooth * self.pid_int + err
+            new = torch.where(ok, self.omega * torch.exp(kp * err + ki * integral), self.omega_best)
             self.pid_int = torch.where(restart, torch.where(ok, integral, 0.0), self.pid_int)
             balance = torch.log10(ratio.clamp_min(1e-300)).abs()
             improved = restart & (balance < self.best_balance)
