@@ -314,7 +314,7 @@ def run_pnp(S, quick):
               f"{im.psnr(xp, S.x):.3f} | {time.perf_counter() - t0:.1f} |")
 
 
-MODELS = ["dncnn17N", "dncnn6N"]  # the wrappers' defaults (deblurring, MRI); --models changes the list
+MODELS = ["dncnn17N_deblur", "dncnn6N_mri"]  # the wrappers' defaults (deblurring, MRI); --models changes the list
 ROWS: list = []  # --rows: the C rows to run ("image mask" labels), all when empty
 
 

@@ -13,11 +13,12 @@ each channel) is an independent problem that stops on its own residual test.
 ``PNP_MODELS[wrapper]``; ``sigma=`` its final strength, normally the noise level;
 default method "hqs" with DPIR's schedule from ``sigma_max`` down to sigma).  Defaults,
 chosen on astronaut and chelsea crops (never on cameraman, held out for
-comparisons/imaging.py): deblurring with the 17-layer DnCNN-17N, 12 iterations from
-σ 0.2; MRI, whose zero-filled aliasing is stronger, with the 6-layer DnCNN-6N (17N
-was worse with Cartesian masks) trained through this 40-iteration loop on radial 4x
-data (``dncnn6N_mri``, imaging/scripts/train_unrolled_pnp.py), 40 iterations from σ 0.2.  ``full_output=True``
-returns (image, Problem).
+comparisons/imaging.py): deblurring with the 17-layer DnCNN-17N trained through this
+12-iteration loop on blurred data (``dncnn17N_deblur``), 12 iterations from σ 0.2; MRI,
+whose zero-filled aliasing is stronger, with the 6-layer DnCNN-6N (17N was worse with
+Cartesian masks) trained through this 40-iteration loop on radial 4x data
+(``dncnn6N_mri``), 40 iterations from σ 0.2; both trained by
+imaging/scripts/train_unrolled_pnp.py.  ``full_output=True`` returns (image, Problem).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from .expressions import Variable, as_tensor, conv, fourier_sample, mask as mask
 from .problem import Problem
 
 # default DnCNN weights per wrapper (imaging/weights/README.md says why)
-PNP_MODELS = {"deconvolve": "dncnn17N", "mri_reconstruct": "dncnn6N_mri", "inpaint": "dncnn6N"}
+PNP_MODELS = {"deconvolve": "dncnn17N_deblur", "mri_reconstruct": "dncnn6N_mri", "inpaint": "dncnn6N"}
 
 
 def _prepare(b, what: str, complex_: bool = False):
