@@ -36,6 +36,7 @@ import torch  # noqa: E402
 
 import imaging as im  # noqa: E402
 from imaging.data import cartesian_mask, radial_mask, shepp_logan  # noqa: E402
+from imaging.wrappers import PNP_MODELS  # noqa: E402
 
 F_A_REF, F_B_REF = 16.805968, 1593.7596
 METHODS = ("pdhg",)  # the default; admm/hqs need CG for the Neumann ∇ (all four are checked in the tests)
@@ -314,7 +315,8 @@ def run_pnp(S, quick):
               f"{im.psnr(xp, S.x):.3f} | {time.perf_counter() - t0:.1f} |")
 
 
-MODELS = ["dncnn17N_deblur", "dncnn6N_mri"]  # the wrappers' defaults (deblurring, MRI); --models changes the list
+# the wrappers' defaults (deblurring, MRI); --models changes the list
+MODELS = [PNP_MODELS["deconvolve"], PNP_MODELS["mri_reconstruct"]]
 ROWS: list = []  # --rows: the C rows to run ("image mask" labels), all when empty
 
 

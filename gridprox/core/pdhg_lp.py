@@ -97,13 +97,13 @@ _FUSED: dict = {}
 # 54,976 carrying ω with PID from the start, 45,056 keeping it (warm solves there restart
 # fewer than 10 times, so 10 leaves the PID as the fallback of long warm solves only)
 WARM_WEIGHT_RESTARTS = 10
+WARM_WEIGHT_BAND = math.log(10.0)
 # PID primal-weight gains (K_P, K_I, integral smoothing; cuPDLPx: 0.99, 0.01, 0.3).  Measured
 # (iterations, cold: the 32 year-LP sweep scenarios at 1e-4 plus 1 x 720 h, 1 x 2190 h, 3 x 720 h
 # and 1 x 8760 h at 1e-4 and 1e-6): 203,008 with these; K_P 0.7 / 0.5 / 0.3: 207,104 / 214,336 /
-# 259,712; PDLP's smoothing 213,824.  ω swings 50x over a hard scenario's restarts with any of them
-# (scenario 27: 12,480 iterations, 4,544 at K_P 0.7, but others lose as much)
+# 259,712; PDLP's smoothing 213,824.  With these gains ω swings 50x over the restarts of sweep
+# scenario 27 (12,480 iterations; 4,544 at K_P 0.7, but the other LPs lose more than that saves)
 PID_GAINS = (0.99, 0.01, 0.3)
-WARM_WEIGHT_BAND = math.log(10.0)
 # Halpern restart when the fixed-point error fell to this fraction of the epoch's first
 # (cuPDLPx: 0.2).  Measured iterations at 1e-6 / 1e-4, capacity-expansion LPs of
 # comparisons/capex_lp.py: 1 x 720 h 7680 -> 6848 / 2240 -> 2176, 1 x 2190 h 6464 -> 5696 /
