@@ -103,7 +103,7 @@ def _row(name, res, seconds=None):
 
 def run_gridprox(lp, tol, args, **extra):
     from gridprox.solvers import solve_lp
-    extra = {"dtype": args.dtype, **extra}
+    extra = {"dtype": args.dtype, "device": args.device, **extra}
     t = time.perf_counter()
     res = solve_lp(lp, solver="pdhg", tol=tol, time_limit=args.time_limit, fuse=args.fuse, **extra)
     return res, time.perf_counter() - t
@@ -122,14 +122,16 @@ def size_table(name, lp, args) -> tuple[list, str]:
     that reached "optimal" (when the exact runs hit the time limit)."""
     rows = []
     exact = {}
-    for method in args.highs_exact.split(","):
+    for method in filter(None, args.highs_exact.split(",")):
         res, wall = run_highs(lp, method, args)
         exact[method] = (res, wall)
-    best_method = min(exact, key=lambda k: exact[k][1] if exact[k][0].status == "optimal" else np.inf)
+    best_method = min(exact, key=lambda k: exact[k][1] if exact[k][0].status == "optimal" else np.inf,
+                      default="simplex")
     for tol in args.tols:
         tol_rows = [dict(_row(f"HiGHS {m} (exact)", r, w)) for m, (r, w) in exact.items()]
-        res, wall = run_highs(lp, "ipm", args, tol=tol, run_crossover="off")
-        tol_rows.append(_row("HiGHS IPM no crossover", res, wall))
+        if not args.skip_highs_ipm:
+            res, wall = run_highs(lp, "ipm", args, tol=tol, run_crossover="off")
+            tol_rows.append(_row("HiGHS IPM no crossover", res, wall))
         if not args.skip_highs_pdlp:
             res, wall = run_highs(lp, "pdlp", args, tol=tol)
             tol_rows.append(_row("HiGHS PDLP", res, wall))
@@ -176,34 +178,33 @@ def sweep(args, best_method):
     Z, T = SIZES[args.sweep_size]
     batch = scenario_sweep(args.sweep, Z, T)
     tol = args.sweep_tol
+    pdhg = dict(solver="pdhg", tol=tol, dtype=args.dtype, device=args.device, fuse=args.fuse)
     together, t_batch = [], 0.0
     if not args.skip_plain_batch:
         t = time.perf_counter()
-        together = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype, fuse=args.fuse)
+        together = solve_lp(batch, **pdhg)
         t_batch = time.perf_counter() - t
     streamed = []
     if args.stream:
         inputs = scenario_inputs(args.sweep)
         t = time.perf_counter()
-        streamed = solve_lp(batch, solver="pdhg", tol=tol, dtype=args.dtype, width=args.stream, fuse=args.fuse,
-                            coordinates=(inputs - inputs.min(0)) / np.ptp(inputs, axis=0))
+        streamed = solve_lp(batch, **pdhg, width=args.stream, coordinates=(inputs - inputs.min(0)) / np.ptp(inputs, axis=0))
         t_stream = time.perf_counter() - t
     k = min(args.sample, args.sweep)
     # gridprox one at a time on every scenario: a sample's cost per scenario strays from the sweep's
     # (the first 4 of the 32 year-LP scenarios take 5,456 iterations each cold, all 32 4,534)
     t = time.perf_counter()
-    singles = [solve_lp(batch.scenario(i), solver="pdhg", tol=tol, dtype=args.dtype, fuse=args.fuse)
-               for i in range(args.sweep)]
+    singles = [solve_lp(batch.scenario(i), **pdhg) for i in range(args.sweep)]
     t_single = (time.perf_counter() - t) / args.sweep
     t = time.perf_counter()
     refs = [solve_lp(batch.scenario(i), solver="highs", method=best_method, threads=args.threads) for i in range(k)]
-    t_highs = (time.perf_counter() - t) / k
+    t_highs = (time.perf_counter() - t) / max(k, 1)
     t = time.perf_counter()       # the same scenarios in one HiGHS instance, each from the last basis
     hot = solve_lp_sequence([batch.scenario(i) for i in range(k)], solver="highs", method="simplex",
                             threads=args.threads)
-    t_hot = (time.perf_counter() - t) / k
-    gap = lambda got: max(abs(g.objective - r.objective) / (1 + abs(r.objective))  # noqa: E731
-                          for g, r in zip(got, refs))
+    t_hot = (time.perf_counter() - t) / max(k, 1)
+    gap = lambda got: max((abs(g.objective - r.objective) / (1 + abs(r.objective))  # noqa: E731
+                           for g, r in zip(got, refs)), default=np.nan)
     gaps = {"batched": gap(together[:k])} if together else {}
     print(f"\nSweep: {args.sweep} scenarios of {Z} zone(s) x {T} h at tol {tol:g} (HiGHS: {k} timed one at a time), "
           f"fuse={args.fuse}")
@@ -217,8 +218,10 @@ def sweep(args, best_method):
         rows.append((f"gridprox streamed (width {args.stream}, {sum(r.status == 'optimal' for r in streamed)} "
                      f"optimal, warm from solved neighbours)", t_stream / args.sweep))
         gaps["streamed"] = gap(streamed[:k])
-    rows += [("gridprox one at a time", t_single), (f"HiGHS {best_method} one at a time", t_highs),
-             ("HiGHS simplex in sequence, each from the last basis", t_hot)]
+    rows.append(("gridprox one at a time", t_single))
+    if k:
+        rows += [(f"HiGHS {best_method} one at a time", t_highs),
+                 ("HiGHS simplex in sequence, each from the last basis", t_hot)]
     for name, s in rows:
         print(f"| {name} | {s:.2f} | {60 / s:.1f} | {t_single / s:.2f}x |")
     if streamed:
@@ -228,17 +231,18 @@ def sweep(args, best_method):
         print(f"batched iterations {min(r.iterations for r in together)}-{max(r.iterations for r in together)}, "
               f"{sum(r.iterations for r in together)} in all")
     gaps.update({"one at a time": gap(singles[:k]), "HiGHS from the last basis": gap(hot)})
-    print("max rel. objective gap to HiGHS on the timed sample: "
-          + ", ".join(f"{name} {g:.1e}" for name, g in gaps.items()) + "; "
-          f"iterations one at a time {min(r.iterations for r in singles)}-{max(r.iterations for r in singles)}, "
+    print(("max rel. objective gap to HiGHS on the timed sample: "
+           + ", ".join(f"{name} {g:.1e}" for name, g in gaps.items()) + "; " if k else "")
+          + f"iterations one at a time {min(r.iterations for r in singles)}-{max(r.iterations for r in singles)}, "
           f"{sum(r.iterations for r in singles)} in all")
 
 
-def _warm_up():
-    """Import torch and run one tiny PDHG solve: one-time process costs stay out of the timings."""
+def _warm_up(device):
+    """Import torch and run one tiny PDHG solve (on a GPU: its context and sparse library start
+    here): one-time process costs stay out of the timings."""
     from capex_lp import capacity_expansion_lp
     from gridprox.solvers import solve_lp
-    solve_lp(capacity_expansion_lp(1, 24), solver="pdhg")
+    solve_lp(capacity_expansion_lp(1, 24), solver="pdhg", device=device)
 
 
 def main(argv=None):
@@ -255,8 +259,12 @@ def main(argv=None):
     p.add_argument("--stream", type=int, default=0,
                    help="also the sweep streamed through this many columns (0: not run)")
     p.add_argument("--skip-plain-batch", action="store_true", help="sweep: only the streamed batch (--stream)")
-    p.add_argument("--sample", type=int, default=4, help="scenarios HiGHS solves one at a time (gridprox: all)")
-    p.add_argument("--highs-exact", default="simplex,ipm", help="HiGHS methods run to optimality (with crossover)")
+    p.add_argument("--sample", type=int, default=4,
+                   help="scenarios HiGHS solves one at a time (gridprox: all; 0: no HiGHS in the sweep)")
+    p.add_argument("--highs-exact", default="simplex,ipm",
+                   help='HiGHS methods run to optimality (with crossover); "" for none')
+    p.add_argument("--skip-highs-ipm", action="store_true", help="no HiGHS IPM without crossover at each tol")
+    p.add_argument("--device", default="auto", help="gridprox's device: auto (cuda where there is one), cpu, cuda")
     p.add_argument("--float32", action="store_true", help="also gridprox in float32 (at tol >= 1e-5)")
     p.add_argument("--skip-ortools", action="store_true")
     p.add_argument("--skip-highs-pdlp", action="store_true")
@@ -279,10 +287,15 @@ def main(argv=None):
     import torch
     from capex_lp import capacity_expansion_lp
 
+    from gridprox.core.device import resolve_device
+
     torch.set_num_threads(args.threads)
+    dev = resolve_device(args.device)
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
     print(f"# lp_speed  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, {args.threads} threads per solver, argv {' '.join(sys.argv[1:])}", flush=True)
-    _warm_up()
+          f"{os.cpu_count()} CPUs, {args.threads} threads per solver, gridprox on {where}, "
+          f"argv {' '.join(sys.argv[1:])}", flush=True)
+    _warm_up(args.device)
     rows, best_method = [], "simplex"
     for name in filter(None, args.sizes.split(",")):
         Z, T = SIZES[name]

@@ -25,7 +25,8 @@ deblur on astronaut [64:320, 128:384], [256:512, 0:256] and chelsea gray [22:278
 mri on astronaut and chelsea gray resized to 256² and the astronaut crop [64:320, 128:384]
 with the 256² radial 4x mask; the output is saved only if the mean validation PSNR
 improved.  Deterministic for a given --seed and --steps (with --minutes the time
-budget sets the step count).  One torch thread by default (shared CPU).
+budget sets the step count).  One torch thread by default (shared CPU); ``--device cuda``
+trains on a GPU (the crops are cut and degraded on the CPU, then moved).
 """
 from __future__ import annotations
 
@@ -209,19 +210,23 @@ def main(argv=None):
     ap.add_argument("--no-tv", action="store_true", help="skip the TV baseline on the validation images")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or auto (cuda where there is one)")
     ap.add_argument("--out", default=None, help="where to save the weights if validation improved")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    from gridprox.core.device import resolve_device
+    dev = resolve_device(args.device)
     task = TASKS[args.task]()
-    model = load_base(args.base)
+    model = load_base(args.base).to(dev)
     offsets = None
     if args.learn_schedule:
-        offsets = torch.nn.Parameter(torch.zeros(2, task.iters))
+        offsets = torch.nn.Parameter(torch.zeros(2, task.iters, device=dev))
         model.pnp_offsets = offsets  # read by DenoiserPrior.schedule
     # validation data: fixed noise
     xv = validation_images(args.task)
     yv = task.degrade(xv, torch.Generator().manual_seed(1000 + args.seed))
+    xv, yv = xv.to(dev), yv.to(dev)
     tv_psnr = None
     if not args.no_tv:
         xt = task.tv(yv)
@@ -263,6 +268,7 @@ def main(argv=None):
     while (step < args.steps) if args.steps is not None else (time.perf_counter() - t0 < 60 * args.minutes):
         x = crops(images, gen, args.batch, args.crop)
         y = task.degrade(x, gen)
+        x, y = x.to(dev), y.to(dev)
         out = task.solve(y, net)
         loss = task.loss(out, x)
         opt.zero_grad()
@@ -284,7 +290,7 @@ def main(argv=None):
           f"(start {start_mean:.3f})", flush=True)
     if offsets is not None and best_state is not None and best_state["__offsets"] is not None:
         print("learned offsets (log σ_k scale; log penalty scale):",
-              np.round(best_state["__offsets"].numpy(), 3).tolist(), flush=True)
+              np.round(best_state["__offsets"].cpu().numpy(), 3).tolist(), flush=True)
     if best_state is not None and args.out:
         best_state.pop("__offsets")
         model.load_state_dict(best_state, strict=False)

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The prepared device check (issues 4 and 5): run ON the GPU machine, from the repo root,
+#   bash comparisons/gpu/run.sh lp        # ~9 min: CUDA tests, 8760-h and 7 x 8760-h LPs, the 32-scenario sweep
+#   bash comparisons/gpu/run.sh imaging   # ~9 min: unrolled PnP training (deblurring, then MRI) on the GPU
+# with the wheels of fetch_wheels.sh carried in .whl (device tool: carry [".whl"], timeout_s 600).
+# Each part has its own time cap (the sum stays under the tool's 10-minute command limit), logs
+# go to $OUT (or ./gpu-out) as they are written, trained weights too: what finished comes back
+# even when a later part runs out of time. Record the figures in comparisons/RESULTS.md.
+# A dry run on a CPU: NO_WHEELS=1 DEVICE=cpu PYTHON=.venv/bin/python bash comparisons/gpu/run.sh lp
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+if [ -z "${NO_WHEELS:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+        || { echo "wheel install failed"; exit 1; }
+    export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
+fi
+export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD:${PYTHONPATH:-}
+py=${PYTHON:-python3}
+dev=${DEVICE:-cuda}
+step() {  # step NAME SECONDS COMMAND...: one capped part, its log in $out/NAME.log
+    local name=$1 cap=$2; shift 2
+    echo "== $name (cap ${cap} s): $*"
+    local t=$SECONDS
+    timeout "$cap" "$@" > "$out/$name.log" 2>&1
+    echo "== $name: rc $? in $((SECONDS - t)) s"; tail -n 40 "$out/$name.log"
+}
+(nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"; $py -c "import torch; print('torch', torch.__version__, \
+'cuda', torch.cuda.is_available())") | tee "$out/machine.txt"
+case "${1:-}" in
+lp)
+    # default device "auto" = cuda there: the PDHG and imaging tests check the CUDA paths against HiGHS/cvxpy
+    step tests 70 $py -m pytest -q -x -o addopts="" -p no:cacheprovider tests/test_pdhg_lp.py \
+        tests/test_pdhg_batch.py tests/test_pdhg_infeasibility.py tests/test_pdhg_warm.py tests/test_pdhg_stream.py
+    step year 170 $py comparisons/lp_speed.py --device "$dev" --sizes year --tols 1e-4,1e-6 --highs-exact simplex \
+        --skip-highs-ipm --skip-highs-pdlp --float32 --sweep 0 --time-limit 100
+    step multi 120 $py comparisons/lp_speed.py --device "$dev" --sizes multi --tols 1e-4,1e-6 --highs-exact "" \
+        --skip-highs-ipm --skip-highs-pdlp --skip-ortools --float32 --sweep 0 --time-limit 50
+    step sweep 180 $py comparisons/lp_speed.py --device "$dev" --sizes "" --sweep 32 --sweep-size year --stream 8 \
+        --sample 0 --time-limit 60
+    ;;
+imaging)
+    # from the shipped unrolled weights, larger batches and crops than a CPU allows; saved only if validation improves
+    step deblur 310 $py imaging/scripts/train_unrolled_pnp.py --device "$dev" --task deblur --base dncnn17N_deblur \
+        --minutes 4 --batch 16 --crop 128 --lr 1e-5 --val-every 0.4 --threads 8 --out "$out/dncnn17N_deblur_gpu.npz"
+    step mri 220 $py imaging/scripts/train_unrolled_pnp.py --device "$dev" --task mri --base dncnn6N_mri \
+        --minutes 2.5 --batch 12 --crop 128 --lr 2e-5 --val-every 0.4 --threads 8 --out "$out/dncnn6N_mri_gpu.npz"
+    ;;
+*)
+    echo "usage: bash comparisons/gpu/run.sh lp|imaging"; exit 2 ;;
+esac
