@@ -6,7 +6,9 @@
 # Each part has its own time cap (the sum stays under the tool's 10-minute command limit), logs
 # go to $OUT (or ./gpu-out) as they are written, trained weights too: what finished comes back
 # even when a later part runs out of time. Record the figures in comparisons/RESULTS.md.
-# A dry run on a CPU: NO_WHEELS=1 DEVICE=cpu PYTHON=.venv/bin/python bash comparisons/gpu/run.sh lp
+# A dry run on a CPU: NO_WHEELS=1 DEVICE=cpu PYTHON=.venv/bin/python bash comparisons/gpu/run.sh lp (353 s on
+# a 2-core Intel Xeon); the imaging part keeps ~40 GB of activations for the backward (12-40 unrolled
+# iterations of 16 128² crops), which a GPU's memory holds and a 23-GB CPU machine does not.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-gpu-out}

@@ -23,8 +23,8 @@ FFT + complex k-space noise 0.01; fresh noise every step.  Never cameraman (held
 for comparisons/imaging.py) nor astronaut.  Validation (the past sessions' images):
 deblur on astronaut [64:320, 128:384], [256:512, 0:256] and chelsea gray [22:278, 97:353];
 mri on astronaut and chelsea gray resized to 256² and the astronaut crop [64:320, 128:384]
-with the 256² radial 4x mask; the output is saved only if the mean validation PSNR
-improved.  Deterministic for a given --seed and --steps (with --minutes the time
+with the 256² radial 4x mask; the weights are saved each time the mean validation PSNR
+improves on the best so far (never if it does not).  Deterministic for a given --seed and --steps (with --minutes the time
 budget sets the step count).  One torch thread by default (shared CPU); ``--device cuda``
 trains on a GPU (the crops are cut and degraded on the CPU, then moved).
 """
@@ -235,7 +235,8 @@ def main(argv=None):
     best, txt = validate(task, model, xv, yv, tv_psnr)
     best_mean, start_mean = float(np.mean(best)), float(np.mean(best))
     print(f"validation PnP {args.base} before: {txt}", flush=True)
-    best_state = None
+    best_offsets = None           # the learned schedule at the best validation (None: not learned or no gain)
+    improved = False
 
     images = train_images()
     gen = torch.Generator().manual_seed(args.seed)
@@ -256,13 +257,15 @@ def main(argv=None):
     step, run = 0, None
 
     def check():
-        nonlocal best_mean, best_state
+        nonlocal best_mean, best_offsets, improved
         ps, txt = validate(task, model, xv, yv, tv_psnr)
         mark = ""
         if np.mean(ps) > best_mean:
-            best_mean, mark = float(np.mean(ps)), "  (best)"
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            best_state["__offsets"] = None if offsets is None else offsets.detach().clone()
+            best_mean, mark, improved = float(np.mean(ps)), "  (best)", True
+            best_offsets = None if offsets is None else offsets.detach().cpu().clone()
+            if args.out:  # saved at once: a run stopped by a time cap keeps its best weights
+                model.save_npz(args.out)  # with the learned schedule, if any (pretrained_dncnn reloads it)
+                mark += f", saved {args.out}"
         print(f"step {step}: validation {txt}{mark}", flush=True)
 
     while (step < args.steps) if args.steps is not None else (time.perf_counter() - t0 < 60 * args.minutes):
@@ -288,15 +291,10 @@ def main(argv=None):
     check()
     print(f"{step} steps in {time.perf_counter() - t0:.0f} s; best mean validation PSNR {best_mean:.3f} dB "
           f"(start {start_mean:.3f})", flush=True)
-    if offsets is not None and best_state is not None and best_state["__offsets"] is not None:
+    if best_offsets is not None:
         print("learned offsets (log σ_k scale; log penalty scale):",
-              np.round(best_state["__offsets"].cpu().numpy(), 3).tolist(), flush=True)
-    if best_state is not None and args.out:
-        best_state.pop("__offsets")
-        model.load_state_dict(best_state, strict=False)
-        model.save_npz(args.out)  # with the learned schedule, if any (pretrained_dncnn reloads it)
-        print("saved", args.out)
-    elif args.out:
+              np.round(best_offsets.numpy(), 3).tolist(), flush=True)
+    if not improved and args.out:
         print("no validation improvement: not saved")
     return best_mean - start_mean
 
