@@ -188,7 +188,8 @@ def sweep(args, best_method):
     if args.stream:
         inputs = scenario_inputs(args.sweep)
         t = time.perf_counter()
-        streamed = solve_lp(batch, **pdhg, width=args.stream, coordinates=(inputs - inputs.min(0)) / np.ptp(inputs, axis=0))
+        streamed = solve_lp(batch, **pdhg, width=args.stream,
+                            coordinates=(inputs - inputs.min(0)) / np.ptp(inputs, axis=0))
         t_stream = time.perf_counter() - t
     k = min(args.sample, args.sweep)
     # gridprox one at a time on every scenario: a sample's cost per scenario strays from the sweep's

@@ -24,9 +24,10 @@ for comparisons/imaging.py) nor astronaut.  Validation (the past sessions' image
 deblur on astronaut [64:320, 128:384], [256:512, 0:256] and chelsea gray [22:278, 97:353];
 mri on astronaut and chelsea gray resized to 256² and the astronaut crop [64:320, 128:384]
 with the 256² radial 4x mask; the weights are saved each time the mean validation PSNR
-improves on the best so far (never if it does not).  Deterministic for a given --seed and --steps (with --minutes the time
-budget sets the step count).  One torch thread by default (shared CPU); ``--device cuda``
-trains on a GPU (the crops are cut and degraded on the CPU, then moved).
+improves on the best so far (never if it does not).  Deterministic for a given --seed and
+--steps (with --minutes the time budget sets the step count).  One torch thread by
+default (shared CPU); ``--device cuda`` trains on a GPU (the crops are cut and degraded
+on the CPU, then moved).
 """
 from __future__ import annotations
 
