@@ -206,8 +206,9 @@ def deepinv_pdcp(S, niter: int):
 
 
 def deepinv_tv_denoiser(S, n=None):
-    """DeepInverse TVDenoiser (over-relaxed Condat–Chambolle–Pock, τ 0.01, ρ 1.99) for ½‖x − y‖² + ths·TV(x):
-    n iterations exactly (crit 0), or its defaults (crit 1e-5, at most 1000) when n is None."""
+    """DeepInverse TVDenoiser (over-relaxed Condat–Chambolle–Pock, τ 0.01, ρ 1.99) for
+    ½‖x − y‖² + ths·TV(x): n iterations exactly (crit 0), or its defaults (crit 1e-5, at
+    most 1000) when n is None."""
     from deepinv.models import TVDenoiser
 
     y = torch.tensor(S.y2, dtype=torch.float32)[None, None]

@@ -1090,11 +1090,11 @@ class _PDHG:
         """Scenarios at their iteration or time limit (counted from when each entered the
         iteration): record the best checked point, "optimal_inaccurate" when all three
         relative measures are within inaccurate_factor·tol."""
-        now = time.perf_counter()
+        now, seconds = time.perf_counter(), self.opt.time_limit
         ids = self.ids.tolist()
         limits = [None if c in self.retired
                   else ITERATION_LIMIT if self.iteration - self.admitted_at[i][0] >= max_iter
-                  else TIME_LIMIT if self.opt.time_limit is not None and now - self.admitted_at[i][1] >= self.opt.time_limit
+                  else TIME_LIMIT if seconds is not None and now - self.admitted_at[i][1] >= seconds
                   else None for c, i in enumerate(ids)]
         if not any(limits):
             return
