@@ -3,7 +3,7 @@
 # <repo>/.whl the wheels the device image lacks (its python 3.12 has torch, scipy, pandas,
 # scikit-image, pyarrow, tqdm, msgpack; not cvxpy, highspy, OR-Tools). scs is left out (43 MB,
 # over the 64-MiB transfer with OR-Tools; cvxpy imports without it and nothing here uses it).
-# The versions are the ones the CPU results were measured with. ~41 MB in all.
+# The versions are the ones the CPU results were measured with. 39 MB in all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p .whl

@@ -32,7 +32,7 @@ step() {  # step NAME SECONDS COMMAND...: one capped part, its log in $out/NAME.
 'cuda', torch.cuda.is_available())") | tee "$out/machine.txt"
 case "${1:-}" in
 lp)
-    # default device "auto" = cuda there: the PDHG and imaging tests check the CUDA paths against HiGHS/cvxpy
+    # default device "auto" = cuda there: the PDHG tests check the CUDA paths against HiGHS
     step tests 70 $py -m pytest -q -x -o addopts="" -p no:cacheprovider tests/test_pdhg_lp.py \
         tests/test_pdhg_batch.py tests/test_pdhg_infeasibility.py tests/test_pdhg_warm.py tests/test_pdhg_stream.py
     step year 170 $py comparisons/lp_speed.py --device "$dev" --sizes year --tols 1e-4,1e-6 --highs-exact simplex \
@@ -43,7 +43,7 @@ lp)
         --sample 0 --time-limit 60
     ;;
 imaging)
-    # from the shipped unrolled weights, larger batches and crops than a CPU allows; saved only if validation improves
+    # from the shipped unrolled weights, larger batches and crops than a CPU allows; saved when validation improves
     step deblur 310 $py imaging/scripts/train_unrolled_pnp.py --device "$dev" --task deblur --base dncnn17N_deblur \
         --minutes 4 --batch 16 --crop 128 --lr 1e-5 --val-every 0.4 --threads 8 --out "$out/dncnn17N_deblur_gpu.npz"
     step mri 220 $py imaging/scripts/train_unrolled_pnp.py --device "$dev" --task mri --base dncnn6N_mri \

@@ -237,7 +237,6 @@ def main(argv=None):
     best_mean, start_mean = float(np.mean(best)), float(np.mean(best))
     print(f"validation PnP {args.base} before: {txt}", flush=True)
     best_offsets = None           # the learned schedule at the best validation (None: not learned or no gain)
-    improved = False
 
     images = train_images()
     gen = torch.Generator().manual_seed(args.seed)
@@ -258,11 +257,11 @@ def main(argv=None):
     step, run = 0, None
 
     def check():
-        nonlocal best_mean, best_offsets, improved
+        nonlocal best_mean, best_offsets
         ps, txt = validate(task, model, xv, yv, tv_psnr)
         mark = ""
         if np.mean(ps) > best_mean:
-            best_mean, mark, improved = float(np.mean(ps)), "  (best)", True
+            best_mean, mark = float(np.mean(ps)), "  (best)"
             best_offsets = None if offsets is None else offsets.detach().cpu().clone()
             if args.out:  # saved at once: a run stopped by a time cap keeps its best weights
                 model.save_npz(args.out)  # with the learned schedule, if any (pretrained_dncnn reloads it)
@@ -295,7 +294,7 @@ def main(argv=None):
     if best_offsets is not None:
         print("learned offsets (log σ_k scale; log penalty scale):",
               np.round(best_offsets.numpy(), 3).tolist(), flush=True)
-    if not improved and args.out:
+    if best_mean <= start_mean and args.out:
         print("no validation improvement: not saved")
     return best_mean - start_mean
 
