@@ -54,6 +54,7 @@ PSF = torch.tensor(np.outer([1, 3, 1], [1, 2, 4, 2, 1]) / 80.0)
     (Gradient((7, 5)), False, False),
     (Gradient((3, 7, 5)), True, True),
     (Gradient((4, 5, 6), ndim=3), False, False),
+    (Gradient((2, 1, 3), ndim=3), False, False),   # axes of length 2 and 1: the adjoint's edge cases
     (FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (6, 8)), True, True),
     (FourierSampling((torch.rand(6, 8, generator=G) > 0.5).double(), (2, 6, 8), compact=True), True, True),
     (FourierSampling(torch.rand(6, 8, generator=G).double(), (6, 8), real_input=True), False, True),
@@ -93,6 +94,19 @@ def test_gradient_is_neumann_forward_difference():
     np.testing.assert_allclose(g[0, :-1].numpy(), np.diff(x.numpy(), axis=0))
     np.testing.assert_allclose(g[1, :, :-1].numpy(), np.diff(x.numpy(), axis=1))
     assert float(g[0, -1].abs().max()) == 0.0 and float(g[1, :, -1].abs().max()) == 0.0
+
+
+def test_gradient_and_divergence_differentiable():
+    """The no-temporary paths of forward/adjoint fall back when autograd is recording."""
+    op = Gradient((5, 4))
+    x = rand((5, 4)).requires_grad_()
+    y = rand((2, 5, 4)).requires_grad_()
+    (op.forward(x) * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), op.adjoint(y.detach()).numpy(), atol=1e-14)
+    x2 = x.detach().clone()
+    y2 = y.detach().clone().requires_grad_()
+    (op.adjoint(y2) * x2).sum().backward()
+    np.testing.assert_allclose(y2.grad.numpy(), op.forward(x2).numpy(), atol=1e-14)
 
 
 @pytest.mark.parametrize("op, cin", [

@@ -29,26 +29,36 @@ class Gradient(LinearOperator):
 
     def forward(self, x):
         batch = self.batch_shape(x, self.in_shape, "forward")
-        out = x.new_zeros((*batch, *self.out_shape))
+        out = x.new_empty((*batch, *self.out_shape))
         off = len(batch)
         for i, a in enumerate(self.axes):
             n = self.in_shape[a]
             ax = off + a
-            out.select(off, i).narrow(ax, 0, n - 1).copy_(
-                x.narrow(ax, 1, n - 1) - x.narrow(ax, 0, n - 1))
+            comp = out.select(off, i)
+            _sub_into(comp.narrow(ax, 0, n - 1), x.narrow(ax, 1, n - 1), x.narrow(ax, 0, n - 1))
+            comp.narrow(ax, n - 1, 1).zero_()
         return out
 
     def adjoint(self, y):
+        """−div y, written in place: no zero-filled buffer, one pass per axis."""
         batch = self.batch_shape(y, self.out_shape, "adjoint")
         off = len(batch)
-        out = y.new_zeros((*batch, *self.in_shape))
+        out = None
         for i, a in enumerate(self.axes):
             n = self.in_shape[a]
+            if n < 2:       # a length-1 axis has no differences
+                continue
             ax = off + a
             g = y.select(off, i).narrow(ax, 0, n - 1)
-            out.narrow(ax, 1, n - 1).add_(g)
-            out.narrow(ax, 0, n - 1).sub_(g)
-        return out
+            if out is None:  # out[0] = −g[0], out[j] = g[j−1] − g[j], out[n−1] = g[n−2]
+                out = y.new_empty((*batch, *self.in_shape))
+                _sub_into(out.narrow(ax, 1, n - 2), g.narrow(ax, 0, n - 2), g.narrow(ax, 1, n - 2))
+                out.narrow(ax, 0, 1).copy_(-g.narrow(ax, 0, 1))
+                out.narrow(ax, n - 1, 1).copy_(g.narrow(ax, n - 2, 1))
+            else:
+                out.narrow(ax, 1, n - 1).add_(g)
+                out.narrow(ax, 0, n - 1).sub_(g)
+        return y.new_zeros((*batch, *self.in_shape)) if out is None else out
 
     def norm_bound(self) -> float:
         """‖∇‖₂ exactly: √(Σ_axes 4 sin²(π(n−1)/(2n))), the top of the Neumann spectrum."""
@@ -75,3 +85,11 @@ class Gradient(LinearOperator):
             else:
                 return None  # only the two Fourier axes are diagonalised
         return sym
+
+
+def _sub_into(dst, a, b):
+    """dst ← a − b without a temporary, unless autograd must see the subtraction."""
+    if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
+        dst.copy_(a - b)
+    else:
+        torch.sub(a, b, out=dst)

@@ -179,25 +179,24 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
     terms = list(terms)
     x = x0
     y = [torch.zeros_like(t.op.forward(x)) for t in terms] if y0 is None else list(y0)
-    Kx = [t.op.forward(x) for t in terms]
     KTy = _adjoint_sum(terms, y)
     mon = _Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "pdhg")
     alpha, theta = 0.5, 1.0
     for k in range(max_iter):
-        x_new = prox_f(x - tau * KTy, tau)
+        x_new = prox_f(torch.add(x, KTy, alpha=-tau), tau)
         tau_used = tau
         if strong_convexity > 0:
             theta = 1.0 / math.sqrt(1.0 + 2.0 * strong_convexity * tau)
             tau, sigma = theta * tau, sigma / theta
-        Kx_new = [t.op.forward(x_new) for t in terms]
-        y_new = [t.conj(yj + sigma * (kn + theta * (kn - ko)), sigma)
-                 for t, yj, kn, ko in zip(terms, y, Kx_new, Kx)]
+        # K x̄ with x̄ = x⁺ + θ(x⁺ − x): one operator application per term, none of K x⁺
+        Kxbar = [t.op.forward(torch.lerp(x_new, x, -theta)) for t in terms]
+        y_new = [t.conj(torch.add(yj, kb, alpha=sigma), sigma) for t, yj, kb in zip(terms, y, Kxbar)]
         KTy_new = _adjoint_sum(terms, y_new)
         if mon.due(k):
             xi = (x - x_new) / tau_used - KTy               # ∈ ∂f(x⁺)
             p = mon.rel([xi + KTy_new], [xi, KTy_new])
-            zeta = [(yo - yn) / sigma + kn + theta * (kn - ko)   # ∈ ∂g*(y⁺)
-                    for yo, yn, kn, ko in zip(y, y_new, Kx_new, Kx)]
+            Kx_new = [t.op.forward(x_new) for t in terms]
+            zeta = [(yo - yn) / sigma + kb for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
             d = mon.rel([z - kn for z, kn in zip(zeta, Kx_new)], [zeta, Kx_new])
             stop = mon.check(k, x_new, p, d)
             if adaptive and strong_convexity == 0 and not stop:
@@ -210,7 +209,7 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
                     alpha *= 0.95
         else:
             stop = False
-        x, y, Kx, KTy = x_new, y_new, Kx_new, KTy_new
+        x, y, KTy = x_new, y_new, KTy_new
         if stop:
             break
     return mon.result(x, {"tau": tau, "sigma": sigma, "y": y})
