@@ -72,7 +72,7 @@ def eager_and_native(lp, dtype, iterations=40):
 
 @needs_kernel
 @pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
-@pytest.mark.parametrize("width", [1, 2, 3, 4, 8, 16, 20])
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 6, 7, 8, 12, 16, 20])  # 20: the runtime-width loop
 def test_kernel_iterates_equal_eager(make, width):
     lp = make() if width == 1 else batch(make(), width)
     (Xe, Ye, ke), (Xn, Yn, kn) = eager_and_native(lp, torch.float64)

@@ -15,9 +15,10 @@ three-country 168 h 23-33 us against 150-250 us, at width 16 in float32 0.34 ms 
 The source ships with the package and is compiled with the system C compiler (``$CC``, else
 ``cc``) into a per-user cache (``$GRIDPROX_CACHE``, else ``$XDG_CACHE_HOME/gridprox``, else
 ``~/.cache/gridprox``), keyed by the source, compiler and CPU, so each machine compiles it
-once (~1 s).  It links the OpenMP runtime torch has loaded (same soname), so both share one
-thread pool.  Where no compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``, ``plain_kernel()``
-returns None (``unavailable()`` says why) and the solver stays eager.  CUDA tensors never reach it.
+once (~14 s on the 2-core Intel machine, most of it the widths compiled on their own).  It links
+the OpenMP runtime torch has loaded (same soname), so both share one thread pool.  Where no
+compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``, ``plain_kernel()`` returns None
+(``unavailable()`` says why) and the solver stays eager.  CUDA tensors never reach it.
 """
 from __future__ import annotations
 

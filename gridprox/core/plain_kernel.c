@@ -97,11 +97,20 @@ static void share(const sell_t *M, int tid, int nt, int64_t *c0, int64_t *c1) {
 enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, D_GLO, D_GHI, ND };
 
 /* CALL(NAME, w) with w a constant for the widths compiled on their own (so their loops over the
-   scenarios unroll into whole vectors), else with the runtime W; W = 1 is dispatched before */
+   scenarios unroll into whole vectors and a chunk's accumulator stays in registers), else with
+   the runtime W; W = 1 is dispatched before.  2-8 and 12 besides 16: a stream's tail passes
+   through them (float32, 1 x 8760 h: W = 3 took 1,273 us per iteration at runtime width, 625 us
+   compiled, W = 4 561 us; W = 6 1,461 -> 863, W = 12 1,445 -> 1,094); each width adds ~1.3 s
+   to the first build, so the rarer ones keep the runtime loop */
 #define BY_WIDTH(W, NAME, CALL)                                                                   \
     if (W == 2) CALL(NAME, 2);                                                                    \
+    else if (W == 3) CALL(NAME, 3);                                                               \
     else if (W == 4) CALL(NAME, 4);                                                               \
+    else if (W == 5) CALL(NAME, 5);                                                               \
+    else if (W == 6) CALL(NAME, 6);                                                               \
+    else if (W == 7) CALL(NAME, 7);                                                               \
     else if (W == 8) CALL(NAME, 8);                                                               \
+    else if (W == 12) CALL(NAME, 12);                                                             \
     else if (W == 16) CALL(NAME, 16);                                                             \
     else CALL(NAME, W);
 #define PRODUCTS_AT(NAME, WIDTH) NAME##_products_body(WIDTH, M, sval, cval, c0, c1, v, out)
@@ -109,6 +118,15 @@ enum { D_C, D_LX, D_UX, D_LC, D_UC, D_DROW, D_DCOL, D_LCZ, D_UCZ, D_LXZ, D_UXZ, 
     NAME##_iteration(WIDTH, A, sval, cval, AT, svalt, cvalt, p0, p1, d0, d1, c, sc, lx, slx, ux, sux, \
                      lc, slc, uc, suc, ntau, sigma, ninv_sigma, wgt, wprev, it == 0, it == iters - 1, \
                      X, X0, XB, Y, Y0, acc)
+
+#define ITERATIONS_AT(NAME, WIDTH) do {                                                           \
+    for (int it = 0; it < iters; ++it) {                                                          \
+        for (int64_t b = 0; b < WIDTH; ++b) {                                                     \
+            if (it) wprev[b] = wgt[b];   /* x from XB and X0 from it = 1 on (first: from X) */    \
+            wgt[b] = (k[b] + it + 1) / (k[b] + it + 2);                                           \
+        }                                                                                         \
+        ITERATION_AT(NAME, WIDTH);                                                                \
+    } } while (0)
 
 #define PRIMAL_ROWS_AS(NAME, FIRST, LAST)                                                         \
     NAME##_primal_rows(W, t0 * CHUNK, j1, acc, c, sc, lx, slx, ux, sux, ntau, wgt, wprev, FIRST,     \
@@ -307,14 +325,9 @@ int NAME(int iters, int nthreads, int64_t W,                                    
         NAME##_thread_setup(W, A, AT, tau, sigma, ntau, ninv_sigma, p, d);                        \
         const int64_t p0 = p[0], p1 = p[1], d0 = d[0], d1 = d[1];                                 \
         DENORMALS_OFF                                                                             \
-        for (int it = 0; it < iters; ++it) {                                                      \
-            for (int64_t b = 0; b < W; ++b) {                                                     \
-                if (it) wprev[b] = wgt[b];   /* x from XB and X0 from it = 1 on (first: from X) */ \
-                wgt[b] = (k[b] + it + 1) / (k[b] + it + 2);                                       \
-            }                                                                                     \
-            if (W == 1) ITERATION_AT(NAME, 1);                                                    \
-            else { BY_WIDTH(W, NAME, ITERATION_AT) }                                              \
-        }                                                                                         \
+        /* the width dispatched once, outside the loop: each width's loop is compiled on its own */ \
+        if (W == 1) ITERATIONS_AT(NAME, 1);                                                       \
+        else { BY_WIDTH(W, NAME, ITERATIONS_AT) }                                                 \
         DENORMALS_RESTORE                                                                         \
     }                                                                                             \
     for (int64_t b = 0; b < W; ++b) k[b] += iters;                                                \
