@@ -62,26 +62,27 @@ VARIANTS = {"plain_f64": "-DONLY_FLOAT64", "plain_f32": "-DONLY_FLOAT32"}   # on
 def _build(compiler: str) -> dict[str, Path]:
     """The library of each precision (``VARIANTS``), compiled side by side where not cached."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+    common = [SOURCE.read_text(), compiler, version, " ".join(FLAGS), _cpu_signature()]
     targets, jobs = {}, []
-    for name, define in VARIANTS.items():
-        key = hashlib.sha256("\0".join([SOURCE.read_text(), compiler, version, " ".join(FLAGS), define,
-                                        _cpu_signature()]).encode()).hexdigest()[:16]
-        targets[name] = target = _cache_dir() / f"plain_kernel-{key}.so"
-        if target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
-        os.close(fd)
-        jobs.append((subprocess.Popen([compiler, *FLAGS, define, str(SOURCE), "-o", tmp], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE, text=True), tmp, target))
-    try:
-        for proc, tmp, target in jobs:
+    try:              # the clean-up below also covers a launch that fails after another started
+        for name, define in VARIANTS.items():
+            key = hashlib.sha256("\0".join([*common, define]).encode()).hexdigest()[:16]
+            targets[name] = target = _cache_dir() / f"plain_kernel-{key}.so"
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+            os.close(fd)
+            jobs.append((subprocess.Popen([compiler, *FLAGS, define, str(SOURCE), "-o", tmp],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True),
+                         tmp, target, define))
+        for proc, tmp, target, define in jobs:
             _, err = proc.communicate(timeout=120)
             if proc.returncode != 0:
-                raise RuntimeError(f"{compiler} failed: {err.strip()[:500]}")
+                raise RuntimeError(f"{compiler} {define} failed: {err.strip()[:500]}")
             os.replace(tmp, target)        # atomic: concurrent builders leave one complete file
     finally:
-        for proc, tmp, _ in jobs:
+        for proc, tmp, _, _ in jobs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
