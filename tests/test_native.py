@@ -169,7 +169,7 @@ def test_without_the_kernel_solves_stay_eager(env, tmp_path):
 
 @needs_kernel
 @pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
-@pytest.mark.parametrize("width", [1, 2, 4, 5, 16])
+@pytest.mark.parametrize("width", [1, 2, 4, 5, 8, 16])
 def test_kernel_check_equals_eager_check(make, width):
     """The kernel's check step writes the eager step's x̂, x̄, A x̄, ŷ (and A x̂, Aᵀŷ), and
     its sums give the eager metrics, KKT error and fixed-point error."""
