@@ -152,12 +152,14 @@ class Problem:
         term = S.ProxTerm(Identity(var.image_shape), lambda v, t: prior.prox(v))
         kw = {**kw, "tol": max(kw["tol"], 1e-4)}
         if method == "admm":
-            return S.admm(x_update, [term], x, rho, max_iter=max_iter or 30, adaptive=False, **kw)
+            with prior.grad_mode(x):
+                return S.admm(x_update, [term], x, rho, max_iter=max_iter or 30, adaptive=False, **kw)
         if method in ("pdhg", "ladmm"):
             f_prox = lambda v, t: solver.solve(rhs0 + v / t, rho=0.0, c=1.0 / t)  # noqa: E731
             if not solver.closed_form:
                 raise ModelingError("PnP-PDHG needs a data term with a closed-form prox; use method='admm'")
-            return S.pdhg(f_prox, [term], x, 1.0 / rho, rho, max_iter=max_iter or 30, adaptive=False, **kw)
+            with prior.grad_mode(x):
+                return S.pdhg(f_prox, [term], x, 1.0 / rho, rho, max_iter=max_iter or 30, adaptive=False, **kw)
         raise SolverError(f"method {method!r} does not take a denoiser_prior")
 
     @staticmethod

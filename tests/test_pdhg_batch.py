@@ -98,11 +98,11 @@ def test_full_width_data_gives_the_broadcast_iterates(sweep8, monkeypatch):
         return used[-1]
 
     monkeypatch.setattr(core._PDHG, "_want_full_width", recording)
-    full = solve_pdhg(sub, tol=1e-5, threads=1)     # one fixed count: bit-for-bit comparable
+    full = solve_pdhg(sub, tol=1e-5, threads=1, device="cpu")   # a CPU path; one fixed count: bit-for-bit
     assert any(used), "the full-width path was not taken at W = 3"
     monkeypatch.setattr(core, "FULL_WIDTH_BYTES", 0)
     used.clear()
-    plain = solve_pdhg(sub, tol=1e-5, threads=1)
+    plain = solve_pdhg(sub, tol=1e-5, threads=1, device="cpu")
     assert not any(used)
     for k, (a, b) in enumerate(zip(full, plain)):
         assert a.status == b.status == "optimal" and a.iterations == b.iterations
