@@ -36,7 +36,7 @@ import torch  # noqa: E402
 
 import imaging as im  # noqa: E402
 from imaging.data import cartesian_mask, radial_mask, shepp_logan  # noqa: E402
-from imaging.wrappers import PNP_MODELS  # noqa: E402
+from imaging.wrappers import PNP_DEFAULTS, PNP_MODELS  # noqa: E402
 
 F_A_REF, F_B_REF = 16.805968, 1593.7596
 METHODS = ("pdhg",)  # the default; admm/hqs need CG for the Neumann ∇ (all four are checked in the tests)
@@ -343,7 +343,8 @@ def run_mri(S, quick):
         masks = {k: v for k, v in masks.items() if "x4" in k}
     models = pnp_models()
     print("\n## C: CS-MRI 256², k-space noise 0.01 (orthonormal FFT), PSNR of |x| (dB)")
-    print("| image | mask | sampled | zero-filled | TV λ=3e-3 | " + " | ".join(f"PnP {m}" for m, _ in models)
+    method = PNP_DEFAULTS["mri_reconstruct"][0].upper()
+    print("| image | mask | sampled | zero-filled | TV λ=3e-3 | " + " | ".join(f"PnP-{method} {m}" for m, _ in models)
           + " | time TV / PnP (s) |")
     print("|---" * (6 + len(models)) + "|")
     rng = np.random.default_rng(2)

@@ -170,3 +170,23 @@ def test_pnp_admm_pdhg_keep_no_graph(method):
     out = im.deconvolve(xt, psf5(), prior="pnp", sigma=0.01, model=model, method=method, max_iter=5)
     assert out.grad_fn is None and not out.requires_grad
     assert im.psnr(out.numpy(), x) > im.psnr(b, x)
+
+
+def test_mri_pnp_default_admm_beats_hqs_and_tv():
+    """Radial 4x CS-MRI of a 128² cameraman (never used to choose settings): the wrapper's
+    default PnP (ADMM, 100 iterations, denoiser at 2·sigma) beats its PnP-HQS loop and TV
+    by the issue's 2 dB."""
+    from skimage.transform import resize
+
+    n = 128
+    x = resize(im.load_image("cameraman"), (n, n), order=1, anti_aliasing=True)
+    m = im.radial_mask((n, n), accel=4)
+    rng = np.random.default_rng(2)
+    y = m * (np.fft.fft2(x, norm="ortho") + 0.01 * (rng.standard_normal((n, n))
+                                                     + 1j * rng.standard_normal((n, n))) / np.sqrt(2))
+    tv = im.psnr(np.abs(im.mri_reconstruct(y, m, 3e-3, tol=1e-5, max_iter=3000)), x)
+    xa, p = im.mri_reconstruct(y, m, prior="pnp", sigma=0.01, full_output=True)
+    hqs = im.psnr(np.abs(im.mri_reconstruct(y, m, prior="pnp", sigma=0.01, method="hqs")), x)
+    admm = im.psnr(np.abs(xa), x)
+    assert p.info["method"] == "admm" and p.info["sigma"] == pytest.approx(0.02)
+    assert admm > hqs + 1.0 and admm > tv + 2.0, (admm, hqs, tv)     # measured: 34.67, 32.30, 31.45

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The prepared device check (issues 4 and 5): run ON the GPU machine, from the repo root,
 #   bash comparisons/gpu/run.sh lp        # ~9 min: CUDA tests, 8760-h and 7 x 8760-h LPs, the 32-scenario sweep
+#   bash comparisons/gpu/run.sh graphs    # ~4 min: CUDA graphs vs eager (comparisons/gpu/graphs.py), GPU tests
 #   bash comparisons/gpu/run.sh imaging   # ~9 min: unrolled PnP training (deblurring, then MRI) on the GPU
 # with the wheels of fetch_wheels.sh carried in .whl (device tool: carry [".whl"], timeout_s 600).
 # Each part has its own time cap (the sum stays under the tool's 10-minute command limit), logs
@@ -42,6 +43,12 @@ lp)
     step sweep 180 $py comparisons/lp_speed.py --device "$dev" --sizes "" --sweep 32 --sweep-size year --stream 8 \
         --sample 0 --time-limit 60
     ;;
+graphs)
+    # CUDA-graph replay of the plain iterations (the default on CUDA) against eager, and the GPU paths' tests
+    step tests 110 $py -m pytest -q -o addopts="" -p no:cacheprovider tests/test_pdhg_cuda_graph.py \
+        tests/test_imaging_wrappers.py tests/test_pdhg_batch.py tests/test_pdhg_stream.py
+    step graphs 130 $py comparisons/gpu/graphs.py --device "$dev"
+    ;;
 imaging)
     # from the shipped unrolled weights, larger batches and crops than a CPU allows; saved when validation improves
     step deblur 310 $py imaging/scripts/train_unrolled_pnp.py --device "$dev" --task deblur --base dncnn17N_deblur \
@@ -50,5 +57,5 @@ imaging)
         --minutes 2.5 --batch 12 --crop 128 --lr 2e-5 --val-every 0.4 --threads 8 --out "$out/dncnn6N_mri_gpu.npz"
     ;;
 *)
-    echo "usage: bash comparisons/gpu/run.sh lp|imaging"; exit 2 ;;
+    echo "usage: bash comparisons/gpu/run.sh lp|graphs|imaging"; exit 2 ;;
 esac

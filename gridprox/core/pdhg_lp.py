@@ -63,7 +63,9 @@ iteration (0.30 ms per scenario-iteration against 0.73 ms for one LP alone), a s
 32-scenario sweep 77 -> 54 s.  It does not on small, cache-resident LPs (three-country
 168 h, width 16: 22-26 s against 18-21 s eager) nor on the 2190-h LP at B = 32 (20.6 vs
 16.9 ms per iteration), and compiling costs 5-20 s per process and thread count, so it is
-off by default.  Untried on GPU.  A compiler failure falls back to the eager iteration.
+off by default.  A compiler failure falls back to the eager iteration.  On CUDA, where an
+iteration is launch-bound, the plain iterations between two checks are replayed as one CUDA
+graph instead (``cuda_graph.py``; ``cuda_graphs=False`` keeps them eager).
 Checks (every ``check_every``) and the infeasibility test (every ``infeasibility_every``-th
 check) are always eager.
 
@@ -140,6 +142,10 @@ FULL_WIDTH_BYTES = 1 << 19
 # kernel's accumulator size stay eager.
 NATIVE_BLOCK = 8
 
+# the attributes a plain iteration (_step, then _advance) reads or writes: cuda_graph.py keeps them in place
+GRAPH_TENSORS = ("X", "Y", "X0", "Y0", "XB", "XH", "YH", "ATY", "AXB", "V", "c", "lx", "ux", "lc", "uc",
+                 "step_ntau", "step_ninv_sigma", "step_sigma", "k")
+
 OPTIMAL, OPTIMAL_INACCURATE = "optimal", "optimal_inaccurate"
 INFEASIBLE, UNBOUNDED, INFEASIBLE_OR_UNBOUNDED = "infeasible", "unbounded", "infeasible_or_unbounded"
 ITERATION_LIMIT, TIME_LIMIT = "iteration_limit", "time_limit"
@@ -166,6 +172,7 @@ class PDHGOptions:
     threads: Optional[int] = None           # CPU threads during the solve; None: chosen by timing (threads.py)
     fuse: bool = False                      # torch.compile'd plain iterations (see module notes)
     native: Optional[bool] = None           # C kernel for plain iterations on CPU (native.py); None: where it builds
+    cuda_graphs: Optional[bool] = None      # plain iterations replayed as CUDA graphs (cuda_graph.py); None: on CUDA
     verbose: bool = False
 
     def __post_init__(self):
@@ -182,8 +189,9 @@ class PDHGOptions:
             raise ValueError(f"PDHGOptions.check_every must be >= 2, got {self.check_every}")
         if self.fuse not in (True, False):
             raise ValueError(f"PDHGOptions.fuse={self.fuse!r}: choose True or False")
-        if self.native not in (None, True, False):
-            raise ValueError(f"PDHGOptions.native={self.native!r}: choose None, True or False")
+        for name in ("native", "cuda_graphs"):
+            if getattr(self, name) not in (None, True, False):
+                raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose None, True or False")
         if not 0 < self.reflection <= 1:
             raise ValueError(f"PDHGOptions.reflection must be in (0, 1], got {self.reflection}")
 
@@ -490,6 +498,7 @@ class _PDHG:
         self.native = self._native_kernel()
         self.fused = _fused_kernels() if self.native is None and self._want_fused(self.W) else None
         self.fused_width = None                   # the width the fused kernels last ran at
+        self.graphs = self._graphed_blocks()
 
     # ------------------------------------------------------------------ helpers
     def _plain_halpern(self) -> bool:
@@ -500,6 +509,41 @@ class _PDHG:
     def _want_fused(self, B: int) -> bool:
         # one scenario left: torch specialises size-1 dims, so a recompile would follow
         return bool(self.opt.fuse) and self._plain_halpern() and B > 1
+
+    def _graphed_blocks(self):
+        """CUDA-graph replay of the plain iterations (``cuda_graph.py``) where it applies: on
+        CUDA, constant steps and Halpern restarts (whose plain iterations write only in place)."""
+        want = self.opt.cuda_graphs
+        applies = (self.fdt["device"].type == "cuda" and self.fused is None
+                   and self.opt.restart == "halpern" and self.opt.step == "constant")
+        if want and not applies:
+            raise ValueError("PDHGOptions.cuda_graphs=True needs a CUDA device, restart='halpern', "
+                             "step='constant' and fuse=False")
+        if want is False or not applies:
+            return None
+        from .cuda_graph import GraphedBlocks
+        return GraphedBlocks(self._plain_block, self, GRAPH_TENSORS, self._graph_matrix)
+
+    def _plain_block(self, count: int):
+        for _ in range(count):
+            self._step()
+            self._advance()
+
+    def _graph_matrix(self):
+        """The matrix tensors of the sparse products (a recorded block reads them in place)."""
+        return [t for M in (self.A.A, self.A.AT)
+                for t in ((M.crow_indices(), M.col_indices(), M.values()) if M.layout == torch.sparse_csr
+                          else (M,))]
+
+    def _graph_run(self, max_iter: int) -> bool:
+        """The plain iterations up to the next check as one replayed CUDA graph."""
+        F = self.opt.check_every
+        count = min(F - 1 - self.iteration % F, max_iter + self.oldest - 1 - self.iteration)
+        if not self.graphs.run(count):
+            self.graphs = None
+            return False
+        self.iteration += count
+        return True
 
     def _native_fits(self) -> bool:
         """Whether this iteration goes through the C kernel (it holds at most MAX_WIDTH columns)."""
@@ -1028,6 +1072,8 @@ class _PDHG:
                 mode = "plain"
             if mode == "plain" and self._native_fits():
                 self._native_run(max_iter)
+                continue
+            if mode == "plain" and self.graphs is not None and self._graph_run(max_iter):
                 continue
             self.iteration += 1
             self._iterate(mode)

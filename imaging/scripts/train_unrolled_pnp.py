@@ -89,7 +89,7 @@ class Deblur(Task):
 
 
 class MRI(Task):
-    iters = 40  # imaging.wrappers.mri_reconstruct's PnP default
+    iters = 40  # imaging.wrappers.mri_reconstruct's PnP-HQS iterations (its default method is ADMM)
 
     def __init__(self, accel=4):
         self.accel, self._masks = accel, {}
@@ -106,7 +106,7 @@ class MRI(Task):
 
     def solve(self, y, model, **kw):
         return im.mri_reconstruct(y, self.mask(tuple(y.shape[-2:])), prior="pnp", model=model, sigma=NOISE,
-                                  tol=0.0, **kw)
+                                  tol=0.0, **{"method": "hqs", **kw})
 
     def tv(self, y):
         return im.mri_reconstruct(y, self.mask(tuple(y.shape[-2:])), MRI_LAM_TV, tol=1e-5, max_iter=3000)
