@@ -176,10 +176,8 @@ def test_mri_pnp_default_admm_beats_hqs_and_tv():
     """Radial 4x CS-MRI of a 128² cameraman (never used to choose settings): the wrapper's
     default PnP (ADMM, 100 iterations, denoiser at 2·sigma) beats its PnP-HQS loop and TV
     by the issue's 2 dB."""
-    from skimage.transform import resize
-
     n = 128
-    x = resize(im.load_image("cameraman"), (n, n), order=1, anti_aliasing=True)
+    x = im.load_image("cameraman").reshape(n, 4, n, 4).mean(axis=(1, 3))   # 4x4 block means
     m = im.radial_mask((n, n), accel=4)
     rng = np.random.default_rng(2)
     y = m * (np.fft.fft2(x, norm="ortho") + 0.01 * (rng.standard_normal((n, n))
@@ -189,4 +187,4 @@ def test_mri_pnp_default_admm_beats_hqs_and_tv():
     hqs = im.psnr(np.abs(im.mri_reconstruct(y, m, prior="pnp", sigma=0.01, method="hqs")), x)
     admm = im.psnr(np.abs(xa), x)
     assert p.info["method"] == "admm" and p.info["sigma"] == pytest.approx(0.02)
-    assert admm > hqs + 1.0 and admm > tv + 2.0, (admm, hqs, tv)     # measured: 34.67, 32.30, 31.45
+    assert admm > hqs + 1.0 and admm > tv + 2.0, (admm, hqs, tv)     # measured: 32.79, 30.44, 29.71
