@@ -535,10 +535,14 @@ class _PDHG:
                 for t in ((M.crow_indices(), M.col_indices(), M.values()) if M.layout == torch.sparse_csr
                           else (M,))]
 
+    def _plain_count(self, max_iter: int) -> int:
+        """How many plain iterations come before the next check (or the iteration limit)."""
+        F = self.opt.check_every
+        return min(F - 1 - self.iteration % F, max_iter + self.oldest - 1 - self.iteration)
+
     def _graph_run(self, max_iter: int) -> bool:
         """The plain iterations up to the next check as one replayed CUDA graph."""
-        F = self.opt.check_every
-        count = min(F - 1 - self.iteration % F, max_iter + self.oldest - 1 - self.iteration)
+        count = self._plain_count(max_iter)
         if not self.graphs.run(count):
             self.graphs = None
             return False
@@ -1096,8 +1100,7 @@ class _PDHG:
     def _native_run(self, max_iter: int):
         """The plain iterations up to the next check (in blocks of NATIVE_BLOCK while the
         thread tuner times them) through the C kernel."""
-        F = self.opt.check_every
-        count = min(F - 1 - self.iteration % F, max_iter + self.oldest - 1 - self.iteration)
+        count = self._plain_count(max_iter)
         if self.tuner is not None:
             count = min(count, NATIVE_BLOCK)
         self.native.run(self, count)
