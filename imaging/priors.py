@@ -94,23 +94,22 @@ class DenoiserPrior:
     def hqs(self, x_update, x, rho, iters, tol, batch_ndim, callback):
         """PnP-HQS with DPIR's schedule (``schedule``): x = argmin data + ρ f_k/2‖x − z‖²,
         z = D(x, σ_k).  Stops early when the fixed-point change ‖x⁺ − x‖/‖x⁺‖ ≤ tol at the
-        final σ.  Differentiable (the graph is kept) when x requires grad or the model is
-        in training mode: unrolled training through this very loop
+        final σ.  Differentiable under ``grad_mode`` (Problem.solve's) when x requires grad
+        or the model is in training mode: unrolled training through this very loop
         (imaging/scripts/train_unrolled_pnp.py)."""
         sig, fac = self.schedule(iters)
         mon = _Monitor(x, batch_ndim, tol, 0.0, iters, 1, callback, "hqs")
-        with self.grad_mode(x):
-            for k, s in enumerate(sig):
-                z = self.prox(x, s)
-                x_new = self.clip_iterate(x_update([z], rho * fac[k], x))
-                dx, xn = (x_new - x).detach(), x_new.detach()  # the stopping test needs no graph
-                change = _norms([dx], batch_ndim) / _norms([xn], batch_ndim).clamp_min(1e-300)
-                final = k == iters - 1 or (not torch.is_tensor(s) and s == self.sigma)
-                ok = (change <= tol) if final else torch.zeros_like(change, dtype=bool)
-                x = x_new
-                if mon.check(k, x, (change.to(torch.float64), ok | (k == iters - 1)),
-                             (change.to(torch.float64), ok | (k == iters - 1))):
-                    break
+        for k, s in enumerate(sig):
+            z = self.prox(x, s)
+            x_new = self.clip_iterate(x_update([z], rho * fac[k], x))
+            dx, xn = (x_new - x).detach(), x_new.detach()  # the stopping test needs no graph
+            change = _norms([dx], batch_ndim) / _norms([xn], batch_ndim).clamp_min(1e-300)
+            final = k == iters - 1 or (not torch.is_tensor(s) and s == self.sigma)
+            ok = (change <= tol) if final else torch.zeros_like(change, dtype=bool)
+            x = x_new
+            if mon.check(k, x, (change.to(torch.float64), ok | (k == iters - 1)),
+                         (change.to(torch.float64), ok | (k == iters - 1))):
+                break
         return mon.result(x, {"sigmas": [float(torch.as_tensor(s).detach()) for s in sig[: k + 1]],
                               "fixed_point_residuals": list(self.residuals)})
 

@@ -63,7 +63,8 @@ class Problem:
         kw = dict(tol=tol, batch_ndim=bd, check_every=check_every, callback=callback)
 
         if pnp:
-            res = self._solve_pnp(method, var, x, quads, others, pnp[0], max_iter, dt, dev, cg_tol, kw)
+            with pnp[0].term.params["prior"].grad_mode(x):    # no autograd graph unless differentiated
+                res = self._solve_pnp(method, var, x, quads, others, pnp[0], max_iter, dt, dev, cg_tol, kw)
         elif method in ("pdhg", "ladmm"):
             f_prox, psi, mu = self._prox_split(var, quads, others, dt, dev)
             knorm = math.sqrt(sum(norm_bound(c.op) ** 2 for c in psi))
@@ -152,14 +153,12 @@ class Problem:
         term = S.ProxTerm(Identity(var.image_shape), lambda v, t: prior.prox(v))
         kw = {**kw, "tol": max(kw["tol"], 1e-4)}
         if method == "admm":
-            with prior.grad_mode(x):
-                return S.admm(x_update, [term], x, rho, max_iter=max_iter or 30, adaptive=False, **kw)
+            return S.admm(x_update, [term], x, rho, max_iter=max_iter or 30, adaptive=False, **kw)
         if method in ("pdhg", "ladmm"):
             f_prox = lambda v, t: solver.solve(rhs0 + v / t, rho=0.0, c=1.0 / t)  # noqa: E731
             if not solver.closed_form:
                 raise ModelingError("PnP-PDHG needs a data term with a closed-form prox; use method='admm'")
-            with prior.grad_mode(x):
-                return S.pdhg(f_prox, [term], x, 1.0 / rho, rho, max_iter=max_iter or 30, adaptive=False, **kw)
+            return S.pdhg(f_prox, [term], x, 1.0 / rho, rho, max_iter=max_iter or 30, adaptive=False, **kw)
         raise SolverError(f"method {method!r} does not take a denoiser_prior")
 
     @staticmethod

@@ -69,31 +69,9 @@ def test_cuda_graphs_true_where_they_cannot_apply_is_an_error():
         solve_pdhg(lp, device="cpu", cuda_graphs="yes")
 
 
-@cuda
-def test_replayed_blocks_give_the_eager_iterates(monkeypatch):
-    lp = capacity_expansion_lp(zones=2, hours=168, seed=1)
-    ref = highs(lp)
-    replays = []
-    run = GraphedBlocks.run
-
-    def counting(self, count):
-        ok = run(self, count)
-        replays.append(self.replays)
-        return ok
-
-    monkeypatch.setattr(GraphedBlocks, "run", counting)
-    graphed = solve_pdhg(lp, tol=1e-6, device="cuda")
-    assert replays and replays[-1] > 0, "no block was replayed from a graph"
-    eager = solve_pdhg(lp, tol=1e-6, device="cuda", cuda_graphs=False)
-    assert graphed.iterations == eager.iterations
-    np.testing.assert_allclose(graphed.x, eager.x, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(graphed.y, eager.y, rtol=1e-9, atol=1e-9)
-    assert_solution(graphed, ref, 1e-6)
-
-
-@cuda
-def test_batch_with_staggered_finishes_matches_eager():
-    batch = scenario_sweep(6, zones=1, hours=168, seed=3)
+@pytest.fixture
+def block_counts(monkeypatch):
+    """(recordings, replays) of the solve's GraphedBlocks after each block it ran."""
     seen = []
     run = GraphedBlocks.run
 
@@ -102,14 +80,28 @@ def test_batch_with_staggered_finishes_matches_eager():
         seen.append((self.recordings, self.replays))
         return ok
 
-    import gridprox.core.cuda_graph as cg
-    orig = cg.GraphedBlocks.run
-    cg.GraphedBlocks.run = counting
-    try:
-        graphed = solve_pdhg(batch, tol=1e-5, device="cuda")
-    finally:
-        cg.GraphedBlocks.run = orig
-    recordings, replays = seen[-1]
+    monkeypatch.setattr(GraphedBlocks, "run", counting)
+    return seen
+
+
+@cuda
+def test_replayed_blocks_give_the_eager_iterates(block_counts):
+    lp = capacity_expansion_lp(zones=2, hours=168, seed=1)
+    ref = highs(lp)
+    graphed = solve_pdhg(lp, tol=1e-6, device="cuda")
+    assert block_counts and block_counts[-1][1] > 0, "no block was replayed from a graph"
+    eager = solve_pdhg(lp, tol=1e-6, device="cuda", cuda_graphs=False)
+    assert graphed.iterations == eager.iterations
+    np.testing.assert_allclose(graphed.x, eager.x, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(graphed.y, eager.y, rtol=1e-9, atol=1e-9)
+    assert_solution(graphed, ref, 1e-6)
+
+
+@cuda
+def test_batch_with_staggered_finishes_matches_eager(block_counts):
+    batch = scenario_sweep(6, zones=1, hours=168, seed=3)
+    graphed = solve_pdhg(batch, tol=1e-5, device="cuda")
+    recordings, replays = block_counts[-1]
     # restarts are brought home: recordings only when a column leaves (two block lengths each)
     assert replays > 2 * recordings and recordings <= 2 * (len({r.iterations for r in graphed}) + 1)
     eager = solve_pdhg(batch, tol=1e-5, device="cuda", cuda_graphs=False)

@@ -24,20 +24,19 @@ from gridprox.solvers import solve_lp  # noqa: E402
 
 
 def timed(lp, tol, device, graphs, time_limit):
+    """(list of Results, seconds): one Result per scenario, also for a single LP."""
     t = time.perf_counter()
     res = solve_lp(lp, solver="pdhg", tol=tol, device=device, cuda_graphs=graphs, time_limit=time_limit)
-    return res, time.perf_counter() - t
+    return (res if isinstance(res, list) else [res]), time.perf_counter() - t
 
 
 def compare(label, lp, tol, device, time_limit, eager=True):
-    g, tg = timed(lp, tol, device, None, time_limit)
-    gs = g if isinstance(g, list) else [g]
+    gs, tg = timed(lp, tol, device, None, time_limit)
     its = sum(r.iterations for r in gs)
     if not eager:
         print(f"| {label} | {tol:g} | - | {tg:.2f} | {its} | - | - | {gs[0].status} |", flush=True)
         return
-    e, te = timed(lp, tol, device, False, time_limit)
-    es = e if isinstance(e, list) else [e]
+    es, te = timed(lp, tol, device, False, time_limit)
     diff = max(float(np.max(np.abs(a.x - b.x)) / (1 + np.max(np.abs(b.x)))) for a, b in zip(gs, es))
     same = all(a.iterations == b.iterations for a, b in zip(gs, es))
     status = ",".join(sorted({r.status for r in gs}))

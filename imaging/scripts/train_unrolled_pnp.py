@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "imaging" / "scripts"))
 import imaging as im  # noqa: E402
+from imaging.wrappers import PNP_DEFAULTS  # noqa: E402
 from comparisons.imaging import gaussian_psf  # noqa: E402  (problem A/D's blur kernel)
 from finetune_dncnn import TRAIN, training_images  # noqa: E402
 from gridprox.core import Convolution  # noqa: E402
@@ -68,7 +69,7 @@ class Task:
 
 
 class Deblur(Task):
-    iters = 12  # imaging.wrappers.deconvolve's PnP default
+    iters = PNP_DEFAULTS["deconvolve"][1]["hqs"][0]  # the wrapper's PnP-HQS iterations
 
     def __init__(self):
         self.psf = gaussian_psf()
@@ -89,7 +90,7 @@ class Deblur(Task):
 
 
 class MRI(Task):
-    iters = 40  # imaging.wrappers.mri_reconstruct's PnP-HQS iterations (its default method is ADMM)
+    iters = PNP_DEFAULTS["mri_reconstruct"][1]["hqs"][0]  # its PnP-HQS iterations (the default is ADMM)
 
     def __init__(self, accel=4):
         self.accel, self._masks = accel, {}
