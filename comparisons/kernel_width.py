@@ -13,7 +13,7 @@ import time
 import torch
 
 from capex_lp import scenario_sweep
-from gridprox.core.pdhg_lp import PDHGOptions, _PDHG
+from gridprox.lp.solver import PDHGOptions, _PDHG
 from gridprox.solvers.pdhg import _finite_bounds, to_tensors
 
 

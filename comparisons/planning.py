@@ -12,7 +12,7 @@ optimum's emissions).  End to end, each side from the loaded System to the last 
 * gridprox: build once, ``model.sweep`` (refilled per scenario, batched PDHG).  The sweep
   streams the caps through ``batch_size`` columns: the first ``batch_size`` (spread over the
   range) start cold, and as one finishes the waiting cap nearest to it enters, started from
-  the caps solved near it (``gridprox.core.admission``);
+  the caps solved near it (``gridprox.lp.admission``);
 * gridprox + HiGHS: the same compiled model refilled and solved by HiGHS per scenario, cold; these
   objectives are the reference every PDHG scenario is checked against (``--gap``, 1e-4 relative);
 * gridprox HiGHS sweep: ``model.sweep(solver="highs")``, the caps in order in one HiGHS instance,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gridprox.core.pdhg_lp as pdhg_lp  # noqa: E402
+import gridprox.lp.solver as pdhg_lp  # noqa: E402
 from capex_lp import capacity_expansion_lp  # noqa: E402
 from gridprox.solvers import solve_lp  # noqa: E402
 

@@ -14,8 +14,8 @@ import scipy.sparse as sp
 import torch
 
 from gridprox import LinearProgram
-from gridprox.core import native
-from gridprox.core.pdhg_lp import PDHGOptions, _PDHG
+from gridprox.lp import native
+from gridprox.lp.solver import PDHGOptions, _PDHG
 from gridprox.solvers.pdhg import solve_pdhg, to_tensors
 from test_pdhg_helpers import capacity_expansion_lp, vertex_lp
 
@@ -150,7 +150,7 @@ def test_without_the_kernel_solves_stay_eager(env, tmp_path):
     solves run eagerly and give the same answer; native=True says why it cannot."""
     script = (
         "import numpy as np, pytest\n"
-        "from gridprox.core import native\n"
+        "from gridprox.lp import native\n"
         "from gridprox.solvers.pdhg import solve_pdhg\n"
         "from test_pdhg_helpers import vertex_lp\n"
         "lp = vertex_lp(20, 30, 4)\n"

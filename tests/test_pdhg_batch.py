@@ -87,7 +87,7 @@ def test_full_width_data_gives_the_broadcast_iterates(sweep8, monkeypatch):
     iterates, iteration counts and statuses equal the broadcasting path's exactly."""
     import importlib
 
-    core = importlib.import_module("gridprox.core.pdhg_lp")
+    core = importlib.import_module("gridprox.lp.solver")
     batch, refs = sweep8
     sub = LinearProgram.stack([batch.scenario(k) for k in range(3)])     # W = 3, then 2, 1
     used = []

@@ -1,10 +1,10 @@
-"""gridprox.core.sparse and gridprox.core.precondition against scipy / dense algebra."""
+"""gridprox.core.sparse and gridprox.lp.precondition against scipy / dense algebra."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
-from gridprox.core.precondition import bound_objective_weights, pock_chambolle, precondition, ruiz
+from gridprox.lp.precondition import bound_objective_weights, pock_chambolle, precondition, ruiz
 from gridprox.core.sparse import SparseMatrixOperator
 
 
@@ -92,7 +92,7 @@ def test_bound_objective_weights_count_equalities_once():
 def test_fused_iterations_fall_back_cleanly(monkeypatch):
     """fuse=True with a compiler that fails at the first call: the solve goes on eagerly,
     reaching the same point in the same iterations, and remembers the failure."""
-    import gridprox.core.pdhg_lp as pdhg_lp
+    import gridprox.lp.solver as pdhg_lp
     from gridprox.solvers.pdhg import solve_pdhg
     from test_pdhg_helpers import vertex_lp
 
@@ -117,7 +117,7 @@ def test_fused_iterations_fall_back_cleanly(monkeypatch):
 def test_fused_kernels_are_the_eager_iteration():
     """The plain-iteration kernels (run uncompiled here: compiling takes a minute) equal
     the eager step + Halpern update of the solver."""
-    from gridprox.core.pdhg_lp import PDHGOptions, _PDHG, _dual_plain, _primal_plain
+    from gridprox.lp.solver import PDHGOptions, _PDHG, _dual_plain, _primal_plain
     from gridprox.solvers.pdhg import to_tensors
     from test_pdhg_helpers import vertex_lp
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gridprox.core.cuda_graph import GraphedBlocks
+from gridprox.lp.cuda_graph import GraphedBlocks
 from gridprox.solvers.pdhg import solve_pdhg
 from test_pdhg_helpers import assert_solution, capacity_expansion_lp, highs, scenario_sweep
 

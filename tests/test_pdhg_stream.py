@@ -1,5 +1,5 @@
 """Streamed batches: ``width`` scenarios iterate at once and a waiting one enters as one
-finishes (gridprox.core.admission).  Every scenario must still be solved to the tolerance
+finishes (gridprox.lp.admission).  Every scenario must still be solved to the tolerance
 (checked against HiGHS), keep its own statuses and limits, and start from the solved ones."""
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import torch
 
 from energy_toy import toy_system
 from gridprox import LinearProgram
-from gridprox.core.admission import Admission
+from gridprox.lp.admission import Admission
 from gridprox.energy import CapacityExpansion
 from gridprox.errors import SolverError
 from gridprox.solvers import solve_lp
@@ -57,7 +57,7 @@ def test_finished_columns_are_taken_over_in_place(monkeypatch):
     """A scenario that enters takes a finished one's column: after every check, each active
     column holds the data of the scenario its id names, and the width stays full while
     scenarios wait."""
-    from gridprox.core import pdhg_lp
+    from gridprox.lp import solver as pdhg_lp
     from gridprox.solvers.pdhg import _finite_bounds, to_tensors
     batch = scenario_sweep(7, zones=1, hours=48, seed=3)
     seen, replaced = [], []

@@ -157,7 +157,7 @@ def test_splitting_solvers_tune_and_restore_threads(monkeypatch):
 def test_blocks_of_iterations_move_the_count_too(clock):
     """The C kernel ticks once per block of NATIVE_BLOCK iterations: the tuner still finds
     the faster count, and stops judging a block at the iteration that changed the count."""
-    from gridprox.core.pdhg_lp import NATIVE_BLOCK
+    from gridprox.lp.solver import NATIVE_BLOCK
 
     tuner = T.ThreadTuner(4)
     per_thread = {1: 1.6e-3, 2: 1.0e-3, 4: 0.7e-3}

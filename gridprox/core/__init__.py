@@ -9,6 +9,4 @@ from .finite_diff import Gradient  # noqa: F401,E402
 from .fourier import FourierSampling, Mask, Mosaic, bayer_pattern  # noqa: F401,E402
 from .quadratic import QuadraticSolver, prox_sum_squares_op  # noqa: F401,E402
 from .splitting import ProxTerm, SplitResult, pdhg, admm, ladmm, hqs  # noqa: F401,E402
-from .sparse import SparseMatrixOperator  # noqa: F401,E402  (LP solver)
-from .precondition import precondition, ruiz, pock_chambolle  # noqa: F401,E402
-from .pdhg_lp import PDHGOptions, LPTensors, PDHGSolution, solve as solve_lp_pdhg  # noqa: F401,E402
+from .sparse import SparseMatrixOperator  # noqa: F401,E402

@@ -27,7 +27,7 @@ import torch
 
 from ..compile.lp import LinearProgram
 from ..core.device import resolve_device, resolve_dtype
-from ..core.pdhg_lp import INFINITE_BOUND, LPTensors, PDHGOptions, solve
+from ..lp.solver import INFINITE_BOUND, LPTensors, PDHGOptions, solve
 from ..core.sparse import SparseMatrixOperator
 from ..errors import SolverError
 from .result import Result
@@ -113,13 +113,13 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     or (x, y, primal_weight) with ``Result.primal_weight`` values (a float or (B,)); Results
     carry their primal weight, which is what makes a warm start from a converged or nearby
     solution cheap (tests/test_pdhg_warm.py).
-    Advanced options are the fields of ``gridprox.core.pdhg_lp.PDHGOptions`` (restart,
+    Advanced options are the fields of ``gridprox.lp.solver.PDHGOptions`` (restart,
     step, primal_weight, check_every, ruiz_iters, pc_alpha, infeasibility_tol, ...) plus
     ``sequential=True``: solve a batch one scenario at a time, each warm-started from the
     previous solution (for sweeps whose scenarios are close); ``width=W``: stream a batch
     through W columns, a waiting scenario entering as one finishes, nearest to it by
     ``coordinates`` ((B, d) array, default the index) and started from the scenarios solved
-    before it (``gridprox.core.admission``); its iterations, seconds and limits count from
+    before it (``gridprox.lp.admission``); its iterations, seconds and limits count from
     when it entered; ``on_finish(count)`` is called as scenarios finish (progress)."""
     t0 = time.perf_counter()
     sequential = bool(advanced_options.pop("sequential", False))

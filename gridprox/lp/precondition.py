@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from .sparse import SparseMatrixOperator, segment_reduce
+from ..core.sparse import SparseMatrixOperator, segment_reduce
 
 
 def _safe_sqrt(norms: torch.Tensor) -> torch.Tensor:

@@ -84,8 +84,8 @@ import torch
 
 from .precondition import bound_objective_weights, precondition
 from .native import MAX_WIDTH as NATIVE_MAX_WIDTH
-from .sparse import SparseMatrixOperator
-from .threads import ThreadTuner, start_threads
+from ..core.sparse import SparseMatrixOperator
+from ..core.threads import ThreadTuner, start_threads
 
 INFINITE_BOUND = 1e20          # |bound| >= this is treated as infinite (cuPDLPx's convention)
 DEFAULT_MAX_ITER = 1_000_000
