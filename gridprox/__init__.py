@@ -8,15 +8,11 @@ from .solvers.lp_file import read_lp  # noqa: F401
 # cvxpy's modelling names (Variable, Parameter, Problem, sum, abs, max, ...), so that a cvxpy LP
 # script runs unchanged after `import gridprox as cp`; and cvxpy's status strings
 from .modeling import *  # noqa: F401,F403,E402
+from .problems import (CLARABEL, ECOS, GLPK, GUROBI, HIGHS, OSQP, PDLP, SCIPY, SCS,  # noqa: F401,E402
+                       Problem, SolverStats)
+from .interop.cvxpy_convert import from_cvxpy  # noqa: F401,E402  (imports cvxpy only when it runs)
 from .solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, INFEASIBLE_OR_UNBOUNDED,  # noqa: F401,E402
                              OPTIMAL, OPTIMAL_INACCURATE, SOLVER_ERROR, UNBOUNDED, UNBOUNDED_INACCURATE)
-
-
-def from_cvxpy(problem):
-    """A cvxpy LP as a gridprox Problem whose solutions flow back into the cvxpy objects
-    (see ``gridprox.interop.cvxpy_convert``; imports cvxpy on first use)."""
-    from .interop.cvxpy_convert import from_cvxpy as convert
-    return convert(problem)
 
 __version__ = "0.1.0"
 

@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from gridprox.core.splitting import _Monitor, _norms
+from gridprox.core.splitting import Monitor, batch_norms
 
 from .expressions import Term
 
@@ -98,12 +98,12 @@ class DenoiserPrior:
         or the model is in training mode: unrolled training through this very loop
         (imaging/scripts/train_unrolled_pnp.py)."""
         sig, fac = self.schedule(iters)
-        mon = _Monitor(x, batch_ndim, tol, 0.0, iters, 1, callback, "hqs")
+        mon = Monitor(x, batch_ndim, tol, 0.0, iters, 1, callback, "hqs")
         for k, s in enumerate(sig):
             z = self.prox(x, s)
             x_new = self.clip_iterate(x_update([z], rho * fac[k], x))
             dx, xn = (x_new - x).detach(), x_new.detach()  # the stopping test needs no graph
-            change = _norms([dx], batch_ndim) / _norms([xn], batch_ndim).clamp_min(1e-300)
+            change = batch_norms([dx], batch_ndim) / batch_norms([xn], batch_ndim).clamp_min(1e-300)
             final = k == iters - 1 or (not torch.is_tensor(s) and s == self.sigma)
             ok = (change <= tol) if final else torch.zeros_like(change, dtype=bool)
             x = x_new

@@ -85,7 +85,7 @@ class Problem:
             self.info["linear_solve"] = solver.mode + ("+fourier-preconditioner" if solver.precond else "")
 
             def x_update(vs, r, x_prev):
-                rhs = rhs0 + r * S._adjoint_sum([c.as_prox_term() for c in others], vs)
+                rhs = rhs0 + r * S.adjoint_sum([c.as_prox_term() for c in others], vs)
                 return solver.solve(rhs, rho=r, x0=x_prev)
 
             pt = [c.as_prox_term() for c in others]

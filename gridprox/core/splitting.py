@@ -62,7 +62,7 @@ class SplitResult:
 
 # --- helpers ----------------------------------------------------------------------
 
-def _norms(parts: Sequence, bdims: int) -> torch.Tensor:
+def batch_norms(parts: Sequence, bdims: int) -> torch.Tensor:
     """√(Σ ‖part‖²) per problem (summing over every dim after the first ``bdims``)."""
     total = None
     for p in parts:
@@ -74,15 +74,19 @@ def _norms(parts: Sequence, bdims: int) -> torch.Tensor:
     return torch.sqrt(total)
 
 
-def _adjoint_sum(terms, ys):
+def adjoint_sum(terms, ys):
+    """Σ_j K_jᵀ y_j over the terms' operators."""
     out = terms[0].op.adjoint(ys[0])
     for t, y in zip(terms[1:], ys[1:]):
         out = out + t.op.adjoint(y)
     return out
 
 
-class _Monitor:
-    """Per-problem convergence bookkeeping shared by the four algorithms."""
+class Monitor:
+    """Per-problem convergence bookkeeping shared by the four algorithms (and by loops
+    written outside core, such as imaging's plug-and-play HQS): ``due(k)`` says whether
+    iteration k checks, ``rel`` measures a relative residual, ``check`` records one and
+    says when every problem has passed, ``result`` gives the SplitResult."""
 
     def __init__(self, x, bdims, tol, atol, max_iter, check_every, callback, method):
         self.bdims, self.tol, self.atol = bdims, tol, atol
@@ -110,8 +114,8 @@ class _Monitor:
 
     def rel(self, res, scales):
         """(relative residual, pass flag) per problem."""
-        num = _norms(res, self.bdims)
-        den = torch.stack([_norms(s if isinstance(s, (list, tuple)) else [s], self.bdims)
+        num = batch_norms(res, self.bdims)
+        den = torch.stack([batch_norms(s if isinstance(s, (list, tuple)) else [s], self.bdims)
                            for s in scales]).amax(0)
         ok = num <= self.tol * den + self.atol
         return (num / den.clamp_min(torch.finfo(num.dtype).tiny)).to(torch.float64), ok
@@ -179,8 +183,8 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
     terms = list(terms)
     x = x0
     y = [torch.zeros_like(t.op.forward(x)) for t in terms] if y0 is None else list(y0)
-    KTy = _adjoint_sum(terms, y)
-    mon = _Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "pdhg")
+    KTy = adjoint_sum(terms, y)
+    mon = Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "pdhg")
     alpha, theta = 0.5, 1.0
     for k in range(max_iter):
         x_new = prox_f(torch.add(x, KTy, alpha=-tau), tau)
@@ -191,7 +195,7 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
         # K x̄ with x̄ = x⁺ + θ(x⁺ − x): one operator application per term, none of K x⁺
         Kxbar = [t.op.forward(torch.lerp(x_new, x, -theta)) for t in terms]
         y_new = [t.conj(torch.add(yj, kb, alpha=sigma), sigma) for t, yj, kb in zip(terms, y, Kxbar)]
-        KTy_new = _adjoint_sum(terms, y_new)
+        KTy_new = adjoint_sum(terms, y_new)
         if mon.due(k):
             xi = (x - x_new) / tau_used - KTy               # ∈ ∂f(x⁺)
             p = mon.rel([xi + KTy_new], [xi, KTy_new])
@@ -232,7 +236,7 @@ def admm(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, rho: f
     x = x0
     z = [t.op.forward(x) for t in terms]
     u = [torch.zeros_like(zj) for zj in z]
-    mon = _Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "admm")
+    mon = Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "admm")
     for k in range(max_iter):
         x = x_update([zj - uj for zj, uj in zip(z, u)], rho, x)
         Kx = [t.op.forward(x) for t in terms]
@@ -241,8 +245,8 @@ def admm(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, rho: f
         stop = False
         if mon.due(k):
             p = mon.rel([kx - zn for kx, zn in zip(Kx, z_new)], [Kx, z_new])
-            s = rho * _adjoint_sum(terms, [zn - zo for zn, zo in zip(z_new, z)])
-            d = mon.rel([s], [rho * _adjoint_sum(terms, u)])
+            s = rho * adjoint_sum(terms, [zn - zo for zn, zo in zip(z_new, z)])
+            d = mon.rel([s], [rho * adjoint_sum(terms, u)])
             stop = mon.check(k, x, p, d)
             if adaptive and not stop and k < max_iter // 2:
                 ratio = float((p[0] / d[0].clamp_min(1e-300)).max())
@@ -269,9 +273,9 @@ def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: flo
     Kx = [t.op.forward(x) for t in terms]
     z = [kx.clone() for kx in Kx]
     u = [torch.zeros_like(zj) for zj in z]
-    mon = _Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "ladmm")
+    mon = Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "ladmm")
     for k in range(max_iter):
-        g = _adjoint_sum(terms, [kx - zj + uj for kx, zj, uj in zip(Kx, z, u)])
+        g = adjoint_sum(terms, [kx - zj + uj for kx, zj, uj in zip(Kx, z, u)])
         x_new = prox_f(x - (mu / lam) * g, mu)
         Kx_new = [t.op.forward(x_new) for t in terms]
         z_new = [t.prox(kx + uj, lam) for t, kx, uj in zip(terms, Kx_new, u)]
@@ -279,9 +283,9 @@ def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: flo
         stop = False
         if mon.due(k):
             p = mon.rel([kx - zn for kx, zn in zip(Kx_new, z_new)], [Kx_new, z_new])
-            s = _adjoint_sum(terms, [(kn - ko) - (zn - zo) for kn, ko, zn, zo
+            s = adjoint_sum(terms, [(kn - ko) - (zn - zo) for kn, ko, zn, zo
                                      in zip(Kx_new, Kx, z_new, z)]) / lam - (x_new - x) / mu
-            d = mon.rel([s], [_adjoint_sum(terms, u) / lam])
+            d = mon.rel([s], [adjoint_sum(terms, u) / lam])
             stop = mon.check(k, x_new, p, d)
         x, Kx, z = x_new, Kx_new, z_new
         if stop:
@@ -309,7 +313,7 @@ def hqs(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, beta0: 
     terms = list(terms)
     inner_tol = tol if inner_tol is None else inner_tol
     x, y, beta, t_k = x0, x0, beta0, 1.0
-    mon = _Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "hqs")
+    mon = Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "hqs")
     for k in range(max_iter):
         z = [t.prox(t.op.forward(y), 1.0 / beta) for t in terms]
         x_new = x_update(z, beta, y)
@@ -317,9 +321,9 @@ def hqs(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, beta0: 
         if mon.due(k):
             Kx = [t.op.forward(x_new) for t in terms]
             z_new = [t.prox(kx, 1.0 / beta) for t, kx in zip(terms, Kx)]
-            grad = beta * _adjoint_sum(terms, [a - b for a, b in zip(z, z_new)])
-            scales = [beta * _adjoint_sum(terms, [kx - a for kx, a in zip(Kx, z)]),
-                      beta * _adjoint_sum(terms, [kx - b for kx, b in zip(Kx, z_new)])]
+            grad = beta * adjoint_sum(terms, [a - b for a, b in zip(z, z_new)])
+            scales = [beta * adjoint_sum(terms, [kx - a for kx, a in zip(Kx, z)]),
+                      beta * adjoint_sum(terms, [kx - b for kx, b in zip(Kx, z_new)])]
             at_max = beta >= beta_max
             mon.tol = tol if at_max else inner_tol
             g = mon.rel([grad], scales)

@@ -1,9 +1,10 @@
-"""cvxpy <-> gridprox: the same LP in either modelling layer, Parameters kept as Parameters.
+"""cvxpy -> gridprox: the same LP in gridprox's modelling layer, Parameters kept as Parameters.
 
 ``from_cvxpy`` walks cvxpy's expression tree (not its canonicalised matrices) atom by
 atom, so a cvxpy Parameter becomes a gridprox Parameter and re-solves only refill the LP;
 after a gridprox solve the cvxpy variables, constraints and problem carry the answer.
-``to_cvxpy`` walks a gridprox tree the other way.  cvxpy is imported only when these run.
+``to_cvxpy`` (the other way, in ``cvxpy_export``: Problem itself uses it) is re-exported
+here.  cvxpy is imported only when these run.
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from ..modeling import affine as A
 from ..modeling import constraints as C
 from ..modeling import piecewise as PW
 from ..modeling.expression import Constant, Parameter, Variable
-from ..modeling.problem import Maximize, Minimize, Problem
+from ..modeling.objective import Maximize, Minimize
+from ..problems.problem import Problem
+from .cvxpy_export import to_cvxpy  # noqa: F401
 
 _LP_ATTRIBUTES = ("nonneg", "nonpos", "bounds")
 
@@ -177,82 +180,3 @@ def from_cvxpy(problem) -> CvxpyLinkedProblem:
     objective = sense(conv.convert(obj.args[0]))
     pairs = [(con, conv.constraint(con)) for con in problem.constraints]
     return CvxpyLinkedProblem(objective, [c for _, c in pairs], problem, conv, pairs)
-
-
-# ------------------------------------------------------------------ gridprox -> cvxpy
-def _composite(cp, node, a):
-    fn = {"pos": cp.pos, "neg": cp.neg, "norm1": cp.norm1, "norm_inf": cp.norm_inf}[node._label]
-    return fn(a[0], **node._kwargs)
-
-
-def _to_cvxpy_rules(cp):
-    def add(a):
-        out = a[0]
-        for x in a[1:]:
-            out = out + x
-        return out
-    return {
-        A.Add: lambda n, a: add(a),
-        A.Neg: lambda n, a: -a[0],
-        A.Multiply: lambda n, a: cp.multiply(a[0], a[1]),
-        A.Div: lambda n, a: a[0] / a[1],
-        A.MatMul: lambda n, a: a[0] @ a[1],
-        A.Index: lambda n, a: a[0][n.key],
-        A.Transpose: lambda n, a: cp.transpose(a[0], n.axes),
-        A.Reshape: lambda n, a: cp.reshape(a[0], n.shape, order=n.order),
-        A.Sum: lambda n, a: cp.sum(a[0], axis=n.axis, keepdims=n.keepdims),
-        A.Diff: lambda n, a: cp.diff(a[0], k=n.k, axis=n.axis),
-        A.Cumsum: lambda n, a: cp.cumsum(a[0], axis=n.axis),
-        A.Trace: lambda n, a: cp.trace(a[0]),
-        A.Diag: lambda n, a: cp.diag(a[0]),
-        A.Kron: lambda n, a: cp.kron(a[0], a[1]),
-        A.Concatenate: lambda n, a: cp.concatenate(a, axis=n.axis),
-        PW.Abs: lambda n, a: cp.abs(a[0]),
-        PW.Maximum: lambda n, a: cp.maximum(*a),
-        PW.Minimum: lambda n, a: cp.minimum(*a),
-        PW.Max: lambda n, a: cp.max(a[0], axis=n.axis, keepdims=n.keepdims),
-        PW.Min: lambda n, a: cp.min(a[0], axis=n.axis, keepdims=n.keepdims),
-        PW._Composite: lambda n, a: _composite(cp, n, a),
-    }
-
-
-def to_cvxpy(problem: Problem):
-    """The same LP as a cvxpy.Problem (gridprox Parameters become cvxpy Parameters with the
-    same values; variables keep their names and attributes)."""
-    import cvxpy as cp
-    from ..modeling.expression import fold
-    rules = _to_cvxpy_rules(cp)
-    memo = {}
-
-    def leaf(n):
-        if isinstance(n, Variable):
-            bounds = None
-            if n.bounds is not None:
-                bounds = [convert(b) if isinstance(b, Parameter) else b for b in n.bounds]
-            return cp.Variable(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
-                               nonpos=n.attributes["nonpos"], bounds=bounds)
-        if isinstance(n, Parameter):
-            return cp.Parameter(n.shape, name=n.name(), value=n.value, nonneg=n.attributes["nonneg"],
-                                nonpos=n.attributes["nonpos"])
-        return cp.Constant(n._value)
-
-    def node(n, args):
-        rule = rules.get(PW._Composite if isinstance(n, PW._Composite) else type(n))
-        if rule is None:
-            raise ModelingError(f"{n}: no cvxpy counterpart for {type(n).__name__}")
-        return rule(n, args)
-
-    def convert(root):
-        return fold(root, leaf, node, memo)
-
-    def constraint(con):
-        a = [convert(x) for x in con.args]
-        if isinstance(con, C.Equality):
-            return a[0] == a[1]
-        if isinstance(con, C.Inequality):
-            return a[0] <= a[1]
-        return getattr(cp, type(con).__name__)(a[0])
-
-    obj = problem.objective
-    sense = cp.Maximize if isinstance(obj, Maximize) else cp.Minimize
-    return cp.Problem(sense(convert(obj.expr)), [constraint(c) for c in problem.constraints])

@@ -19,6 +19,7 @@ from cvxpy.reductions.solution import Solution, failure_solution
 from cvxpy.reductions.solvers import utilities
 from cvxpy.reductions.solvers.conic_solvers.conic_solver import ConicSolver
 
+from .. import solvers
 from ..compile.lp import LinearProgram
 from ..solvers import result as st
 
@@ -48,7 +49,7 @@ class GridproxPDHG(ConicSolver):
         return "GRIDPROX_PDHG"
 
     def import_solver(self) -> None:
-        import gridprox  # noqa: F401
+        """cvxpy's installed-check: this class is part of gridprox, so nothing is missing."""
 
     def cite(self, data) -> str:
         return "gridprox (restarted, preconditioned PDHG for LP, after PDLP and cuPDLPx)"
@@ -71,8 +72,6 @@ class GridproxPDHG(ConicSolver):
     def solve_via_data(self, data, warm_start: bool, verbose: bool, solver_opts, solver_cache=None):
         """Solve with ``solve_lp``; with cvxpy's ``warm_start`` (its default), PDHG starts
         from this problem's previous solution when the LP has the same size."""
-        from ..solvers import solve_lp
-
         opts = dict(solver_opts)
         backend = opts.pop("gridprox_solver", "pdhg")
         if verbose:
@@ -83,7 +82,7 @@ class GridproxPDHG(ConicSolver):
                 and previous.x is not None and previous.y is not None
                 and previous.x.shape == (lp.num_vars,) and previous.y.shape == (lp.num_rows,)):
             opts["warm_start"] = previous
-        result = solve_lp(lp, solver=backend, **opts)
+        result = solvers.solve_lp(lp, solver=backend, **opts)
         if solver_cache is not None:
             solver_cache[self.name()] = result
         return result

@@ -3,7 +3,8 @@
 ``import gridprox as cp`` runs a cvxpy LP script unchanged: Variable, Parameter, Constant,
 the affine atoms (sum, cumsum, diff, hstack, vstack, reshape, multiply, matmul, trace, ...),
 the piecewise-linear ones (abs, pos, neg, maximum, minimum, max, min, norm1, norm_inf),
-the constraints, Minimize/Maximize and Problem.
+the constraints and Minimize/Maximize.  ``Problem`` is a layer above (``gridprox.problems``):
+it compiles and solves, and this package imports neither the compiler nor the solvers.
 """
 from .affine import (bmat, broadcast_to, concatenate, cumsum, diag, diff, dot, hstack, kron,  # noqa: F401
                      matmul, mean, multiply, outer, reshape, scalar_product, sum, trace, transpose,
@@ -13,19 +14,26 @@ from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
 from .piecewise import NON_LP_ATOMS, abs, max, maximum, min, minimum, neg, norm, norm1, norm_inf, pos  # noqa: F401
 from . import piecewise as _piecewise
-from .problem import (CLARABEL, ECOS, GLPK, GUROBI, HIGHS, OSQP, PDLP, SCIPY, SCS,  # noqa: F401
-                      Maximize, Minimize, Problem, SolverStats)
+from .objective import Maximize, Minimize  # noqa: F401
 
 for _name in NON_LP_ATOMS:
     globals()[_name] = getattr(_piecewise, _name)
 del _name
 
 __all__ = [
-    "Variable", "Parameter", "Constant", "Expression", "DCPError", "Minimize", "Maximize", "Problem", "SolverStats",
+    "Variable", "Parameter", "Constant", "Expression", "DCPError", "Minimize", "Maximize",
     "Constraint", "Equality", "Inequality", "NonNeg", "NonPos", "Zero",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
     *NON_LP_ATOMS,
-    "HIGHS", "GUROBI", "CLARABEL", "SCS", "ECOS", "OSQP", "GLPK", "PDLP", "SCIPY",
 ]
+
+
+def __getattr__(name):
+    # energy/model.py still builds ``gridprox.modeling.Problem``: forwarded until it imports
+    # gridprox.problems (the one upward import of this layer, listed in tests/test_layers.py)
+    if name == "Problem":
+        from ..problems import Problem
+        return Problem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,8 @@ import itertools
 
 import numpy as np
 
+from .affine import Add, Neg
+from .canon import find_culprit
 from .expression import AFFINE, CONVEX, Expression, as_expr, broadcast_shapes
 
 _ids = itertools.count(1)
@@ -40,7 +42,6 @@ class Constraint:
         return AFFINE if self.kind == "eq" else CONVEX
 
     def is_dcp(self) -> bool:
-        from .canon import find_culprit
         return find_culprit(self.expr, self.dcp_want) is None
 
     # --------------------------------------------------------------- duals
@@ -88,7 +89,6 @@ class Constraint:
 
 
 def _difference(lhs, rhs, op):
-    from .affine import Add, Neg
     broadcast_shapes(lhs.shape, rhs.shape, context=lambda: f"{lhs} {op} {rhs}")
     return Add([lhs, Neg(rhs)])
 
@@ -151,7 +151,6 @@ class NonNeg(Constraint):
     kind = "le"
 
     def __init__(self, expr):
-        from .affine import Neg
         expr = as_expr(expr)
         super().__init__((expr,), Neg(expr))
 

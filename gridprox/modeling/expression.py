@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ModelingError
+from . import cvxtypes
 from .form import Form
 
 _ids = itertools.count(1)
@@ -278,40 +279,40 @@ class Expression:
 
     # ----------------------------------------------------------- operators
     def __add__(self, other):
-        return _aff().Add([self, as_expr(other)])
+        return cvxtypes.add_expr()([self, as_expr(other)])
 
     def __radd__(self, other):
-        return _aff().Add([as_expr(other), self])
+        return cvxtypes.add_expr()([as_expr(other), self])
 
     def __sub__(self, other):
-        return _aff().Add([self, -as_expr(other)])
+        return cvxtypes.add_expr()([self, -as_expr(other)])
 
     def __rsub__(self, other):
-        return _aff().Add([as_expr(other), -self])
+        return cvxtypes.add_expr()([as_expr(other), -self])
 
     def __neg__(self):
-        return _aff().Neg(self)
+        return cvxtypes.neg_expr()(self)
 
     def __pos__(self):
         return self
 
     def __mul__(self, other):
-        return _aff().star(self, as_expr(other))
+        return cvxtypes.star()(self, as_expr(other))
 
     def __rmul__(self, other):
-        return _aff().star(as_expr(other), self)
+        return cvxtypes.star()(as_expr(other), self)
 
     def __matmul__(self, other):
-        return _aff().MatMul(self, as_expr(other))
+        return cvxtypes.matmul_expr()(self, as_expr(other))
 
     def __rmatmul__(self, other):
-        return _aff().MatMul(as_expr(other), self)
+        return cvxtypes.matmul_expr()(as_expr(other), self)
 
     def __truediv__(self, other):
-        return _aff().Div(self, as_expr(other))
+        return cvxtypes.div_expr()(self, as_expr(other))
 
     def __rtruediv__(self, other):
-        return _aff().Div(as_expr(other), self)
+        return cvxtypes.div_expr()(as_expr(other), self)
 
     def __pow__(self, power):
         if isinstance(power, numbers.Number) and power == 1:
@@ -319,27 +320,23 @@ class Expression:
         raise ModelingError(f"({self}) ** {power} is not linear: gridprox models linear programs only")
 
     def __abs__(self):
-        from .piecewise import abs as _abs
-        return _abs(self)
+        return cvxtypes.abs_expr()(self)
 
     def __getitem__(self, key):
-        return _aff().Index(self, key)
+        return cvxtypes.index()(self, key)
 
     @property
     def T(self):
-        return self if self.ndim < 2 else _aff().Transpose(self)
+        return self if self.ndim < 2 else cvxtypes.transpose()(self)
 
     def __le__(self, other):
-        from .constraints import Inequality
-        return Inequality(self, as_expr(other))
+        return cvxtypes.inequality_constr()(self, as_expr(other))
 
     def __ge__(self, other):
-        from .constraints import Inequality
-        return Inequality(as_expr(other), self)
+        return cvxtypes.inequality_constr()(as_expr(other), self)
 
     def __eq__(self, other):
-        from .constraints import Equality
-        return Equality(self, as_expr(other))
+        return cvxtypes.equality_constr()(self, as_expr(other))
 
     def __lt__(self, other):
         raise ModelingError(f"strict inequality {self} < {as_expr(other)} is not allowed; use <=")
@@ -349,18 +346,14 @@ class Expression:
 
     # ------------------------------------------------------ cvxpy methods
     def sum(self, axis=None, keepdims=False):
-        return _aff().sum(self, axis=axis, keepdims=keepdims)
+        return cvxtypes.sum_expr()(self, axis=axis, keepdims=keepdims)
 
     def flatten(self, order="F"):
-        return _aff().vec(self, order=order)
+        return cvxtypes.vec()(self, order=order)
 
     def reshape(self, shape, order="F"):
-        return _aff().reshape(self, shape, order=order)
+        return cvxtypes.reshape()(self, shape, order=order)
 
-
-def _aff():
-    from . import affine
-    return affine
 
 
 class Leaf(Expression):

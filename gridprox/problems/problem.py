@@ -1,4 +1,4 @@
-"""Objectives and Problem: cvxpy's interface over the compiler and the backends."""
+"""Problem: cvxpy's interface over the modelling layer, the compiler and the backends."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,44 +6,15 @@ from typing import Optional
 
 import numpy as np
 
+# solve_lp and compile_problem are looked up when called, so a test can substitute them
+from .. import solvers
+from ..compile import compiler
 from ..errors import SolverError
+from ..interop.cvxpy_export import to_cvxpy
+from ..modeling.constraints import Constraint
+from ..modeling.expression import Parameter, Variable, postorder
+from ..modeling.objective import Minimize
 from ..solvers.result import INFEASIBLE, INFEASIBLE_INACCURATE, SOLVER_ERROR, UNBOUNDED, UNBOUNDED_INACCURATE
-from .constraints import Constraint
-from .expression import Parameter, Variable, as_expr, postorder
-
-
-class Minimize:
-    NAME = "minimize"
-
-    def __init__(self, expr):
-        expr = as_expr(expr)
-        if expr.size != 1:
-            raise ValueError(f"the objective must be a scalar, got {expr} of shape {expr.shape}")
-        if expr.shape != ():
-            from .affine import reshape
-            expr = reshape(expr, ())
-        self.expr = expr
-        self.args = (expr,)
-
-    @property
-    def value(self):
-        v = self.expr.value
-        return None if v is None else float(v)
-
-    def __str__(self):
-        return f"{self.NAME} {self.expr}"
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self.expr})"
-
-    def is_dcp(self) -> bool:
-        from .canon import find_culprit
-        from .expression import CONCAVE, CONVEX
-        return find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
-
-
-class Maximize(Minimize):
-    NAME = "maximize"
 
 
 @dataclass
@@ -151,7 +122,6 @@ class Problem:
     def parametric(self):
         """The compiled ParametricProgram (built on first use, then reused)."""
         if self._pp is None:
-            from ..compile import compiler
             self._pp = compiler.compile_problem(self)
         return self._pp
 
@@ -167,10 +137,9 @@ class Problem:
     def solve(self, solver=None, **opts):
         """Solve with ``solver`` in "highs" (default), "pdhg", "cvxpy", "gurobi" (or a cvxpy
         solver name); fills status, value, variable values, constraint duals, solver_stats."""
-        from ..solvers import solve_lp
         backend, opts = resolve_solver(solver, opts, self._last_result)
         lp = self.compile()
-        result = solve_lp(lp, solver=backend, **opts)
+        result = solvers.solve_lp(lp, solver=backend, **opts)
         if isinstance(result, list):
             raise SolverError("solve_lp returned a batch for a single problem")
         self.unpack(result, lp)
@@ -225,7 +194,6 @@ class Problem:
         return self._solver_stats
 
     def to_cvxpy(self):
-        from ..interop.cvxpy_convert import to_cvxpy
         return to_cvxpy(self)
 
     def __str__(self):
