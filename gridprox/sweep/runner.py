@@ -1,39 +1,48 @@
 """Running a sweep: scenarios go out in batches (one batched solve each), locally or on
 an executor (a ``dask.distributed.Client`` or any ``concurrent.futures.Executor``);
-rows come back as batches finish, are written at once, and a resumed sweep skips
-what is already done."""
+rows come back as batches (or, from a solver that hands them back early, single
+scenarios) finish, are written at once, and a resumed sweep skips what is already done."""
 from __future__ import annotations
 
 import concurrent.futures as cf
 import sys
 import traceback
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import pandas as pd
 
 from .scenarios import scenario_key
-from .store import FAILED, KEY, STATUS, SweepStore
+from .store import FAILED, KEY, STATUS, SweepStore, sweep_fingerprint
 
 BatchSolver = Callable[[list], list]
 """solve_batch(list of scenario input dicts) -> list of row dicts, one per scenario, in order.
 One whose ``reports_progress`` attribute is true is called as ``solve_batch(list, progress=f)``
-in a local sweep and calls ``f(count)`` as scenarios finish inside the batch."""
+in a local sweep and calls ``f(count)`` as scenarios finish inside the batch.  One whose
+``reports_rows`` attribute is true is also given ``on_rows=g`` and calls ``g({position: row})``
+as scenarios finish (position in the list it was given): those rows are written at once, so
+an interruption inside a long batch keeps them."""
 
 
 def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size: int = 16,
               executor=None, out: Optional[str] = None, resume: bool = True,
               progress: bool = True, retries: int = 2,
-              plan: Optional[Sequence[Sequence[int]]] = None) -> pd.DataFrame:
+              plan: Optional[Sequence[Sequence[int]]] = None, overwrite: bool = False,
+              fingerprint: Optional[Mapping] = None) -> pd.DataFrame:
     """Solve ``scenarios`` in batches and return one tidy row per scenario.
 
     ``out``: folder for incremental results (see SweepStore); with ``resume`` the
-    scenarios already finished there are not recomputed.  A batch that raises gives
-    its scenarios status "error" with the message, and the sweep goes on; those are
-    re-run on resume.  On a Dask client a batch is retried ``retries`` times (e.g. when
-    its worker dies) before it counts as failed.  ``plan``: the batches as lists of
-    indices into ``scenarios``, in solving order (default: ``batch_size`` at a time, as
-    given; e.g. ``coarse_to_fine`` so that warm starts come from neighbours); the table is
-    in the order of ``scenarios`` either way.
+    scenarios already finished there are not recomputed.  The folder records what produced
+    its rows (``sweep_fingerprint``: system content, model options, solver and its options,
+    gridprox version, and ``fingerprint`` when given); a sweep of anything else into it is
+    refused (SweepFingerprintError) unless ``overwrite``, which discards those rows first.
+    One sweep at a time per folder: a second raises SweepLockedError.  A batch that raises
+    gives its scenarios status "error" with the message (those it already handed back
+    through ``on_rows`` keep theirs), and the sweep goes on; those are re-run on resume.  On
+    a Dask client a batch is retried ``retries`` times (e.g. when its worker dies) before it
+    counts as failed.  ``plan``: the batches as lists of indices into ``scenarios``, in
+    solving order (default: ``batch_size`` at a time, as given; e.g. ``coarse_to_fine`` so
+    that warm starts come from neighbours); the table is in the order of ``scenarios``
+    either way.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -46,7 +55,19 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
                 raise ValueError(f"scenarios {seen[k]} and {i} have the same inputs: {scenarios[i]}")
             seen[k] = i
     store = SweepStore(out) if out is not None else None
-    done = store.finished_keys() if (store is not None and resume) else set()
+    if store is None:
+        return _run(solve_batch, scenarios, keys, None, set(), batch_size, executor, progress, retries, plan)
+    swept = {name for s in scenarios for name in s}
+    store.lock()
+    try:
+        store.claim(sweep_fingerprint(solve_batch, swept, fingerprint), overwrite=overwrite)
+        done = store.finished_keys() if resume else set()
+        return _run(solve_batch, scenarios, keys, store, done, batch_size, executor, progress, retries, plan)
+    finally:
+        store.unlock()
+
+
+def _run(solve_batch, scenarios, keys, store, done, batch_size, executor, progress, retries, plan):
     if plan is None:
         todo = [i for i in range(len(scenarios)) if keys[i] not in done]
         batches = [todo[j:j + batch_size] for j in range(0, len(todo), batch_size)]
@@ -64,21 +85,40 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
         shown[0] += count
         bar.update(count)
 
+    def row_of(i: int, values: Mapping) -> dict:
+        row = dict(scenarios[i])
+        row.update(values)
+        row[KEY] = keys[i]
+        row["scenario"] = i
+        rows[i] = row
+        return row
+
+    delivered: set[int] = set()   # scenarios of the running batch already handed back and written
+
+    def early(batch: list[int], counts: bool):
+        def on_rows(found: Mapping[int, Mapping]):
+            new = [row_of(batch[int(pos)], r) for pos, r in dict(found).items()
+                   if 0 <= int(pos) < len(batch) and batch[int(pos)] not in delivered]
+            delivered.update(r["scenario"] for r in new)
+            if store is not None:
+                store.write(new)
+            if counts:
+                report(len(new))
+        return on_rows
+
     def finish(batch: list[int], result=None, error: Optional[BaseException] = None):
         if error is None and (not isinstance(result, list) or len(result) != len(batch)):
             error = RuntimeError(f"solve_batch returned {type(result).__name__} of length "
                                  f"{len(result) if hasattr(result, '__len__') else '?'} for a batch of {len(batch)}")
         new = []
         for pos, i in enumerate(batch):
-            row = dict(scenarios[i])
+            if i in delivered:
+                continue
             if error is None:
-                row.update(result[pos])
+                new.append(row_of(i, result[pos]))
             else:
-                row.update({STATUS: FAILED, "message": _one_line(error)})
-            row[KEY] = keys[i]
-            row["scenario"] = i
-            rows[i] = row
-            new.append(row)
+                new.append(row_of(i, {STATUS: FAILED, "message": _one_line(error)}))
+        delivered.clear()
         if store is not None:
             store.write(new)
         bar.update(max(len(batch) - shown[0], 0))
@@ -87,10 +127,14 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
     try:
         if executor is None:
             streams = getattr(solve_batch, "reports_progress", False)
+            hands_rows = getattr(solve_batch, "reports_rows", False)
             for batch in batches:
                 try:
                     items = [scenarios[i] for i in batch]
-                    result = solve_batch(items, progress=report) if streams else solve_batch(items)
+                    kwargs = {"progress": report} if streams else {}
+                    if hands_rows:
+                        kwargs["on_rows"] = early(batch, counts=not streams)
+                    result = solve_batch(items, **kwargs)
                 except Exception as exc:  # keep going: record the failure, finish the rest
                     finish(batch, error=exc)
                 else:
@@ -125,6 +169,8 @@ def run_sweep(solve_batch: BatchSolver, scenarios: Sequence[dict], *, batch_size
         table = table[front + [c for c in table.columns if c not in front]]
         if store is not None:
             store.consolidate(table)
+    if store is not None:
+        store.compact()
     return table
 
 
