@@ -1,10 +1,11 @@
-"""The C kernel of the plain PDHG iterations (gridprox/core/native.py, plain_kernel.c):
+"""The C kernel of the plain PDHG iterations (gridprox/lp/native.py, plain_kernel.c):
 the same iterates as the eager torch iteration, at every width it takes, with shared and
 per-scenario data and long rows; solves through it equal eager solves; clean fallbacks."""
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 
@@ -14,8 +15,11 @@ import scipy.sparse as sp
 import torch
 
 from gridprox import LinearProgram
-from gridprox.lp import native
-from gridprox.lp.solver import PDHGOptions, _PDHG
+from gridprox.lp import PDHGOptions, backends, native
+from gridprox.lp.kernel_cache import SOURCE
+from gridprox.lp.measures import SUMS, CheckSums, fixed_point_error, metrics
+from gridprox.lp.schedule import AllAtOnce
+from gridprox.lp.solver import _Solve
 from gridprox.solvers.pdhg import solve_pdhg, to_tensors
 from test_pdhg_helpers import capacity_expansion_lp, vertex_lp
 
@@ -51,23 +55,28 @@ def batch(lp: LinearProgram, width: int, seed: int = 1) -> LinearProgram:
                                 for _ in range(width)])
 
 
+def solve_state(lp, dtype):
+    """A solve set up on ``lp`` with the C kernel: (solve, its kernel, an eager backend)."""
+    data = to_tensors(lp, "cpu", dtype).checked()
+    p = _Solve(data, PDHGOptions(native=True), None, AllAtOnce(data.batch_size), None, None)
+    assert isinstance(p.backend, backends.Native)
+    return p, p.backend.kernel, backends.Eager()
+
+
 def eager_and_native(lp, dtype, iterations=40):
     """(eager, native) iterates after the same plain iterations from the same state."""
-    data = to_tensors(lp, "cpu", dtype).checked()
-    p = _PDHG(data, PDHGOptions(), None)
-    assert p.native is not None
-    for _ in range(5):                      # leave the zero start, with a non-trivial k
-        p._iterate("plain")
-    start = (p.X.clone(), p.Y.clone(), p.k.clone())
-    for _ in range(iterations):
-        p._iterate("plain")
-    eager = (p.X.clone(), p.Y.clone(), p.k.clone())
-    p.X.copy_(start[0]), p.Y.copy_(start[1]), p.k.copy_(start[2])
+    p, kernel, eager = solve_state(lp, dtype)
+    s = p.s
+    eager.run(s, p.d, p.A, 5)               # leave the zero start, with a non-trivial k
+    start = (s.X.clone(), s.Y.clone(), s.k.clone())
+    eager.run(s, p.d, p.A, iterations)
+    done = (s.X.clone(), s.Y.clone(), s.k.clone())
+    s.X.copy_(start[0]), s.Y.copy_(start[1]), s.k.copy_(start[2])
     # runs of 1 (first and last iteration at once), of many (x rebuilt from x̄ and x0 in between)
-    p.native.run(p, 1)
-    p.native.run(p, iterations // 2 - 1)
-    p.native.run(p, iterations - iterations // 2)
-    return eager, (p.X, p.Y, p.k)
+    kernel.run(s, p.d, 1)
+    kernel.run(s, p.d, iterations // 2 - 1)
+    kernel.run(s, p.d, iterations - iterations // 2)
+    return done, (s.X, s.Y, s.k)
 
 
 @needs_kernel
@@ -136,12 +145,22 @@ def test_batched_solve_through_the_kernel():
         assert f.objective == pytest.approx(s.objective, rel=1e-8)
 
 
-def test_native_true_where_it_cannot_apply_is_an_error():
-    lp = vertex_lp(10, 15, 0)
-    with pytest.raises(ValueError, match="native=True needs the default method"):
-        solve_pdhg(lp, native=True, restart="kkt")
+def test_native_option_is_checked():
     with pytest.raises(ValueError, match="PDHGOptions.native"):
-        solve_pdhg(lp, native="yes")
+        solve_pdhg(vertex_lp(10, 15, 0), native="yes")
+
+
+def _c_enum(first: str) -> list[str]:
+    """The names of plain_kernel.c's enum that starts with ``first``."""
+    source = SOURCE.read_text()
+    body = re.search(r"enum\s*\{\s*(" + first + r"[^}]*)\}", source).group(1)
+    return [name.strip() for name in body.split(",")]
+
+
+def test_kernel_layouts_match_python():
+    """The C enums of the data and of the check's sums list the Python names in their order."""
+    assert _c_enum("D_C") == ["D_" + n.upper().replace("_", "") for n in native.PlainKernel.DATA] + ["ND"]
+    assert _c_enum("S_PRIMAL") == ["S_" + n.upper() for n in SUMS] + ["NSUM"]
 
 
 @pytest.mark.parametrize("env", [{"GRIDPROX_NATIVE": "0"}, {"CC": "/nonexistent/cc"}], ids=["disabled", "no-compiler"])
@@ -171,23 +190,24 @@ def test_without_the_kernel_solves_stay_eager(env, tmp_path):
 @pytest.mark.parametrize("make", [lambda: vertex_lp(30, 45, 3), long_row_lp], ids=["vertex", "long-rows"])
 @pytest.mark.parametrize("width", [1, 2, 4, 5, 8, 16])
 def test_kernel_check_equals_eager_check(make, width):
-    """The kernel's check step writes the eager step's x̂, x̄, A x̄, ŷ (and A x̂, Aᵀŷ), and
-    its sums give the eager metrics, KKT error and fixed-point error."""
+    """The kernel's check step writes the eager step's x̂, x̄, A x̄, ŷ, A x̂ and Aᵀŷ, and its
+    sums equal the eager ones, hence the same metrics and fixed-point error."""
     lp = make() if width == 1 else batch(make(), width)
-    p = _PDHG(to_tensors(lp, "cpu", torch.float64).checked(), PDHGOptions(), None)
-    for _ in range(7):
-        p._iterate("plain")
-    p._step()
-    eager = {name: getattr(p, name).clone() for name in ("XH", "XB", "AXB", "YH")}
-    AXH, ATYH = p.A.matmat(p.XH), p.A.rmatmat(p.YH)
-    metrics, kkt = p._metrics(p.XH, p.YH, AXH, ATYH)
-    fpe = p._fpe(p.XH - p.X, p.YH - p.Y, p.AXB - AXH)
-    for name in eager:
-        getattr(p, name).zero_()
-    sums = p.native.check(p)
-    for name, want in list(eager.items()) + [("AXH", AXH), ("ATYH", ATYH)]:
-        np.testing.assert_allclose(getattr(p, name).numpy(), want.numpy(), rtol=1e-12, atol=1e-12, err_msg=name)
-    m2, k2 = p._measures(*sums[:7].split(1))
-    np.testing.assert_allclose(m2.numpy(), metrics.numpy(), rtol=1e-9, atol=1e-13)
-    np.testing.assert_allclose(k2.numpy(), kkt.numpy(), rtol=1e-9)
-    np.testing.assert_allclose(p._fpe_of(*sums[7:10].split(1)).numpy(), fpe.numpy(), rtol=1e-7)
+    p, kernel, eager = solve_state(lp, torch.float64)
+    s = p.s
+    eager.run(s, p.d, p.A, 7)
+    names = ("XH", "XB", "AXB", "YH", "AXH", "ATYH")
+    want_sums = eager.check(s, p.d, p.A)
+    want = {name: getattr(s, name).clone() for name in names}
+    for name in names:
+        getattr(s, name).zero_()
+    sums = CheckSums(kernel.check(s, p.d))
+    for name in names:
+        np.testing.assert_allclose(getattr(s, name).numpy(), want[name].numpy(), rtol=1e-12, atol=1e-12,
+                                   err_msg=name)
+    for name in SUMS:
+        np.testing.assert_allclose(getattr(sums, name).numpy(), getattr(want_sums, name).numpy(),
+                                   rtol=1e-9, atol=1e-13, err_msg=name)
+    np.testing.assert_allclose(metrics(sums, p.d).numpy(), metrics(want_sums, p.d).numpy(), rtol=1e-9, atol=1e-13)
+    np.testing.assert_allclose(fixed_point_error(sums, s).numpy(), fixed_point_error(want_sums, s).numpy(),
+                               rtol=1e-7)

@@ -1,4 +1,4 @@
-"""CUDA-graph replay of the plain PDHG iterations (gridprox/core/cuda_graph.py): the same
+"""CUDA-graph replay of the plain PDHG iterations (gridprox/lp/cuda_graph.py): the same
 iterates as the eager loop, on one LP and on a batch whose scenarios finish apart (their
 columns leave, so blocks are recorded again); off, with a clear error or a clean fallback,
 where it cannot apply.  The GPU tests run where CUDA is (the device check of
@@ -20,16 +20,17 @@ def test_failed_recording_changes_nothing_and_turns_the_path_off(monkeypatch):
     class Owner:
         x = torch.zeros(3)
 
-    blocks = GraphedBlocks(lambda count: done.append(count), Owner(), ["x"])
-    assert blocks.run(5) and done == [5]                # the first block runs eagerly
+    owner = Owner()
+    blocks = GraphedBlocks(lambda count: done.append(count))
+    assert blocks.run(5, [(owner, "x")], []) and done == [5]                # the first block runs eagerly
 
     class Unrecordable:
         def __init__(self, *a, **k):
             raise RuntimeError("operation not permitted when stream is capturing")
 
     monkeypatch.setattr(torch.cuda, "CUDAGraph", Unrecordable)
-    assert not blocks.run(5) and done == [5]            # nothing ran: the caller iterates eagerly
-    assert "capturing" in blocks.failed and not blocks.run(5) and done == [5]
+    assert not blocks.run(5, [(owner, "x")], []) and done == [5]   # nothing ran: the caller iterates eagerly
+    assert "capturing" in blocks.failed and not blocks.run(5, [(owner, "x")], []) and done == [5]
 
 
 def test_rebound_iterates_are_brought_home_and_a_new_shape_records_anew():
@@ -39,25 +40,27 @@ def test_rebound_iterates_are_brought_home_and_a_new_shape_records_anew():
         x, y = torch.zeros(4), torch.ones(2)
 
     owner = Owner()
-    blocks = GraphedBlocks(lambda count: None, owner, ["x", "y"])
-    blocks._bring_home()
+    blocks = GraphedBlocks(lambda count: None)
+    at = [(owner, "x"), (owner, "y")]
+    blocks._bring_home(at, [])
     home_x, blocks.graphs = owner.x, {63: "recorded"}
     owner.x = torch.arange(4.0)                          # what a restart does
-    blocks._bring_home()
+    blocks._bring_home(at, [])
     assert owner.x is home_x and owner.x.tolist() == [0, 1, 2, 3] and blocks.graphs == {63: "recorded"}
     owner.y = torch.ones(3)                              # a column left: new shapes
-    blocks._bring_home()
+    blocks._bring_home(at, [])
     assert blocks.graphs == {} and owner.y.shape == (3,)
 
     class Bounds:
         lo = hi = torch.zeros(2)                         # one tensor for both (equality rows)
 
     bounds = Bounds()
-    blocks = GraphedBlocks(lambda count: None, bounds, ["lo", "hi"])
-    blocks._bring_home()
+    blocks = GraphedBlocks(lambda count: None)
+    at = [(bounds, "lo"), (bounds, "hi")]
+    blocks._bring_home(at, [])
     blocks.graphs = {63: "recorded"}
     bounds.lo = torch.ones(2)
-    blocks._bring_home()                                 # copying into the shared home would change hi
+    blocks._bring_home(at, [])                               # copying into the shared home would change hi
     assert blocks.graphs == {} and bounds.hi.tolist() == [0, 0] and bounds.lo.tolist() == [1, 1]
 
 
@@ -75,8 +78,8 @@ def block_counts(monkeypatch):
     seen = []
     run = GraphedBlocks.run
 
-    def counting(self, count):
-        ok = run(self, count)
+    def counting(self, count, *args):
+        ok = run(self, count, *args)
         seen.append((self.recordings, self.replays))
         return ok
 

@@ -7,7 +7,7 @@ import torch
 
 from energy_toy import toy_system
 from gridprox import LinearProgram
-from gridprox.lp.admission import Admission
+from gridprox.lp.schedule import Stream
 from gridprox.energy import CapacityExpansion
 from gridprox.errors import SolverError
 from gridprox.solvers import solve_lp
@@ -21,7 +21,7 @@ def toy():
 
 
 def test_admission_seeds_spread_then_nearest_to_the_finished():
-    a = Admission(12, 3, coordinates=torch.arange(12.0).flip(0))   # coordinates decide, not the index
+    a = Stream(12, 3, coordinates=torch.arange(12.0).flip(0))   # coordinates decide, not the index
     assert sorted(a.initial) == [1, 5, 9]                          # centres of 3 chains of 4
     assert a.source(0) is None                                     # nothing solved yet: the given start
     a.finished([5], [True])
@@ -36,9 +36,9 @@ def test_admission_seeds_spread_then_nearest_to_the_finished():
     s1, s2, t = a.source(7)
     assert (s1, s2, t) == (6, 5, 1.0)
     with pytest.raises(ValueError, match="coordinates"):
-        Admission(3, 2, coordinates=[[0.0], [np.nan], [1.0]])
+        Stream(3, 2, coordinates=[[0.0], [np.nan], [1.0]])
     with pytest.raises(ValueError, match="width"):
-        Admission(3, 0)
+        Stream(3, 0)
 
 
 def test_streamed_batch_solves_every_scenario_to_tolerance():
@@ -57,23 +57,24 @@ def test_finished_columns_are_taken_over_in_place(monkeypatch):
     """A scenario that enters takes a finished one's column: after every check, each active
     column holds the data of the scenario its id names, and the width stays full while
     scenarios wait."""
+    from dataclasses import fields
     from gridprox.lp import solver as pdhg_lp
     from gridprox.solvers.pdhg import _finite_bounds, to_tensors
     batch = scenario_sweep(7, zones=1, hours=48, seed=3)
     seen, replaced = [], []
-    settle, replace = pdhg_lp._PDHG._settle, pdhg_lp._PDHG._replace
+    settle, replace = pdhg_lp._Solve._settle, pdhg_lp._Solve._replace
 
-    def checked_settle(self, picks):
-        settle(self, picks)
-        for name in self._DATA:
-            src = self.pool[name]
-            if src.shape[-1] != 1 and self.W:
-                assert torch.equal(getattr(self, name), src[..., self.ids]), name
-        seen.append((self.W, bool(self.admission.waiting.any())))
+    def checked_settle(self, free):
+        settle(self, free)
+        for f in fields(self.pool):
+            src = getattr(self.pool, f.name)
+            if src.shape[-1] != 1 and self.s.W:
+                assert torch.equal(getattr(self.d, f.name), src[..., self.s.ids]), f.name
+        seen.append((self.s.W, bool(self.schedule.waiting.any())))
 
-    monkeypatch.setattr(pdhg_lp._PDHG, "_settle", checked_settle)
-    monkeypatch.setattr(pdhg_lp._PDHG, "_replace", lambda self, cols, picks: (replaced.append(cols),
-                                                                              replace(self, cols, picks)))
+    monkeypatch.setattr(pdhg_lp._Solve, "_settle", checked_settle)
+    monkeypatch.setattr(pdhg_lp._Solve, "_replace", lambda self, cols, picks: (replaced.append(cols),
+                                                                               replace(self, cols, picks)))
     lp = to_tensors(_finite_bounds(batch), torch.device("cpu"), torch.float64)
     sol = pdhg_lp.solve(lp, pdhg_lp.PDHGOptions(tol=1e-5), width=3, coordinates=torch.arange(7.0))
     assert replaced and all(w == 3 for w, waiting in seen if waiting)

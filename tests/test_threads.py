@@ -102,7 +102,7 @@ def _lp(n=40, m=30, seed=0):
 def test_solver_reports_and_restores_its_threads():
     lp = _lp()
     before = torch.get_num_threads()
-    auto = gp.solve_lp(lp, solver="pdhg", tol=1e-6)
+    auto = gp.solve_lp(lp, solver="pdhg", tol=1e-6, threads="auto")
     assert torch.get_num_threads() == before
     assert "threads=" in auto.message
     fixed = gp.solve_lp(lp, solver="pdhg", tol=1e-6, threads=1)
@@ -157,7 +157,8 @@ def test_splitting_solvers_tune_and_restore_threads(monkeypatch):
 def test_blocks_of_iterations_move_the_count_too(clock):
     """The C kernel ticks once per block of NATIVE_BLOCK iterations: the tuner still finds
     the faster count, and stops judging a block at the iteration that changed the count."""
-    from gridprox.lp.solver import NATIVE_BLOCK
+    from gridprox.lp.backends import Tuned
+    NATIVE_BLOCK = Tuned.BLOCK
 
     tuner = T.ThreadTuner(4)
     per_thread = {1: 1.6e-3, 2: 1.0e-3, 4: 0.7e-3}

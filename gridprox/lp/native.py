@@ -1,24 +1,16 @@
-"""A fused C kernel for PDHG's iterations on CPU, built on first use.
+"""A fused C kernel for PDHG's iterations on CPU, built on first use (kernel_cache.py).
 
-The eager torch iteration (``pdhg_lp._PDHG._step`` + ``_advance``) is two CSR products and
-~11 elementwise passes, each a separate kernel over the full vectors; on a CPU those passes
-cost as much as the products, and torch's CSR product sums each short row as one dependent
-chain.  ``plain_kernel.c`` runs the same iterations with the matrices in SELL-8 form (eight
-rows summed side by side) and each block's products followed at once by its rows' updates,
-so each vector is read and written once per iteration, and a whole run of plain iterations
-(up to the next check) stays inside one OpenMP region.  A check's step and the sums of its
-measures (residuals, objectives, fixed-point error) are one more call.  Measured (AMD EPYC,
-two threads, float64 unless said): 1 x 8760-h LP 0.36 ms per iteration against 1.2 ms eager;
-three-country 168 h 23-33 us against 150-250 us, at width 16 in float32 0.34 ms against
-0.6 ms.  Results equal the eager iteration's to rounding (tests/test_native.py).
-
-The source ships with the package and is compiled with the system C compiler (``$CC``, else
-``cc``) into a per-user cache (``$GRIDPROX_CACHE``, else ``$XDG_CACHE_HOME/gridprox``, else
-``~/.cache/gridprox``), keyed by the source, compiler and CPU, so each machine compiles it
-once (~8 s on the 2-core Intel machine: the two precisions built side by side, most of the time
-the widths compiled on their own).  It links the OpenMP runtime torch has loaded (same soname),
-so both share one thread pool.  Where no compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``,
-``plain_kernel()`` returns None (``unavailable()`` says why) and the solver stays eager.  CUDA tensors never reach it.
+The eager iteration (``method.step`` + ``advance``) is two CSR products and ~11 elementwise
+passes, each a separate kernel over the full vectors; on a CPU those passes cost as much as
+the products, and torch's CSR product sums each short row as one dependent chain.
+``plain_kernel.c`` runs the same iterations with the matrices in SELL-8 form (eight rows summed
+side by side) and each block's products followed at once by its rows' updates, so each vector
+is read and written once per iteration, and a run of plain iterations up to the next check
+stays inside one OpenMP region (RESULTS, "C kernel").  A check's step and its ``CheckSums``
+are one more call.  Results equal the eager iteration's to rounding (tests/test_native.py).
+It links the OpenMP runtime torch has loaded (same soname), so both share one thread pool.
+Where no compiler or OpenMP is found, or ``GRIDPROX_NATIVE=0``, ``plain_kernel()`` returns
+None (``unavailable()`` says why) and the solver stays eager.  CUDA tensors never reach it.
 """
 from __future__ import annotations
 
@@ -29,6 +21,7 @@ from typing import Optional
 import torch
 
 from .kernel_cache import build
+from .measures import SUMS
 
 MAX_WIDTH = 64                 # the kernel's accumulator size (plain_kernel.c)
 _STATE: dict = {}              # "lib" or "error", once per process
@@ -78,10 +71,10 @@ def _ptr(t: torch.Tensor) -> int:
     return t.data_ptr()
 
 
-def _data_arrays(s, names):
-    """(pointers, column strides) of solve ``s``'s data ``names`` as C arrays: each (rows, 1),
-    shared by the batch (stride 0), or (rows, W) (stride 1), contiguous, in the iterates' dtype."""
-    W, data = s.W, [getattr(s, name) for name in names]
+def _data_arrays(s, d, names):
+    """(pointers, column strides) of data ``names`` of ``d`` as C arrays: each (rows, 1), shared
+    by the batch (stride 0), or (rows, W) (stride 1), contiguous, in the iterates' dtype."""
+    W, data = s.W, [getattr(d, name) for name in names]
     for name, t in zip(names, data):
         if t.dim() != 2 or t.shape[1] not in (1, W) or not t.is_contiguous() or t.dtype != s.X.dtype:
             raise RuntimeError(f"plain_kernel: {name} of shape {tuple(t.shape)} at width {W}")
@@ -143,19 +136,16 @@ class SellMatrix:
 
 
 class PlainKernel:
-    """The C kernel bound to one ``_PDHG`` solve's matrix.
+    """The C kernel bound to one matrix (made by ``plain_kernel(A, dtype, device)`` where it
+    applies: CPU, float32/float64, a shared matrix with int32 indices; at most MAX_WIDTH
+    columns).  ``run(s, d, count)`` advances iterates ``s`` (X, Y, k; XB is scratch) with data
+    ``d`` by ``count`` plain iterations; ``check(s, d)`` is a check's step and sums.  The matrix
+    pointers are taken once, the others at each call (restarts and compaction rebind them)."""
 
-    Made by ``plain_kernel(A, dtype, device)`` where it applies: CPU, float32/float64, a
-    shared matrix with int32 indices (the solver also keeps W <= MAX_WIDTH).  ``run(s, count)``
-    advances (X, Y, k) of solve ``s`` by ``count`` plain iterations (XB is scratch);
-    ``check(s)`` is a check's step and sums.  The matrix pointers are taken once; the iterate and
-    data pointers at each call (restarts and compaction replace those tensors)."""
-
-    # the data a check reads, in plain_kernel.c's order (enum D_C ... D_GHI); plain iterations
-    # read the first five
+    # the data in plain_kernel.c's D_* order (tests/test_native.py checks it); plain
+    # iterations read the first five
     DATA = ("c", "lx", "ux", "lc", "uc", "d_row", "d_col", "lcz", "ucz", "lxz", "uxz", "g_lo", "g_hi")
     PLAIN_DATA = DATA[:5]
-    SUMS = 12
 
     def __init__(self, lib, A):
         name = "plain_f64" if A.dtype == torch.float64 else "plain_f32"
@@ -164,25 +154,24 @@ class PlainKernel:
         self.matrix = [ctypes.byref(self.A.struct), _ptr(self.A.val), _ptr(self.A.cval),
                        ctypes.byref(self.AT.struct), _ptr(self.AT.val), _ptr(self.AT.cval)]
 
-    def run(self, s, count: int):
+    def run(self, s, d, count: int):
         W = s.W
-        pointers, strides = _data_arrays(s, self.PLAIN_DATA)
+        pointers, strides = _data_arrays(s, d, self.PLAIN_DATA)
         state = [s.tau.contiguous(), s.sigma.contiguous(), s.k, s.X, s.X0, s.XB, s.Y, s.Y0]
         rc = self.fn(count, torch.get_num_threads(), W, *self.matrix, pointers, strides, *_state_pointers(W, state))
         if rc != 0:
             raise RuntimeError(f"plain_kernel returned {rc} at width {W}")
 
-    def check(self, s) -> torch.Tensor:
-        """The step of a check iteration (x̂ → XH, x̄ → XB, A x̄ → AXB, ŷ → YH, A x̂ → AXH,
-        Aᵀŷ → ATYH; no Halpern update) and the (SUMS, W) sums of its measures, in the solve's
-        dtype (see plain_kernel.c for what each row sums)."""
+    def check(self, s, d) -> torch.Tensor:
+        """The step of a check (x̂ → XH, x̄ → XB, A x̄ → AXB, ŷ → YH, A x̂ → AXH, Aᵀŷ → ATYH; no
+        Halpern update) and the (len(SUMS), W) sums of measures.py, in the solve's dtype."""
         W = s.W
-        pointers, strides = _data_arrays(s, self.DATA)
+        pointers, strides = _data_arrays(s, d, self.DATA)
         state = [s.tau.contiguous(), s.sigma.contiguous(), s.X, s.Y, s.X0, s.Y0, s.XH, s.XB, s.YH, s.AXB, s.AXH,
                  s.ATYH]
         threads = torch.get_num_threads()
-        sums = torch.empty(self.SUMS, W, dtype=torch.float64)
-        parts = torch.empty(threads * self.SUMS * W, dtype=torch.float64)
+        sums = torch.empty(len(SUMS), W, dtype=torch.float64)
+        parts = torch.empty(threads * len(SUMS) * W, dtype=torch.float64)
         rc = self.check_fn(threads, W, *self.matrix, pointers, strides, *_state_pointers(W, state), _ptr(sums),
                            _ptr(parts))
         if rc != 0:

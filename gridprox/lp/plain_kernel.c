@@ -5,8 +5,8 @@
  *     x̂ = clamp(x − τ(c − Aᵀy), l_x, u_x),  x̄ = 2x̂ − x,   x ← x0 + w(x̄ − x0)
  *     v = A x̄ − y/σ,  ŷ = σ(clamp(v, l_c, u_c) − v),     y ← y0 + w(2ŷ − y − y0)
  *
- * with w = (k+1)/(k+2) and k += 1 per iteration: the eager torch iteration of pdhg_lp.py
- * (_step + _advance).  Between the iterations of one call the Halpern x is not stored: x̄ (XB,
+ * with w = (k+1)/(k+2) and k += 1 per iteration: the eager torch iteration of method.py
+ * (step + advance).  Between the iterations of one call the Halpern x is not stored: x̄ (XB,
  * which the dual half needs anyway) and the anchor give it back, x = x0 + w_prev(x̄ − x0), so
  * only a call's first iteration reads X and only its last writes it (an n-vector read and
  * write fewer per iteration: 1 x 8760-h LP 268 -> 237 us at W = 1, 186 -> 170 at W = 8).
@@ -339,15 +339,15 @@ int NAME(int iters, int nthreads, int64_t W,                                    
 }
 
 /* The step of a check iteration, without the Halpern update: x̂ → XH, x̄ → XB, A x̄ → AXB, ŷ → YH,
- * A x̂ → AXH, Aᵀŷ → ATYH, and per scenario the sums that pdhg_lp._PDHG._metrics and _fpe take
- * from them (accumulated in double; threads' partial sums added in thread order):
- *   0 Σ (r/d_row)²   1 Σ r²        r = A x̂ − clamp(A x̂, l_c, u_c)
- *   2 Σ (g'/d_col)²  3 Σ g'²       g = c − Aᵀŷ, g' = g − clamp(g, g_lo, g_hi)
- *   4 Σ c x̂          5 Σ ŷ·(ŷ > 0 ? l_cz : u_cz)   6 Σ g·(g > 0 ? l_xz : u_xz)
- *   7 Σ (x̂ − x)²     8 Σ (ŷ − y)²  9 Σ (A x̄ − A x̂)(ŷ − y)
- *  10 Σ (x̂ − x0)²   11 Σ (ŷ − y0)²  (a restart's movement from the Halpern anchor)
+ * A x̂ → AXH, Aᵀŷ → ATYH, and per scenario the sums of measures.py's SUMS, in its order
+ * (accumulated in double; threads' partial sums added in thread order), with
+ * r = A x̂ − clamp(A x̂, l_c, u_c), g = c − Aᵀŷ, g' = g − clamp(g, g_lo, g_hi):
+ *   S_PRIMAL Σ (r/d_row)²   S_DUAL Σ (g'/d_col)²   S_CX Σ c x̂
+ *   S_Y_BOUND Σ ŷ·(ŷ > 0 ? l_cz : u_cz)   S_G_BOUND Σ g·(g > 0 ? l_xz : u_xz)
+ *   S_DX Σ (x̂ − x)²   S_DY Σ (ŷ − y)²   S_ADX_DY Σ (A x̄ − A x̂)(ŷ − y)
+ *   S_DX0 Σ (x̂ − x0)²   S_DY0 Σ (ŷ − y0)²
  * `D` / `S` in the order of the D_* enum (native.py's DATA). */
-#define NSUM 12
+enum { S_PRIMAL, S_DUAL, S_CX, S_Y_BOUND, S_G_BOUND, S_DX, S_DY, S_ADX_DY, S_DX0, S_DY0, NSUM };
 
 #define DEFINE_CHECK(NAME, REAL)                                                                  \
 static inline __attribute__((always_inline)) void NAME##_check_width(                             \
@@ -379,9 +379,9 @@ static inline __attribute__((always_inline)) void NAME##_check_width(           
                 const REAL xh = CLAMP(x + ntau[b] * (cj[b] - aj[b]), lj[b], uj[b]);               \
                 XH[e] = xh;                                                                       \
                 XB[e] = 2 * xh - x;                                                               \
-                sum[4 * W + b] += (double)cj[b] * xh;                                             \
-                sum[7 * W + b] += (double)(xh - x) * (xh - x);                                    \
-                sum[10 * W + b] += (double)(xh - X0[e]) * (xh - X0[e]);                           \
+                sum[S_CX * W + b] += (double)cj[b] * xh;                                             \
+                sum[S_DX * W + b] += (double)(xh - x) * (xh - x);                                    \
+                sum[S_DX0 * W + b] += (double)(xh - X0[e]) * (xh - X0[e]);                           \
             }                                                                                     \
         }                                                                                         \
     }                                                                                             \
@@ -406,12 +406,11 @@ static inline __attribute__((always_inline)) void NAME##_check_width(           
                 YH[e] = yh;                                                                       \
                 AXB[e] = ab[b];                                                                   \
                 AXH[e] = ah[b];                                                                   \
-                sum[0 * W + b] += (double)rd * rd;                                                \
-                sum[1 * W + b] += (double)r * r;                                                  \
-                sum[5 * W + b] += (double)yh * (yh > 0 ? lz[b] : uz[b]);                          \
-                sum[8 * W + b] += (double)(yh - y) * (yh - y);                                    \
-                sum[9 * W + b] += (double)(ab[b] - ah[b]) * (yh - y);                             \
-                sum[11 * W + b] += (double)(yh - Y0[e]) * (yh - Y0[e]);                           \
+                sum[S_PRIMAL * W + b] += (double)rd * rd;                                                \
+                sum[S_Y_BOUND * W + b] += (double)yh * (yh > 0 ? lz[b] : uz[b]);                          \
+                sum[S_DY * W + b] += (double)(yh - y) * (yh - y);                                    \
+                sum[S_ADX_DY * W + b] += (double)(ab[b] - ah[b]) * (yh - y);                             \
+                sum[S_DY0 * W + b] += (double)(yh - Y0[e]) * (yh - Y0[e]);                           \
             }                                                                                     \
         }                                                                                         \
     }                                                                                             \
@@ -432,9 +431,8 @@ static inline __attribute__((always_inline)) void NAME##_check_width(           
                 const int64_t e = j * W + b;                                                      \
                 ATYH[e] = aj[b];                                                                  \
                 const REAL g = cj[b] - aj[b], gr = g - CLAMP(g, gl[b], gh[b]), gd = gr / dj[b];   \
-                sum[2 * W + b] += (double)gd * gd;                                                \
-                sum[3 * W + b] += (double)gr * gr;                                                \
-                sum[6 * W + b] += (double)g * (g > 0 ? lz[b] : uz[b]);                            \
+                sum[S_DUAL * W + b] += (double)gd * gd;                                                \
+                sum[S_G_BOUND * W + b] += (double)g * (g > 0 ? lz[b] : uz[b]);                            \
             }                                                                                     \
         }                                                                                         \
     }                                                                                             \
@@ -492,3 +490,45 @@ DEFINE_CHECK(plain_f64, double)
 DEFINE_PLAIN(plain_f32, float)
 DEFINE_CHECK(plain_f32, float)
 #endif
+
+/* kernel_cache.py's check that a built library loads and computes before the solver loads it
+ * (run in a subprocess): one SELL-8 product, at W = 1 and W = 2, with
+ * [[1 2 0] [0 3 4] [5 0 6]] (v = (1, 2, 3); the second column 2v) in each precision compiled.
+ * Returns 51823 (Av = (5, 18, 23) as 5·10⁴ + 18·10² + 23) when every product is right, else -1. */
+#define DEFINE_SELFTEST(NAME, REAL)                                                               \
+static int NAME##_selftest(void)                                                                  \
+{                                                                                                 \
+    static const int64_t ptr[2] = {0, 2 * CHUNK}, work[2] = {0, 3 * CHUNK};                      \
+    static const int32_t width[1] = {2}, crow[4] = {0, 2, 4, 6}, ccol[6] = {0, 1, 1, 2, 0, 2};    \
+    static const int32_t col[2 * CHUNK] = {0, 1, 0, 0, 0, 0, 0, 0, 1, 2, 2, 0, 0, 0, 0, 0};        \
+    static const uint8_t is_long[3] = {0, 0, 0}, has_long[1] = {0};                               \
+    const REAL val[2 * CHUNK] = {1, 3, 5, 0, 0, 0, 0, 0, 2, 4, 6, 0, 0, 0, 0, 0};                \
+    const REAL v1[3] = {1, 2, 3}, v2[6] = {1, 2, 2, 4, 3, 6};                                     \
+    const sell_t M = {3, ptr, width, col, is_long, has_long, work, crow, ccol};                   \
+    REAL out1[CHUNK], out2[CHUNK * 2];                                                            \
+    NAME##_products(1, &M, val, val, 0, 1, v1, out1);                                             \
+    NAME##_products(2, &M, val, val, 0, 1, v2, out2);                                             \
+    const REAL want[3] = {5, 18, 23};                                                             \
+    for (int r = 0; r < 3; ++r)                                                                   \
+        if (out1[r] != want[r] || out2[2 * r] != want[r] || out2[2 * r + 1] != 2 * want[r]) return -1; \
+    return (int)(out1[0] * 10000 + out1[1] * 100 + out1[2]);                                      \
+}
+
+#ifndef ONLY_FLOAT32
+DEFINE_SELFTEST(plain_f64, double)
+#endif
+#ifndef ONLY_FLOAT64
+DEFINE_SELFTEST(plain_f32, float)
+#endif
+
+int gridprox_selftest(void)
+{
+    int got = 51823;
+#ifndef ONLY_FLOAT32
+    if (plain_f64_selftest() != 51823) got = -1;
+#endif
+#ifndef ONLY_FLOAT64
+    if (plain_f32_selftest() != 51823) got = -1;
+#endif
+    return got;
+}

@@ -27,7 +27,7 @@ import torch
 
 from ..compile.lp import LinearProgram
 from ..core.device import resolve_device, resolve_dtype
-from ..lp.solver import INFINITE_BOUND, LPTensors, PDHGOptions, solve
+from ..lp import INFINITE_BOUND, LPTensors, PDHGOptions, solve
 from ..core.sparse import SparseMatrixOperator
 from ..errors import SolverError
 from .result import Result
@@ -179,7 +179,7 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_f
     sol = solve(data, options, ws, on_finish=on_finish, **stream)
     X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
     weights = sol.primal_weight.detach().cpu().numpy().astype(float)
-    msg = f"PDHG restart={options.restart} step={options.step} weight={options.primal_weight} dtype={dt}"
+    msg = f"PDHG dtype={dt}"
     if sol.threads is not None:
         msg += f" threads={sol.threads}"
     results = []

@@ -1,4 +1,8 @@
-"""Which waiting scenario enters a streamed PDHG batch next, and where it starts.
+"""Which scenarios iterate: all of a batch at once, or a stream through a few columns.
+
+The solver asks its schedule which scenarios to load first, tells it which finished, and
+asks which enter next and where they start.  ``AllAtOnce`` loads the whole batch.
+``Stream``: which waiting scenario enters a streamed PDHG batch next, and where it starts.
 
 A streamed solve keeps ``width`` scenarios of a larger batch in the iteration at once and
 admits a waiting one whenever one finishes, so the batch stays full instead of draining
@@ -12,9 +16,7 @@ one that just finished), so no start is predicted from far away.
 Its start is predicted from the scenarios solved so far: the nearest one, moved along
 the secant through the second nearest when that one is also close (x* and y* of an LP are
 piecewise affine in a right-hand side or cost parameter, so the secant is exact between
-breakpoints).  Measured on three-country 168 h, a chain of 14 CO2 caps each warm-started
-from the one before (float32, tol 5e-5): 65,536 iterations from the nearest (x, y),
-50,560 from the secant (x, y), 44,608 from the secant with the nearest's primal weight (lent only by near neighbours: ``near``)."""
+breakpoints), with the nearest's primal weight when it is near (RESULTS, "Stream starts")."""
 from __future__ import annotations
 
 from typing import Optional
@@ -30,7 +32,23 @@ def _lexorder(keys: list[torch.Tensor]) -> torch.Tensor:
     return order
 
 
-class Admission:
+class AllAtOnce:
+    """Every scenario of the batch iterates from the start, from its given start."""
+
+    def __init__(self, S: int):
+        self.initial, self.width = list(range(S)), S
+
+    def finished(self, ids, usable) -> None:
+        pass
+
+    def admit(self, free: int) -> list[int]:
+        return []
+
+    def predict(self, j, out_x, out_y, out_weight):
+        return None
+
+
+class Stream:
     """Admission order and warm-start sources for ``S`` scenarios streamed through
     ``width`` columns; ``coordinates`` (S, d) (default: the scenario index)."""
 
@@ -44,6 +62,7 @@ class Admission:
     def __init__(self, S: int, width: int, coordinates=None):
         if width < 1:
             raise ValueError(f"stream width must be >= 1, got {width}")
+        self.width = width
         C = (torch.arange(S, dtype=torch.float64) if coordinates is None
              else torch.as_tensor(coordinates, dtype=torch.float64).cpu())
         if C.dim() == 1:
@@ -89,10 +108,7 @@ class Admission:
     def near(self, j: int, s: int) -> bool:
         """Whether solved scenario ``s`` is near enough to ``j`` to lend it its primal weight
         as well as its point: the weight reflects the local geometry of the LP, so it helps
-        from a near neighbour and hurts from a far one.  Measured (iteration sums): 64 CO2
-        caps 1/63 apart, width 16: 347k with the weight, 375k without; 32 scenarios drawn
-        at random in 3 inputs (nearest ~0.2-0.3 apart), 1 x 720 h, width 8: 69k with, 46.5k
-        without."""
+        from a near neighbour and hurts from a far one (RESULTS, "Stream starts")."""
         return float(((self.C[j] - self.C[s]) ** 2).sum().sqrt()) <= self.NEAR
 
     def source(self, j: int) -> Optional[tuple[int, Optional[int], float]]:
@@ -113,3 +129,16 @@ class Admission:
             return s1, None, 0.0
         t = float((self.C[j] - self.C[s1]) @ step) / span
         return s1, s2, min(max(t, -1.0), 1.0)
+
+    def predict(self, j: int, out_x, out_y, out_weight):
+        """(x, y, weight or None) to start scenario ``j`` at, in original units, from the
+        solved scenarios' outputs (rows of ``out_*``); None when nothing is solved yet."""
+        src = self.source(j)
+        if src is None:
+            return None
+        s1, s2, t = src
+        x, y = out_x[s1], out_y[s1]
+        if s2 is not None and t != 0.0:
+            x = x + t * (x - out_x[s2])
+            y = y + t * (y - out_y[s2])
+        return x, y, (out_weight[s1] if self.near(j, s1) else None)
