@@ -8,7 +8,7 @@ import pytest
 
 from energy_toy import toy_system
 from gridprox.energy import CapacityExpansion
-from gridprox.energy import model as energy_model
+from gridprox.sweep import batch as sweep_batch
 
 SPEC = {"co2_cap": [2.0e5, 3.0e5], "gas_price": [25.0, 40.0]}
 
@@ -77,7 +77,7 @@ def test_infeasible_scenario_is_reported_and_the_others_finish():
 
 def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypatch):
     calls = []
-    real = energy_model.SweepBatch.__call__
+    real = sweep_batch.SweepBatch.__call__
 
     def counting(self, scenarios, progress=None):
         if len(calls) == 1 and not resumed:
@@ -85,7 +85,7 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
         calls.append([dict(s) for s in scenarios])
         return real(self, scenarios, progress)
 
-    monkeypatch.setattr(energy_model.SweepBatch, "__call__", counting)
+    monkeypatch.setattr(sweep_batch.SweepBatch, "__call__", counting)
     resumed = False
     with pytest.raises(KeyboardInterrupt):
         model.sweep(SPEC, solver="highs", batch_size=2, out=tmp_path, progress=False)

@@ -170,8 +170,8 @@ _LAYOUTS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # model ->
 def _capacity_layout(model):
     """What capacity_frame needs besides the solved values, made once per model: the
     (component, multiplier) parts in order, the group of each of their rows and the
-    groups' (zone, technology, kind, unit).  A sweep builds one table per scenario, and
-    pandas's groupby per call was ~9 ms of each sweep row.  Cached per model in _LAYOUTS."""
+    groups' (zone, technology, kind, unit).  A sweep builds one table per scenario, so a
+    groupby per call would dominate each sweep row.  Cached per model in _LAYOUTS."""
     layout = _LAYOUTS.get(model)
     if layout is not None:
         return layout
@@ -314,7 +314,7 @@ def _time_tables(model, values, result, lp) -> dict:
 def _cost_frames(model, values) -> tuple[pd.DataFrame, pd.DataFrame]:
     """emissions and costs tables (currency per weighted horizon; expected values if stochastic)."""
     tm, V, comp, P = model.time, model.vars, model.comp, model.params
-    systems, _ = model._apply_inputs(model.inputs)
+    systems, _ = model.editor.apply(model.inputs)
     W = tm.weights()
     prob = tm.prob
     cost_rows, emis_rows = [], []
