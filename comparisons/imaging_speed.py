@@ -1,6 +1,6 @@
 """imaging beside its peers on the reference problems of shared/notes/imaging.md §6.
 
-    python comparisons/imaging.py [--part deconv,denoise,pnp,mri] [--quick]
+    python comparisons/imaging_speed.py [--part deconv,denoise,pnp,mri] [--quick]
 
 A  TV deconvolution: cameraman 512², circular Gaussian blur (σ 1.6, 11x11), noise 0.01,
    min ½‖k∗x − y‖² + 1e-3·TV(x)            (F* ≈ 16.805968)
@@ -27,9 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-# this script's own name shadows the package: import `imaging` from the repository root
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE.parent)]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))     # `imaging` from a checkout
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

@@ -1,6 +1,6 @@
 """Time of the C kernel's plain iterations and checks against the batch width on the 1 x 8760-h LP.
 
-Each width W gets its own W scenarios (``capex_lp.scenario_sweep``: c, lc, uc per scenario) and
+Each width W gets its own W scenarios (``gridprox.synthetic.scenario_sweep``: c, lc, uc per scenario) and
 prints the best of 3 x 100 plain iterations per iteration and per scenario-iteration, and the
 mean of 10 check calls.  Usage: ``python comparisons/kernel_width.py [--widths 1,2,4,8,16]
 [--threads 2] [--float32]``.
@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from capex_lp import scenario_sweep
+from gridprox.synthetic import scenario_sweep
 from gridprox.lp.solver import PDHGOptions, _PDHG
 from gridprox.solvers.pdhg import _finite_bounds, to_tensors
 

@@ -1,6 +1,6 @@
 """LP solver speed: gridprox PDHG vs HiGHS (simplex, IPM, PDLP) and OR-Tools PDLP (issue 5).
 
-Capacity-expansion LPs from ``capex_lp.py`` in three sizes, each solver timed in the same
+Capacity-expansion LPs from ``gridprox.synthetic`` in three sizes, each solver timed in the same
 run (the machine is shared, so the ratios are what count):
 
 * gridprox PDHG (``solve_lp(solver="pdhg")``, presolve on, float64 unless ``--dtype``);
@@ -37,7 +37,6 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 SIZES = {"small": (1, 720), "quarter": (1, 2190), "year": (1, 8760), "multi": (7, 8760)}
@@ -172,7 +171,7 @@ def print_table(rows):
 
 def sweep(args, best_method):
     """Scenarios of the 8760-h model: batched vs one at a time vs HiGHS one at a time."""
-    from capex_lp import scenario_inputs, scenario_sweep
+    from gridprox.synthetic import scenario_inputs, scenario_sweep
     from gridprox.solvers import solve_lp, solve_lp_sequence
 
     Z, T = SIZES[args.sweep_size]
@@ -245,7 +244,7 @@ def sweep(args, best_method):
 def _warm_up(device):
     """Import torch and run one tiny PDHG solve (on a GPU: its context and sparse library start
     here): one-time process costs stay out of the timings."""
-    from capex_lp import capacity_expansion_lp
+    from gridprox.synthetic import capacity_expansion_lp
     from gridprox.solvers import solve_lp
     solve_lp(capacity_expansion_lp(1, 24), solver="pdhg", device=device)
 
@@ -290,7 +289,7 @@ def main(argv=None):
     args.tols = [float(t) for t in args.tols.split(",")]
 
     import torch
-    from capex_lp import capacity_expansion_lp
+    from gridprox.synthetic import capacity_expansion_lp
 
     from gridprox.core.device import resolve_device
 

@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gridprox.lp.solver as pdhg_lp  # noqa: E402
-from capex_lp import capacity_expansion_lp  # noqa: E402
+from gridprox.synthetic import capacity_expansion_lp  # noqa: E402
 from gridprox.solvers import solve_lp  # noqa: E402
 
 

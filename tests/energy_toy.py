@@ -1,22 +1,21 @@
 """A small two-zone System built in memory for the gridprox.energy tests: every component kind
 (extendable and fixed generators with fuel, emissions, p_min_pu and ramp limits; a battery; a
 hydrogen store with electrolysis and fuel-cell links; a lossless extendable line and a lossy
-fixed one), hourly profiles from smooth deterministic curves."""
+fixed one), hourly profiles from the smooth deterministic curves of ``gridprox.synthetic.toy_profiles``."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from gridprox.energy.system import System
+from gridprox.synthetic import toy_profiles
 
 
 def toy_system(hours: int = 48, voll=None, co2_cap=None, discount_rate: float = 0.07) -> System:
-    t = np.arange(hours)
+    prof = toy_profiles(hours)
     index = pd.DatetimeIndex(pd.date_range("2030-01-01", periods=hours, freq="h"), name="snapshot")
-    day = 2 * np.pi * (t % 24) / 24
-    wind = np.clip(0.45 + 0.3 * np.sin(2 * np.pi * t / 31 + 1.0) + 0.1 * np.cos(day), 0, 1)
-    solar = np.clip(np.sin(day - np.pi / 2), 0, None) * 0.8
-    demand = pd.DataFrame({"north": 100 + 25 * np.sin(day - 2.0), "south": 80 + 15 * np.cos(day), "south H2": 0.0},
+    wind, solar = prof["wind"], prof["solar"]
+    demand = pd.DataFrame({"north": prof["north"], "south": prof["south"], "south H2": 0.0},
                           index=index)
     buses = pd.DataFrame({"carrier": ["electricity", "electricity", "hydrogen"]},
                          index=pd.Index(["north", "south", "south H2"], name="name"))

@@ -11,14 +11,7 @@ from gridprox.core.fourier import FourierSampling, Mask, Mosaic, bayer_pattern
 from gridprox.core.quadratic import QuadraticSolver, prox_sum_squares_op
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small FFTs on a shared 2-core machine: a second OpenMP thread only waits (75 ms vs
-    0.1 ms per 32x32 FFT pair under load), so these tests run single-threaded."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("_one_thread")   # conftest.py
 
 G = torch.Generator().manual_seed(0)
 

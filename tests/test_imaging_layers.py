@@ -8,12 +8,7 @@ from gridprox.core import Convolution
 from imaging.layers import TVReconstruction
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("_one_thread")   # conftest.py
 
 
 def setup(n=10):

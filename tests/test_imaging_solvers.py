@@ -3,20 +3,12 @@ every method reaches cvxpy's optimum within 1e-4 relative."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 
 import imaging as im
 from gridprox.errors import ModelingError, SolverError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small FFTs on a shared 2-core machine: a second OpenMP thread only waits (75 ms vs
-    0.1 ms per 32x32 FFT pair under load), so these tests run single-threaded."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("_one_thread")   # conftest.py
 
 cp = pytest.importorskip("cvxpy")
 N = 32

@@ -11,13 +11,7 @@ from gridprox.errors import ModelingError, SolverError
 cp = pytest.importorskip("cvxpy")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small FFTs on a shared 2-core machine: a second thread only waits."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("_one_thread")   # conftest.py
 
 
 def psf5():

@@ -69,6 +69,56 @@ def test_residuals_at_known_optimum():
     assert r_bad["max_row_violation"] == pytest.approx(1.0)
 
 
+# Hand-computed measures at points that are not optimal (small_lp: ‖b‖ = ‖(1, 0, 0, 4)‖ = √17 over
+# the finite row bounds, ‖c‖ = √5.25).  Each case is also checked against tests/kkt.py, which
+# recomputes them without gridprox.
+NOT_OPTIMAL = {
+    # x = (0.5, 0, 3): row 0 short by 0.5, row 1 over by 2.  y = (2, -0.25): c − Aᵀy = (−1, 0.25, 1);
+    # x0 has no upper bound, so its −1 is dual residual.  p = 3.5, d = 1·2 + 4·(−0.25) + 1.5 = 2.5.
+    "infeasible_both": ([0.5, 0.0, 3.0], [2.0, -0.25],
+                        dict(primal=np.sqrt(4.25) / (1 + np.sqrt(17)), max_row_violation=2.0,
+                             dual=1 / (1 + np.sqrt(5.25)), primal_objective=3.5, dual_objective=2.5, gap=1 / 7)),
+    # the optimal x with y of the wrong sign on both rows (row 0 has no upper bound, row 1 no
+    # lower): y's sign-feasible part is 0, so z = c and d = c0 = 1.5; the wrong part counts in
+    # the dual residual as ‖Aᵀ(−1, 0.5)‖ = ‖(−1, −0.5, 1)‖ = 1.5.
+    "wrong_sign_y": ([1.0, 0.0, 0.0], [-1.0, 0.5],
+                     dict(primal=0.0, dual=1.5 / (1 + np.sqrt(5.25)), primal_objective=2.5, dual_objective=1.5,
+                          gap=1 / 5)),
+    # the optimal (x, y) plus y1 = 0.3 > 0 on row 1, which has only an upper bound: projecting y
+    # would hide it (dual 0, gap 0); ‖Aᵀ(0, 0.3)‖ = ‖(0, 0.3, 0.6)‖ = √0.45.
+    "optimum_plus_wrong_sign": ([1.0, 0.0, 0.0], [1.0, 0.3],
+                                dict(primal=0.0, dual=np.sqrt(0.45) / (1 + np.sqrt(5.25)), primal_objective=2.5,
+                                     dual_objective=2.5, gap=0.0)),
+    # feasible x = (1, 1, 0) (p = 4.5) with y = 0: z = c ≥ 0 is absorbed by the lower bounds, d = c0
+    "feasible_zero_dual": ([1.0, 1.0, 0.0], [0.0, 0.0],
+                           dict(primal=0.0, dual=0.0, primal_objective=4.5, dual_objective=1.5, gap=3 / 7)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_OPTIMAL))
+def test_residuals_at_points_that_are_not_optimal(case):
+    from kkt import kkt_measures
+
+    x, y, want = NOT_OPTIMAL[case]
+    lp = small_lp()
+    got = lp.residuals(x, y)
+    mine = kkt_measures(lp, x, y)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-15), (key, got[key], value)
+        assert mine[key] == pytest.approx(value, abs=1e-15), (key, mine[key], value)
+
+
+def test_a_wrongly_signed_y_is_never_optimal():
+    """The optimal x with the optimal y's sign flipped on an active row: dual infeasible, and
+    the measures say so (a y projected onto its sign domain first would read as y = 0)."""
+    lp = small_lp()
+    ok = lp.residuals([1.0, 0.0, 0.0], [1.0, 0.0])
+    flipped = lp.residuals([1.0, 0.0, 0.0], [-1.0, 0.0])
+    assert ok["dual"] == pytest.approx(0) and ok["gap"] == pytest.approx(0)
+    assert flipped["dual"] == pytest.approx(np.sqrt(2) / (1 + np.sqrt(5.25)))   # ‖Aᵀ(−1, 0)‖ = ‖(−1, −1, 0)‖
+    assert flipped["gap"] > 0.1
+
+
 def test_result_repr_and_ok():
     r = Result(status="optimal", objective=1.0, residuals={"primal": 1e-9, "dual": 0.0, "gap": 0.0})
     assert r.ok and "optimal" in repr(r)

@@ -5,7 +5,9 @@ import pytest
 
 from gridprox import LinearProgram
 from gridprox.solvers.pdhg import solve_pdhg
-from test_pdhg_helpers import assert_solution, capacity_expansion_lp, highs, scenario_sweep, vertex_lp
+from gridprox.synthetic import capacity_expansion_lp, scenario_sweep
+from kkt import assert_optimal
+from test_pdhg_helpers import assert_solution, highs, vertex_lp
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +25,8 @@ def test_batch_of_8_equals_8_single_solves(sweep8):
         single = solve_pdhg(batch.scenario(k), tol=1e-5)
         assert_solution(res, refs[k], 1e-5)
         assert_solution(single, refs[k], 1e-5)
+        assert_optimal(batch.scenario(k), res, 1e-5, refs[k])
+        assert_optimal(batch.scenario(k), single, 1e-5, refs[k])
         # same algorithm per column: same stopping check, same point up to rounding
         assert abs(res.iterations - single.iterations) <= 64
         assert abs(res.objective - single.objective) <= 1e-5 * (1 + abs(refs[k].objective))
@@ -42,14 +46,16 @@ def test_per_scenario_matrix_values():
     results = solve_pdhg(batch, tol=1e-6)
     for lp, res in zip(lps, results):
         assert_solution(res, highs(lp), 1e-6, duals=True)
+        assert_optimal(lp, res, 1e-6, duals=True)
 
 
 def test_sequential_warm_started_sweep(sweep8):
     batch, refs = sweep8
     sub = LinearProgram.stack([batch.scenario(k) for k in range(3)])
     seq = solve_pdhg(sub, tol=1e-5, sequential=True)
-    for res, ref in zip(seq, refs[:3]):
+    for k, (res, ref) in enumerate(zip(seq, refs[:3])):
         assert_solution(res, ref, 1e-5)
+        assert_optimal(batch.scenario(k), res, 1e-5, ref)
 
 
 def test_batched_warm_start_from_results(sweep8):
@@ -59,6 +65,7 @@ def test_batched_warm_start_from_results(sweep8):
     cold = solve_pdhg(batch, tol=1e-5)
     for k in range(8):
         assert_solution(again[k], refs[k], 1e-5)
+        assert_optimal(batch.scenario(k), again[k], 1e-5, refs[k])
     assert sum(r.iterations for r in again) < sum(r.iterations for r in cold)
 
 
@@ -69,6 +76,7 @@ def test_float32_within_its_floor():
     ref = highs(lp)
     res = solve_pdhg(lp, tol=1e-5, dtype="float32")
     assert_solution(res, ref, 1e-5)
+    assert_optimal(lp, res, 1e-5, ref)
     assert res.x.dtype == np.float64
 
 
@@ -79,33 +87,3 @@ def test_float32_below_its_floor_is_not_called_optimal():
     res = solve_pdhg(lp, tol=1e-9, dtype="float32", max_iter=2000)
     assert res.status in ("optimal_inaccurate", "iteration_limit")
     assert max(res.residuals[k] for k in ("primal", "dual", "gap")) > 1e-9
-
-
-def test_full_width_data_gives_the_broadcast_iterates(sweep8, monkeypatch):
-    """At CPU widths that are not a multiple of the SIMD step the solver copies shared data
-    and step scalars to full width (FULL_WIDTH_BYTES); the arithmetic is unchanged, so the
-    iterates, iteration counts and statuses equal the broadcasting path's exactly."""
-    import importlib
-
-    core = importlib.import_module("gridprox.lp.solver")
-    batch, refs = sweep8
-    sub = LinearProgram.stack([batch.scenario(k) for k in range(3)])     # W = 3, then 2, 1
-    used = []
-    want = core._PDHG._want_full_width
-
-    def recording(self):
-        used.append(want(self))
-        return used[-1]
-
-    monkeypatch.setattr(core._PDHG, "_want_full_width", recording)
-    full = solve_pdhg(sub, tol=1e-5, threads=1, device="cpu")   # a CPU path; one fixed count: bit-for-bit
-    assert any(used), "the full-width path was not taken at W = 3"
-    monkeypatch.setattr(core, "FULL_WIDTH_BYTES", 0)
-    used.clear()
-    plain = solve_pdhg(sub, tol=1e-5, threads=1, device="cpu")
-    assert not any(used)
-    for k, (a, b) in enumerate(zip(full, plain)):
-        assert a.status == b.status == "optimal" and a.iterations == b.iterations
-        np.testing.assert_array_equal(a.x, b.x)
-        np.testing.assert_array_equal(a.y, b.y)
-        assert_solution(a, refs[k], 1e-5)

@@ -1,7 +1,7 @@
 """gridprox PDHG on a GPU with its plain iterations replayed as CUDA graphs (the default
 there) against the same solves eager (``cuda_graphs=False``), in one run: times, iterations,
 the largest difference between the two solutions, and the ratio.  Capacity-expansion LPs of
-``capex_lp.py``: 1 x 8760 h at 1e-4 and 1e-6, 7 x 8760 h at 1e-4 (and graphed at 1e-6), and
+``gridprox.synthetic``: 1 x 8760 h at 1e-4 and 1e-6, 7 x 8760 h at 1e-4 (and graphed at 1e-6), and
 32 scenarios of the 8760-h model batched at 1e-4.
 
     python comparisons/gpu/graphs.py [--device cuda] [--skip-multi]
@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent.parent))
 
-from capex_lp import capacity_expansion_lp, scenario_sweep  # noqa: E402
+from gridprox.synthetic import capacity_expansion_lp, scenario_sweep  # noqa: E402
 from gridprox.solvers import solve_lp  # noqa: E402
 
 

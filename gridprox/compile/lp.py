@@ -244,9 +244,15 @@ class LinearProgram:
         """Relative KKT measures of a single LP at (x, y), PDLP's definitions (ℓ2):
 
         primal = ‖Ax − proj[lc,uc](Ax)‖ + ‖x − proj[lx,ux](x)‖  over 1 + ‖finite bounds‖,
-        dual   = ‖c − Aᵀy − z‖ / (1 + ‖c‖) with z the part of c − Aᵀy the active bounds absorb,
-        gap    = |primal obj − dual obj| / (1 + |p| + |d|).
-        Also the absolute max violations.  Without y only the primal part is filled in."""
+        dual   = (‖c − Aᵀy − z‖ + ‖Aᵀy_wrong‖) / (1 + ‖c‖) with z the part of c − Aᵀy the
+                 finite bounds absorb and y_wrong the part of y outside its sign domain
+                 (y > 0 on a row without a finite lc, y < 0 without a finite uc),
+        gap    = |primal obj − dual obj| / (1 + |p| + |d|), the dual objective of y's
+                 sign-feasible part.
+        PDLP's iterates stay in y's sign domain, where the y_wrong term is zero and these are
+        its measures exactly; a y given from elsewhere with a wrong sign is dual infeasible
+        and counts in ``dual`` (it is not projected away).  Also the absolute max
+        violations.  Without y only the primal part is filled in."""
         if self.is_batch:
             raise ValueError("residuals() takes a single LP; use scenario(k)")
         x = np.asarray(x, dtype=float)
@@ -267,20 +273,20 @@ class LinearProgram:
         if y is None:
             return out
         y = np.asarray(y, dtype=float)
-        # project y onto its sign domain so the dual objective is well defined
-        y = np.where(np.isinf(self.lc), np.minimum(y, 0), y)
-        y = np.where(np.isinf(self.uc), np.maximum(y, 0), y)
+        y_wrong = (np.where(np.isinf(self.lc) & (y > 0), y, 0.0)
+                   + np.where(np.isinf(self.uc) & (y < 0), y, 0.0))
+        y = y - y_wrong                              # the sign-feasible part (dual objective)
         g = self.c - self.A.T @ y
         z = np.where(g > 0, np.where(np.isfinite(self.lx), g, 0), np.where(np.isfinite(self.ux), g, 0))
-        dual_res = g - z
+        dual_abs = _norm(g - z) + (_norm(self.A.T @ y_wrong) if y_wrong.any() else 0.0)
         d_obj = (np.sum(np.where(y > 0, y * np.where(np.isfinite(self.lc), self.lc, 0), 0))
                  + np.sum(np.where(y < 0, y * np.where(np.isfinite(self.uc), self.uc, 0), 0))
                  + np.sum(np.where(z > 0, z * np.where(np.isfinite(self.lx), self.lx, 0), 0))
                  + np.sum(np.where(z < 0, z * np.where(np.isfinite(self.ux), self.ux, 0), 0))
                  + self.c0)
         out.update(
-            dual_abs=_norm(dual_res),
-            dual=_norm(dual_res) / (1 + _norm(self.c)),
+            dual_abs=dual_abs,
+            dual=dual_abs / (1 + _norm(self.c)),
             dual_objective=float(d_obj),
             gap=float(abs(p_obj - d_obj) / (1 + abs(p_obj) + abs(d_obj))),
         )

@@ -6,13 +6,16 @@ availability profiles multiplying capacity, a battery with cyclic state of charg
 slicing or by ``cumsum``), load shedding at VOLL, a transport-model ring of lines and a
 CO2 cap.  With ``params=True`` every sweepable input (loads, availability profiles,
 costs, the CO2 cap) is a Parameter.  Tests compare the two modelling layers on it and
-``comparisons/compile_speed.py`` times them.  The data are synthetic (seeded).
+``comparisons/compile_speed.py`` times them.  The data (profiles, costs) come from
+``gridprox.synthetic``, the project's one synthetic generator.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..synthetic import demo_data
 
 TECHS = ("gas", "wind", "solar", "nuclear")
 
@@ -34,24 +37,8 @@ class CEMData:
 
 
 def synthetic_data(T: int, Z: int, seed: int = 0) -> CEMData:
-    rng = np.random.default_rng(seed)
-    t = np.arange(T)
-    daily = np.sin(2 * np.pi * (t % 24 - 6) / 24)
-    seasonal = np.cos(2 * np.pi * t / 8760)
-    load = np.stack([100 * (1 + 0.2 * z) * (1 + 0.25 * daily + 0.1 * seasonal) + 5 * rng.random(T)
-                     for z in range(Z)], axis=1)
-    avail = []
-    for z in range(Z):
-        wind = np.clip(0.4 + 0.25 * np.sin(2 * np.pi * t / (97 + 11 * z)) + 0.2 * rng.standard_normal(T), 0, 1)
-        solar = np.clip(np.sin(np.pi * ((t + 2 * z) % 24 - 6) / 12), 0, None) * (0.8 + 0.2 * rng.random(T))
-        avail.append(np.stack([np.full(T, 0.95), wind, solar, np.full(T, 0.9)], axis=1))
-    year = T / 8760                               # annualised costs scaled to the horizon
-    capex = np.array([60e3, 120e3, 60e3, 500e3]) * year
-    vom = np.array([60.0, 0.5, 0.2, 10.0])
-    emis = np.array([0.4, 0.0, 0.0, 0.0])
-    co2_cap = 0.2 * 0.4 * load.sum()              # 20% of an all-gas system's emissions
-    return CEMData(load, avail, capex, vom, emis, co2_cap, voll=5000.0,
-                   bat_power_cost=20e3 * year, bat_energy_cost=15e3 * year, line_cost=10e3 * year)
+    """The demo's inputs: profiles and costs of ``gridprox.synthetic`` (``demo_data``)."""
+    return CEMData(**demo_data(T, Z, seed))
 
 
 def capacity_expansion(cp, T: int = 48, Z: int = 1, *, params: bool = False, storage: str = "slice",
