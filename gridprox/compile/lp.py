@@ -183,9 +183,10 @@ class LinearProgram:
             A_values=None)
 
     # ------------------------------------------------------------ checking
-    def validate(self) -> "LinearProgram":
+    def validate(self, crossed_ok: bool = False) -> "LinearProgram":
         """Raise ValueError naming the culprit on NaN, +inf lower / -inf upper bounds,
-        inverted bounds or non-finite matrix entries.  Returns self."""
+        inverted bounds (unless ``crossed_ok``: ``crossed`` reports them) or non-finite matrix
+        entries.  Returns self."""
         def where(name, mask, labels=None):
             idx = np.argwhere(mask)[0]
             j = idx[-1]
@@ -216,10 +217,20 @@ class LinearProgram:
                 raise ValueError(f"LinearProgram.{lo_name} is +inf: " + where(lo_name, lo == INF, labels))
             if (hi == -INF).any():
                 raise ValueError(f"LinearProgram.{hi_name} is -inf: " + where(hi_name, hi == -INF, labels))
-            if (lo > hi).any():
+            if (lo > hi).any() and not crossed_ok:
                 raise ValueError(f"LinearProgram bounds inverted ({lo_name} > {hi_name}): "
                                  + where(lo_name, lo > hi, labels))
         return self
+
+    def crossed(self) -> np.ndarray:
+        """(B,) mask (one entry for a single LP) of scenarios with a lower bound above its
+        upper bound: infeasible as they stand."""
+        B = self.batch_size or 1
+        bad = np.zeros(B, dtype=bool)
+        for lo, hi in ((self.lc, self.uc), (self.lx, self.ux)):
+            over = np.atleast_2d(np.asarray(lo) > np.asarray(hi)).any(axis=1)
+            bad |= np.broadcast_to(over, (B,))
+        return bad
 
     # ----------------------------------------------------------- evaluation
     def objective(self, x: np.ndarray) -> np.ndarray | float:

@@ -39,8 +39,8 @@ class LPTensors:
         return widths.pop() if widths else 1
 
     def checked(self) -> "LPTensors":
-        """Shapes checked, NaN/inf rejected with the culprit named, huge bounds -> ±inf.
-        Crossed bounds are kept: that scenario is infeasible (``crossed``), not an error."""
+        """Shapes checked, NaN/inf and crossed bounds rejected with the culprit named, huge
+        bounds -> ±inf (``solvers.solve_lp`` answers crossed bounds "infeasible" before this)."""
         m, n = self.A.shape
         for name, rows in {"c": n, "lc": m, "uc": m, "lx": n, "ux": n}.items():
             t = getattr(self, name)
@@ -59,16 +59,10 @@ class LPTensors:
         for lo, hi, what in ((lc, uc, "row"), (lx, ux, "variable")):
             if (lo == math.inf).any() or (hi == -math.inf).any():
                 raise ValueError(f"LPTensors: a {what} lower bound is +inf or an upper bound is -inf")
+            if (lo > hi).any():
+                raise ValueError(f"LPTensors: a {what} lower bound exceeds its upper bound (bounds inverted)")
         self.batch_size  # noqa: B018 - raises on disagreeing widths
         return LPTensors(self.A, self.c, lc, uc, lx, ux, self.c0.reshape(-1))
-
-    def crossed(self) -> torch.Tensor:
-        """(B,) mask of scenarios with a lower bound above its upper bound (infeasible)."""
-        B = self.batch_size
-        bad = torch.zeros(B, dtype=torch.bool, device=self.c.device)
-        for lo, hi in ((self.lc, self.uc), (self.lx, self.ux)):
-            bad |= (lo > hi).any(0).expand(B)
-        return bad
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -22,7 +22,7 @@ from . import backends
 from .data import LPTensors, ScaledLP, gather
 from .measures import METRICS, fixed_point_error, metrics
 from .method import advance, restart, restart_due, set_steps
-from .options import DEFAULT_MAX_ITER, INFEASIBLE, INFEASIBLE_OR_UNBOUNDED, OPTIMAL, UNBOUNDED, PDHGOptions
+from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
 from .termination import count_certificates, finished, keep_best, limited
@@ -52,12 +52,10 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     neighbouring LP whose c or bounds are scaled.  ``width`` < B streams the batch through
     ``width`` columns (``schedule.Stream``, nearest by ``coordinates`` (B, d)); a scenario's
     iterations, seconds and limits count from when it entered.  ``on_finish(count)`` is
-    called as scenarios finish."""
+    called as scenarios finish.  A primal ray with an infeasible point ends as
+    "infeasible_or_unbounded" (``solvers.solve_lp`` settles it)."""
     lp = lp.checked()
     options = options or PDHGOptions()
-    crossed = lp.crossed()
-    if bool(crossed.any()):
-        return _solve_without(lp, crossed, options, warm_start, width, coordinates, on_finish)
     B = lp.batch_size
     schedule = Stream(B, width, coordinates) if width is not None and width < B else AllAtOnce(B)
     previous = torch.get_num_threads()
@@ -68,7 +66,6 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
         sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner).run()
         if lp.A.device.type == "cpu":
             sol.threads = torch.get_num_threads()
-        _settle_unbounded(lp, options, sol)
     finally:
         if tuner is not None:
             tuner.close()
@@ -246,61 +243,6 @@ class _Solve:
         print(f"[pdhg] it {self.iteration:7d} active {self.s.W:4d}  max rel primal {worst[0]:.2e} "
               f"dual {worst[1]:.2e} gap {worst[2]:.2e}  omega {float(self.s.omega.median()):.3g}  "
               f"{time.perf_counter() - self.start:.2f}s")
-
-
-def _settle_unbounded(lp: LPTensors, options: PDHGOptions, sol: PDHGSolution) -> None:
-    """A primal ray proves the dual infeasible; the LP is then unbounded if it is feasible and
-    infeasible otherwise: a feasibility solve (c = 0) of those scenarios decides, limited to 4x
-    the iterations spent; undecided ones stay "infeasible_or_unbounded"."""
-    idx = [k for k, st in enumerate(sol.status) if st == INFEASIBLE_OR_UNBOUNDED]
-    if not idx:
-        return
-    sub = _select(lp, idx)
-    sub = replace(sub, c=torch.zeros_like(sub.c), c0=torch.zeros_like(sub.c0))
-    spent = max(sol.iterations[k] for k in idx)
-    feas = _Solve(sub, replace(options, max_iter=4 * spent + 1000, verbose=False), None,
-                  AllAtOnce(sub.batch_size), None, None).run()
-    for j, k in enumerate(idx):
-        if feas.status[j] == OPTIMAL:
-            sol.status[k] = UNBOUNDED
-        elif feas.status[j] == INFEASIBLE:
-            sol.status[k] = INFEASIBLE
-
-
-def _select(lp: LPTensors, idx: list[int]) -> LPTensors:
-    """Scenarios ``idx`` of a batch (shared data as they are)."""
-    B, sel = lp.batch_size, torch.tensor(idx, device=lp.c.device)
-    pick = lambda t: t if t.shape[-1] == 1 or B == 1 else t.index_select(t.dim() - 1, sel)  # noqa: E731
-    return LPTensors(lp.A.select(sel), pick(lp.c), pick(lp.lc), pick(lp.uc), pick(lp.lx), pick(lp.ux), pick(lp.c0))
-
-
-def _solve_without(lp: LPTensors, crossed, options, warm_start, width, coordinates, on_finish) -> PDHGSolution:
-    """Scenarios with crossed bounds are infeasible as they stand; the others are solved."""
-    B, (m, n) = lp.batch_size, lp.A.shape
-    fdt = dict(dtype=lp.A.dtype, device=lp.A.device)
-    nan = lambda *shape: torch.full(shape, math.nan, **fdt)  # noqa: E731
-    sol = PDHGSolution(nan(B, n), nan(B, m), nan(B, n), [INFEASIBLE] * B, [0] * B, [0.0] * B,
-                       {k: nan(B) for k in METRICS}, nan(B))
-    if on_finish is not None:
-        on_finish(int(crossed.sum()))
-    rest = torch.nonzero(~crossed).flatten().tolist()
-    if not rest:
-        return sol
-    if warm_start is not None:
-        x0, y0, weight = _unpack_warm(warm_start)
-        cols = lambda a: a if a is None or torch.as_tensor(a).dim() < 2 else torch.as_tensor(a)[:, rest]  # noqa: E731
-        weight = weight if weight is None or torch.as_tensor(weight).numel() == 1 else torch.as_tensor(weight)[rest]
-        warm_start = (cols(x0), cols(y0), weight)
-    if coordinates is not None:
-        coordinates = torch.as_tensor(coordinates)[rest]
-    part = solve(_select(lp, rest), options, warm_start, width, coordinates, on_finish)
-    for j, k in enumerate(rest):
-        sol.x[k], sol.y[k], sol.z[k], sol.primal_weight[k] = part.x[j], part.y[j], part.z[j], part.primal_weight[j]
-        sol.status[k], sol.iterations[k], sol.seconds[k] = part.status[j], part.iterations[j], part.seconds[j]
-        for key in METRICS:
-            sol.residuals[key][k] = part.residuals[key][j]
-    sol.threads = part.threads
-    return sol
 
 
 def _unpack_warm(warm_start):

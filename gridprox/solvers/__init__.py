@@ -67,8 +67,9 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     ``presolve`` applies gridprox's light presolve (``gridprox.solvers.presolve``) and undoes
     it on the results; default on for "pdhg", off for the others.  ``options`` go to the
     backend (see ``solve_highs``, ``solve_pdhg``, ...); a ``warm_start`` of the original LP
-    is mapped through the presolve.  The LP is validated first: NaN, inverted bounds and the
-    like raise ValueError naming the entry.  ``gridprox.lp_objective`` wraps this function as
+    is mapped through the presolve.  The LP is validated first: NaN, infinite bounds on the
+    wrong side and the like raise ValueError naming the entry; a scenario whose bounds cross
+    (a lower bound above its upper bound) is "infeasible" while the others are solved.  ``gridprox.lp_objective`` wraps this function as
     a torch-differentiable layer (optimal value, gradients with respect to c and the bounds).
     """
     if not isinstance(lp, LinearProgram):
@@ -79,7 +80,9 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     if presolve is not None and not isinstance(presolve, bool):
         raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True or False "
                           "(HiGHS's own presolve is the option highs_presolve='on'|'off')")
-    lp.validate()
+    crossed = lp.validate(crossed_ok=True).crossed()
+    if crossed.any():
+        return _solve_uncrossed(lp, crossed, solver, presolve, options)
     func, batched = _backend(name)
     if not (name == "pdhg" if presolve is None else presolve):
         return _run(lp, func, batched, options)
@@ -90,6 +93,28 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     if reduced.lp is not None:
         inner = _run(reduced.lp, func, batched, reduced.map_warm_start(options))
     return reduced.postsolve(inner)
+
+
+def _solve_uncrossed(lp: LinearProgram, crossed: np.ndarray, solver: str, presolve, options: dict):
+    """Scenarios with crossed bounds are "infeasible"; the others are solved (per-scenario
+    options such as warm starts and coordinates are subset to them)."""
+    def infeasible(k: int) -> Result:
+        return Result(status=st.INFEASIBLE, solver=str(solver).lower(),
+                      message=f"bounds cross (a lower bound above its upper bound){f' in scenario {k}' if lp.is_batch else ''}")
+    if not lp.is_batch:
+        return infeasible(0)
+    rest = np.flatnonzero(~crossed)
+    out = [infeasible(k) for k in range(lp.batch_size)]
+    if rest.size:
+        B = lp.batch_size
+        pick = lambda v: ([v[k] for k in rest] if isinstance(v, list) and len(v) == B  # noqa: E731
+                          else np.asarray(v)[rest] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == B
+                          else tuple(pick(p) for p in v) if isinstance(v, tuple) else v)
+        sub = LinearProgram.stack([lp.scenario(int(k)) for k in rest])
+        solved = solve_lp(sub, solver=solver, presolve=presolve, **{k: pick(v) for k, v in options.items()})
+        for k, res in zip(rest, solved if isinstance(solved, list) else [solved]):
+            out[int(k)] = res
+    return out
 
 
 def solve_lp_sequence(lps, solver: str = "highs", session=None, **options) -> list:
