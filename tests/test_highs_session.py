@@ -54,6 +54,7 @@ def test_sequence_equals_cold_solves(seed):
         assert_same(h, solve_lp(lp, solver="highs"))
 
 
+@pytest.mark.slow
 def test_neighbouring_caps_restart_from_the_basis():
     model = CapacityExpansion(toy_system(96, voll=3000.0), co2_cap=4.0e5)
     lps = [model.lp({"co2_cap": cap}) for cap in np.linspace(4.0e5, 2.0e5, 6)]

@@ -26,6 +26,7 @@ def fd(f, h=1e-5):
     return (f(h) - f(-h)) / (2 * h)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode, rtol", [("unrolled", 1e-6), ("deq", 1e-3)])
 def test_gradients_match_finite_differences(mode, rtol):
     A, b, w, d = setup()

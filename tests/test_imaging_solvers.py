@@ -76,6 +76,7 @@ def denoise():
     return b, lam, cvx_solve(0.5 * cp.sum_squares(X - b) + lam * cvx_tv(X, N))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", im.METHODS)
 def test_tv_deconvolution_matches_cvxpy(deconv, method):
     k, b, lam, fstar, _ = deconv
@@ -86,6 +87,7 @@ def test_tv_deconvolution_matches_cvxpy(deconv, method):
     assert abs(val - fstar) <= 1e-4 * abs(fstar), (method, val, fstar, prob.iterations)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["pdhg", "admm", "ladmm"])
 def test_tv_deconvolution_with_nonneg_matches_cvxpy(deconv, method):
     k, b, lam, _, fnn = deconv
@@ -96,6 +98,7 @@ def test_tv_deconvolution_with_nonneg_matches_cvxpy(deconv, method):
     assert abs(val - fnn) <= 1e-4 * abs(fnn), (method, val, fnn, prob.iterations)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", im.METHODS)
 def test_tv_denoising_matches_cvxpy(denoise, method):
     b, lam, fstar = denoise

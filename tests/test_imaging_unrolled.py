@@ -25,6 +25,7 @@ def _trainable(name="dncnn6N"):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["deblur", "mri"])
 def test_gradients_flow_through_the_unrolled_loop_and_steps_lower_the_loss(task):
     torch.manual_seed(0)

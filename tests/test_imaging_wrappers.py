@@ -33,6 +33,7 @@ def cvx_tv(X, n):
     return cp.sum(cp.norm(cp.vstack([cp.vec(dx, order="C"), cp.vec(dy, order="C")]), 2, axis=0))
 
 
+@pytest.mark.slow
 def test_mri_tv_matches_cvxpy_complex():
     n, lam = 16, 5e-3
     x = im.shepp_logan(n)
@@ -50,6 +51,7 @@ def test_mri_tv_matches_cvxpy_complex():
     assert abs(p.value - prob.value) <= 1e-4 * prob.value, (p.value, prob.value)
 
 
+@pytest.mark.slow
 def test_inpaint_matches_cvxpy():
     n, lam = 16, 0.02
     x = im.shepp_logan(n)
@@ -62,6 +64,7 @@ def test_inpaint_matches_cvxpy():
         assert abs(p.value - prob.value) <= 1e-4 * prob.value, (method, p.value, prob.value)
 
 
+@pytest.mark.slow
 def test_types_batches_channels_and_dtypes():
     x, b = blurred()
     k = psf5()
@@ -120,6 +123,7 @@ def test_dncnn_weights_denoise():
     assert im.psnr(d, x) > im.psnr(y, x) + 6.0  # ~20 dB noisy -> ~28 dB, as SCICO's original
 
 
+@pytest.mark.slow
 def test_dncnn17n_weights_denoise():
     """The default PnP denoiser for deblurring (SCICO's 17-layer DnCNN-17N, converted) loads with its
     17 layers and denoises at the small noise levels PnP ends at."""
@@ -133,6 +137,7 @@ def test_dncnn17n_weights_denoise():
         assert im.psnr(d, x) > im.psnr(y, x) + gain, (s, im.psnr(d, x), im.psnr(y, x))
 
 
+@pytest.mark.slow
 def test_pnp_beats_tv_on_held_out_image():
     """Deblurring a crop of the astronaut (not in DnCNN's training set): PnP-HQS with the
     shipped DnCNN-6N (cycled flips/rotations, iterates clipped; the default schedule) beats
@@ -166,6 +171,7 @@ def test_pnp_admm_pdhg_keep_no_graph(method):
     assert im.psnr(out.numpy(), x) > im.psnr(b, x)
 
 
+@pytest.mark.slow
 def test_mri_pnp_default_admm_beats_hqs_and_tv():
     """Radial 4x CS-MRI of a 128² cameraman (never used to choose settings): the wrapper's
     default PnP (ADMM, 100 iterations, denoiser at 2·sigma) beats its PnP-HQS loop and TV

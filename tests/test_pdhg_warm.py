@@ -25,6 +25,7 @@ def _close(res, ref, lp):
     assert_optimal(lp, res, TOL, ref)
 
 
+@pytest.mark.slow
 def test_same_lp_resolves_fast_from_its_result(days):
     _, lp, cold, ref = days
     assert isinstance(cold.primal_weight, float) and cold.primal_weight > 0
@@ -38,6 +39,7 @@ def test_same_lp_resolves_fast_from_its_result(days):
     assert triple.iterations == warm.iterations
 
 
+@pytest.mark.slow
 def test_weight_carried_without_presolve():
     lp = CapacityExpansion(load_system("three-country"), hours=24).lp()
     raw = solve_lp(lp, solver="pdhg", tol=TOL, presolve=False)
@@ -53,6 +55,7 @@ def test_a_result_without_weight_warm_starts_as_x_y(days):
     _close(solve_lp(lp, solver="pdhg", tol=TOL, warm_start=highs_start), ref, lp)
 
 
+@pytest.mark.slow
 def test_batch_of_results_and_sequential_sweep_carry_weights(days):
     model, lp, cold, ref = days
     batch = model.batch([{}, {}])

@@ -41,6 +41,7 @@ def _case(system, case: str) -> dict:
     return next(o for o in system.reference["optima"] if o["case"] == case)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,case", CASES)
 def test_pypsa_round_trip_of_our_csv_reproduces_the_stored_optimum(name, case):
     system = datasets.load_system(name)

@@ -17,10 +17,10 @@ per-iteration log-offsets of σ_k and of the penalty (``model.pnp_offsets``).
 
 Data: random crops (with flips/rotations) of scikit-image's bundled images
 (finetune_dncnn.TRAIN minus chelsea, a validation image), degraded as the cameraman
-test: deblur = circular Gaussian blur σ 1.6 11x11 (comparisons/imaging.py's psf) +
+test: deblur = circular Gaussian blur σ 1.6 11x11 (comparisons/imaging_speed.py's psf) +
 noise 0.01; mri = radial 4x mask (imaging.data, at the crop size) on the orthonormal
 FFT + complex k-space noise 0.01; fresh noise every step.  Never cameraman (held out
-for comparisons/imaging.py) nor astronaut.  Validation (the past sessions' images):
+for comparisons/imaging_speed.py) nor astronaut.  Validation (the past sessions' images):
 deblur on astronaut [64:320, 128:384], [256:512, 0:256] and chelsea gray [22:278, 97:353];
 mri on astronaut and chelsea gray resized to 256² and the astronaut crop [64:320, 128:384]
 with the 256² radial 4x mask; the weights are saved each time the mean validation PSNR
@@ -44,12 +44,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "imaging" / "scripts"))
 import imaging as im  # noqa: E402
 from imaging.wrappers import PNP_DEFAULTS  # noqa: E402
-from comparisons.imaging import gaussian_psf  # noqa: E402  (problem A/D's blur kernel)
+from comparisons.imaging_speed import gaussian_psf  # noqa: E402  (problem A/D's blur kernel)
 from finetune_dncnn import TRAIN, training_images  # noqa: E402
 from gridprox.core import Convolution  # noqa: E402
 
 NOISE = 0.01          # the cameraman tests' noise level (image scale / k-space per pixel)
-MRI_LAM_TV = 3e-3     # comparisons/imaging.py part C's TV weight
+MRI_LAM_TV = 3e-3     # comparisons/imaging_speed.py part C's TV weight
 VALIDATION_HELD_OUT = ("chelsea",)
 
 
