@@ -163,8 +163,6 @@ def test_bad_input_is_rejected_with_the_culprit_named():
         solve_pdhg(dataclasses.replace(lp, lx=np.where(np.arange(8) == j, lp.ux + 1, lp.lx)))
     with pytest.raises(SolverError, match="unknown option"):
         solve_pdhg(lp, restart_scheme="x")
-    with pytest.raises(ValueError, match="restart"):
-        solve_pdhg(lp, restart="sometimes")
 
 
 DATA = Path(__file__).parent / "data"
