@@ -2,18 +2,26 @@
 
 Exit codes: 0 success; 1 the model was solved but is not optimal (infeasible,
 unbounded, limit reached) or a verification failed; 2 bad input (unknown system,
-malformed folder, bad option, unavailable solver or device) — reported in one line,
-without a traceback.
+malformed folder, bad option, unavailable solver or device, an --out that cannot be
+written) or a file system that refuses (disk full, no permission) — reported in one line,
+without a traceback; 130 interrupted (Ctrl-C); 141 stdout closed early (``| head``), quietly.
 """
 from __future__ import annotations
 
 import argparse
+import errno
+import math
+import os
+import re
 import sys
 import time
+import uuid
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
 EXIT_OK, EXIT_NOT_OPTIMAL, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
 SOLVERS = ("pdhg", "highs", "cvxpy", "gurobi")
 
 
@@ -21,7 +29,110 @@ class UserError(Exception):
     """A mistake in the command line or the input files: one line, exit 2."""
 
 
+# ------------------------------------------------------------ option value types
+# argparse turns an ArgumentTypeError into "argument --x: message", one line, exit 2.
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):     # "nan", "inf" and overflowing "1e400" alike
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"tolerance must be between 0 and 1 (e.g. 1e-4), got {text!r}")
+    return value
+
+
+def _nonnegative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _count(text: str, most: Optional[int] = None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(f"must be at most {most}, got {text!r}")
+    return value
+
+
+def _step(text: str) -> str:
+    if not text.strip():      # an empty step would silently mean "no resampling"
+        raise argparse.ArgumentTypeError("needs a step such as 3h, 30min or 1d")
+    return text.strip()
+
+
+def _workers(text: str) -> int:
+    return _count(text, most=4 * (os.cpu_count() or 1))   # each is a process: a typo must not fork thousands
+
+
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def _device_name(text: str) -> str:
+    if not _DEVICE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use auto, cpu, cuda, cuda:N or mps")
+    return text
+
+
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
+
+
+def _address(text: str) -> str:
+    m = _ADDRESS.fullmatch(text)
+    if not m or not 0 < int(m.group(2)) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address; use HOST:PORT or "
+                                         f"tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786")
+    return text
+
+
+def _param(text: str) -> tuple:
+    from .sweep import parse_param
+    try:
+        name, values = parse_param(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_msg(exc)) from None
+    negative = next((v for v in values if v < 0), None)
+    if negative is not None:    # every sweepable input is a cost, price, scale, cap or share
+        raise argparse.ArgumentTypeError(f"bad parameter {text!r}: {negative:g} is negative; "
+                                         f"swept values must be >= 0")
+    return name, values
+
+
 # --------------------------------------------------------------------- helpers
+def _writable_folder(path: str) -> Path:
+    """Create ``path`` (a folder) and check a file can be written there, before any work."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {path}: is a file, not a folder")
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if not out.exists() and parent is not None and not parent.is_dir():
+        raise UserError(f"--out {path}: {parent} is a file, not a folder")
+    probe = out / f".gridprox-write-test-{uuid.uuid4().hex[:8]}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot write there ({exc.strerror or exc})") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+    return out
+
+
 def _load(system: str):
     from . import datasets
     try:
@@ -63,9 +174,22 @@ def _device(name: str) -> str:
     from .core.device import resolve_device
     from .errors import SolverError
     try:
-        return str(resolve_device(name))
+        dev = resolve_device(name)
     except (SolverError, RuntimeError) as exc:
         raise UserError(_msg(exc)) from None
+    if dev.type == "cuda" and dev.index is not None:
+        import torch
+        if dev.index >= torch.cuda.device_count():
+            raise UserError(f"device {name!r} requested but this machine has {torch.cuda.device_count()} GPU(s)")
+    return str(dev)
+
+
+def _warn(text: str) -> None:
+    print(f"gridprox: warning: {text}", file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    _warn(" ".join(str(message).split()))     # one line, without the source line warnings adds
 
 
 def _msg(exc: BaseException) -> str:
@@ -80,7 +204,8 @@ def _fmt(v, spec=".6g") -> str:
         return str(v)
 
 
-def _print_summary(result, out=sys.stdout):
+def _print_summary(result, out=None):
+    out = sys.stdout if out is None else out      # looked up now: a default would bind the import-time stream
     s = result.summary.iloc[0]
     lines = [
         f"status      {s['status']}",
@@ -103,7 +228,11 @@ def cmd_datasets(args) -> int:
     from . import datasets
     rows = []
     for name in datasets.list_systems():
-        info = datasets.load_system(name).describe()
+        try:
+            info = datasets.load_system(name).describe()
+        except Exception as exc:   # any fault in one folder must not hide the others from the list
+            _warn(f"skipped system {name!r}: {_msg(exc)}")
+            continue
         rows.append((name, info["zones"], info["snapshots"], info["technologies"], info.get("description", "")))
     print(f"{'name':<16} {'zones':>5} {'hours':>6} {'techs':>5}  description")
     for name, z, h, t, desc in rows:
@@ -113,6 +242,8 @@ def cmd_datasets(args) -> int:
 
 def cmd_solve(args) -> int:
     from . import plots
+    if args.out:                # checked first: a solve must not be lost to an unwritable folder
+        _writable_folder(args.out)
     model = _model(args)
     result = _run_solve(model, _solve_options(args))
     _print_summary(result)
@@ -135,24 +266,38 @@ def _run_solve(model, opts):
 
 def cmd_sweep(args) -> int:
     from . import plots
-    from .sweep import parse_param
+    from .sweep import SweepStore
+    from .sweep.scenarios import MAX_SCENARIOS
+    from .sweep.store import SweepStoreError
     spec = {}
-    for text in args.param or []:
-        try:
-            name, values = parse_param(text)
-        except ValueError as exc:
-            raise UserError(_msg(exc)) from None
+    for name, values in args.param or []:
+        if name in spec:
+            raise UserError(f"--param {name} is given twice; give all its values in one --param")
         spec[name] = values
     if not spec:
         raise UserError("sweep needs at least one --param NAME=START:STOP:NUM or NAME=V1,V2,...")
+    count = math.prod(len(v) for v in spec.values())
+    if count > MAX_SCENARIOS:
+        raise UserError(f"a sweep of {count:,} scenarios is over the limit of {MAX_SCENARIOS:,}; "
+                        f"sweep fewer values or split it into several sweeps")
+    _writable_folder(args.out)
+    try:
+        if args.force:          # model.sweep has no overwrite: empty the folder (under its lock) first
+            with SweepStore(args.out) as store:
+                store.clear()
+    except SweepStoreError as exc:
+        raise UserError(_msg(exc)) from None
     model = _model(args)
     unknown = [name for name in spec if name not in model.sweepable()]
     if unknown:
         raise UserError(f"unknown sweep parameter {unknown[0]!r}; sweepable: {', '.join(model.sweepable())}")
+    opts = _solve_options(args)
     executor, cluster = _executor(args)
     try:
         table = model.sweep(spec, product=True, batch_size=args.batch_size, out=args.out, executor=executor,
-                            progress=not args.quiet, **_solve_options(args))
+                            progress=not args.quiet, **opts)
+    except SweepStoreError as exc:
+        raise UserError(_msg(exc).replace("overwrite=True (--force)", "--force")) from None
     finally:
         if executor is not None:
             executor.close()
@@ -177,7 +322,7 @@ def _executor(args):
     if args.dask:
         try:
             return Client(args.dask, timeout="10s"), None
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
             raise UserError(f"cannot reach Dask scheduler {args.dask}: {_msg(exc)}") from None
     cluster = LocalCluster(n_workers=args.dask_local, threads_per_worker=1, dashboard_address=None)
     return Client(cluster), cluster
@@ -188,6 +333,9 @@ def cmd_compare(args) -> int:
     bad = [s for s in solvers if s not in SOLVERS]
     if bad or not solvers:
         raise UserError(f"unknown solver {bad[0] if bad else args.solvers!r}; choose from {', '.join(SOLVERS)}")
+    twice = next((s for s in solvers if solvers.count(s) > 1), None)
+    if twice:
+        raise UserError(f"--solvers names {twice} twice")
     model = _model(args)
     rows = []
     for solver in solvers:
@@ -237,14 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     def model_args(sp, solver=True):
         sp.add_argument("system", metavar="SYSTEM_OR_FOLDER", help="a bundled system name or a system folder")
         res = sp.add_mutually_exclusive_group()
-        res.add_argument("--hours", type=int, help="use the first N snapshots")
-        res.add_argument("--resample", metavar="3h", help="resample to N-hour steps, e.g. 3h")
-        res.add_argument("--rep-days", type=int, metavar="K", help="K representative days with weights")
-        sp.add_argument("--co2-cap", type=float, help="CO2 cap in tonnes over the horizon")
+        res.add_argument("--hours", type=_count, help="use the first N snapshots")
+        res.add_argument("--resample", type=_step, metavar="3h", help="resample to N-hour steps, e.g. 3h")
+        res.add_argument("--rep-days", type=_count, metavar="K", help="K representative days with weights")
+        sp.add_argument("--co2-cap", type=_nonnegative, help="CO2 cap in tonnes over the horizon")
         if solver:
             sp.add_argument("--solver", choices=SOLVERS, default="pdhg")
-        sp.add_argument("--device", default="auto", help="auto, cpu or cuda (pdhg only)")
-        sp.add_argument("--tol", type=float, default=1e-4, help="relative KKT tolerance (default 1e-4)")
+        sp.add_argument("--device", type=_device_name, default="auto", help="auto, cpu, cuda, cuda:N or mps (pdhg only)")
+        sp.add_argument("--tol", type=_tolerance, default=1e-4, help="relative KKT tolerance (default 1e-4)")
 
     s = sub.add_parser("solve", help="solve one system and write results and plots",
                        description="Solve a system; print a summary; write parquet + CSV tables and plots to --out.")
@@ -254,14 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("sweep", help="run a scenario sweep (resumable)",
                        description="Sweep parameters (Cartesian product); one row per scenario is written to DIR "
-                                   "as it finishes, and a rerun with the same DIR resumes.")
+                                   "as it finishes, and a rerun with the same DIR resumes (the same system, "
+                                   "options and solver only: anything else is refused unless --force).")
     model_args(w)
-    w.add_argument("--param", action="append", metavar="NAME=SPEC",
-                   help="NAME=START:STOP:NUM or NAME=V1,V2,... (repeatable)")
-    w.add_argument("--batch-size", type=int, default=16)
-    w.add_argument("--dask", metavar="SCHEDULER_ADDRESS", help="run batches on this Dask scheduler")
-    w.add_argument("--dask-local", type=int, metavar="N", help="start a local Dask cluster of N workers")
+    w.add_argument("--param", action="append", type=_param, metavar="NAME=SPEC",
+                   help="NAME=START:STOP:NUM or NAME=V1,V2,... (repeatable, one per name; values >= 0)")
+    w.add_argument("--batch-size", type=_count, default=16)
+    w.add_argument("--dask", type=_address, metavar="SCHEDULER_ADDRESS", help="run batches on this Dask scheduler")
+    w.add_argument("--dask-local", type=_workers, metavar="N", help="start a local Dask cluster of N workers")
     w.add_argument("--out", metavar="DIR", required=True)
+    w.add_argument("--force", action="store_true",
+                   help="discard results in DIR from another model, horizon, solver or option and start afresh")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.set_defaults(func=cmd_sweep)
 
@@ -282,14 +433,39 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for key, value in vars(args).items():
+        # argparse before 3.12 reads "--tol=--" as an empty list, skipping the option's type
+        if value == [] or (isinstance(value, list) and [] in value):
+            parser.error(f"argument --{key.replace('_', '-')}: expected one argument")
+    sweeping = args.command == "sweep"
+    kept = " (finished scenarios are kept; rerun to resume)" if sweeping else ""
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            code = args.func(args)
+            sys.stdout.flush()      # a closed pipe shows here, inside the handlers below
+        return code
     except UserError as exc:
         print(f"gridprox: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("gridprox: interrupted (finished scenarios are kept; rerun to resume)", file=sys.stderr)
-        return 130
+        print(f"gridprox: interrupted{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader (``| head``) is gone: say nothing, and keep Python's exit flush quiet too
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE
+    except OSError as exc:
+        try:
+            sys.stdout.flush()
+        except OSError:         # stdout itself failed (a full disk): keep the exit flush quiet
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        what = exc.strerror or _msg(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        hint = "; free some space and rerun" if exc.errno == errno.ENOSPC else ""
+        print(f"gridprox: error: {what}{where}{hint}{kept}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

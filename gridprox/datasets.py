@@ -32,10 +32,16 @@ def dataset_dirs() -> list[Path]:
 def _systems() -> dict[str, Path]:
     found: dict[str, Path] = {}
     for root in dataset_dirs():
-        if root.is_dir():
-            for sub in sorted(root.iterdir()):
+        try:
+            subs = sorted(root.iterdir()) if root.is_dir() else []
+        except OSError:     # an unreadable folder on GRIDPROX_DATASETS holds no systems we can use
+            continue
+        for sub in subs:
+            try:
                 if (sub / "system.yaml").is_file():
                     found.setdefault(sub.name, sub)
+            except OSError:
+                continue
     return found
 
 
