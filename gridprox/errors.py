@@ -14,3 +14,9 @@ class SolverError(GridproxError, RuntimeError):
     """A backend is unavailable or cannot take this problem (not installed, licence
     too small, unknown option).  Not raised for infeasible/unbounded problems: those
     are statuses."""
+
+
+class KernelCacheWarning(UserWarning):
+    """The compiled-kernel cache was refused or a cached library failed its checks (it is
+    rebuilt, built privately, or the solver stays on torch).  The message names the path and why."""
+
