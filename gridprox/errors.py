@@ -20,3 +20,11 @@ class KernelCacheWarning(UserWarning):
     """The compiled-kernel cache was refused or a cached library failed its checks (it is
     rebuilt, built privately, or the solver stays on torch).  The message names the path and why."""
 
+
+class LPFileError(ModelingError):
+    """An LP or MPS file is malformed.  ``path`` and ``line`` (1-based; None for the whole
+    file) locate the problem; the message says what it is."""
+
+    def __init__(self, message: str, path: str = "", line=None):
+        super().__init__(message)
+        self.path, self.line = path, line
