@@ -51,6 +51,7 @@ def test_batched_pdhg_sweep_of_a_list_equals_separate_highs(model, separate):
         assert abs(row.objective - ref) <= 1e-5 * abs(ref)     # the tolerance asked
 
 
+@pytest.mark.slow
 def test_streamed_pdhg_sweep_over_several_blocks_with_an_infeasible_cap(tmp_path):
     # batch_size 2: blocks of 8 neighbouring caps, each streamed through 2 columns; the second
     # block starts from the first's solutions; the zero cap is infeasible (no shedding, coal p_min)
@@ -79,11 +80,11 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
     calls = []
     real = sweep_batch.SweepBatch.__call__
 
-    def counting(self, scenarios, progress=None):
+    def counting(self, scenarios, progress=None, on_rows=None):
         if len(calls) == 1 and not resumed:
             raise KeyboardInterrupt        # stop after the first batch of two
         calls.append([dict(s) for s in scenarios])
-        return real(self, scenarios, progress)
+        return real(self, scenarios, progress, on_rows)
 
     monkeypatch.setattr(sweep_batch.SweepBatch, "__call__", counting)
     resumed = False
@@ -97,6 +98,33 @@ def test_interrupted_sweep_resumes_without_recomputing(model, tmp_path, monkeypa
     again = model.sweep(SPEC, solver="highs", batch_size=2, out=tmp_path, progress=False)
     assert len(calls) == 2                       # everything was finished: nothing solved
     np.testing.assert_allclose(again["objective"], table["objective"])
+
+
+def test_pdhg_rows_are_kept_as_scenarios_finish_inside_a_batch(model, tmp_path, monkeypatch):
+    """A streamed PDHG batch of four interrupted after its second scenario finished: the two
+    finished rows are on disk, and the rerun solves only the other two."""
+    real = sweep_batch.SweepBatch.__call__
+    solved, handed = [], []
+
+    def interrupting(self, scenarios, progress=None, on_rows=None):
+        solved.append(len(scenarios))
+
+        def rows(found):
+            on_rows(found)
+            handed.extend(found)
+            if len(handed) == 2 and len(solved) == 1:
+                raise KeyboardInterrupt
+        return real(self, scenarios, progress, rows)
+
+    monkeypatch.setattr(sweep_batch.SweepBatch, "__call__", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        model.sweep(SPEC, solver="pdhg", tol=1e-5, batch_size=2, device="cpu", out=tmp_path, progress=False)
+    table = model.sweep(SPEC, solver="pdhg", tol=1e-5, batch_size=2, device="cpu", out=tmp_path, progress=False)
+    assert solved == [4, 2] and len(table) == 4 and (table["status"] == "optimal").all()
+    for row in table.itertuples():
+        ref = model.solve("highs", inputs={"co2_cap": row.co2_cap, "gas_price": row.gas_price}).objective
+        assert abs(row.objective - ref) <= 2e-5 * abs(ref)
+    model.set_inputs({})
 
 
 def test_sweep_builds_the_policy_row_it_needs_once():

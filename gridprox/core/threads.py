@@ -1,19 +1,15 @@
-"""The CPU thread count of a running solve, chosen by timing the solve's own iterations.
+"""The CPU thread count of a running solve, chosen by timing the solve's own iterations
+(``threads="auto"``).
 
-A second thread pays or costs depending on the machine's state, not on the LP alone.
-Measured on the 2-core machine (PDHG, 1 x 8760-h capacity-expansion LP, float64): quiet,
-2 threads 1.02 ms per iteration against 1.67 ms for one (1.1-1.2x on 720-h to 2190-h
-LPs); with one core kept busy by another process, 6.3 ms against 2.2 ms (OpenMP and MKL
-workers wait for a descheduled peer at every operation; 5x on the 720-h LP).  The load
-can change during a solve, so a fixed count is wrong somewhere: the tuner starts at one
-thread and from time to time tries the neighbouring count on the ladder 1, 2, 4, ..., max
-for a short probe of plain iterations; it abandons the probe at the first iteration that
-is far slower (so a probe on a loaded machine costs one scheduler slice, ~10 ms, and waits
-for 20 times its cost to have passed before the next one), moves to the
-candidate when the probe's mean iteration is clearly faster, and moves back unless the
-next full window there confirms it.  Means, not medians: on a loaded machine most
-iterations at two threads are fast and a few take a scheduler slice, and the slow few are
-the cost.  Probes that do not pay are spaced out, doubling up to ``MAX_PERIOD`` apart.
+A second thread pays or costs depending on the machine's state, not on the problem alone: on
+a loaded machine OpenMP workers wait for a descheduled peer at every operation (RESULTS,
+"Threads").  The load can change during a solve, so the tuner starts at one thread and from
+time to time tries the neighbouring count on the ladder 1, 2, 4, ..., max for a short probe of
+plain iterations; it abandons a probe at the first iteration that is far slower, moves to the
+candidate when the probe's mean iteration is clearly faster, and moves back unless the next
+full window there confirms it.  Means, not medians: on a loaded machine most iterations at two
+threads are fast and a few take a scheduler slice, and the slow few are the cost.  Probes that
+do not pay are spaced out, doubling up to ``MAX_PERIOD`` apart.
 """
 from __future__ import annotations
 

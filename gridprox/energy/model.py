@@ -213,7 +213,8 @@ class CapacityExpansion:
 
     def sweep(self, spec, product: bool = True, batch_size: int = 16, out=None, executor=None,
               progress: bool = True, solver: str = "pdhg", tol: float = 1e-4, device="auto",
-              warm_start: bool = True, resume: bool = True, **solver_opts) -> pd.DataFrame:
+              warm_start: bool = True, resume: bool = True, overwrite: bool = False,
+              **solver_opts) -> pd.DataFrame:
         """Solve every scenario of ``spec`` (``{"co2_cap": [...], ...}`` or a list of dicts);
         one row per scenario: inputs, status, objective, ``cap_{zone}/{technology}``,
         total_emissions_t, residuals, message.  Compiled once; PDHG iterates ``batch_size``
@@ -222,7 +223,8 @@ class CapacityExpansion:
         near it; HiGHS solves the scenarios in that order in one instance, each from the
         last one's basis (where a scenario's optimum is not unique, that may be another
         optimal vertex than a cold solve finds: same objective, other capacities);
-        results are written to ``out`` as blocks finish and a rerun resumes
+        results are written to ``out`` as they finish and a rerun of the same model resumes;
+        ``out`` written by another model or solver is refused unless ``overwrite``
         (``gridprox.sweep.run_sweep``)."""
         from ..sweep import expand, run_sweep
         from ..sweep.batch import SweepBatch, sweep_plan
@@ -233,7 +235,7 @@ class CapacityExpansion:
                                  solver_opts=solver_opts, width=batch_size)
         plan = sweep_plan(scenarios, solver, warm_start, batch_size)
         return run_sweep(solve_batch, scenarios, batch_size=batch_size, executor=executor, out=out,
-                         resume=resume, progress=progress, plan=plan)
+                         resume=resume, progress=progress, plan=plan, overwrite=overwrite)
 
     def _model_for(self, scenarios: Sequence[Mapping]) -> "CapacityExpansion":
         """This model, or a sibling with the policy rows the scenarios need."""

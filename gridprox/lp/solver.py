@@ -51,8 +51,8 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     relative to ω₀ = θ_b/θ_c as returned in ``primal_weight``, which stays meaningful for a
     neighbouring LP whose c or bounds are scaled.  ``width`` < B streams the batch through
     ``width`` columns (``schedule.Stream``, nearest by ``coordinates`` (B, d)); a scenario's
-    iterations, seconds and limits count from when it entered.  ``on_finish(count)`` is
-    called as scenarios finish.  A primal ray with an infeasible point ends as
+    iterations, seconds and limits count from when it entered.  ``on_finish(ids, solution)``
+    is called as scenarios finish, with their indices and the solution filled so far.  A primal ray with an infeasible point ends as
     "infeasible_or_unbounded" (``solvers.solve_lp`` settles it)."""
     lp = lp.checked()
     options = options or PDHGOptions()
@@ -91,9 +91,11 @@ class _Solve:
             self.start_Y = self.start_Y + _col(torch.as_tensor(y0, **fdt)) / self.pool.d_row
             if weight is not None:
                 self.start_weight = torch.as_tensor(weight, **fdt).reshape(1, -1).expand(1, B).clone()
-        self.out = {"x": torch.zeros(B, n, **fdt), "y": torch.zeros(B, m, **fdt), "z": torch.zeros(B, n, **fdt),
-                    "metrics": torch.full((5, B), math.nan, **fdt), "weight": torch.full((B,), math.nan, **fdt)}
-        self.status, self.iters, self.seconds = [None] * B, [0] * B, [0.0] * B
+        metrics = torch.full((5, B), math.nan, **fdt)
+        self.sol = PDHGSolution(torch.zeros(B, n, **fdt), torch.zeros(B, m, **fdt), torch.zeros(B, n, **fdt),
+                                [None] * B, [0] * B, [0.0] * B, dict(zip(METRICS, metrics)),
+                                torch.full((B,), math.nan, **fdt))
+        self.metrics = metrics
         self.entered = [(0, self.start)] * B              # (iteration, time) each scenario entered
         self.iteration = self.checks = 0
         self.s = None
@@ -134,9 +136,7 @@ class _Solve:
             hit = self._limited(done)
             self._record(hit, s.XBEST, s.YBEST, s.best_metrics)
             self._settle(sorted({**done, **hit}))
-        names = dict(zip(METRICS, self.out["metrics"]))
-        return PDHGSolution(self.out["x"], self.out["y"], self.out["z"], self.status, self.iters, self.seconds,
-                            names, self.out["weight"])
+        return self.sol
 
     def _plain_count(self) -> int:
         """Plain iterations before the next check (every check_every-th, or the iteration limit)."""
@@ -153,24 +153,24 @@ class _Solve:
         """Unscale columns ``statuses`` (column -> status) of (XS, YS) into the outputs."""
         if not statuses:
             return
-        s, d, out = self.s, self.d, self.out
+        s, d, sol = self.s, self.d, self.sol
         idx = torch.tensor(list(statuses), device=s.ids.device)
         pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
         Xs, Ys = XS[:, idx], YS[:, idx]
         x = torch.maximum(torch.minimum(pick(d.d_col) * Xs, pick(d.ux_orig)), pick(d.lx_orig))
         ATy = self.A.select(idx).rmatmat(Ys) if self.A.batch_values > 1 else self.A.rmatmat(Ys)
         ids = s.ids[idx]
-        out["x"][ids], out["y"][ids] = x.T, (pick(d.d_row) * Ys).T
-        out["z"][ids] = ((pick(d.c) - ATy) / pick(d.d_col)).T
-        out["metrics"][:, ids] = met[:, idx]
-        out["weight"][ids] = (s.omega_point / d.omega0)[0, idx]
+        sol.x[ids], sol.y[ids] = x.T, (pick(d.d_row) * Ys).T
+        sol.z[ids] = ((pick(d.c) - ATy) / pick(d.d_col)).T
+        self.metrics[:, ids] = met[:, idx]
+        sol.primal_weight[ids] = (s.omega_point / d.omega0)[0, idx]
         now = time.perf_counter()
         for i, st in zip(ids.tolist(), statuses.values()):
-            self.status[i], self.iters[i] = st, self.iteration - self.entered[i][0]
-            self.seconds[i] = now - self.entered[i][1]
+            sol.status[i], sol.iterations[i] = st, self.iteration - self.entered[i][0]
+            sol.seconds[i] = now - self.entered[i][1]
         self.schedule.finished(ids.tolist(), [st == OPTIMAL for st in statuses.values()])
         if self.on_finish is not None:
-            self.on_finish(len(statuses))
+            self.on_finish(ids.tolist(), sol)
 
     def _settle(self, free: list[int]) -> None:
         """Finished columns leave; the schedule's next scenarios take their places, the rest
@@ -195,7 +195,7 @@ class _Solve:
         Y = gather(self.start_Y, idx, self.B).clone()
         weight = gather(self.start_weight, idx, self.B).expand(1, len(picks)).clone()
         for col, j in enumerate(picks):
-            guess = self.schedule.predict(j, self.out["x"], self.out["y"], self.out["weight"])
+            guess = self.schedule.predict(j, self.sol.x, self.sol.y, self.sol.primal_weight)
             if guess is not None:
                 X[:, col] = guess[0] / d.d_col[:, min(col, d.d_col.shape[1] - 1)]
                 Y[:, col] = guess[1] / d.d_row[:, min(col, d.d_row.shape[1] - 1)]

@@ -69,8 +69,11 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     backend (see ``solve_highs``, ``solve_pdhg``, ...); a ``warm_start`` of the original LP
     is mapped through the presolve.  The LP is validated first: NaN, infinite bounds on the
     wrong side and the like raise ValueError naming the entry; a scenario whose bounds cross
-    (a lower bound above its upper bound) is "infeasible" while the others are solved.  ``gridprox.lp_objective`` wraps this function as
-    a torch-differentiable layer (optimal value, gradients with respect to c and the bounds).
+    (a lower bound above its upper bound) is "infeasible" while the others are solved.
+    ``on_result(k, result)``: called with each scenario's final Result, as soon as the backend
+    has it (PDHG: as scenarios finish; others: at the end).  ``gridprox.lp_objective`` wraps
+    this function as a torch-differentiable layer (optimal value, gradients with respect to c
+    and the bounds).
     """
     if not isinstance(lp, LinearProgram):
         raise TypeError(f"solve_lp expects a gridprox LinearProgram, got {type(lp).__name__}")
@@ -80,38 +83,67 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     if presolve is not None and not isinstance(presolve, bool):
         raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True or False "
                           "(HiGHS's own presolve is the option highs_presolve='on'|'off')")
+    on_result = options.pop("on_result", None)
     crossed = lp.validate(crossed_ok=True).crossed()
     if crossed.any():
-        return _solve_uncrossed(lp, crossed, solver, presolve, options)
+        return _solve_uncrossed(lp, crossed, solver, presolve, options, on_result)
     func, batched = _backend(name)
+    reported: set = set()
+
+    def early(k: int, res: Result, final) -> None:    # a backend's result as it comes, made final
+        reported.add(k)
+        on_result(k, final(res))
+
     if not (name == "pdhg" if presolve is None else presolve):
-        return _run(lp, func, batched, options)
+        if on_result is not None and name == "pdhg":
+            options = {**options, "on_result": lambda k, r: early(k, r, lambda r: _settle(lp.scenario(k) if
+                                                                                           lp.is_batch else lp, r, options))}
+        return _report(_run(lp, func, batched, options), on_result, reported)
     from .presolve import presolve as reduce_lp
 
     reduced = reduce_lp(lp)
     inner = None
     if reduced.lp is not None:
-        inner = _run(reduced.lp, func, batched, reduced.map_warm_start(options))
-    return reduced.postsolve(inner)
+        inner_options = reduced.map_warm_start(options)
+        if on_result is not None and name == "pdhg":
+            def post(j: int, r: Result) -> None:
+                b = int(reduced.live[j])
+                early(b, r, lambda r: reduced._scenario_result(
+                    b, _settle(reduced.lp.scenario(j) if reduced.lp.is_batch else reduced.lp, r, options)))
+            inner_options = {**inner_options, "on_result": post}
+        inner = _run(reduced.lp, func, batched, inner_options)
+    return _report(reduced.postsolve(inner), on_result, reported)
 
 
-def _solve_uncrossed(lp: LinearProgram, crossed: np.ndarray, solver: str, presolve, options: dict):
+def _report(results, on_result, reported: set):
+    """Hand ``on_result`` the results it has not had yet; return them."""
+    if on_result is not None:
+        for k, res in enumerate(results if isinstance(results, list) else [results]):
+            if k not in reported:
+                on_result(k, res)
+    return results
+
+
+def _solve_uncrossed(lp: LinearProgram, crossed: np.ndarray, solver: str, presolve, options: dict, on_result):
     """Scenarios with crossed bounds are "infeasible"; the others are solved (per-scenario
     options such as warm starts and coordinates are subset to them)."""
     def infeasible(k: int) -> Result:
         return Result(status=st.INFEASIBLE, solver=str(solver).lower(),
                       message=f"bounds cross (a lower bound above its upper bound){f' in scenario {k}' if lp.is_batch else ''}")
     if not lp.is_batch:
-        return infeasible(0)
+        return _report(infeasible(0), on_result, set())
     rest = np.flatnonzero(~crossed)
     out = [infeasible(k) for k in range(lp.batch_size)]
+    _report([out[k] if crossed[k] else None for k in range(lp.batch_size)], on_result, set(rest.tolist()))
     if rest.size:
         B = lp.batch_size
         pick = lambda v: ([v[k] for k in rest] if isinstance(v, list) and len(v) == B  # noqa: E731
                           else np.asarray(v)[rest] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == B
                           else tuple(pick(p) for p in v) if isinstance(v, tuple) else v)
         sub = LinearProgram.stack([lp.scenario(int(k)) for k in rest])
-        solved = solve_lp(sub, solver=solver, presolve=presolve, **{k: pick(v) for k, v in options.items()})
+        report = None if on_result is None else (lambda j, r: on_result(int(rest[j]), r))
+        solved = solve_lp(sub, solver=solver, presolve=presolve, on_result=report,
+                          **{k: pick(v) for k, v in options.items()})
         for k, res in zip(rest, solved if isinstance(solved, list) else [solved]):
             out[int(k)] = res
     return out

@@ -1,20 +1,10 @@
-"""Backend "pdhg": LinearProgram (single or batch) -> torch tensors -> gridprox.core PDHG -> Result(s).
+"""Backend "pdhg": LinearProgram (single or batch) -> torch tensors -> gridprox.lp's PDHG -> Result(s).
 
 Duals come back in HiGHS's convention (y >= 0 at an active lower row bound, z = c − Aᵀy).
 Residuals are recomputed here in float64 with ``LinearProgram.residuals`` (original units,
-ℓ2, PDLP's relative definitions), whatever dtype the solve ran in, so a Result never
-claims more accuracy than its x and y have.
-
-float32 accuracy floor: the relative KKT measures stall near 1e-6 to 1e-7 (the 1 x 168-h
-capacity-expansion LP reaches 1e-6 in ~1,400 iterations and not 1e-7 in 20,000), so ask
-float32 for tol >= 1e-5; below its floor a solve ends "optimal_inaccurate" or
-"iteration_limit", never "optimal" (tests/test_pdhg_batch.py).
-
-CPU threads: chosen during the solve by timing its own iterations (``gridprox.core.threads``:
-a second thread made the 1 x 8760-h LP 1.6x faster on the quiet 2-core machine and 3x
-slower with a core busy elsewhere); ``threads=N`` fixes the count.  The first solve of a
-process also pays torch's import (~3 s, more on a loaded machine); ``Result.seconds`` does
-not include it.
+ℓ2, PDLP's relative definitions), whatever dtype the solve ran in, so a Result never claims
+more accuracy than its x and y have: float32 stalls near 1e-6 relative, and below that a
+solve ends "optimal_inaccurate" or "iteration_limit", never "optimal".
 """
 from __future__ import annotations
 
@@ -33,7 +23,7 @@ from ..errors import SolverError
 from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
-_BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish"}   # how a batch is run (solve_pdhg's own)
+_BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish", "on_result"}   # how a batch is run (solve_pdhg's own)
 
 
 def _finite_bounds(lp: LinearProgram) -> LinearProgram:
@@ -113,19 +103,21 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     or (x, y, primal_weight) with ``Result.primal_weight`` values (a float or (B,)); Results
     carry their primal weight, which is what makes a warm start from a converged or nearby
     solution cheap (tests/test_pdhg_warm.py).
-    Advanced options are the fields of ``gridprox.lp.solver.PDHGOptions`` (restart,
-    step, primal_weight, check_every, ruiz_iters, pc_alpha, infeasibility_tol, ...) plus
+    Advanced options are the fields of ``gridprox.lp.PDHGOptions`` (threads, native,
+    cuda_graphs, check_every, ruiz_iters, pc_alpha, infeasibility_tol, ...) plus
     ``sequential=True``: solve a batch one scenario at a time, each warm-started from the
     previous solution (for sweeps whose scenarios are close); ``width=W``: stream a batch
     through W columns, a waiting scenario entering as one finishes, nearest to it by
     ``coordinates`` ((B, d) array, default the index) and started from the scenarios solved
-    before it (``gridprox.lp.admission``); its iterations, seconds and limits count from
-    when it entered; ``on_finish(count)`` is called as scenarios finish (progress)."""
+    before it (``gridprox.lp.schedule``); its iterations, seconds and limits count from
+    when it entered; ``on_finish(count)`` is called as scenarios finish (progress), and
+    ``on_result(k, result)`` with each scenario's Result as soon as it has one."""
     t0 = time.perf_counter()
     sequential = bool(advanced_options.pop("sequential", False))
     width = advanced_options.pop("width", None)
     coordinates = advanced_options.pop("coordinates", None)
     on_finish = advanced_options.pop("on_finish", None)
+    on_result = advanced_options.pop("on_result", None)
     if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1):
         raise SolverError(f"width must be a positive integer (scenarios iterated at once), got {width!r}")
     unknown = set(advanced_options) - _OPTION_NAMES
@@ -150,13 +142,14 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
         results, prev = [], warm
         for k in range(lp.batch_size):
             w = None if prev is None else _scenario_warm(prev, k)
-            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter(), on_finish=on_finish)
+            report = None if on_result is None else (lambda _, r, k=k: on_result(k, r))
+            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter(), on_finish, report)
             results.append(res)
             if res.x is not None and np.all(np.isfinite(res.x)):
                 prev = (res.x, res.y, None if res.primal_weight is None else np.array([res.primal_weight]))
         return results
     stream = {"width": int(width), "coordinates": coordinates} if width is not None and lp.is_batch else {}
-    return _solve_once(lp, options, dev, dt, warm, t0, on_finish=on_finish, **stream)
+    return _solve_once(lp, options, dev, dt, warm, t0, on_finish, on_result, **stream)
 
 
 def _scenario_warm(warm, k: int):
@@ -168,7 +161,8 @@ def _scenario_warm(warm, k: int):
     return pick(x), pick(y), weight
 
 
-def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_finish=None, **stream):
+def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_finish=None, on_result=None,
+                **stream):
     data = to_tensors(lp, dev, dt)
     ws = None
     if warm is not None:
@@ -176,29 +170,35 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_f
         ws = tuple(torch.as_tensor(a.T if a.ndim == 2 else a, dtype=dt, device=dev) for a in (x, y))
         ws += (None if weight is None else torch.as_tensor(weight, dtype=dt, device=dev),)
     offset = time.perf_counter() - t0
-    sol = solve(data, options, ws, on_finish=on_finish, **stream)
-    X, Y, Z = (t.detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
-    weights = sol.primal_weight.detach().cpu().numpy().astype(float)
-    msg = f"PDHG dtype={dt}"
-    if sol.threads is not None:
-        msg += f" threads={sol.threads}"
-    results = []
-    for k, lpk in enumerate(lp.scenarios()):
-        status = sol.status[k]
-        has_point = status not in ("infeasible", "unbounded", "infeasible_or_unbounded")
-        x, y, z = X[k], Y[k], Z[k]
-        res = lpk.residuals(x, y)
-        res = {key: float(v) for key, v in res.items()}
-        res["solver_primal"] = float(sol.residuals["primal"][k])
-        res["solver_dual"] = float(sol.residuals["dual"][k])
-        res["solver_gap"] = float(sol.residuals["gap"][k])
-        if status == "optimal" and max(res["primal"], res["dual"], res["gap"]) > options.tol * (1 + 1e-6):
-            # float32 (or a borderline float64 check): the float64 recomputation decides
-            status = "optimal_inaccurate"
-        results.append(Result(
-            status=status, x=x if has_point else None, y=y if has_point else None, z=z if has_point else None,
-            objective=float(lpk.objective(x)) if has_point else float("nan"),
-            iterations=int(sol.iterations[k]), seconds=offset + float(sol.seconds[k]),
-            residuals=res if has_point else {}, solver="pdhg", message=msg,
-            primal_weight=float(weights[k]) if has_point and np.isfinite(weights[k]) else None))
+    scenarios = lp.scenarios()
+    results = [None] * len(scenarios)
+
+    def finished(ids, sol):
+        for k in ids:
+            results[k] = _result(scenarios[k], k, sol, options, offset, dt)
+            if on_result is not None:
+                on_result(k, results[k])
+        if on_finish is not None:
+            on_finish(len(ids))
+
+    solve(data, options, ws, on_finish=finished, **stream)
     return results if lp.is_batch else results[0]
+
+
+def _result(lp: LinearProgram, k: int, sol, options: PDHGOptions, offset: float, dt) -> Result:
+    """Scenario ``k``'s Result, its residuals recomputed in float64 from x and y."""
+    status = sol.status[k]
+    has_point = status not in ("infeasible", "unbounded", "infeasible_or_unbounded")
+    x, y, z = (t[k].detach().cpu().numpy().astype(float) for t in (sol.x, sol.y, sol.z))
+    res = {key: float(v) for key, v in lp.residuals(x, y).items()}
+    for key in ("primal", "dual", "gap"):
+        res["solver_" + key] = float(sol.residuals[key][k])
+    if status == "optimal" and max(res["primal"], res["dual"], res["gap"]) > options.tol * (1 + 1e-6):
+        status = "optimal_inaccurate"      # float32, or a borderline check: the float64 recomputation decides
+    weight = float(sol.primal_weight[k])
+    msg = f"PDHG dtype={dt}" + (f" threads={torch.get_num_threads()}" if sol.x.device.type == "cpu" else "")
+    return Result(status=status, x=x if has_point else None, y=y if has_point else None, z=z if has_point else None,
+                  objective=float(lp.objective(x)) if has_point else float("nan"),
+                  iterations=int(sol.iterations[k]), seconds=offset + float(sol.seconds[k]),
+                  residuals=res if has_point else {}, solver="pdhg", message=msg,
+                  primal_weight=weight if has_point and np.isfinite(weight) else None)

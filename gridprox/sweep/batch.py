@@ -64,17 +64,21 @@ class SweepBatch:
         return self._model
 
     reports_progress = True      # run_sweep passes progress=: scenarios count as they finish
+    reports_rows = True          # ... and on_rows=: each row is written as its scenario finishes
 
-    def __call__(self, scenarios: list, progress=None) -> list:
+    def __call__(self, scenarios: list, progress=None, on_rows=None) -> list:
         model = self.model()
         opts = solver_options(self.solver, self.tol, self.device, self.solver_opts)
         if self.solver != "pdhg":
-            return self._one_by_one(model, scenarios, opts, progress)
+            return self._one_by_one(model, scenarios, opts, progress, on_rows)
         from ..solvers import solve_lp
 
         if progress is not None:
             opts["on_finish"] = progress
         lp = model.batch(scenarios)
+        lps = list(lp.scenarios())
+        if on_rows is not None:
+            opts["on_result"] = lambda k, r: on_rows({k: sweep_row(model, r, lps[k])})
         if self.warm_start:
             if self._solved:
                 # the stream's first scenarios start from the nearest solved before, x and y only:
@@ -84,11 +88,10 @@ class SweepBatch:
             if self.width is not None and len(scenarios) > 1:
                 opts.update(width=self.width, coordinates=coordinates(scenarios))
         results = solve_lp(lp, solver="pdhg", **opts)
-        lps = list(lp.scenarios())
         self._solved.add(scenarios, results)
         return [sweep_row(model, r, one) for r, one in zip(results, lps)]
 
-    def _one_by_one(self, model: CapacityExpansion, scenarios: list, opts: dict, progress) -> list:
+    def _one_by_one(self, model: CapacityExpansion, scenarios: list, opts: dict, progress, on_rows) -> list:
         """Solvers other than PDHG; HiGHS warm-starts each scenario from the last one's basis."""
         from ..solvers import solve_lp, solve_lp_sequence
         from ..solvers.highs import HighsSession
@@ -97,10 +100,13 @@ class SweepBatch:
         hot = self.solver == "highs" and self.warm_start
         if hot and self._session is None:
             self._session = HighsSession(**opts)
-        results = []
-        for one in lps:
-            results += (solve_lp_sequence([one], "highs", session=self._session) if hot
-                        else [solve_lp(one, solver=self.solver, **opts)])
+        rows = []
+        for k, one in enumerate(lps):
+            res = (solve_lp_sequence([one], "highs", session=self._session)[0] if hot
+                   else solve_lp(one, solver=self.solver, **opts))
+            rows.append(sweep_row(model, res, one))
+            if on_rows is not None:
+                on_rows({k: rows[-1]})
             if progress is not None:
                 progress(1)
-        return [sweep_row(model, r, one) for r, one in zip(results, lps)]
+        return rows
