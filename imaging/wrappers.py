@@ -12,7 +12,7 @@ each channel) is an independent problem that stops on its own residual test.
 ``prior="pnp"`` replaces lam·TV by a plug-and-play denoiser (``model=``, default
 ``PNP_MODELS[wrapper]``; ``sigma=`` the noise level on the image's intensity scale).  The
 method and its settings default per wrapper (``PNP_DEFAULTS``), chosen on astronaut and
-chelsea crops (never on cameraman, held out for comparisons/imaging.py): deblurring by
+chelsea crops (never on cameraman, held out for comparisons/imaging_speed.py): deblurring by
 PnP-HQS, DPIR's schedule from ``sigma_max`` 0.2 down to sigma in 12 iterations, with the
 17-layer DnCNN-17N trained through this loop on blurred data (``dncnn17N_deblur``); MRI,
 whose zero-filled aliasing is stronger, by PnP-ADMM, 100 iterations with the denoiser at

@@ -28,12 +28,14 @@ def highs_reference():
     return CapacityExpansion(datasets.load_system("de-stochastic"), hours=48).solve(solver="highs")
 
 
+@pytest.mark.slow
 def test_help_on_every_command():
     for cmd in ([], ["datasets"], ["solve"], ["sweep"], ["compare"], ["verify"]):
         rc, out, _ = gridprox(*cmd, "--help")
         assert rc == 0 and "usage: gridprox" in out
 
 
+@pytest.mark.slow
 def test_datasets_lists_sizes():
     rc, out, err = gridprox("datasets")
     assert rc == 0, err
@@ -42,6 +44,7 @@ def test_datasets_lists_sizes():
     assert rows["model-energy"][:2] == ["1", "2920"] and "de-stochastic" in rows
 
 
+@pytest.mark.slow
 def test_solve_writes_tables_and_plots_with_the_right_numbers(tmp_path, highs_reference):
     rc, out, err = gridprox("solve", "de-stochastic", "--hours", 48, "--solver", "highs", "--out", tmp_path)
     assert rc == 0, err
@@ -59,6 +62,7 @@ def test_solve_writes_tables_and_plots_with_the_right_numbers(tmp_path, highs_re
     pd.testing.assert_series_equal(got.sort_index(), ref.sort_index(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_solve_pdhg_agrees_with_highs(tmp_path, highs_reference):
     rc, out, err = gridprox("solve", "de-stochastic", "--hours", 48, "--tol", "1e-6", "--device", "cpu",
                             "--out", tmp_path)
@@ -68,6 +72,7 @@ def test_solve_pdhg_agrees_with_highs(tmp_path, highs_reference):
     assert summary["objective"] == pytest.approx(highs_reference.objective, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_sweep_writes_one_row_per_scenario_and_a_plot(tmp_path):
     rc, out, err = gridprox("sweep", "de-stochastic", "--hours", 24, "--solver", "highs", "--quiet",
                             "--param", "gas_price=20,60,100", "--param", "co2_cap=0:2000:2", "--out", tmp_path)
@@ -95,6 +100,7 @@ def test_sweep_writes_one_row_per_scenario_and_a_plot(tmp_path):
                                   table.sort_values(["gas_price", "co2_cap"]).reset_index(drop=True)[["objective"]])
 
 
+@pytest.mark.slow
 def test_compare_and_verify(highs_reference):
     rc, out, err = gridprox("compare", "de-stochastic", "--hours", 48, "--solvers", "pdhg,highs,cvxpy",
                             "--tol", "1e-6")
@@ -118,6 +124,7 @@ def _one_line_error(rc, out, err, *needles):
         assert needle in lines[0], lines[0]
 
 
+@pytest.mark.slow
 def test_user_errors_are_one_line_with_exit_2(tmp_path):
     _one_line_error(*gridprox("solve", "no-such-system"), "no-such-system", "model-energy")
     _one_line_error(*gridprox("solve", "de-stochastic", "--solver", "glpk"), "glpk")
@@ -137,6 +144,7 @@ def test_user_errors_are_one_line_with_exit_2(tmp_path):
     _one_line_error(*gridprox("solve", "de-stochastic", "--device", "tpu"), "tpu")
 
 
+@pytest.mark.slow
 def test_malformed_folders_name_the_culprit(tmp_path):
     broken_yaml = tmp_path / "broken-yaml"
     shutil.copytree(ROOT / "datasets" / "de-stochastic", broken_yaml)

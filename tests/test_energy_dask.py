@@ -14,6 +14,7 @@ distributed = pytest.importorskip("distributed")
 SPEC = {"gas_price": [20.0, 50.0, 80.0, 110.0], "co2_cap": [0.0, 500.0, 1500.0, 4000.0]}
 
 
+@pytest.mark.slow
 def test_sixteen_scenario_sweep_on_local_cluster_equals_local(tmp_path):
     model = CapacityExpansion(datasets.load_system("de-stochastic"), hours=24)
     opts = dict(batch_size=4, solver="pdhg", tol=1e-7, device="cpu", progress=False)

@@ -13,11 +13,6 @@ from gridprox.errors import ModelingError
 
 
 @pytest.fixture(scope="module")
-def toy():
-    return toy_system(48, voll=3000.0)
-
-
-@pytest.fixture(scope="module")
 def model(toy):
     return CapacityExpansion(toy)
 
@@ -112,6 +107,7 @@ def test_result_files_round_trip(highs, tmp_path):
 
 
 # ------------------------------------------------------------------ PDHG vs HiGHS
+@pytest.mark.slow
 @pytest.mark.parametrize("tol", [1e-4, 1e-6])
 def test_pdhg_agrees_with_highs_within_tol(model, highs, tol):
     model.set_inputs({})
@@ -190,6 +186,7 @@ def test_input_errors_are_clear(model):
 
 
 # ------------------------------------------------------------------ CLI-facing API
+@pytest.mark.slow
 def test_describe_verify_and_repr(model):
     d = model.describe()
     assert {"zones", "snapshots", "technologies", "description"} <= set(d)
@@ -203,6 +200,7 @@ def test_describe_verify_and_repr(model):
     assert "toy" in repr(model)
 
 
+@pytest.mark.slow
 def test_two_stage_stochastic_model_tables():
     from gridprox import datasets
 

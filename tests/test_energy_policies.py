@@ -13,11 +13,6 @@ W = 8760 / 48          # toy snapshot weight (48 hourly snapshots standing for a
 
 
 @pytest.fixture(scope="module")
-def toy():
-    return toy_system(48, voll=3000.0)
-
-
-@pytest.fixture(scope="module")
 def free(toy):
     """The unconstrained optimum every policy test moves away from."""
     return CapacityExpansion(toy).solve("highs")
@@ -157,6 +152,7 @@ def test_hours_keeps_the_first_snapshots_and_the_year(toy):
     assert _battery_balance(model, res)[0] < 1e-6
 
 
+@pytest.mark.slow
 def test_resample_to_three_hour_steps(toy):
     model = CapacityExpansion(toy, resample="3h")
     snaps = model.system.snapshots

@@ -1,11 +1,12 @@
 """gridprox.energy.CapacityExpansion reproduces PyPSA 1.4's optimum of the same network.
 
 Two kinds of check: (1) against the optima PyPSA reached and that system.yaml stores
-(``reference.optima``; tests/test_pypsa_reference.py proves PyPSA rebuilt from our CSVs reaches
-them) — runs without pypsa; (2) live: PyPSA's ``network.optimize()`` with HiGHS on a short
-horizon next to ours, objective and nodal prices (``buses_t.marginal_price``, the balance dual
-divided by the snapshot weight) — skipped when pypsa is not installed.  The full years were
-checked once by hand (see datasets/README.md / the final report).
+(``reference.optima``; tests/test_pypsa_round_trip.py checks the conversion round trip: PyPSA
+rebuilt from our CSVs reaches them) — runs without pypsa; (2) live: PyPSA's
+``network.optimize()`` with HiGHS on a short horizon next to ours, objective and nodal prices
+(``buses_t.marginal_price``, the balance dual divided by the snapshot weight) — skipped when
+pypsa is not installed.  The full years were checked once by hand (see datasets/README.md /
+the final report).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def _model(system, scenario, snapshots):
     return CapacityExpansion(system, hours=hours, scenario=scenario)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,case", [("de-stochastic", "high-first-730"),
                                        ("de-stochastic", "low-full"), ("de-stochastic", "stochastic-first-730")])
 def test_objective_equals_stored_pypsa_optimum(name, case):
@@ -40,6 +42,7 @@ def test_objective_equals_stored_pypsa_optimum(name, case):
     assert result.objective == pytest.approx(ref["objective"], rel=REL)
 
 
+@pytest.mark.slow
 def test_model_energy_objective_and_capacities_equal_stored_pypsa_optimum():
     """model-energy's optimum is unique enough that capacities match too (MW / MWh)."""
     system = datasets.load_system("model-energy")
@@ -65,6 +68,7 @@ def _pypsa_network():
     return mod
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,snapshots,scenario", [("model-energy", 96, None), ("three-country", 48, None),
                                                      ("de-stochastic", 48, "stochastic")])
 def test_live_pypsa_objective_and_prices(name, snapshots, scenario):
@@ -91,6 +95,7 @@ def test_live_pypsa_objective_and_prices(name, snapshots, scenario):
     assert np.abs(mine.to_numpy() - theirs.to_numpy()).max() <= 1e-6 * scale
 
 
+@pytest.mark.slow
 def test_live_pypsa_toy_every_component_kind(co2_cap=2.5e5):
     """The toy has what the datasets lack: storage units with standing loss, a lossy fixed line,
     ramp limits, p_min_pu, overnight costs with an annuity, snapshot weights != durations, and

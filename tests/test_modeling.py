@@ -106,6 +106,7 @@ def test_cvxpy_solver_names_route_to_backends():
     assert "CLARABEL" in prob.solver_stats.solver_name.upper()
 
 
+@pytest.mark.slow
 def test_deep_expression_chain_compiles_without_recursion_limits():
     """An expression built in a Python loop 5000 levels deep (scaled sums) still compiles."""
     x = gridprox.Variable(3, name="x")
@@ -227,6 +228,7 @@ def test_scalar_and_shapes_of_results_like_cvxpy():
     assert pg.solver_stats.solver_name and pg.solver_stats.solve_time >= 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("storage", ["slice", "cumsum"])
 @pytest.mark.parametrize("params", [False, True])
 def test_capacity_expansion_matches_cvxpy(storage, params):

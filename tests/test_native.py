@@ -163,6 +163,7 @@ def test_kernel_layouts_match_python():
     assert _c_enum("S_PRIMAL") == ["S_" + n.upper() for n in SUMS] + ["NSUM"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env", [{"GRIDPROX_NATIVE": "0"}, {"CC": "/nonexistent/cc"}], ids=["disabled", "no-compiler"])
 def test_without_the_kernel_solves_stay_eager(env, tmp_path):
     """No kernel (disabled, or no compiler; a fresh cache so nothing built before is found):

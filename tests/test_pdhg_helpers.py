@@ -1,30 +1,12 @@
 """Shared helpers of the PDHG tests (no tests here): LP generators and a HiGHS reference."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import scipy.sparse as sp
 
 from gridprox import LinearProgram
 from gridprox.solvers.highs import solve_highs
-
-
-def _capex_module():
-    """comparisons/capex_lp.py loaded by path: putting comparisons/ on sys.path would let its
-    imaging.py (the benchmark) shadow the ``imaging`` package in the tests run after these."""
-    if "capex_lp" not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "comparisons" / "capex_lp.py"
-        spec = importlib.util.spec_from_file_location("capex_lp", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules["capex_lp"] = module
-    return sys.modules["capex_lp"]
-
-
-capacity_expansion_lp, scenario_sweep = _capex_module().capacity_expansion_lp, _capex_module().scenario_sweep
+from gridprox.synthetic import capacity_expansion_lp, scenario_sweep  # noqa: F401  (re-exported to the PDHG tests)
 
 
 def highs(lp: LinearProgram):

@@ -5,19 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from energy_toy import toy_system
 from gridprox import LinearProgram
 from gridprox.lp.schedule import Stream
-from gridprox.energy import CapacityExpansion
 from gridprox.errors import SolverError
 from gridprox.solvers import solve_lp
 from gridprox.solvers.pdhg import solve_pdhg
 from test_pdhg_helpers import assert_solution, highs, scenario_sweep, vertex_lp
-
-
-@pytest.fixture(scope="module")
-def toy():
-    return CapacityExpansion(toy_system(48), co2_cap=1e6)
 
 
 def test_admission_seeds_spread_then_nearest_to_the_finished():
@@ -85,10 +78,11 @@ def test_finished_columns_are_taken_over_in_place(monkeypatch):
         assert abs(objective - refs[k].objective) <= 1e-4 * (1 + abs(refs[k].objective))
 
 
-def test_stream_warm_starts_from_solved_neighbours(toy):
+@pytest.mark.slow
+def test_stream_warm_starts_from_solved_neighbours(toy_co2):
     caps = np.linspace(3.3e5, 6e5, 8)
-    batch = toy.batch([{"co2_cap": c} for c in caps])
-    refs = [solve_lp(toy.lp({"co2_cap": c}), solver="highs") for c in caps]
+    batch = toy_co2.batch([{"co2_cap": c} for c in caps])
+    refs = [solve_lp(toy_co2.lp({"co2_cap": c}), solver="highs") for c in caps]
     cold = solve_lp(batch, solver="pdhg", tol=1e-5, width=8)                       # all at once, cold
     streamed = solve_lp(batch, solver="pdhg", tol=1e-5, width=2, coordinates=caps)
     for res, ref in zip(streamed, refs):
@@ -98,9 +92,9 @@ def test_stream_warm_starts_from_solved_neighbours(toy):
     assert sum(r.iterations for r in streamed) < sum(r.iterations for r in cold)
 
 
-def test_stream_with_an_infeasible_scenario_and_per_matrix_values(toy):
+def test_stream_with_an_infeasible_scenario_and_per_matrix_values(toy_co2):
     caps = [0.0, 3.3e5, 4.0e5, 5.0e5]
-    out = solve_lp(toy.batch([{"co2_cap": c} for c in caps]), solver="pdhg", tol=1e-5, max_iter=20_000,
+    out = solve_lp(toy_co2.batch([{"co2_cap": c} for c in caps]), solver="pdhg", tol=1e-5, max_iter=20_000,
                    width=2, coordinates=caps)
     assert [r.status for r in out] == ["infeasible", "optimal", "optimal", "optimal"]
     lps = []

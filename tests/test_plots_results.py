@@ -41,6 +41,7 @@ def test_result_roundtrip(tmp_path, fmt):
     assert res.capacity_table().loc[("generator", "wind"), "DE"] == 30e3
 
 
+@pytest.mark.slow
 def test_standard_plots_written(tmp_path):
     from PIL import Image
     paths = plots.plot_result(fake_result(), tmp_path)
@@ -53,6 +54,7 @@ def test_standard_plots_written(tmp_path):
             assert w > 300 and h > 200
 
 
+@pytest.mark.slow
 def test_sweep_tradeoff_and_colors(tmp_path):
     sweep = pd.DataFrame({"co2_cap": [0, 1, 2, 0, 1, 2], "gas_price": [30] * 3 + [60] * 3,
                           "objective": [3e9, 2e9, 1.5e9, 3.2e9, 2.4e9, 2e9], "status": ["optimal"] * 6,

@@ -104,6 +104,7 @@ def test_bad_executor_and_duplicates():
         run_sweep(solve_lp_batch, [{"gas_price": 1.0, "demand": 1.0}] * 2, progress=False)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_equals_local(tmp_path):
     distributed = pytest.importorskip("distributed")
     import cloudpickle

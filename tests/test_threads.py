@@ -113,6 +113,7 @@ def test_solver_reports_and_restores_its_threads():
         assert abs(res.objective - ref.objective) <= 1e-5 * (1 + abs(ref.objective))
 
 
+@pytest.mark.slow
 def test_splitting_solvers_tune_and_restore_threads(monkeypatch):
     """The imaging algorithms time their loop with the tuner and leave torch's thread
     count as they found it, also when a prox raises half-way."""

@@ -177,7 +177,7 @@ PyPSA 1.4.0 source distribution (`pip download --no-deps --no-binary :all: pypsa
 PyPSA's optima of the **original** network, `network.optimize(solver_name="highs")` ({tool}):
 the two-stage stochastic problem and each scenario alone (`get_scenario`); stored in
 `system.yaml` under `reference.optima` with capacities. `first-N`: first N snapshots, objective
-and generator weights rescaled to 8,760 h (`System.first(N)`); `tests/test_pypsa_reference.py`
+and generator weights rescaled to 8,760 h (`System.first(N)`); `tests/test_pypsa_round_trip.py`
 rebuilds these cases from the CSV files and must match within 1e-6.
 
 {optima}

@@ -115,7 +115,7 @@ the conversion is `datasets/energy-scripts/build_model_energy.py`.
 PyPSA's own optimum of the **original** network, `network.optimize(solver_name="highs")`
 ({tool}); stored in `system.yaml` under `reference.optima` with the optimal capacities.
 `first-N` uses the first N snapshots with objective/generator weights rescaled to 8,760 h
-(`System.first(N)` in gridprox); `tests/test_pypsa_reference.py` rebuilds that case in PyPSA
+(`System.first(N)` in gridprox); `tests/test_pypsa_round_trip.py` rebuilds that case in PyPSA
 from these CSV files and must reproduce the objective within 1e-6.
 
 {optima}

@@ -285,7 +285,7 @@ PyPSA's optimum of the same model, built from the System by
 `datasets/energy-scripts/pypsa_network.py` (`to_pypsa`) and solved with
 `network.optimize(solver_name="highs")` ({tool}); stored in `system.yaml` under
 `reference.optima`. `first-N`: first N hours, objective weights rescaled to 8,760 h
-(`System.first(N)`); `tests/test_pypsa_reference.py` rebuilds it from the CSV files.
+(`System.first(N)`); `tests/test_pypsa_round_trip.py` rebuilds it from the CSV files.
 
 {optima}
 """

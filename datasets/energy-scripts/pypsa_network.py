@@ -1,7 +1,7 @@
 """PyPSA <-> gridprox System, in both directions, plus PyPSA's own optimum.
 
 ``to_pypsa(system, scenario=None | name | "stochastic")`` builds the same planning problem in
-PyPSA from a gridprox System (tests/test_pypsa_reference.py and comparisons/planning.py use it);
+PyPSA from a gridprox System (tests/test_pypsa_round_trip.py and comparisons/planning.py use it);
 ``from_pypsa(network)`` converts a deterministic PyPSA network into a System, refusing any
 attribute the gridprox schema cannot represent exactly (so a conversion is lossless or fails).
 ``pypsa_optimum(network)`` solves with HiGHS and returns objective, capacities and timings.

@@ -4,7 +4,7 @@
 
 Training images: scikit-image's bundled photographs and textures (scikit-image needed,
 an optional dependency of this script only), never cameraman (held out for
-comparisons/imaging.py) nor astronaut (the validation image here and the held-out
+comparisons/imaging_speed.py) nor astronaut (the validation image here and the held-out
 image of the tests).  Random 48x48 patches with flips/rotations, Gaussian noise with
 σ drawn log-uniformly in [0.005, 0.2] (the range a PnP-HQS schedule visits), L2 loss,
 Adam; BatchNorm statistics are frozen (fine-tuning with small batches would spoil
