@@ -4,7 +4,7 @@ import pytest
 
 from gridprox.solvers.result import Result
 from gridprox.sweep import expand, run_sweep
-from gridprox.sweep.neighbours import WarmStarts, coordinates, stream_plan
+from gridprox.lp.schedule import WarmStarts, coordinates, stream_plan
 
 from sweep_helpers import solve_lp_batch
 from test_sweep_runner import expected
@@ -35,7 +35,7 @@ def test_coordinates_scale_numbers_and_separate_labels():
     assert np.linalg.norm(X[0, 1:] - X[2, 1:]) == pytest.approx(1.0)
     # a product sweep over two inputs of very different units: both spread over [0, 1]
     X = coordinates(expand({"co2_cap": [0.0, 1e6, 2e6], "gas_price": [40.0, 100.0]}))
-    assert X.min(axis=0).tolist() == [0, 0] and X.max(axis=0).tolist() == [1, 1]
+    assert X.amin(0).tolist() == [0, 0] and X.amax(0).tolist() == [1, 1]
 
 
 def _result(tag: float, ok=True):

@@ -1,14 +1,17 @@
-"""Which scenarios iterate: all of a batch at once, or a stream through a few columns.
+"""Which scenarios are solved when, and where each starts: the one module of neighbours.
 
-The solver asks its schedule which scenarios to load first, tells it which finished, and
-asks which enter next and where they start.  ``AllAtOnce`` loads the whole batch.
-``Stream``: which waiting scenario enters a streamed PDHG batch next, and where it starts.
+Scenarios have coordinates (``coordinates``: each swept input scaled to [0, 1] by its
+spread, labels one-hot), and every choice below goes to the nearest in them.
+``stream_plan`` cuts a sweep into blocks of neighbouring scenarios, each one solve;
+``WarmStarts`` keeps solved scenarios across blocks and hands a block's first scenarios
+the nearest one.  Inside a solve the solver asks its schedule which scenarios to load
+first, tells it which finished, and asks which enter next and where they start:
+``AllAtOnce`` loads the whole batch; ``Stream`` streams it through ``width`` columns.
 
 A streamed solve keeps ``width`` scenarios of a larger batch in the iteration at once and
 admits a waiting one whenever one finishes, so the batch stays full instead of draining
 to its slowest member (a plain batch costs its slowest scenario's iterations at
-a shrinking width).  Scenarios have coordinates (e.g. the swept inputs, each scaled to
-[0, 1]).  The first ``width`` are the centres of ``width`` contiguous chains of the
+a shrinking width).  The first ``width`` are the centres of ``width`` contiguous chains of the
 scenarios in coordinate order, so solved regions grow outwards from evenly spread seeds;
 each later admission is the waiting scenario closest to a solved one (ties: nearest to
 one that just finished), so no start is predicted from far away.
@@ -19,9 +22,14 @@ piecewise affine in a right-hand side or cost parameter, so the secant is exact 
 breakpoints), with the nearest's primal weight when it is near (RESULTS, "Stream starts")."""
 from __future__ import annotations
 
-from typing import Optional
+import math
+from typing import Any, Mapping, Optional, Sequence
 
 import torch
+
+# scenarios per block of a sweep, in units of the batch width: the batch runs full for
+# several waves between drains, and results are written as a long sweep goes
+STREAM_WAVES = 4
 
 
 def _lexorder(keys: list[torch.Tensor]) -> torch.Tensor:
@@ -142,3 +150,66 @@ class Stream:
             x = x + t * (x - out_x[s2])
             y = y + t * (y - out_y[s2])
         return x, y, (out_weight[s1] if self.near(j, s1) else None)
+
+
+def _numeric(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def coordinates(scenarios: Sequence[Mapping]) -> torch.Tensor:
+    """(S, d) float64: each numeric input scaled to [0, 1] by its spread over the scenarios
+    (a CO2 cap in tonnes and a gas price in EUR/MWh weigh alike); any other input one-hot,
+    scaled so that scenarios that differ in it are 1 apart."""
+    names = sorted({k for sc in scenarios for k in sc})
+    cols = []
+    for name in names:
+        vals = [sc.get(name) for sc in scenarios]
+        if all(_numeric(v) for v in vals):
+            v = torch.tensor([float(x) for x in vals], dtype=torch.float64)
+            spread = v.max() - v.min()
+            cols.append(((v - v.min()) / spread)[:, None] if spread > 0 else torch.zeros(len(v), 1, dtype=v.dtype))
+        else:
+            labels = sorted({str(v) for v in vals})
+            cols.append(torch.tensor([[float(str(v) == lab) for lab in labels] for v in vals],
+                                     dtype=torch.float64) / math.sqrt(2))
+    return torch.cat(cols, dim=1) if cols else torch.zeros(len(scenarios), 0, dtype=torch.float64)
+
+
+def stream_plan(scenarios: Sequence[Mapping], batch_size: int, waves: int = STREAM_WAVES) -> list[list[int]]:
+    """A sweep's solving units: the scenarios in coordinate order, cut into contiguous blocks
+    of at most ``waves`` x ``batch_size``, each one streamed solve (RESULTS, "Stream starts")."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if not scenarios:
+        return []
+    C = coordinates(scenarios)
+    ranked = _lexorder(list(C.T)).tolist() if C.shape[1] else list(range(len(scenarios)))
+    size = max(1, waves * batch_size)
+    return [ranked[k:k + size] for k in range(0, len(ranked), size)]
+
+
+class WarmStarts:
+    """Solved scenarios (inputs and their Results), for warm-starting their neighbours."""
+
+    def __init__(self, limit: int = 512):
+        self.limit = limit
+        self.inputs: list[dict] = []
+        self.results: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def add(self, scenarios: Sequence[Mapping], results: Sequence) -> None:
+        """Keep the scenarios that have a usable solution (the most recent ``limit``)."""
+        for sc, r in zip(scenarios, results):
+            if getattr(r, "ok", False) and r.x is not None and r.y is not None:
+                self.inputs.append(dict(sc))
+                self.results.append(r)
+        del self.inputs[:-self.limit], self.results[:-self.limit]
+
+    def nearest(self, scenario: Mapping) -> Optional[Any]:
+        """The kept Result whose inputs are closest to ``scenario`` (None when none is kept)."""
+        if not self.results:
+            return None
+        C = coordinates(self.inputs + [dict(scenario)])
+        return self.results[int(((C[:-1] - C[-1]) ** 2).sum(1).argmin())]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..energy.model import CapacityExpansion
 from ..energy.results import sweep_row
-from .neighbours import WarmStarts, coordinates, stream_plan
+from ..lp.schedule import WarmStarts, coordinates, stream_plan
 
 _MODEL_CACHE: dict = {}       # this process's model, rebuilt once per SweepBatch in a worker
 
