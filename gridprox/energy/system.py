@@ -480,13 +480,19 @@ def read_system(folder) -> System:
     yml = folder / "system.yaml"
     if not yml.is_file():
         raise SystemDataError("missing system.yaml", file=str(yml))
+    _inside(folder, "system.yaml", "system.yaml")
     try:
-        meta = yaml.safe_load(yml.read_text()) or {}
+        meta = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise SystemDataError(f"not valid YAML: {exc}", file="system.yaml") from None
+        raise SystemDataError(f"not valid YAML: {_yaml_problem(exc)}", file="system.yaml") from None
+    except UnicodeDecodeError as exc:
+        raise SystemDataError(f"not UTF-8 text (byte {exc.start})", file="system.yaml") from None
     _check_meta(meta)
     files = {**{t: SCHEMA[t].file for t in SCHEMA}, "snapshots": "snapshots.csv",
              **{t: t + ".csv" for t in TIME_SERIES}, **(meta.get("files") or {})}
+    for name, file in files.items():      # every table, named in files: or not, stays in the folder
+        _inside(folder, file, "system.yaml" if name in (meta.get("files") or {}) else file,
+                "files." + name if name in (meta.get("files") or {}) else None)
     lines, tables = {}, {}
     for name, spec in SCHEMA.items():
         path = folder / files[name]
@@ -517,6 +523,27 @@ def read_system(folder) -> System:
     system = System(name=str(meta.get("name", folder.name)), snapshots=snapshots, demand=demand.astype(float),
                     availability=avail.astype(float), meta=meta, path=folder, _lines=lines, **tables)
     return system.validate()
+
+
+def _inside(folder: Path, file: str, where: str, column: Optional[str] = None):
+    """Refuse a table path that leads out of the system folder (absolute, ``..``, or a symbolic
+    link to elsewhere): its content must not be read, nor shown in an error."""
+    try:
+        real = (folder / file).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:       # a NUL byte, a symbolic-link loop
+        raise SystemDataError(f"{file!r} is not a usable path ({type(exc).__name__})", file=where,
+                              column=column) from None
+    if not real.is_relative_to(folder.resolve()):
+        raise SystemDataError(f"{file!r} leads outside the system folder; tables must be files inside it",
+                              file=where, column=column)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: the problem and where (PyYAML's message spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    return " ".join(f"{problem} (line {mark.line + 1}, column {mark.column + 1})".split()) if mark else \
+        " ".join(str(problem).split())
 
 
 def _read_cells(path: Path, file: str):
@@ -669,6 +696,13 @@ def _check_meta(meta: dict):
             raise SystemDataError(f"unknown key; allowed: {', '.join(YAML_KEYS)}", file="system.yaml", column=key)
     if "name" not in meta:
         raise SystemDataError("missing key", file="system.yaml", column="name")
+    for key in ("name", "description", "currency"):
+        if key in meta and not isinstance(meta[key], (str, int, float, type(None))):
+            raise SystemDataError(f"must be text, got {_kind(meta[key])}", file="system.yaml", column=key)
+    for key in ("policies", "files", "reference", "snapshots", "scenarios", "source"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise SystemDataError(f"must be a mapping (key: value lines), got {_kind(meta[key])}",
+                                  file="system.yaml", column=key)
     for key in ("discount_rate", "voll"):
         v = meta.get(key)
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
@@ -676,19 +710,29 @@ def _check_meta(meta: dict):
     policies = meta.get("policies") or {}
     for key, v in policies.items():
         if key == "renewable_carriers":
-            if not isinstance(v, list):
-                raise SystemDataError("must be a list of carriers", file="system.yaml", column="policies." + key)
+            if not isinstance(v, list) or not all(isinstance(c, str) for c in v):
+                raise SystemDataError("must be a list of carriers", file="system.yaml", column=f"policies.{key}")
             continue
         if key not in POLICIES:
             raise SystemDataError(f"unknown policy; known: {', '.join(POLICIES)}", file="system.yaml",
-                                  column="policies." + key)
+                                  column=f"policies.{key}")
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise SystemDataError(f"must be a non-negative number or null, got {v!r}", file="system.yaml",
                                   column="policies." + key)
     files = meta.get("files") or {}
-    for key in files:
+    for key, file in files.items():
         if key not in (*SCHEMA, "snapshots", *TIME_SERIES):
-            raise SystemDataError("unknown table in files", file="system.yaml", column="files." + key)
+            raise SystemDataError("unknown table in files", file="system.yaml", column=f"files.{key}")
+        if not isinstance(file, str) or not file.strip():
+            raise SystemDataError(f"must be a file name, got {_kind(file)}", file="system.yaml", column="files." + key)
+        if Path(file).is_absolute() or ".." in Path(file).parts:
+            raise SystemDataError(f"{file!r} must be a path inside the system folder (not absolute, no '..')",
+                                  file="system.yaml", column="files." + key)
+
+
+def _kind(value) -> str:
+    """What a YAML value is, for an error message (not its content)."""
+    return {list: "a list", dict: "a mapping", str: "text", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
 def _range_problems(col: Column, v: np.ndarray) -> list:
