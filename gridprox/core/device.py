@@ -9,12 +9,24 @@ from ..errors import SolverError
 def resolve_device(device="auto") -> torch.device:
     """"auto" -> cuda when available, else cpu; anything torch accepts otherwise.
 
-    Raises SolverError naming the device when it is not available here."""
-    if device is None or device == "auto":
+    Raises SolverError naming the device when it is not one torch reads, not a device solvers
+    run on (cpu, cuda, mps: not "meta"), or not available here (CUDA absent, an index past
+    the GPUs there are)."""
+    if device is None or (isinstance(device, str) and device == "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    if isinstance(device, bool) or not isinstance(device, (str, int, torch.device)):
+        raise SolverError(f"device {device!r} is not a device: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise SolverError(f"device {device!r} is not a device: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise SolverError(f"device {str(device)!r} cannot run a solver: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise SolverError(f"device {str(device)!r} requested but CUDA is not available on this machine")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise SolverError(f"device {str(device)!r} requested but this machine has {torch.cuda.device_count()} "
+                          "CUDA device(s)")
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise SolverError(f"device {str(device)!r} requested but MPS is not available on this machine")
     return dev

@@ -9,6 +9,8 @@ Result for a single LP and a list of Results for a batch.
 from __future__ import annotations
 
 import importlib
+import math
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -17,6 +19,27 @@ from ..compile.lp import LinearProgram
 from ..errors import SolverError
 from . import result as st
 from .result import Result  # noqa: F401
+
+
+class SolverInputError(SolverError, ValueError):
+    """``solve_lp`` refused its input before any work: an option with an unknown name or a
+    value of the wrong type or range, an unavailable device, a warm start of the wrong shape
+    or not finite, or LP data whose magnitudes no float64 solver can use.  One line naming
+    the culprit.  Both a SolverError (as unknown solvers and options always were) and a
+    ValueError (as bad values always were)."""
+
+
+class BadScalingWarning(UserWarning):
+    """An LP is badly scaled for PDHG (one line: the entries and their range)."""
+
+
+# magnitudes (solve_lp's up-front checks; measured, see _check_magnitudes)
+HUGE = 1e20          # |c| or |A| at or above: refused (HiGHS reads a cost >= 1e20 as infinite)
+HIGHS_MAX_MATRIX = 1e15      # HiGHS refuses |A| >= this (its large_matrix_value)
+TINY = 1e-9          # |A| at or below is noise to HiGHS (its small_matrix_value); not counted in ranges
+PDHG_RANGE = 1e9     # largest/smallest |c| or |A| (entries above TINY) beyond: PDHG warns
+PDHG_BOUND = 1e15    # a finite bound beyond: PDHG warns (its relative tolerances scale with the bounds)
+
 
 # name -> (module under gridprox.solvers, function, solves a whole batch natively)
 _BACKENDS = {
@@ -60,6 +83,120 @@ def _backend(name: str):
     return func, batched
 
 
+def _real(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _integer(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_common_options(solver: str, options: dict) -> None:
+    """gridprox's own option names, one rule on every backend: ``tol`` a number in (0, 1),
+    ``max_iter`` an integer >= 1, ``time_limit`` seconds > 0 (inf: none), ``threads`` an
+    integer >= 1 (PDHG also "auto"), ``verbose`` True/False; and no option is NaN.  None
+    means the default for each.  Raises SolverInputError naming the option and value."""
+    def bad(name, value, rule):
+        return SolverInputError(f"{solver}: option {name}={value!r} {rule}")
+
+    for name, value in options.items():
+        if _real(value) and math.isnan(value):
+            raise bad(name, value, "is NaN")
+    rules = {
+        "tol": (lambda v: _real(v) and 0 < v < 1, "must be a number in (0, 1) (a relative tolerance)"),
+        "max_iter": (lambda v: _integer(v) and v >= 1, "must be an integer >= 1"),
+        "time_limit": (lambda v: _real(v) and v > 0, "must be a number of seconds > 0 (inf for none)"),
+        "threads": (lambda v: (_integer(v) and v >= 1) or (solver == "pdhg" and v == "auto"),
+                    "must be an integer >= 1" + (' or "auto"' if solver == "pdhg" else "")),
+        "verbose": (lambda v: isinstance(v, (bool, np.bool_, int, np.integer)) and v in (0, 1), "must be True or False"),
+    }
+    for name, (ok, rule) in rules.items():
+        value = options.get(name)
+        if value is not None and not ok(value):
+            raise bad(name, value, rule)
+
+
+def check_options(lp: LinearProgram, solver: str, options: dict) -> None:
+    """Everything ``solve_lp(lp, solver, **options)`` can know about its options without
+    solving: the common rules, then the backend's own ``check_options`` (PDHG: its option
+    fields, device, dtype, warm-start shapes; HiGHS and Gurobi: each option set on a scratch
+    instance; cvxpy: a one-variable LP solved with them).  Raises SolverInputError."""
+    name = str(solver).lower()
+    check_common_options(name, options)
+    module_name = _BACKENDS[name][0]
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+    except ModuleNotFoundError:
+        return              # _backend says why when it is used
+    check = getattr(module, "check_options", None)
+    if check is not None:
+        check(lp, **options)
+
+
+def _where_A(lp: LinearProgram, pos: int) -> str:
+    row = int(np.searchsorted(lp.A.indptr, pos, side="right") - 1)
+    col = int(lp.A.indices[pos])
+    label = lambda names, i: f" ({names[i]})" if names is not None and i < len(names) else ""  # noqa: E731
+    return f"row {row}{label(lp.row_names, row)}, column {col}{label(lp.var_names, col)}"
+
+
+def _where(lp: LinearProgram, name: str, arr: np.ndarray, mask: np.ndarray) -> str:
+    """'c at index 3 (capex[wind])', 'A at row 2 (...), column 5 (...)', with the scenario in a batch."""
+    idx = np.argwhere(mask)[0]
+    if name in ("A", "A_values"):
+        at = _where_A(lp, int(idx[-1]))
+    else:
+        names = lp.row_names if name in ("lc", "uc") else lp.var_names
+        j = int(idx[-1])
+        at = f"index {j}" + (f" ({names[j]})" if names is not None and j < len(names) else "")
+    return f"{name} at {f'scenario {idx[0]}, ' if len(idx) == 2 else ''}{at} is {arr[tuple(idx)]:.3g}"
+
+
+def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
+    """Refuse or warn, before any work, on magnitudes no solver here can use.
+
+    Measured on a 217 x 198 capacity-expansion LP (synthetic, 24 h; c up to 1.1e5): one
+    cost raised to 1e10 or 1e15 PDHG still solves (576 and 5,248 iterations against 256),
+    at 1e20 and above it runs to its iteration limit with a wrong objective, and HiGHS reads
+    a cost >= 1e20 as infinite; HiGHS refuses any |A| >= 1e15 (passModel fails).  On a 2 x 2
+    LP a cost span of 1e6 took PDHG 1,344 iterations and 1e9 ran into its 1e6-iteration
+    limit.  So |c| or |A| >= 1e20 is refused on every backend, |A| >= 1e15 for HiGHS, and
+    PDHG warns when |c| or |A| (entries above 1e-9, which HiGHS drops) span more than 1e9
+    or a finite bound exceeds 1e15.  The bundled systems (48 h) span at most 1e5 (c) and 1e4
+    (A), bounds below 1.1e4; the synthetic generator's c spans 1.1e6."""
+    data = [("c", lp.c), ("A_values" if lp.A_values is not None else "A",
+                          lp.A_values if lp.A_values is not None else lp.A.data)]
+    for name, arr in data:
+        big = np.abs(arr) >= HUGE
+        if big.any():
+            raise SolverInputError(
+                f"LinearProgram.{_where(lp, name, arr, big)}: entries of c and A must be below {HUGE:.0e} in "
+                "magnitude (solvers read that as infinite); rescale the model (e.g. costs in M$)")
+    name, arr = data[1]
+    if solver == "highs":
+        big = np.abs(arr) >= HIGHS_MAX_MATRIX
+        if big.any():
+            raise SolverInputError(f"LinearProgram.{_where(lp, name, arr, big)}: HiGHS refuses matrix entries of "
+                                   f"{HIGHS_MAX_MATRIX:.0e} or more; rescale the model")
+    if solver != "pdhg":
+        return
+    for name, arr in data:
+        a = np.abs(arr)
+        nz = a > TINY
+        if nz.any() and a.max() > PDHG_RANGE * a[nz].min():
+            warnings.warn(f"badly scaled for PDHG: |{name}| spans {a[nz].min():.3g} to {a.max():.3g} "
+                          f"(largest {_where(lp, name, arr, a == a.max())}); it may stop at its iteration limit: "
+                          "rescale, or use solver='highs'", BadScalingWarning, stacklevel=3)
+            return
+    for name in ("lc", "uc", "lx", "ux"):
+        arr = getattr(lp, name)
+        far = np.isfinite(arr) & (np.abs(arr) > PDHG_BOUND) & (np.abs(arr) < 1e20)
+        if far.any():
+            warnings.warn(f"badly scaled for PDHG: finite bound {_where(lp, name, arr, far)} (its tolerances are "
+                          "relative to the bounds); rescale, or use solver='highs'", BadScalingWarning, stacklevel=3)
+            return
+
+
 def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = None, **options):
     """Solve a LinearProgram (single or batch) with the named backend.
 
@@ -67,9 +204,13 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     ``presolve`` applies gridprox's light presolve (``gridprox.solvers.presolve``) and undoes
     it on the results; default on for "pdhg", off for the others.  ``options`` go to the
     backend (see ``solve_highs``, ``solve_pdhg``, ...); a ``warm_start`` of the original LP
-    is mapped through the presolve.  The LP is validated first: NaN, infinite bounds on the
-    wrong side and the like raise ValueError naming the entry; a scenario whose bounds cross
-    (a lower bound above its upper bound) is "infeasible" while the others are solved.
+    is mapped through the presolve.  Options are checked first, before presolve and whatever
+    the LP (``check_options``: an unknown name, a wrong type or range, an unavailable device,
+    a warm start of the wrong shape or not finite raise SolverInputError naming it).  The LP
+    is validated next: NaN, infinite bounds on the wrong side and the like raise ValueError
+    naming the entry, and so do magnitudes no solver can use (``_check_magnitudes``: |c| or
+    |A| >= 1e20; PDHG warns once on a badly scaled LP); a scenario whose bounds cross (a
+    lower bound above its upper bound) is "infeasible" while the others are solved.
     ``on_result(k, result)``: called with each scenario's final Result, as soon as the backend
     has it (PDHG: as scenarios finish; others: at the end).  ``gridprox.lp_objective`` wraps
     this function as a torch-differentiable layer (optimal value, gradients with respect to c
@@ -84,7 +225,11 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
         raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True or False "
                           "(HiGHS's own presolve is the option highs_presolve='on'|'off')")
     on_result = options.pop("on_result", None)
-    crossed = lp.validate(crossed_ok=True).crossed()
+    if on_result is not None and not callable(on_result):
+        raise SolverInputError(f"on_result must be callable, got {on_result!r}")
+    check_options(lp, name, options)
+    _check_magnitudes(lp.validate(crossed_ok=True), name)
+    crossed = lp.crossed()
     if crossed.any():
         return _solve_uncrossed(lp, crossed, solver, presolve, options, on_result)
     func, batched = _backend(name)

@@ -17,7 +17,7 @@ from ..compile.lp import LinearProgram
 from ..errors import SolverError
 from . import result as st
 from .result import Result
-from . import attach_solution
+from . import SolverInputError, attach_solution, check_common_options
 
 # cvxpy's status strings are gridprox's, except its one limit status
 _LIMIT = {"user_limit": st.ITERATION_LIMIT}
@@ -56,6 +56,52 @@ def _default_solver(installed: list[str]) -> str:
     raise SolverError(f"solver 'cvxpy' needs HIGHS or CLARABEL installed in cvxpy (installed: {installed})")
 
 
+_CHECKED: dict = {}      # repr of (solver, options) -> None when a trial solve accepted them
+
+
+def _solver_name(cvxpy_solver) -> str:
+    import cvxpy as cp
+
+    installed = cp.installed_solvers()
+    if cvxpy_solver is not None and not isinstance(cvxpy_solver, str):
+        raise SolverInputError(f"cvxpy: option cvxpy_solver={cvxpy_solver!r} must be a cvxpy solver name "
+                               f"({', '.join(installed)})")
+    name = (cvxpy_solver or _default_solver(installed)).upper()
+    if name not in installed:
+        raise SolverInputError(f"cvxpy solver {cvxpy_solver!r} is not installed; installed: {', '.join(installed)}")
+    return name
+
+
+def check_options(lp=None, cvxpy_solver: str | None = None, verbose: bool = False, **solver_options) -> None:
+    """Raise SolverInputError when ``solve_cvxpy`` would refuse these options: the solver is
+    installed, gridprox's common rules hold, and a one-variable LP solved with exactly these
+    options raises nothing (cvxpy hands unknown keywords to the solver, which fails in its own
+    way: TypeError, ValueError, OverflowError...).  Accepted combinations are remembered."""
+    import cvxpy as cp
+
+    check_common_options("cvxpy", {"verbose": verbose, **solver_options})
+    name = _solver_name(cvxpy_solver)
+    try:
+        key = repr((name, sorted(solver_options.items())))
+    except Exception:  # noqa: BLE001 - an option without a repr is checked each time
+        key = None
+    if key is not None and key in _CHECKED:
+        return
+    x = cp.Variable(1, bounds=[np.zeros(1), np.full(1, 2.0)])
+    trial = cp.Problem(cp.Minimize(cp.sum(x)), [x >= 1])
+    try:
+        trial.solve(solver=name, **solver_options)
+    except cp.error.SolverError:
+        pass                 # the solver ran: the options were taken
+    except Exception as exc:  # noqa: BLE001 - how each solver refuses an option differs
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise SolverInputError(f"cvxpy/{name} refused option(s) {sorted(solver_options)}: {text}") from None
+    if key is not None:
+        if len(_CHECKED) > 256:
+            _CHECKED.clear()
+        _CHECKED[key] = None
+
+
 def build_cvxpy(lp: LinearProgram):
     """The cvxpy Problem of a single LP; returns (problem, x, constraints by kind)."""
     import cvxpy as cp
@@ -81,10 +127,8 @@ def solve_cvxpy(lp: LinearProgram, cvxpy_solver: str | None = None, verbose: boo
 
     if lp.is_batch:
         raise SolverError("solve_cvxpy takes a single LP; solve_lp loops over a batch")
-    installed = cp.installed_solvers()
-    name = (cvxpy_solver or _default_solver(installed)).upper()
-    if name not in installed:
-        raise SolverError(f"cvxpy solver {cvxpy_solver!r} is not installed; installed: {', '.join(installed)}")
+    check_options(lp, cvxpy_solver, verbose, **solver_options)
+    name = _solver_name(cvxpy_solver)
     problem, x, cons, kinds = build_cvxpy(lp)
     start = time.perf_counter()
     try:

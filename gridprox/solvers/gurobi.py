@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from ..compile.lp import LinearProgram
 from ..errors import SolverError
-from . import attach_solution
+from . import SolverInputError, attach_solution, check_common_options
 from . import result as st
 from .cvxpy_backend import duals_from_parts, row_kinds
 from .result import Result
@@ -52,6 +52,45 @@ def _status_map(GRB) -> dict:
             s.ITERATION_LIMIT: st.ITERATION_LIMIT, s.TIME_LIMIT: st.TIME_LIMIT}
 
 
+def _params(method, tol, time_limit, threads, verbose, gurobi_params) -> dict:
+    """Gurobi parameters for ``solve_gurobi``'s options (gridprox's common rules checked)."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise SolverInputError(f"Gurobi method {method!r} unknown; choose one of {sorted(METHODS)}")
+    check_common_options("gurobi", {"tol": tol, "time_limit": time_limit, "threads": threads, "verbose": verbose,
+                                    **gurobi_params})
+    params = {"OutputFlag": int(bool(verbose)), "Method": METHODS[method]}
+    if tol is not None:
+        params.update(FeasibilityTol=tol, OptimalityTol=tol, BarConvTol=tol)
+    if time_limit is not None:
+        params["TimeLimit"] = time_limit
+    if threads is not None:
+        params["Threads"] = threads
+    params.update(gurobi_params)
+    return params
+
+
+def _set_params(gp, model, params: dict) -> None:
+    for name, value in params.items():
+        try:
+            model.setParam(name, value.item() if isinstance(value, np.generic) else value)
+        except (gp.GurobiError, TypeError, ValueError) as exc:
+            raise SolverInputError(f"gurobi: Gurobi rejected parameter {name}={value!r}: {exc}") from None
+
+
+def check_options(lp=None, method: str = "choose", tol: float | None = None, time_limit: float | None = None,
+                  threads: int | None = None, verbose: bool = False, **gurobi_params) -> None:
+    """Raise SolverInputError when ``solve_gurobi`` would refuse these options: each parameter
+    is set on a scratch model (an unknown name or a value out of Gurobi's range is refused
+    there); SolverError when gurobipy or its licence is missing.  Solves nothing."""
+    params = _params(method, tol, time_limit, threads, verbose, gurobi_params)
+    gp = _gurobipy()
+    model = gp.Model(env=_environment(gp))
+    try:
+        _set_params(gp, model, params)
+    finally:
+        model.dispose()
+
+
 def solve_gurobi(lp: LinearProgram, method: str = "choose", tol: float | None = None,
                  time_limit: float | None = None, threads: int | None = None,
                  verbose: bool = False, **gurobi_params) -> Result:
@@ -62,24 +101,11 @@ def solve_gurobi(lp: LinearProgram, method: str = "choose", tol: float | None = 
     GRB = gp.GRB
     if lp.is_batch:
         raise SolverError("solve_gurobi takes a single LP; solve_lp loops over a batch")
-    if method not in METHODS:
-        raise SolverError(f"Gurobi method {method!r} unknown; choose one of {sorted(METHODS)}")
+    params = _params(method, tol, time_limit, threads, verbose, gurobi_params)
     kinds = row_kinds(lp)
     model = gp.Model(env=_environment(gp))
     try:
-        params = {"OutputFlag": int(bool(verbose)), "Method": METHODS[method]}
-        if tol is not None:
-            params.update(FeasibilityTol=tol, OptimalityTol=tol, BarConvTol=tol)
-        if time_limit is not None:
-            params["TimeLimit"] = time_limit
-        if threads is not None:
-            params["Threads"] = threads
-        params.update(gurobi_params)
-        for name, value in params.items():
-            try:
-                model.setParam(name, value)
-            except gp.GurobiError as exc:
-                raise SolverError(f"Gurobi rejected parameter {name}={value!r}: {exc}") from exc
+        _set_params(gp, model, params)
 
         x = model.addMVar(lp.num_vars, lb=lp.lx, ub=lp.ux)
         rows = sp.vstack([lp.A[kinds.eq], lp.A[kinds.lower], lp.A[kinds.upper]], format="csr")

@@ -15,7 +15,7 @@ from ..compile.lp import LinearProgram
 from ..errors import SolverError
 from . import result as st
 from .result import Result
-from . import attach_solution
+from . import SolverInputError, attach_solution, check_common_options
 
 METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "choose": "choose"}
 
@@ -71,12 +71,21 @@ def _status_map(highspy) -> dict:
     }
 
 
-def _set_option(h, name: str, value) -> None:
+def _set_option(h, name: str, value, shown: str | None = None) -> None:
+    """Set a HiGHS option; SolverInputError naming it (as the caller wrote it: ``shown``) if refused."""
+    shown = shown or name
     if isinstance(value, np.generic):
         value = value.item()
-    status = h.setOptionValue(name, value)
-    if status != _highspy().HighsStatus.kOk:
-        raise SolverError(f"HiGHS rejected option {name}={value!r} (unknown name or bad value)")
+    highspy = _highspy()
+    if h.getOptionType(name)[0] != highspy.HighsStatus.kOk:
+        raise SolverInputError(f"highs: unknown option {shown!r} (={value!r}); gridprox's are method, tol, "
+                               "time_limit, threads, verbose, highs_presolve, and any HiGHS option by its name")
+    try:
+        status = h.setOptionValue(name, value)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise SolverInputError(f"highs: HiGHS rejected option {shown}={value!r} ({exc})") from None
+    if status != highspy.HighsStatus.kOk:
+        raise SolverInputError(f"highs: HiGHS rejected option {shown}={value!r} (a value of the wrong type or range)")
 
 
 def _build(lp: LinearProgram):
@@ -106,15 +115,26 @@ def _iterations(info) -> int:
 
 
 def _check_method(method: str) -> None:
-    if method not in METHODS:
-        raise SolverError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
+    if not isinstance(method, str) or method not in METHODS:
+        raise SolverInputError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
+
+
+def check_options(lp=None, **options) -> None:
+    """Raise SolverInputError when ``solve_highs`` would refuse these options: each is set on
+    a scratch HiGHS instance (an unknown name or a value out of HiGHS's range is refused
+    there), after gridprox's rules for tol, time_limit, threads and verbose (HiGHS itself
+    takes a NaN time limit or an infinite tolerance).  Solves nothing."""
+    _configure(new_highs(), **options)
 
 
 def _configure(h, method: str = "choose", tol: float | None = None, time_limit: float | None = None,
                threads: int | None = None, verbose: bool = False, highs_presolve: str | None = None,
                **highs_options) -> None:
-    """Apply ``solve_highs``'s options to a Highs instance."""
+    """Apply ``solve_highs``'s options to a Highs instance (SolverInputError naming the first
+    option HiGHS or gridprox's common rules refuse)."""
     _check_method(method)
+    check_common_options("highs", {"tol": tol, "time_limit": time_limit, "threads": threads, "verbose": verbose,
+                                   **highs_options})
     _set_option(h, "output_flag", bool(verbose))
     _set_option(h, "solver", METHODS[method])
     if tol is not None:
@@ -126,14 +146,18 @@ def _configure(h, method: str = "choose", tol: float | None = None, time_limit: 
     if threads is not None:
         _set_option(h, "threads", int(threads))
     if highs_presolve is not None:
-        highs_options["presolve"] = highs_presolve
+        _set_option(h, "presolve", highs_presolve, shown="highs_presolve")
     for name, value in highs_options.items():
         _set_option(h, name, value)
 
 
-def _run(h, lp: LinearProgram) -> Result:
-    """Run HiGHS on the model it holds (``lp``) and read back status and solution."""
+def _run(h, lp: LinearProgram, threads: int | None = None) -> Result:
+    """Run HiGHS on the model it holds (``lp``) and read back status and solution.  With
+    ``threads``, HiGHS's global scheduler is restarted first: HiGHS keeps one per process,
+    sized by the first run, and a run asking for another size fails ("solver_error")."""
     highspy = _highspy()
+    if threads is not None:
+        highspy.Highs.resetGlobalScheduler(True)
     h.run()
     seconds = h.getRunTime()
     model_status = h.getModelStatus()
@@ -171,7 +195,7 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
         raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
     h = _build(lp)
     _configure(h, method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
-    return _run(h, lp)
+    return _run(h, lp, threads)
 
 
 class HighsSession:
@@ -192,7 +216,7 @@ class HighsSession:
     COEFF_SHARE = 0.1
 
     def __init__(self, method: str = "simplex", **options):
-        _check_method(method)
+        check_options(method=method, **options)
         self.options = {"method": method, **options}
         self._h = None
         self._lp: LinearProgram | None = None
@@ -207,7 +231,7 @@ class HighsSession:
         else:
             self._update(lp, changed)
         self._lp = lp
-        return _run(self._h, lp)
+        return _run(self._h, lp, self.options.get("threads"))
 
     def _update(self, lp: LinearProgram, coefficients: np.ndarray) -> None:
         """Pass HiGHS the entries of A (positions ``coefficients`` of its CSR data), c, the

@@ -20,6 +20,7 @@ from ..core.device import resolve_device, resolve_dtype
 from ..lp import INFINITE_BOUND, LPTensors, PDHGOptions, solve
 from ..core.sparse import SparseMatrixOperator
 from ..errors import SolverError
+from . import SolverInputError
 from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
@@ -58,17 +59,29 @@ def to_tensors(lp: LinearProgram, device, dtype) -> LPTensors:
                      _column(lp.ux, device, dtype), c0)
 
 
-def _warm_arrays(warm_start, B: Optional[int]):
+def _warm_arrays(warm_start, B: Optional[int], n: Optional[int] = None, m: Optional[int] = None):
     """Accept a Result, a list of Results, (x, y) or (x, y, primal_weight) (single or
     batched rows; primal_weight a float or (B,), None/NaN for the default).  Returns
-    (x, y, weight) with weight None or a float array."""
+    (x, y, weight) with weight None or a float array.  With ``n`` and ``m`` (the LP's columns
+    and rows) shapes are checked: x (n,) or (B, n), y (m,) or (B, m), a list of B Results;
+    x and y must be finite.  Errors name the expected and the given shapes."""
     if warm_start is None:
         return None
     if isinstance(warm_start, Result):
         warm_start = (warm_start.x, warm_start.y, warm_start.primal_weight)
     elif isinstance(warm_start, Sequence) and warm_start and isinstance(warm_start[0], Result):
+        if not all(isinstance(r, Result) for r in warm_start):
+            raise SolverInputError("warm_start: a list of Results holds something else too")
+        if B is not None and len(warm_start) != B:
+            raise SolverInputError(f"warm_start has {len(warm_start)} Results but the LP batch has {B} scenarios")
+        if B is None:
+            raise SolverInputError(f"warm_start is a list of {len(warm_start)} Results but the LP is a single LP "
+                                   "(pass one Result)")
         if any(r.x is None or r.y is None for r in warm_start):
-            raise SolverError("warm_start has no x or y (a Result it came from had no solution)")
+            raise SolverInputError("warm_start has no x or y (a Result it came from had no solution)")
+        shapes = {(np.shape(r.x), np.shape(r.y)) for r in warm_start}
+        if len(shapes) > 1:
+            raise SolverInputError(f"warm_start Results have x, y of different shapes {sorted(shapes)}")
         weights = [np.nan if r.primal_weight is None else r.primal_weight for r in warm_start]
         warm_start = (np.stack([r.x for r in warm_start]), np.stack([r.y for r in warm_start]),
                       None if np.isnan(weights).all() else np.asarray(weights, dtype=float))
@@ -77,20 +90,100 @@ def _warm_arrays(warm_start, B: Optional[int]):
         if len(rest) > 1:
             raise ValueError
     except (TypeError, ValueError):
-        raise SolverError("warm_start must be a Result, a list of Results, (x, y) or (x, y, primal_weight)") from None
+        raise SolverInputError("warm_start must be a Result, a list of Results, (x, y) or (x, y, primal_weight)") from None
     if x is None or y is None:
-        raise SolverError("warm_start has no x or y (the Result it came from had no solution)")
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        raise SolverInputError("warm_start has no x or y (the Result it came from had no solution)")
+    try:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise SolverInputError(f"warm_start x and y must be arrays of numbers ({exc})") from None
+    if n is not None and m is not None:
+        for name, a, size in (("x", x, n), ("y", y, m)):
+            ok = (a.shape == (size,)) or (B is not None and a.shape == (B, size))
+            if not ok:
+                want = f"({size},)" + (f" or ({B}, {size})" if B is not None else "")
+                raise SolverInputError(f"warm_start {name} has shape {a.shape}, expected {want}")
     if x.ndim == 2 and (B is None or x.shape[0] != B):
-        raise SolverError(f"warm_start x has shape {x.shape} but the LP batch size is {B}")
+        raise SolverInputError(f"warm_start x has shape {x.shape} but the LP batch size is {B}")
+    for name, a in (("x", x), ("y", y)):
+        if not np.isfinite(a).all():
+            bad = np.argwhere(~np.isfinite(a))[0]
+            raise SolverInputError(f"warm_start {name} has a non-finite value ({a[tuple(bad)]}) at index "
+                                   f"{tuple(int(i) for i in bad) if a.ndim > 1 else int(bad[0])}")
     weight = rest[0] if rest else None
     if weight is not None:
-        weight = np.asarray(weight, dtype=float).reshape(-1)
+        try:
+            weight = np.asarray(weight, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise SolverInputError(f"warm_start primal_weight must be a number or (B,) numbers, got {weight!r}") from None
         if weight.size not in (1, B or 1):
-            raise SolverError(f"warm_start primal_weight has {weight.size} entries but the LP batch size is {B}")
+            raise SolverInputError(f"warm_start primal_weight has {weight.size} entries but the LP batch size is {B}")
         if np.isnan(weight).all():
             weight = None
+        elif not (np.isnan(weight) | (np.isfinite(weight) & (weight > 0))).all():
+            raise SolverInputError(f"warm_start primal_weight must be positive and finite (NaN: default), got {weight}")
     return x, y, weight
+
+
+def _plain(value):
+    """numpy scalars as Python numbers (PDHGOptions checks Python types)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _prepare(lp: LinearProgram, tol, max_iter, time_limit, device, dtype, warm_start, verbose, advanced: dict):
+    """Every check of ``solve_pdhg``'s options that needs no solve, in one place (``solve_lp``
+    runs it before its presolve through ``check_options``).  Returns (PDHGOptions, device,
+    dtype, warm arrays, batch options)."""
+    advanced = dict(advanced)
+    batch = {name: advanced.pop(name, None) for name in _BATCH_OPTIONS}
+    batch["sequential"] = bool(batch["sequential"]) if batch["sequential"] is not None else False
+    width = batch["width"] = _plain(batch["width"])
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise SolverInputError(f"width must be a positive integer (scenarios iterated at once), got {width!r}")
+    for name in ("on_finish", "on_result"):
+        if batch[name] is not None and not callable(batch[name]):
+            raise SolverInputError(f"{name} must be callable, got {batch[name]!r}")
+    unknown = set(advanced) - _OPTION_NAMES
+    if unknown:
+        raise SolverInputError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
+                               f"known: {sorted((_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'}) | _BATCH_OPTIONS)}")
+    try:
+        options = PDHGOptions(tol=_plain(tol), max_iter=_plain(max_iter), time_limit=_plain(time_limit),
+                              verbose=_plain(verbose), **{k: _plain(v) for k, v in advanced.items()})
+    except (TypeError, ValueError) as exc:
+        raise SolverInputError(str(exc)) from None
+    if not isinstance(lp, LinearProgram):
+        raise SolverError(f"solve_pdhg expects a gridprox LinearProgram, got {type(lp).__name__}")
+    coordinates = batch["coordinates"]
+    if coordinates is not None:
+        try:
+            coordinates = np.asarray(coordinates, dtype=float)
+        except (TypeError, ValueError):
+            raise SolverInputError(f"coordinates must be a finite (B, d) array, got {coordinates!r}") from None
+        coordinates = coordinates[:, None] if coordinates.ndim == 1 else coordinates
+        if coordinates.ndim != 2 or coordinates.shape[0] != (lp.batch_size or 1) or not np.isfinite(coordinates).all():
+            raise SolverInputError(f"coordinates must be a finite (B, d) array with B = {lp.batch_size}, "
+                                   f"got shape {coordinates.shape}")
+        batch["coordinates"] = coordinates
+    try:
+        dev = resolve_device(device)
+        dt = resolve_dtype(dtype, dev)
+    except SolverError as exc:
+        raise SolverInputError(str(exc)) from None
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise SolverInputError(f"device={device!r}, dtype={dtype!r}: {exc}") from None
+    if options.cuda_graphs and dev.type != "cuda":
+        raise SolverInputError(f"PDHGOptions.cuda_graphs=True needs a CUDA device (device is {dev.type!r})")
+    warm = _warm_arrays(warm_start, lp.batch_size, lp.num_vars, lp.num_rows)
+    return options, dev, dt, warm, batch
+
+
+def check_options(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] = None,
+                  time_limit: Optional[float] = None, device="auto", dtype=None, warm_start=None,
+                  verbose: bool = False, **advanced_options) -> None:
+    """Raise SolverInputError naming the option when ``solve_pdhg(lp, ...)`` would refuse
+    these options (names, types, ranges, device, dtype, warm-start shapes); solves nothing."""
+    _prepare(lp, tol, max_iter, time_limit, device, dtype, warm_start, verbose, advanced_options)
 
 
 def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] = None,
@@ -111,32 +204,16 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     ``coordinates`` ((B, d) array, default the index) and started from the scenarios solved
     before it (``gridprox.lp.schedule``); its iterations, seconds and limits count from
     when it entered; ``on_finish(count)`` is called as scenarios finish (progress), and
-    ``on_result(k, result)`` with each scenario's Result as soon as it has one."""
+    ``on_result(k, result)`` with each scenario's Result as soon as it has one.
+    Options are checked before any work (``check_options``): an unknown name, a value of the
+    wrong type or range, an unavailable device or a warm start of the wrong shape or with
+    NaN/inf raise ``SolverInputError`` (a SolverError and a ValueError) naming it."""
     t0 = time.perf_counter()
-    sequential = bool(advanced_options.pop("sequential", False))
-    width = advanced_options.pop("width", None)
-    coordinates = advanced_options.pop("coordinates", None)
-    on_finish = advanced_options.pop("on_finish", None)
-    on_result = advanced_options.pop("on_result", None)
-    if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1):
-        raise SolverError(f"width must be a positive integer (scenarios iterated at once), got {width!r}")
-    unknown = set(advanced_options) - _OPTION_NAMES
-    if unknown:
-        raise SolverError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
-                          f"known: {sorted((_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'}) | _BATCH_OPTIONS)}")
-    options = PDHGOptions(tol=tol, max_iter=max_iter, time_limit=time_limit, verbose=verbose, **advanced_options)
-    if not isinstance(lp, LinearProgram):
-        raise SolverError(f"solve_pdhg expects a gridprox LinearProgram, got {type(lp).__name__}")
+    options, dev, dt, warm, batch = _prepare(lp, tol, max_iter, time_limit, device, dtype, warm_start,
+                                             verbose, advanced_options)
+    sequential, width, coordinates = batch["sequential"], batch["width"], batch["coordinates"]
+    on_finish, on_result = batch["on_finish"], batch["on_result"]
     lp = _finite_bounds(lp.validate())
-    if coordinates is not None:
-        coordinates = np.asarray(coordinates, dtype=float)
-        coordinates = coordinates[:, None] if coordinates.ndim == 1 else coordinates
-        if coordinates.ndim != 2 or coordinates.shape[0] != (lp.batch_size or 1) or not np.isfinite(coordinates).all():
-            raise SolverError(f"coordinates must be a finite (B, d) array with B = {lp.batch_size}, "
-                              f"got shape {coordinates.shape}")
-    dev = resolve_device(device)
-    dt = resolve_dtype(dtype, dev)
-    warm = _warm_arrays(warm_start, lp.batch_size)
 
     if sequential and lp.is_batch:
         results, prev = [], warm
