@@ -21,7 +21,7 @@ def days():
 
 def _close(res, ref, lp):
     assert res.status == "optimal"
-    assert abs(res.objective - ref.objective) <= 10 * TOL * (1 + abs(ref.objective))
+    assert abs(res.objective - ref.objective) <= 2 * TOL * (1 + abs(ref.objective))
     assert_optimal(lp, res, TOL, ref)
 
 
@@ -35,7 +35,8 @@ def test_same_lp_resolves_fast_from_its_result(days):
     for res in (cold, xy, warm, triple):
         _close(res, ref, lp)
     assert warm.iterations <= 128
-    assert 10 * warm.iterations <= xy.iterations and 50 * warm.iterations <= cold.iterations
+    # with its primal weight, never slower than from (x, y) alone (both are fast from an exact point)
+    assert warm.iterations <= xy.iterations and 50 * warm.iterations <= cold.iterations
     assert triple.iterations == warm.iterations
 
 
@@ -68,7 +69,7 @@ def test_batch_of_results_and_sequential_sweep_carry_weights(days):
         _close(res, ref, lp)
     assert [r.iterations for r in triple] == [r.iterations for r in warm]
     assert max(r.iterations for r in warm) <= 128
-    assert 10 * max(r.iterations for r in warm) <= min(r.iterations for r in xy)
+    assert max(r.iterations for r in warm) <= min(r.iterations for r in xy)
     # sequential: scenario 0 starts from its Result, scenario 1 from scenario 0's, weights included
     seq = solve_lp(batch, solver="pdhg", tol=TOL, sequential=True, warm_start=starts)
     for res in seq:

@@ -263,7 +263,12 @@ class LinearProgram:
         PDLP's iterates stay in y's sign domain, where the y_wrong term is zero and these are
         its measures exactly; a y given from elsewhere with a wrong sign is dual infeasible
         and counts in ``dual`` (it is not projected away).  Also the absolute max
-        violations.  Without y only the primal part is filled in."""
+        violations, and beside these ℓ2 measures the worst single row and column, each
+        relative to its own scale (so one bad row among many loose ones cannot hide):
+        row_rel = max_i viol_i / (1 + max(|finite bounds of i|, Σ_j |a_ij x_j|)),
+        col_rel = max_j |(c − Aᵀy − z)_j| / (1 + |c_j| + Σ_i |a_ij y_i|); and gap_abs, the
+        absolute primal-dual gap, which bounds the objective's error when both are feasible.
+        Without y only the primal part is filled in."""
         if self.is_batch:
             raise ValueError("residuals() takes a single LP; use scenario(k)")
         x = np.asarray(x, dtype=float)
@@ -274,7 +279,11 @@ class LinearProgram:
                             np.where(np.isfinite(self.uc), self.uc, 0)])
         bnorm = _norm(b)
         p_obj = self.objective(x)
+        absA = abs(self.A)
+        row_scale = np.maximum(np.maximum(np.where(np.isfinite(self.lc), np.abs(self.lc), 0),
+                                          np.where(np.isfinite(self.uc), np.abs(self.uc), 0)), absA @ np.abs(x))
         out = {
+            "row_rel": float((row_viol / (1 + row_scale)).max(initial=0.0)),
             "primal_abs": float(np.sqrt(np.sum(row_viol ** 2) + np.sum(bound_viol ** 2))),
             "max_row_violation": float(row_viol.max(initial=0.0)),
             "max_bound_violation": float(bound_viol.max(initial=0.0)),
@@ -295,7 +304,10 @@ class LinearProgram:
                  + np.sum(np.where(z > 0, z * np.where(np.isfinite(self.lx), self.lx, 0), 0))
                  + np.sum(np.where(z < 0, z * np.where(np.isfinite(self.ux), self.ux, 0), 0))
                  + self.c0)
+        col_scale = np.abs(self.c) + absA.T @ np.abs(y)
         out.update(
+            col_rel=float((np.abs(g - z) / (1 + col_scale)).max(initial=0.0)),
+            gap_abs=float(abs(p_obj - d_obj)),
             dual_abs=dual_abs,
             dual=dual_abs / (1 + _norm(self.c)),
             dual_objective=float(d_obj),

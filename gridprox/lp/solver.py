@@ -25,7 +25,7 @@ from .method import advance, restart, restart_due, set_steps
 from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
-from .termination import count_certificates, finished, keep_best, limited
+from .termination import count_certificates, each_within, finished, keep_best, limited
 
 
 @dataclass
@@ -131,7 +131,7 @@ class _Solve:
             baseline = bool(s.need_baseline.any())
             if opt.verbose:
                 self._log(met)
-            done = finished(s, met, opt)
+            done = finished(s, met, opt, lambda: each_within(s, self.d, self._abs_A(), opt.tol))
             self._record(done, s.XH, s.YH, met)
             hit = self._limited(done)
             self._record(hit, s.XBEST, s.YBEST, s.best_metrics)
@@ -234,6 +234,12 @@ class _Solve:
         self.A = self.A_pool if s.W == self.B else self.A_pool.select(s.ids)
         s.allocate_scratch(self.m, self.n)
         set_steps(s)
+
+    def _abs_A(self):
+        """|Ã| of the columns iterating now (made when first asked for this matrix)."""
+        if getattr(self, "_abs", (None, None))[0] is not self.A:
+            self._abs = (self.A, self.A.with_values(self.A.values.abs()))
+        return self._abs[1]
 
     def _set_oldest(self) -> None:
         self.oldest = min(self.entered[i][0] for i in self.s.ids.tolist())

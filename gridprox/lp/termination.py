@@ -53,6 +53,20 @@ def primal_ray(dX, d: ScaledLP, A: SparseMatrixOperator, tol: float) -> torch.Te
     return descent & (viol.amax(0, keepdim=True) <= tol * (-cx))
 
 
+def each_within(s: Iterates, d: ScaledLP, absA: SparseMatrixOperator, tol: float) -> torch.Tensor:
+    """(W,): every row's violation and every column's unabsorbed reduced cost at (x̂, ŷ) within
+    tol relative to that row's or column's own scale (original units, as
+    ``LinearProgram.residuals``' row_rel and col_rel), beside PDLP's ℓ2 measures, in which one
+    bad row among many loose ones can hide.  ``absA``: |Ã|."""
+    r = (s.AXH - torch.maximum(torch.minimum(s.AXH, d.uc), d.lc)).abs()
+    # r / d_row <= tol (1 + scale / d_row), scale and bounds in scaled units
+    row_scale = torch.maximum(torch.maximum(d.lcz.abs(), d.ucz.abs()), absA.matmat(s.XH.abs()))
+    g = d.c - s.ATYH
+    gr = (g - torch.maximum(torch.minimum(g, d.g_hi), d.g_lo)).abs()
+    col_scale = d.c.abs() + absA.rmatmat(s.YH.abs())
+    return (r <= tol * (d.d_row + row_scale)).all(0) & (gr <= tol * (d.d_col + col_scale)).all(0)
+
+
 def keep_best(s: Iterates, met: torch.Tensor) -> None:
     """Remember the checked point of columns whose worst relative measure improved."""
     score = met[:3].amax(0, keepdim=True)
@@ -65,9 +79,12 @@ def keep_best(s: Iterates, met: torch.Tensor) -> None:
         s.set_columns("YBEST", better, cols, s.YH)
 
 
-def finished(s: Iterates, met: torch.Tensor, opt: PDHGOptions) -> dict[int, str]:
-    """{column: status} of columns that converged or are certified infeasible/unbounded."""
+def finished(s: Iterates, met: torch.Tensor, opt: PDHGOptions, each=None) -> dict[int, str]:
+    """{column: status} of columns that converged or are certified infeasible/unbounded;
+    ``each()``, asked only when some column meets the ℓ2 measures: the (W,) ``each_within``."""
     conv = (met[:3] <= opt.tol).all(0)
+    if each is not None and bool(conv.any()):
+        conv = conv & each()
     pinf = (s.pinf_count >= opt.infeasibility_checks)[0]
     dinf = (s.dinf_count >= opt.infeasibility_checks)[0]
     primal_ok = met[0] <= opt.tol
