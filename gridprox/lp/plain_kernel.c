@@ -9,7 +9,7 @@
  * (step + advance).  Between the iterations of one call the Halpern x is not stored: x̄ (XB,
  * which the dual half needs anyway) and the anchor give it back, x = x0 + w_prev(x̄ − x0), so
  * only a call's first iteration reads X and only its last writes it (an n-vector read and
- * write fewer per iteration: 1 x 8760-h LP 268 -> 237 us at W = 1, 186 -> 170 at W = 8).
+ * write fewer per iteration; RESULTS, "C kernel").
  * Each block's sparse products are followed at once by its rows' elementwise updates, so each
  * vector is read and written once per iteration instead of the ~11 passes of the eager
  * iteration, and the whole run stays inside one OpenMP region with a barrier between the
@@ -462,7 +462,7 @@ int NAME##_check(int nthreads, int64_t W, const sell_t *A, const REAL *sval, con
         const int64_t p0 = p[0], p1 = p[1], d0 = d[0], d1 = d[1];                                 \
         DENORMALS_OFF                                                                             \
         /* restrict pointers and a constant width let the row loops vectorise over the        \
-           scenarios (float32 check, 1 x 8760 h: W = 8 5.5 -> 2.5 ms, W = 16 9.8 -> 5.0); a check \
+           scenarios (RESULTS, "C kernel"); a check                                               \
            comes once per 64 iterations, so the other widths keep the runtime loop (build time) */ \
         if (W == 1) CHECK_AT(NAME, 1);                                                            \
         else if (W == 2) CHECK_AT(NAME, 2);                                                       \

@@ -153,17 +153,11 @@ def _where(lp: LinearProgram, name: str, arr: np.ndarray, mask: np.ndarray) -> s
 
 
 def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
-    """Refuse or warn, before any work, on magnitudes no solver here can use.
-
-    Measured on a 217 x 198 capacity-expansion LP (synthetic, 24 h; c up to 1.1e5): one
-    cost raised to 1e10 or 1e15 PDHG still solves (576 and 5,248 iterations against 256),
-    at 1e20 and above it runs to its iteration limit with a wrong objective, and HiGHS reads
-    a cost >= 1e20 as infinite; HiGHS refuses any |A| >= 1e15 (passModel fails).  On a 2 x 2
-    LP a cost span of 1e6 took PDHG 1,344 iterations and 1e9 ran into its 1e6-iteration
-    limit.  So |c| or |A| >= 1e20 is refused on every backend, |A| >= 1e15 for HiGHS, and
-    PDHG warns when |c| or |A| (entries above 1e-9, which HiGHS drops) span more than 1e9
-    or a finite bound exceeds 1e15.  The bundled systems (48 h) span at most 1e5 (c) and 1e4
-    (A), bounds below 1.1e4; the synthetic generator's c spans 1.1e6."""
+    """Refuse or warn, before any work, on magnitudes no solver here can use: |c| or |A| >= 1e20
+    on every backend (HiGHS reads such a cost as infinite; PDHG ends at its limit with a wrong
+    objective), |A| >= 1e15 for HiGHS (its passModel fails); PDHG warns when |c| or |A| (entries
+    above 1e-9, which HiGHS drops) span more than 1e9 or a finite bound exceeds 1e15.  The
+    measurements behind these are in RESULTS, "Solver notes"."""
     data = [("c", lp.c), ("A_values" if lp.A_values is not None else "A",
                           lp.A_values if lp.A_values is not None else lp.A.data)]
     for name, arr in data:
