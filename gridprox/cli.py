@@ -163,9 +163,13 @@ def _model(args):
         raise UserError(_msg(exc)) from None
 
 
-def _solve_options(args) -> dict:
-    opts = {"solver": args.solver, "tol": args.tol}
-    if args.solver == "pdhg":
+def _solve_options(args, batch: bool = False) -> dict:
+    solver = args.solver
+    if solver == "auto" and batch:          # a single solve keeps "auto": the model says what it chose
+        from .solvers import choose_solver
+        solver = choose_solver(batch, _device(args.device))[0]
+    opts = {"solver": solver, "tol": args.tol}
+    if solver in ("pdhg", "auto"):
         opts["device"] = _device(args.device)
     return opts
 
@@ -291,7 +295,7 @@ def cmd_sweep(args) -> int:
     unknown = [name for name in spec if name not in model.sweepable()]
     if unknown:
         raise UserError(f"unknown sweep parameter {unknown[0]!r}; sweepable: {', '.join(model.sweepable())}")
-    opts = _solve_options(args)
+    opts = _solve_options(args, batch=True)
     executor, cluster = _executor(args)
     try:
         table = model.sweep(spec, product=True, batch_size=args.batch_size, out=args.out, executor=executor,
@@ -390,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
         res.add_argument("--rep-days", type=_count, metavar="K", help="K representative days with weights")
         sp.add_argument("--co2-cap", type=_nonnegative, help="CO2 cap in tonnes over the horizon")
         if solver:
-            sp.add_argument("--solver", choices=SOLVERS, default="pdhg")
+            sp.add_argument("--solver", choices=("auto",) + SOLVERS, default="auto",
+                            help="auto (default): HiGHS on a CPU, PDHG on a GPU (solve); PDHG for sweeps")
         sp.add_argument("--device", type=_device_name, default="auto", help="auto, cpu, cuda, cuda:N or mps (pdhg only)")
         sp.add_argument("--tol", type=_tolerance, default=1e-4, help="relative KKT tolerance (default 1e-4)")
 

@@ -64,8 +64,8 @@ def test_solve_writes_tables_and_plots_with_the_right_numbers(tmp_path, highs_re
 
 @pytest.mark.slow
 def test_solve_pdhg_agrees_with_highs(tmp_path, highs_reference):
-    rc, out, err = gridprox("solve", "de-stochastic", "--hours", 48, "--tol", "1e-6", "--device", "cpu",
-                            "--out", tmp_path)
+    rc, out, err = gridprox("solve", "de-stochastic", "--hours", 48, "--solver", "pdhg", "--tol", "1e-6",
+                            "--device", "cpu", "--out", tmp_path)
     assert rc == 0, err
     summary = pd.read_csv(tmp_path / "summary.csv").iloc[0]
     assert summary["solver"] == "pdhg" and summary["status"] == "optimal"

@@ -236,3 +236,15 @@ def test_other_backends_agree_with_highs(solver):
     assert res.objective == pytest.approx(ref.objective, rel=1e-7)
     north = [r.prices[r.prices["zone"] == "north"]["price"].to_numpy() for r in (res, ref)]
     np.testing.assert_allclose(north[0], north[1], rtol=1e-6, atol=1e-6)
+
+
+def test_auto_solver_says_what_it_chose(toy):
+    """solver="auto" (the default): HiGHS for one LP on a CPU, with the reason in the message;
+    the same optimum as asking for HiGHS; batches go to the batched PDHG."""
+    from gridprox.solvers import choose_solver
+    model = CapacityExpansion(toy)
+    auto = model.solve(device="cpu")
+    assert auto.raw.solver == "highs" and auto.raw.message.startswith("auto: highs")
+    assert auto.summary["objective"].iloc[0] == pytest.approx(model.solve("highs").summary["objective"].iloc[0],
+                                                             rel=1e-9)
+    assert choose_solver(True, "cpu")[0] == "pdhg" and choose_solver(False, "cpu")[0] == "highs"

@@ -194,11 +194,13 @@ class CapacityExpansion:
                          A_values=None)
         return lp
 
-    def solve(self, solver: str = "pdhg", tol: float = 1e-4, device="auto", inputs: Optional[Mapping] = None,
+    def solve(self, solver: str = "auto", tol: float = 1e-4, device="auto", inputs: Optional[Mapping] = None,
               **solver_opts):
-        """Solve and return a PlanningResult.  ``tol`` is PDHG's relative KKT tolerance; HiGHS,
-        Gurobi and cvxpy keep their own (tighter) defaults unless given in ``solver_opts``."""
-        from ..solvers import solve_lp
+        """Solve and return a PlanningResult.  ``solver="auto"`` picks by ``solvers.choose_solver``
+        (HiGHS on a CPU, PDHG on a GPU) and says so in the result's message.  ``tol`` is PDHG's
+        relative KKT tolerance; HiGHS, Gurobi and cvxpy keep their own (tighter) defaults unless
+        given in ``solver_opts``."""
+        from ..solvers import choose_solver, solve_lp
         from ..sweep.batch import solver_options
         from .results import planning_result
 
@@ -208,7 +210,12 @@ class CapacityExpansion:
                 return model.solve(solver, tol, device, inputs, **solver_opts)
             self.set_inputs(inputs)
         lp = self.pp.lp()
+        why = None
+        if solver == "auto":
+            solver, why = choose_solver(False, device)
         res = solve_lp(lp, solver=solver, **solver_options(solver, tol, device, solver_opts))
+        if why is not None:
+            res.message = f"{why}; {res.message}" if res.message else why
         return planning_result(self, res, lp, self.inputs)
 
     def sweep(self, spec, product: bool = True, batch_size: int = 16, out=None, executor=None,
