@@ -14,7 +14,11 @@ _MODEL_CACHE: dict = {}       # this process's model, rebuilt once per SweepBatc
 
 
 def solver_options(solver: str, tol: float, device, opts: dict) -> dict:
-    """Keyword arguments of ``solve_lp``: ``tol`` and ``device`` are PDHG's; other solvers keep their defaults."""
+    """Keyword arguments of ``solve_lp``: ``tol`` and ``device`` are PDHG's; other solvers keep their
+    defaults, but a bad ``tol`` is refused for them too (it is not silently dropped)."""
+    from ..solvers import check_common_options
+
+    check_common_options(solver, {"tol": tol})
     if solver == "pdhg":
         return {"tol": tol, "device": device, **opts}
     return dict(opts)
