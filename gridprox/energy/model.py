@@ -195,11 +195,13 @@ class CapacityExpansion:
         return lp
 
     def solve(self, solver: str = "auto", tol: float = 1e-4, device="auto", inputs: Optional[Mapping] = None,
-              **solver_opts):
+              polish="auto", **solver_opts):
         """Solve and return a PlanningResult.  ``solver="auto"`` picks by ``solvers.choose_solver``
         (HiGHS on a CPU, PDHG on a GPU) and says so in the result's message.  ``tol`` is PDHG's
         relative KKT tolerance; HiGHS, Gurobi and cvxpy keep their own (tighter) defaults unless
-        given in ``solver_opts``."""
+        given in ``solver_opts``.  ``polish``: "auto" makes a PDHG answer an exact optimal vertex
+        with HiGHS's crossover (``solve_lp(polish="crossover")``), so capacities and prices are
+        exact; None keeps PDHG's point (within ``tol``)."""
         from ..solvers import choose_solver, solve_lp
         from ..sweep.batch import solver_options
         from .results import planning_result
@@ -207,13 +209,15 @@ class CapacityExpansion:
         if inputs is not None:
             model = self._model_for([inputs])
             if model is not self:  # a policy row these inputs need is missing: solve a sibling with it
-                return model.solve(solver, tol, device, inputs, **solver_opts)
+                return model.solve(solver, tol, device, inputs, polish, **solver_opts)
             self.set_inputs(inputs)
         lp = self.pp.lp()
         why = None
         if solver == "auto":
             solver, why = choose_solver(False, device)
-        res = solve_lp(lp, solver=solver, **solver_options(solver, tol, device, solver_opts))
+        if polish == "auto":
+            polish = "crossover" if solver == "pdhg" else None
+        res = solve_lp(lp, solver=solver, polish=polish, **solver_options(solver, tol, device, solver_opts))
         if why is not None:
             res.message = f"{why}; {res.message}" if res.message else why
         return planning_result(self, res, lp, self.inputs)

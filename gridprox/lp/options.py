@@ -53,6 +53,8 @@ class PDHGOptions:
     infeasibility_checks: int = 3           # consecutive certifying evaluations
     infeasibility_every: int = 4            # certificates evaluated at every 4th check (one costs ~5 iterations)
     inaccurate_factor: float = 10.0         # limits: "optimal_inaccurate" within this many tol
+    each_row: bool = True                   # "optimal" also needs every row and column within tol (ℓ∞);
+                                            # off where a crossover makes the point exact anyway
     threads: Union[int, str, None] = None   # CPU threads: None torch's count, N, or "auto" (timed, core/threads.py)
     native: Optional[bool] = None           # C kernel on CPU (native.py); None: where it builds
     cuda_graphs: Optional[bool] = None      # CUDA-graph replay (cuda_graph.py); None: on CUDA
@@ -74,6 +76,7 @@ class PDHGOptions:
         _positive_float("inaccurate_factor", self.inaccurate_factor)
         if self.threads is not None and self.threads != "auto":
             _positive_int("threads", self.threads)
-        for name in ("native", "cuda_graphs", "verbose"):
-            if getattr(self, name) not in ((None, True, False) if name != "verbose" else (True, False)):
-                raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose None, True or False")
+        for name in ("native", "cuda_graphs", "verbose", "each_row"):
+            allowed = (None, True, False) if name in ("native", "cuda_graphs") else (True, False)
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose {', '.join(map(str, allowed))}")

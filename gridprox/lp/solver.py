@@ -131,7 +131,8 @@ class _Solve:
             baseline = bool(s.need_baseline.any())
             if opt.verbose:
                 self._log(met)
-            done = finished(s, met, opt, lambda: each_within(s, self.d, self._abs_A(), opt.tol))
+            done = finished(s, met, opt, (lambda: each_within(s, self.d, self._abs_A(), opt.tol))
+                            if opt.each_row else None)
             self._record(done, s.XH, s.YH, met)
             hit = self._limited(done)
             self._record(hit, s.XBEST, s.YBEST, s.best_metrics)

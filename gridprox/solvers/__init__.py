@@ -204,7 +204,8 @@ def choose_solver(batch: bool, device="auto") -> tuple[str, str]:
     return "highs", "auto: highs (a single LP on a CPU, where HiGHS measured faster on real models)"
 
 
-def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = None, **options):
+def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = None, polish: str | None = None,
+             **options):
     """Solve a LinearProgram (single or batch) with the named backend.
 
     Returns a Result for a single LP and a list of Results (one per scenario) for a batch.
@@ -221,7 +222,10 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     ``on_result(k, result)``: called with each scenario's final Result, as soon as the backend
     has it (PDHG: as scenarios finish; others: at the end).  ``gridprox.lp_objective`` wraps
     this function as a torch-differentiable layer (optimal value, gradients with respect to c
-    and the bounds).
+    and the bounds).  ``polish="crossover"``: each scenario's point is made an optimal vertex
+    with duals by HiGHS's crossover and simplex (``gridprox.solvers.polish``) as soon as it
+    comes; PDHG then stops on PDLP's ℓ2 measures alone (``each_row=False``), as the crossover
+    makes every row exact.
     """
     if not isinstance(lp, LinearProgram):
         raise TypeError(f"solve_lp expects a gridprox LinearProgram, got {type(lp).__name__}")
@@ -234,6 +238,8 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     on_result = options.pop("on_result", None)
     if on_result is not None and not callable(on_result):
         raise SolverInputError(f"on_result must be callable, got {on_result!r}")
+    if polish is not None:
+        return _solve_polished(lp, name, presolve, polish, on_result, options)
     check_options(lp, name, options)
     _check_magnitudes(lp.validate(crossed_ok=True), name)
     crossed = lp.crossed()
@@ -265,6 +271,24 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
             inner_options = {**inner_options, "on_result": post}
         inner = _run(reduced.lp, func, batched, inner_options)
     return _report(reduced.postsolve(inner), on_result, reported)
+
+
+def _solve_polished(lp: LinearProgram, solver: str, presolve, polish: str, on_result, options: dict):
+    """``solve_lp`` with each scenario's Result polished (``polish.crossover``) as it comes."""
+    from .polish import check_polish, crossover
+
+    check_polish(polish)
+    inner = {**options, "each_row": options.get("each_row", False)} if solver == "pdhg" else options
+    polished: dict = {}
+
+    def hook(k: int, res: Result) -> None:
+        polished[k] = crossover(lp.scenario(k) if lp.is_batch else lp, res, options.get("time_limit"),
+                                options.get("threads"))
+        if on_result is not None:
+            on_result(k, polished[k])
+
+    results = solve_lp(lp, solver=solver, presolve=presolve, on_result=hook, **inner)
+    return [polished[k] for k in range(len(results))] if isinstance(results, list) else polished[0]
 
 
 def _report(results, on_result, reported: set):

@@ -270,7 +270,7 @@ def _result(lp: LinearProgram, k: int, sol, options: PDHGOptions, offset: float,
     res = {key: float(v) for key, v in lp.residuals(x, y).items()}
     for key in ("primal", "dual", "gap"):
         res["solver_" + key] = float(sol.residuals[key][k])
-    measures = ("primal", "dual", "gap", "row_rel", "col_rel")
+    measures = ("primal", "dual", "gap") + (("row_rel", "col_rel") if options.each_row else ())
     if status == "optimal" and max(res[key] for key in measures) > options.tol * (1 + 1e-6):
         status = "optimal_inaccurate"      # float32, or a borderline check: the float64 recomputation decides
     weight = float(sol.primal_weight[k])

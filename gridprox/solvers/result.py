@@ -36,7 +36,8 @@ class Result:
     For a limit status x/y are the best iterate found.  ``primal_weight`` (PDHG only): the
     final primal weight ω, relative to the solver's initial ‖c‖/‖b‖-based one (cuPDLPx's
     bound/objective-rescaled ω), so that a warm start of the same or a neighbouring LP from
-    this Result resumes with it (``solve_lp(..., warm_start=result)``).
+    this Result resumes with it (``solve_lp(..., warm_start=result)``).  ``stages``: iterations
+    and seconds of each stage where a solve has several ({"pdhg": ..., "crossover": ...}).
     """
 
     status: str
@@ -50,6 +51,7 @@ class Result:
     solver: str = ""
     message: str = ""
     primal_weight: Optional[float] = None
+    stages: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

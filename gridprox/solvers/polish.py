@@ -1,0 +1,77 @@
+"""Polish a first-order point into an optimal vertex with duals: HiGHS's crossover.
+
+PDHG stops at a point within a relative tolerance; planners' decisions (which capacities, which
+prices) want the exact optimum.  HiGHS's crossover (the one behind its interior-point solver)
+starts from any primal-dual point and ends at a basis; HiGHS's simplex then cleans up from that
+basis, so the answer is the same vertex-with-duals HiGHS's simplex would give, within HiGHS's own
+feasibility tolerances.  From a point near the optimum both take few iterations.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..compile.lp import LinearProgram
+from . import result as st
+from .result import Result
+
+POLISHES = ("crossover",)
+
+
+def check_polish(polish) -> None:
+    """Raise SolverInputError unless ``polish`` is None or one of POLISHES."""
+    from . import SolverInputError
+
+    if polish is not None and polish not in POLISHES:
+        raise SolverInputError(f"polish={polish!r}: choose None or {', '.join(map(repr, POLISHES))}")
+
+
+def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
+              threads: int | None = None) -> Result:
+    """``res`` (a point of the single LP ``lp``) made an optimal vertex by HiGHS's crossover and
+    simplex.  Certificates (infeasible, unbounded) and results without a point are returned as
+    they are; so is ``res`` when HiGHS does not finish (a limit), with the reason in its message.
+    Iterations and seconds add up both stages; ``stages`` keeps each one's."""
+    if res.x is None or res.status in (st.INFEASIBLE, st.UNBOUNDED, st.INFEASIBLE_OR_UNBOUNDED):
+        return res
+    from .highs import _build, _configure, _highspy, _run
+
+    threads = threads if isinstance(threads, (int, np.integer)) and not isinstance(threads, bool) else None
+
+    highspy = _highspy()
+    t0 = time.perf_counter()
+    h = _build(lp)
+    _configure(h, "simplex", time_limit=time_limit, threads=threads)
+    x = np.clip(res.x, lp.lx, lp.ux)
+    y = np.zeros(lp.num_rows) if res.y is None else res.y
+    sol = highspy.HighsSolution()
+    sol.col_value, sol.row_value = x, lp.A @ x
+    sol.row_dual = y
+    sol.col_dual = lp.c - lp.A.T @ y if res.z is None else res.z
+    sol.value_valid = sol.dual_valid = True
+    if h.crossover(sol) == highspy.HighsStatus.kError:
+        res.message = _joined(res.message, "crossover failed (HiGHS refused the point)")
+        return res
+    crossed = int(h.getInfo().crossover_iteration_count)
+    out = _run(h, lp, threads)        # the simplex from crossover's basis
+    seconds = time.perf_counter() - t0
+    stages = {**(res.stages or {res.solver: {"iterations": res.iterations, "seconds": res.seconds}}),
+              "crossover": {"iterations": crossed + out.iterations, "seconds": seconds}}
+    note = f"crossover: {crossed} crossover + {out.iterations} simplex iterations, {seconds:.2f} s"
+    if out.status not in (st.OPTIMAL, st.INFEASIBLE, st.UNBOUNDED):
+        res.message = _joined(res.message, f"{note}, ended {out.status}; the {res.solver} point is kept")
+        res.stages = stages
+        return res
+    out.solver = f"{res.solver}+crossover"
+    out.iterations = res.iterations + crossed + out.iterations
+    out.seconds = res.seconds + seconds
+    out.message = _joined(res.message, note)
+    out.stages = stages
+    return out
+
+
+def _joined(message: str, note: str) -> str:
+    return f"{message}; {note}" if message else note
+
+

@@ -1,0 +1,123 @@
+"""polish="crossover": a PDHG (or any) point made an exact optimal vertex by HiGHS's crossover.
+
+Judged by tests/kkt.py (numpy only) and HiGHS's simplex on the same LP: the polished answer must
+be exact (every row feasible to HiGHS's 1e-7, objective equal to the simplex's to rounding),
+whatever the quality of the point it started from."""
+import numpy as np
+import pytest
+
+from gridprox.compile.lp import LinearProgram
+from gridprox.energy import CapacityExpansion
+from gridprox.solvers import SolverInputError, solve_lp
+from kkt import highs_reference, kkt_measures
+
+EXACT = 1e-7        # HiGHS's primal/dual feasibility tolerance
+
+
+def _assert_exact(lp, res, ref):
+    assert res.status == "optimal", res
+    m = kkt_measures(lp, res.x, res.y, res.z)
+    assert m["max_row_violation"] <= EXACT * (1 + np.abs(np.where(np.isfinite(lp.uc), lp.uc, 0)).max())
+    assert m["max_bound_violation"] <= EXACT
+    assert m["y_sign_violation"] <= EXACT * (1 + np.abs(ref["y"]).max())
+    assert m["gap"] <= 1e-9, m
+    assert abs(res.objective - ref["objective"]) <= 1e-9 * abs(ref["objective"]), (res.objective, ref["objective"])
+    return m
+
+
+@pytest.fixture(scope="module")
+def energy_lp(toy):
+    return CapacityExpansion(toy).lp()
+
+
+def test_pdhg_point_is_made_an_exact_vertex(energy_lp):
+    ref = highs_reference(energy_lp)
+    loose = solve_lp(energy_lp, "pdhg", tol=1e-3)
+    res = solve_lp(energy_lp, "pdhg", tol=1e-3, polish="crossover")
+    assert abs(loose.objective - ref["objective"]) > 1e-9 * abs(ref["objective"])   # the point alone is not exact
+    _assert_exact(energy_lp, res, ref)
+    assert res.solver == "pdhg+crossover"
+    assert set(res.stages) == {"pdhg", "crossover"}
+    assert res.iterations == sum(s["iterations"] for s in res.stages.values())
+    assert res.seconds >= res.stages["pdhg"]["seconds"]
+    assert "crossover:" in res.message
+
+
+def test_a_poor_point_still_ends_exact(energy_lp):
+    """A point after 50 iterations (far from optimal): the simplex finishes the work."""
+    ref = highs_reference(energy_lp)
+    res = solve_lp(energy_lp, "pdhg", tol=1e-4, max_iter=50, polish="crossover")
+    _assert_exact(energy_lp, res, ref)
+
+
+def test_interior_point_without_crossover_is_polished(energy_lp):
+    ref = highs_reference(energy_lp)
+    res = solve_lp(energy_lp, "highs", method="ipm", run_crossover="off", polish="crossover")
+    _assert_exact(energy_lp, res, ref)
+    assert res.solver == "highs+crossover"
+
+
+def test_batch_each_scenario_polished_and_reported(toy_co2):
+    caps = [6e5, 8e5, 1e6]
+    lp = toy_co2.batch([{"co2_cap": c} for c in caps])
+    seen = {}
+    results = solve_lp(lp, "pdhg", tol=1e-3, polish="crossover", on_result=lambda k, r: seen.setdefault(k, r))
+    assert sorted(seen) == [0, 1, 2]
+    for k, res in enumerate(results):
+        assert seen[k] is res
+        one = lp.scenario(k)
+        _assert_exact(one, res, highs_reference(one))
+
+
+def test_certificates_pass_through():
+    """An infeasible LP: no point to polish; the status stays the solver's."""
+    import scipy.sparse as sp
+
+    lp = LinearProgram(c=np.array([1.0, 1.0]), A=sp.csr_matrix(np.array([[1.0, 1.0]])), lc=np.array([3.0]),
+                       uc=np.array([np.inf]), lx=np.zeros(2), ux=np.ones(2))
+    res = solve_lp(lp, "pdhg", tol=1e-6, polish="crossover")
+    assert res.status == "infeasible"
+    assert res.solver == "pdhg"
+
+
+def test_unknown_polish_is_refused(energy_lp):
+    with pytest.raises(SolverInputError, match="polish='simplex'"):
+        solve_lp(energy_lp, "pdhg", polish="simplex")
+
+
+def test_each_row_false_only_relaxes_the_row_test(energy_lp):
+    """Without polish, PDHG's "optimal" keeps the per-row test; each_row=False drops only that."""
+    strict = solve_lp(energy_lp, "pdhg", tol=1e-4)
+    loose = solve_lp(energy_lp, "pdhg", tol=1e-4, each_row=False)
+    assert strict.status == "optimal" and strict.residuals["row_rel"] <= 1e-4 * (1 + 1e-6)
+    assert loose.iterations <= strict.iterations
+    for key in ("primal", "dual", "gap"):
+        assert loose.residuals[key] <= 1e-4 * (1 + 1e-6)
+
+
+def test_unfinished_polish_keeps_the_point_and_says_why(energy_lp, monkeypatch):
+    """HiGHS stopping early (here: a simplex that reports its time limit): the PDHG point is
+    returned unchanged, with the reason in its message."""
+    from gridprox.solvers import highs
+    from gridprox.solvers.result import Result
+
+    point = solve_lp(energy_lp, "pdhg", tol=1e-3)
+    x = point.x.copy()
+    monkeypatch.setattr(highs, "_run", lambda h, lp, threads=None: Result(status="time_limit", solver="highs"))
+    from gridprox.solvers.polish import crossover
+
+    res = crossover(energy_lp, point)
+    assert res is point and res.status == "optimal" and np.array_equal(res.x, x)
+    assert "ended time_limit; the pdhg point is kept" in res.message
+
+
+def test_planning_solve_with_pdhg_is_exact_by_default(toy):
+    """CapacityExpansion.solve("pdhg") polishes by default (capacities and prices are decisions);
+    polish=None gives PDHG's own point, which is not exact."""
+    model = CapacityExpansion(toy)
+    ref = highs_reference(model.lp())
+    res = model.solve("pdhg", device="cpu")
+    assert res.raw.solver == "pdhg+crossover"
+    _assert_exact(model.lp(), res.raw, ref)
+    raw = model.solve("pdhg", device="cpu", polish=None)
+    assert raw.raw.solver == "pdhg" and abs(raw.objective - ref["objective"]) > 1e-9 * abs(ref["objective"])
