@@ -210,7 +210,9 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
 
     Returns a Result for a single LP and a list of Results (one per scenario) for a batch.
     ``presolve`` applies gridprox's light presolve (``gridprox.solvers.presolve``) and undoes
-    it on the results; default on for "pdhg", off for the others.  ``options`` go to the
+    it on the results; default on for "pdhg", off for the others; ``presolve="highs"`` puts
+    HiGHS's presolve and postsolve around the solver instead (``gridprox.solvers.highs_presolve``;
+    no warm start).  ``options`` go to the
     backend (see ``solve_highs``, ``solve_pdhg``, ...); a ``warm_start`` of the original LP
     is mapped through the presolve.  Options are checked first, before presolve and whatever
     the LP (``check_options``: an unknown name, a wrong type or range, an unavailable device,
@@ -232,9 +234,11 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     name = str(solver).lower()
     if name not in _BACKENDS:
         raise SolverError(f"unknown solver {solver!r}; available solvers: {', '.join(available_solvers())}")
-    if presolve is not None and not isinstance(presolve, bool):
-        raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True or False "
-                          "(HiGHS's own presolve is the option highs_presolve='on'|'off')")
+    if presolve is not None and not isinstance(presolve, bool) and not (isinstance(presolve, str)
+                                                                         and presolve == "highs"):
+        raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True, False or 'highs' (HiGHS's "
+                          "presolve and postsolve around the solver); HiGHS's own presolve inside solver='highs' "
+                          "is the option highs_presolve='on'|'off'")
     on_result = options.pop("on_result", None)
     if on_result is not None and not callable(on_result):
         raise SolverInputError(f"on_result must be callable, got {on_result!r}")
@@ -252,6 +256,10 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
         reported.add(k)
         on_result(k, final(res))
 
+    if presolve == "highs":     # gridprox.solvers.highs_presolve: per scenario, results on the original LP
+        from .highs_presolve import solve_highs_presolved
+
+        return _report(solve_highs_presolved(lp, name, options), on_result, reported)
     if not (name == "pdhg" if presolve is None else presolve):
         if on_result is not None and name == "pdhg":
             options = {**options, "on_result": lambda k, r: early(k, r, lambda r: _settle(lp.scenario(k) if
