@@ -15,7 +15,7 @@ from ..modeling.objective import Maximize
 
 
 def _composite(cp, node, a):
-    fn = {"pos": cp.pos, "neg": cp.neg, "norm1": cp.norm1, "norm_inf": cp.norm_inf}[node._label]
+    fn = {"pos": cp.pos, "neg": cp.neg, "norm1": cp.norm1, "norm_inf": cp.norm_inf, "norm": cp.norm}[node._label]
     return fn(a[0], **node._kwargs)
 
 

@@ -23,7 +23,8 @@ def _sign_product(signs):
         return ZERO
     if UNKNOWN_SIGN in signs:
         return UNKNOWN_SIGN
-    return NONPOS if sum(s == NONPOS for s in signs) % 2 else NONNEG
+    # builtins.sum: this module's own ``sum`` (cvxpy's atom) would treat the generator as data
+    return NONPOS if builtins.sum(s == NONPOS for s in signs) % 2 else NONNEG
 
 
 def _sign_same(signs):
@@ -494,8 +495,8 @@ class Cumsum(Expression):
     as cvxpy does, so the matrix stays sparse: a dense triangle would be T²/2 entries."""
 
     def __init__(self, arg, axis=0):
-        if axis is None:
-            arg = vec(arg)
+        if axis is None:            # flattened in C order, as numpy and cvxpy do
+            arg = vec(arg, order="C")
             axis = 0
         self.axis = _normalize_axis(axis, arg.ndim, lambda: f"cumsum({arg})")[0] if arg.ndim else 0
         super().__init__([arg], arg.shape)

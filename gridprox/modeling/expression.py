@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -121,6 +122,20 @@ def check_finite(arr, what: str, allow=None):
             loc = tuple(int(i) for i in loc)
         raise ValueError(f"{what} contains {val} at index {loc if loc else '()'}; "
                          "data must be finite")
+
+
+NESTED_LIST_WARNING = ("Initializing a Constant with a nested list is undefined behavior. "
+                       "Consider using a numpy array instead.")
+
+
+def from_list(value):
+    """A Python list as cvxpy reads it: transposed, so ``[[1, 2], [3, 4]]`` gives the columns
+    [1, 2] and [3, 4] (with cvxpy's warning for nested lists); other values unchanged."""
+    if not isinstance(value, list):
+        return value
+    if any(isinstance(v, list) for v in value):
+        warnings.warn(NESTED_LIST_WARNING, UserWarning, stacklevel=3)
+    return np.asarray(value, dtype=float).T
 
 
 def as_expr(obj) -> "Expression":
@@ -440,7 +455,7 @@ class _NamedLeaf(Leaf):
 
     @value.setter
     def value(self, val):
-        self._value = None if val is None else self.checked(val)
+        self._value = None if val is None else self.checked(from_list(val))
 
     def __repr__(self):
         return f"{self._kind}({self.shape}{', ' + repr(self._name) if self._name else ''})"
@@ -508,7 +523,7 @@ class Constant(Leaf):
             if isinstance(value, Expression):
                 raise TypeError(f"Constant() of an expression {value}")
             try:
-                val = np.asarray(value, dtype=float)
+                val = np.asarray(from_list(value), dtype=float)
             except (TypeError, ValueError):
                 raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression") from None
         super().__init__(val.shape)

@@ -227,9 +227,16 @@ def norm_inf(x, axis=None, keepdims=False):
 
 
 def norm(x, p=2, axis=None, keepdims=False):
+    x = as_expr(x)
+    is_inf = isinstance(p, str) and p.lower() == "inf" or p == np.inf
+    if (p == 1 or is_inf) and axis is None and x.ndim == 2:
+        # a matrix's 1- and inf-norms are the induced ones (numpy, cvxpy): the largest column
+        # or row sum of |x|, not the entrywise norm1/norm_inf; cvxpy ignores keepdims here
+        impl = Max(A.Sum(Abs(x), 1 if is_inf else 0), None, False)
+        return _Composite("norm", [x], impl, CONVEX, NONMONOTONE, {"p": "inf" if is_inf else 1})
     if p == 1:
         return norm1(x, axis, keepdims)
-    if p in ("inf", "Inf", np.inf):
+    if is_inf:
         return norm_inf(x, axis, keepdims)
     raise ModelingError(f"norm({as_expr(x)}, {p}): only the 1- and inf-norms are linear-programming "
                         "representable; gridprox models linear programs only")
