@@ -152,3 +152,131 @@ def test_nested_lists_are_columns_as_in_cvxpy():
         warnings.simplefilter("ignore")
         P.value, Q.value = data, data
     np.testing.assert_array_equal(P.value, Q.value)
+
+
+# ------------------------------------------------------------------------------- crashes
+def test_sign_of_a_product_of_signed_parameters():
+    for sa, sb in (("nonneg", "nonpos"), ("nonpos", "nonpos"), ("nonneg", "nonneg")):
+        want = cvxpy.multiply(cvxpy.Parameter(**{sa: True}), cvxpy.Parameter(**{sb: True})).sign
+        got = gridprox.multiply(gridprox.Parameter(**{sa: True}), gridprox.Parameter(**{sb: True})).sign
+        assert got == want
+
+
+def test_variable_with_an_initial_value():
+    v0 = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(gridprox.Variable(2, value=v0).value, cvxpy.Variable(2, value=v0).value)
+    np.testing.assert_array_equal(gridprox.Variable((2, 2), value=np.eye(2)).value,
+                                  cvxpy.Variable((2, 2), value=np.eye(2)).value)
+    assert gridprox.Variable(2, integer=np.bool_(False)).shape == (2,)     # an attribute switched off
+    with pytest.raises(gridprox.ModelingError, match="boolean"):
+        gridprox.Variable(3, boolean=[(0,)])                               # cvxpy's index-list form
+
+
+@pytest.mark.parametrize("shapes", [((1,), (2, 3)), ((1, 1), (2, 3)), ((1, 1), (3,)), ((2, 3), (1,)),
+                                    ((1,), (1,)), ((1,), (1, 1))])
+def test_star_with_a_one_entry_side(shapes):
+    sa, sb = shapes
+    M = np.arange(1.0, 1.0 + np.prod(sb)).reshape(sb)
+
+    def product(cp):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cp.Parameter(sa, value=np.full(sa, 2.0)) * M
+    want, got = product(cvxpy), product(gridprox)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.value, np.reshape(want.value, want.shape))
+
+    def build(cp):          # the same product inside an LP, through from_cvxpy too
+        x = cp.Variable(sb)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scaled = cp.Parameter(sa, value=np.full(sa, 2.0)) * x
+        return cp.Problem(cp.Minimize(cp.sum(scaled)), [x >= M])
+    ref, got, r, _ = solve_both(build)
+    assert_same(ref, got)
+    linked = gridprox.from_cvxpy(r)
+    linked.solve()
+    assert linked.value == pytest.approx(ref[1])
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg", "cvxpy"])
+def test_problem_without_variables(solver):
+    P = {"p": 1.0}
+
+    def build(sense, rhs):
+        def make(cp):
+            p = cp.Parameter(value=P["p"])
+            return cp.Problem(sense(cp)(cp.Constant(3.0) + 2 * p), [cp.Constant(1.0) <= rhs, p <= 2])
+        return make
+    for sense in (lambda cp: cp.Minimize, lambda cp: cp.Maximize):
+        ref, got, _, g = solve_both(build(sense, 2.0), solver=solver)
+        assert_same(ref, got)                                   # optimal, 5
+        assert g.constraints[0].dual_value is None              # cvxpy has no duals here either
+        ref, got, _, _ = solve_both(build(sense, 0.0), solver=solver)
+        assert got[0] == ref[0] == "infeasible"
+    P["p"] = 3.0                                                # p <= 2 now fails
+    ref, got, _, _ = solve_both(build(lambda cp: cp.Minimize, 2.0), solver=solver)
+    assert got[0] == ref[0] == "infeasible"
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg"])
+def test_contradictory_simple_bounds_are_infeasible(solver):
+    def single(cp):
+        x = cp.Variable(2)
+        return cp.Problem(cp.Minimize(cp.sum(x)), [x >= np.array([0.0, 2.0]), x <= 1])
+
+    def attribute(cp):
+        x = cp.Variable(2, nonneg=True)
+        return cp.Problem(cp.Minimize(cp.sum(x)), [x[1] <= -1])
+
+    def with_bounds(cp):
+        x = cp.Variable(2, bounds=[-1, 1])
+        return cp.Problem(cp.Minimize(cp.sum(x)), [2 * x[0] >= 4])
+    for build in (single, attribute, with_bounds):
+        ref, got, _, _ = solve_both(build, solver=solver)
+        assert ref[0] == "infeasible"
+        assert_same(ref, got)
+    # Parameter bounds that cross after a first solve: gridprox, from_cvxpy and CVXPY_PDHG
+    lo_g, lo_c = gridprox.Parameter(value=0.0), cvxpy.Parameter(value=0.0)
+    g = gridprox.Problem(gridprox.Minimize(gridprox.Variable(bounds=[lo_g, 1.0])))
+    c = cvxpy.Problem(cvxpy.Minimize(cvxpy.Variable(bounds=[lo_c, 1.0])))
+    linked = gridprox.from_cvxpy(c)
+    for value in (0.0, 2.0):
+        lo_g.value = lo_c.value = value
+        c.solve(solver="HIGHS")
+        want = (c.status, c.value)
+        g.solve(solver=solver)
+        assert_same(want, (g.status, g.value))
+        linked.solve(solver=solver)
+        assert_same(want, (linked.status, linked.value))
+        c.solve(solver=gridprox.CVXPY_PDHG, gridprox_solver=solver)
+        assert_same(want, (c.status, c.value))
+
+
+def test_cvxpy_pdhg_on_dgp_problems_behaves_like_highs():
+    def lp_like():          # a monomial program: linear after cvxpy's log transform
+        x, y = cvxpy.Variable(pos=True), cvxpy.Variable(pos=True)
+        a = cvxpy.Parameter(pos=True, value=2.0)
+        return cvxpy.Problem(cvxpy.Minimize(3 * x * y ** 2), [x >= a, y >= 1.5, x * y <= 10])
+
+    def exp_cone():         # a posynomial: an exponential cone neither solver takes
+        x, y = cvxpy.Variable(pos=True), cvxpy.Variable(pos=True)
+        return cvxpy.Problem(cvxpy.Minimize(x + y), [x * y >= 1])
+    ref = lp_like()
+    ref.solve(solver="HIGHS", gp=True)
+    got = lp_like()
+    got.solve(solver=gridprox.CVXPY_PDHG, gp=True, gridprox_solver="highs")
+    assert (got.status, got.value) == (ref.status, pytest.approx(ref.value))
+    with pytest.raises(cvxpy.error.SolverError, match="cannot solve") as want:
+        exp_cone().solve(solver="HIGHS", gp=True)
+    with pytest.raises(cvxpy.error.SolverError, match="cannot solve") as err:
+        exp_cone().solve(solver=gridprox.CVXPY_PDHG, gp=True)
+    assert str(err.value) == str(want.value).replace("HIGHS", "GRIDPROX_PDHG")
+
+
+def test_gridprox_problem_accepts_the_cvxpy_pdhg_object():
+    def build(cp):
+        x = cp.Variable(2)
+        return cp.Problem(cp.Minimize(cp.sum(x)), [x >= 1])
+    ref, got, _, g = solve_both(build, solver=gridprox.CVXPY_PDHG)
+    assert_same(ref, got)

@@ -50,7 +50,8 @@ _FROM_CVXPY = {
     "Hstack": lambda e, a: A.hstack(a),
     "Vstack": lambda e, a: A.vstack(a),
     "Concatenate": lambda e, a: A.concatenate(a, e.axis),
-    "Promote": lambda e, a: A.broadcast_to(a[0], e.shape),
+    # cvxpy promotes a one-entry expression of any shape ((1, 1) too) to e.shape
+    "Promote": lambda e, a: A.broadcast_to(a[0] if a[0].shape == () else A.Reshape(a[0], ()), e.shape),
     "broadcast_to": lambda e, a: A.broadcast_to(a[0], e.shape),
     "Trace": lambda e, a: A.trace(a[0]),
     "diag_vec": _diag,

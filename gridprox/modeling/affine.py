@@ -126,6 +126,17 @@ def _refuse_variable_product(a, b, op):
                             "is not linear; gridprox models linear programs only")
 
 
+def _scale_operands(a, b):
+    """cvxpy's elementwise product with one size-1 side is a scaling of the other side and
+    keeps that side's shape ((1, 1) times (3,) is (3,), not numpy's (1, 3)): the size-1
+    side becomes a scalar."""
+    if a.size == 1 and b.size != 1 and a.shape != ():
+        a = Reshape(a, ())
+    elif b.size == 1 and a.size != 1 and b.shape != ():
+        b = Reshape(b, ())
+    return a, b
+
+
 def _factor_monotonicity(factor):
     """Monotonicity in the non-constant argument of a product with constant ``factor``."""
     s = factor.sign
@@ -139,7 +150,7 @@ class Multiply(Expression):
     _op = "*"
 
     def __init__(self, lhs, rhs):
-        lhs, rhs = as_expr(lhs), as_expr(rhs)
+        lhs, rhs = _scale_operands(as_expr(lhs), as_expr(rhs))
         _refuse_variable_product(lhs, rhs, self._op)
         shape = broadcast_shapes(lhs.shape, rhs.shape, context=lambda: f"multiply({lhs}, {rhs})")
         super().__init__([lhs, rhs], shape)
@@ -289,9 +300,9 @@ class MatMul(Expression):
 
 
 def star(a, b):
-    """cvxpy's ``*``: elementwise when either side is a scalar, else matrix product (with
-    cvxpy's warning)."""
-    if a.shape == () or b.shape == () or a.size == 1 and b.size == 1:
+    """cvxpy's ``*``: elementwise when either side is a scalar, or has one entry and the
+    inner dimensions do not fit a matrix product; else matrix product (with cvxpy's warning)."""
+    if a.shape == () or b.shape == () or (a.shape[-1] != b.shape[0] and (a.size == 1 or b.size == 1)):
         return Multiply(a, b)
     warnings.warn("This use of ``*`` has resulted in matrix multiplication. Use ``@`` for matrix "
                   "multiplication or ``multiply`` for elementwise multiplication.", UserWarning, stacklevel=3)

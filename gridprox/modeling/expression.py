@@ -414,11 +414,13 @@ class _NamedLeaf(Leaf):
     def __init__(self, shape, name, nonneg, nonpos, kwargs, forbidden):
         super().__init__(shape)
         for key, val in kwargs.items():
-            if val and key in forbidden:
-                raise ModelingError(f"{self._kind} attribute {key}=True is not supported: gridprox models "
+            # an attribute is off when None or False; arrays (cvxpy's index lists) count as given
+            if val is None or (isinstance(val, (bool, np.bool_)) and not val):
+                continue
+            if key in forbidden:
+                raise ModelingError(f"{self._kind} attribute {key}={val!r} is not supported: gridprox models "
                                     "continuous linear programs")
-            if val:
-                raise TypeError(f"{self._kind}() got an unexpected keyword argument {key!r}")
+            raise TypeError(f"{self._kind}() got an unexpected keyword argument {key!r}")
         self._name = name
         self.attributes = {"nonneg": bool(nonneg), "nonpos": bool(nonpos)}
         self._value = None
@@ -467,7 +469,7 @@ class Variable(_NamedLeaf):
     _kind, _prefix = "Variable", "var"
 
     def __init__(self, shape=(), name: Optional[str] = None, var_id=None, *, nonneg: bool = False,
-                 nonpos: bool = False, bounds=None, **kwargs):
+                 nonpos: bool = False, bounds=None, value=None, **kwargs):
         super().__init__(shape, name, nonneg, nonpos, kwargs, _LP_FORBIDDEN_ATTRS)
         self._has_vars = True
         self._curv = AFFINE
@@ -478,6 +480,8 @@ class Variable(_NamedLeaf):
             bounds = [_bound_operand(bounds[0], self.shape, label), _bound_operand(bounds[1], self.shape, label)]
         self.bounds = bounds
         self._aux = False
+        if value is not None:       # cvxpy's initial value (a warm start there; kept until a solve here)
+            self.value = value
 
     def _canon(self, ctx):
         ctx.register(self)

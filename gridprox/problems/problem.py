@@ -14,7 +14,12 @@ from ..interop.cvxpy_export import to_cvxpy
 from ..modeling.constraints import Constraint
 from ..modeling.expression import Parameter, Variable, postorder
 from ..modeling.objective import Minimize
-from ..solvers.result import INFEASIBLE, INFEASIBLE_INACCURATE, SOLVER_ERROR, UNBOUNDED, UNBOUNDED_INACCURATE
+from ..solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, OPTIMAL, SOLVER_ERROR, UNBOUNDED,
+                              UNBOUNDED_INACCURATE, Result)
+
+# a problem without variables is judged as cvxpy judges it: each constant constraint must hold
+# to cvxpy's constraint tolerance
+_CONSTANT_TOL = 1e-8
 
 
 @dataclass
@@ -45,6 +50,8 @@ def resolve_solver(solver, opts: dict, previous=None):
     opts = {k: v for k, v in opts.items() if k not in _CVXPY_ONLY_OPTIONS}
     warm = opts.pop("warm_start", False)
     name = "highs" if solver is None else str(solver)
+    if callable(getattr(solver, "name", None)) and solver.name() == "GRIDPROX_PDHG":
+        name = "pdhg"           # cvxpy's solver object for gridprox's PDHG is gridprox's "pdhg"
     if name.lower() in _BACKENDS:
         backend = name.lower()
     else:
@@ -54,6 +61,16 @@ def resolve_solver(solver, opts: dict, previous=None):
     if backend == "pdhg" and start is not None:
         opts["warm_start"] = start
     return backend, opts
+
+
+def constant_result(lp, solver: str) -> Result:
+    """The Result of an LP without variables: optimal at its constant objective when every
+    row holds at 0 (to cvxpy's tolerance), else infeasible; no duals, as in cvxpy."""
+    holds = bool(np.all(lp.lc <= _CONSTANT_TOL) and np.all(lp.uc >= -_CONSTANT_TOL))
+    if holds:
+        return Result(status=OPTIMAL, x=np.zeros(0), objective=float(lp.objective(np.zeros(0))), solver=solver,
+                      message="no variables: the constant constraints hold")
+    return Result(status=INFEASIBLE, solver=solver, message="no variables: a constant constraint is violated")
 
 
 class Problem:
@@ -139,7 +156,10 @@ class Problem:
         solver name); fills status, value, variable values, constraint duals, solver_stats."""
         backend, opts = resolve_solver(solver, opts, self._last_result)
         lp = self.compile()
-        result = solvers.solve_lp(lp, solver=backend, **opts)
+        if lp.num_vars == 0 and not lp.is_batch:
+            result = constant_result(lp, backend)   # HiGHS and cvxpy's chain refuse an empty LP
+        else:
+            result = solvers.solve_lp(lp, solver=backend, **opts)
         if isinstance(result, list):
             raise SolverError("solve_lp returned a batch for a single problem")
         self.unpack(result, lp)
