@@ -192,11 +192,14 @@ def test_star_with_a_one_entry_side(shapes):
             warnings.simplefilter("ignore")
             scaled = cp.Parameter(sa, value=np.full(sa, 2.0)) * x
         return cp.Problem(cp.Minimize(cp.sum(scaled)), [x >= M])
-    ref, got, r, _ = solve_both(build)
+    ref, got, r, g = solve_both(build)
     assert_same(ref, got)
     linked = gridprox.from_cvxpy(r)
     linked.solve()
     assert linked.value == pytest.approx(ref[1])
+    back = g.to_cvxpy()
+    back.solve(solver="HIGHS")
+    assert back.value == pytest.approx(ref[1])
 
 
 @pytest.mark.parametrize("solver", ["highs", "pdhg", "cvxpy"])
@@ -272,6 +275,14 @@ def test_cvxpy_pdhg_on_dgp_problems_behaves_like_highs():
     with pytest.raises(cvxpy.error.SolverError, match="cannot solve") as err:
         exp_cone().solve(solver=gridprox.CVXPY_PDHG, gp=True)
     assert str(err.value) == str(want.value).replace("HIGHS", "GRIDPROX_PDHG")
+
+    def late_cone():        # exponential cones that cvxpy's solver check does not see
+        X = cvxpy.Variable((2, 2), pos=True)
+        return cvxpy.Problem(cvxpy.Minimize(cvxpy.pf_eigenvalue(X)), [X >= 1])
+    data, _, _ = late_cone().get_problem_data(solver="CLARABEL", gp=True)
+    assert data["dims"].exp > 0                 # not an LP: only a conic solver takes it
+    with pytest.raises(cvxpy.error.SolverError, match="GRIDPROX_PDHG cannot solve this problem"):
+        late_cone().solve(solver=gridprox.CVXPY_PDHG, gp=True)
 
 
 def test_gridprox_problem_accepts_the_cvxpy_pdhg_object():

@@ -51,7 +51,7 @@ _FROM_CVXPY = {
     "Vstack": lambda e, a: A.vstack(a),
     "Concatenate": lambda e, a: A.concatenate(a, e.axis),
     # cvxpy promotes a one-entry expression of any shape ((1, 1) too) to e.shape
-    "Promote": lambda e, a: A.broadcast_to(a[0] if a[0].shape == () else A.Reshape(a[0], ()), e.shape),
+    "Promote": lambda e, a: A.broadcast_to(a[0] if a[0].shape == () else A.AsScalar(a[0]), e.shape),
     "broadcast_to": lambda e, a: A.broadcast_to(a[0], e.shape),
     "Trace": lambda e, a: A.trace(a[0]),
     "diag_vec": _diag,

@@ -34,6 +34,7 @@ def _to_cvxpy_rules(cp):
         A.Index: lambda n, a: a[0][n.key],
         A.Transpose: lambda n, a: cp.transpose(a[0], n.axes),
         A.Reshape: lambda n, a: cp.reshape(a[0], n.shape, order=n.order),
+        A.AsScalar: lambda n, a: cp.reshape(a[0], (), order="F"),
         A.Sum: lambda n, a: cp.sum(a[0], axis=n.axis, keepdims=n.keepdims),
         A.Diff: lambda n, a: cp.diff(a[0], k=n.k, axis=n.axis),
         A.Cumsum: lambda n, a: cp.cumsum(a[0], axis=n.axis),

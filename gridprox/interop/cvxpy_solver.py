@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import cvxpy.settings as s
 from cvxpy.constraints import NonNeg, Zero
+from cvxpy.error import SolverError
 from cvxpy.reductions.solution import Solution, failure_solution
 from cvxpy.reductions.solvers import utilities
 from cvxpy.reductions.solvers.conic_solvers.conic_solver import ConicSolver
@@ -56,6 +57,12 @@ class GridproxPDHG(ConicSolver):
 
     def apply(self, problem):
         """The LinearProgram of cvxpy's cone program, and what maps the answer back."""
+        # cvxpy's solver check can miss cones that a reduction adds later (DGP's pf_eigenvalue
+        # brings exponential cones): refuse them as cvxpy refuses a solver, not with a TypeError
+        other = sorted({type(con).__name__ for con in problem.constraints if not isinstance(con, (Zero, NonNeg))})
+        if other:
+            raise SolverError(f"The solver {self.name()} cannot solve this problem: its cone program has "
+                              f"{', '.join(other)} constraints, and gridprox solves linear programs only.")
         if not problem.formatted:
             problem = self.format_constraints(problem, None)
         c, d, A, b = problem.apply_parameters()

@@ -131,9 +131,9 @@ def _scale_operands(a, b):
     keeps that side's shape ((1, 1) times (3,) is (3,), not numpy's (1, 3)): the size-1
     side becomes a scalar."""
     if a.size == 1 and b.size != 1 and a.shape != ():
-        a = Reshape(a, ())
+        a = AsScalar(a)
     elif b.size == 1 and a.size != 1 and b.shape != ():
-        b = Reshape(b, ())
+        b = AsScalar(b)
     return a, b
 
 
@@ -417,6 +417,18 @@ class Reshape(_GatherMap):
 
     def _str(self, a):
         return f"reshape({a[0]}, {self.shape}, order={self.order!r})"
+
+
+class AsScalar(Reshape):
+    """A one-entry expression of any shape as a scalar, where cvxpy reads it as one (a
+    scaling factor, a promoted operand); it prints as its argument."""
+
+    def __init__(self, arg):
+        super().__init__(arg, ())
+        self._prec = arg._prec
+
+    def _str(self, a):
+        return str(a[0])
 
 
 def reshape(expr, shape, order="F"):
