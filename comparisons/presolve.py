@@ -53,6 +53,10 @@ def main() -> None:
     p.add_argument("--tol", type=float, default=1e-4)
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per PDHG solve (default 300)")
     p.add_argument("--threads", type=int, default=None, help="PDHG threads (default: its own choice)")
+    p.add_argument("--max-iter", type=int, default=None,
+                   help="PDHG iteration budget: on a loaded machine residuals after equal iterations compare "
+                        "where seconds do not")
+    p.add_argument("--presolves", default="light,highs", help="which of light, highs to run (default both)")
     p.add_argument("--batch", type=int, default=8, help="scenarios of the batch measured last (0: none)")
     args = p.parse_args()
 
@@ -60,13 +64,15 @@ def main() -> None:
     from gridprox.solvers.highs_presolve import _Reduced
     from gridprox.solvers.presolve import presolve
 
-    options = {"tol": args.tol, "time_limit": args.time_limit}
+    options = {"tol": args.tol, "time_limit": args.time_limit, "max_iter": args.max_iter}
     if args.threads:
         options["threads"] = args.threads
     from gridprox import synthetic
 
+    modes = [{"light": True, "highs": "highs"}[m] for m in args.presolves.split(",")]
     solve_lp(synthetic.capacity_expansion_lp(1, 24), "pdhg", **options)   # one-time set-up out of the timings
-    print(f"tol {args.tol:g}, time limit {args.time_limit:g} s, threads {args.threads or 'auto'}; seconds are wall "
+    print(f"tol {args.tol:g}, time limit {args.time_limit:g} s, max_iter {args.max_iter}, "
+          f"threads {args.threads or 'auto'}; seconds are wall "
           "time including presolve and postsolve; residuals measured on the original LP\n")
     print("| model | presolve | LP after presolve (nnz) | status | PDHG iterations | seconds | "
           "objective gap to simplex | primal | dual | gap | row_rel | col_rel |")
@@ -79,7 +85,7 @@ def main() -> None:
         print(f"| {name} | (original; HiGHS simplex {simplex_s:.1f} s) | {size(lp)} | {ref.status} | | | | | | | | |",
               flush=True)
         sizes = {True: size(presolve(lp).lp), "highs": size(_Reduced(lp).lp)}
-        for mode in (True, "highs"):
+        for mode in modes:
             t0 = time.perf_counter()
             res = solve_lp(lp, "pdhg", presolve=mode, **options)
             seconds = time.perf_counter() - t0
