@@ -15,8 +15,8 @@ from ..modeling.objective import Maximize
 
 
 def _composite(cp, node, a):
-    fn = {"pos": cp.pos, "neg": cp.neg, "norm1": cp.norm1, "norm_inf": cp.norm_inf, "norm": cp.norm}[node._label]
-    return fn(a[0], **node._kwargs)
+    # a composite carries cvxpy's own name and keyword arguments (pos, norm1, sum_largest, ...)
+    return getattr(cp, node._label)(*a, **node._kwargs)
 
 
 def _to_cvxpy_rules(cp):
@@ -39,7 +39,9 @@ def _to_cvxpy_rules(cp):
         A.Diff: lambda n, a: cp.diff(a[0], k=n.k, axis=n.axis),
         A.Cumsum: lambda n, a: cp.cumsum(a[0], axis=n.axis),
         A.Trace: lambda n, a: cp.trace(a[0]),
-        A.Diag: lambda n, a: cp.diag(a[0]),
+        A.Diag: lambda n, a: cp.diag(a[0], n.k),
+        A.LinearMap: lambda n, a: getattr(cp, n._label)(
+            *[a[0] if e is n.args[0] else cp.Constant(e.value) for e in n._export_args], **n._kwargs),
         A.Kron: lambda n, a: cp.kron(a[0], a[1]),
         A.Concatenate: lambda n, a: cp.concatenate(a, axis=n.axis),
         PW.Abs: lambda n, a: cp.abs(a[0]),
@@ -47,6 +49,7 @@ def _to_cvxpy_rules(cp):
         PW.Minimum: lambda n, a: cp.minimum(*a),
         PW.Max: lambda n, a: cp.max(a[0], axis=n.axis, keepdims=n.keepdims),
         PW.Min: lambda n, a: cp.min(a[0], axis=n.axis, keepdims=n.keepdims),
+        PW.Cummax: lambda n, a: cp.cummax(a[0], axis=n.axis),
         PW._Composite: lambda n, a: _composite(cp, n, a),
     }
 

@@ -6,13 +6,15 @@ the piecewise-linear ones (abs, pos, neg, maximum, minimum, max, min, norm1, nor
 the constraints and Minimize/Maximize.  ``Problem`` is a layer above (``gridprox.problems``):
 it compiles and solves, and this package imports neither the compiler nor the solvers.
 """
-from .affine import (bmat, broadcast_to, concatenate, cumsum, diag, diff, dot, hstack, kron,  # noqa: F401
-                     matmul, mean, multiply, outer, reshape, scalar_product, sum, trace, transpose,
-                     vdot, vec, vstack)
+from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, diag, diff, dot,  # noqa: F401
+                     hstack, kron, matmul, mean, moveaxis, multiply, outer, permute_dims, reshape,
+                     scalar_product, squeeze, sum, swapaxes, trace, transpose, upper_tri, vdot, vec,
+                     vec_to_upper_tri, vstack)
 from .constraints import Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
 from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
-from .piecewise import NON_LP_ATOMS, abs, max, maximum, min, minimum, neg, norm, norm1, norm_inf, pos  # noqa: F401
+from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
+                        norm1, norm_inf, pos, ptp, sum_largest, sum_smallest)
 from . import piecewise as _piecewise
 from .objective import Maximize, Minimize  # noqa: F401
 
@@ -25,7 +27,9 @@ __all__ = [
     "Constraint", "Equality", "Inequality", "NonNeg", "NonPos", "Zero",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
-    "broadcast_to", "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
+    "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",
+    "swapaxes", "permute_dims", "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
+    "sum_largest", "sum_smallest", "cvar", "dotsort", "ptp", "cummax",
     *NON_LP_ATOMS,
 ]
 

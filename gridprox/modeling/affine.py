@@ -576,38 +576,156 @@ def trace(expr):
     return Trace(as_expr(expr))
 
 
-class Diag(_GatherMap):
-    """Vector -> diagonal matrix, or matrix -> its diagonal (cvxpy's diag)."""
+class Diag(Expression):
+    """Vector -> matrix with it on diagonal k, or matrix -> its diagonal k (cvxpy's diag)."""
 
-    def __init__(self, arg):
+    def __init__(self, arg, k=0):
+        self.k = int(k)
         if arg.ndim == 1:
-            shape = (arg.shape[0], arg.shape[0])
+            n = arg.shape[0] + builtins.abs(self.k)
+            shape = (n, n)
         elif arg.ndim == 2 and arg.shape[0] == arg.shape[1]:
-            shape = (arg.shape[0],)
+            if builtins.abs(self.k) >= builtins.max(arg.shape[0], 1):
+                raise ValueError(f"diag({arg}, k={self.k}): offset out of range for shape {arg.shape}")
+            shape = (arg.shape[0] - builtins.abs(self.k),)
         else:
             raise ValueError(f"diag({arg}): expected a vector or a square matrix, got shape {arg.shape}")
-        super().__init__(arg, shape)
+        super().__init__([arg], shape)
 
-    def _gather_index(self):
-        n = self.shape[0]
-        return np.arange(n) * (n + 1)
+    def _positions(self, n):
+        """C-order positions of diagonal k in an n × n matrix."""
+        i = np.arange(n - builtins.abs(self.k))
+        return (i + builtins.max(-self.k, 0)) * n + i + builtins.max(self.k, 0)
 
     def _canon(self, ctx):
         f = ctx.form(self.args[0])
         if self.args[0].ndim == 2:
-            return f.gather(self._gather_index(), self.shape)
+            return f.gather(self._positions(self.args[0].shape[0]), self.shape)
         n = self.shape[0]
-        return f.lmul(F.scatter_map(np.arange(n) * (n + 1), n * n), self.shape)
+        return f.lmul(F.scatter_map(self._positions(n), n * n), self.shape)
 
     def _numeric(self, vals):
-        return np.diag(dense(vals[0]))
+        return np.diag(dense(vals[0]), self.k)
+
+    def _sign_rule(self):
+        return self.args[0].sign
 
     def _str(self, a):
-        return f"diag({a[0]})"
+        return f"diag({a[0]}{f', k={self.k}' if self.k else ''})"
 
 
-def diag(expr):
-    return Diag(as_expr(expr))
+def diag(expr, k=0):
+    return Diag(as_expr(expr), k)
+
+
+class LinearMap(Expression):
+    """A fixed sparse linear map of one argument's entries that cvxpy names as an atom
+    (upper_tri, vec_to_upper_tri, convolve): ``args_out`` and ``kwargs`` rebuild it in cvxpy."""
+
+    def __init__(self, label, arg, L, shape, export_args=None, kwargs=None):
+        self._label, self._L = label, sp.csr_matrix(L)
+        self._export_args = export_args if export_args is not None else [arg]
+        self._kwargs = kwargs or {}
+        super().__init__([arg], shape)
+
+    def _canon(self, ctx):
+        return ctx.form(self.args[0]).lmul(self._L, self.shape)
+
+    def _numeric(self, vals):
+        return (self._L @ dense(vals[0]).ravel()).reshape(self.shape)
+
+    def _sign_rule(self):
+        return self.args[0].sign
+
+    def _str(self, a):
+        inner = ", ".join(str(x) for x in self._export_args)
+        return f"{self._label}({inner}{''.join(f', {k}={v}' for k, v in self._kwargs.items())})"
+
+
+def upper_tri(expr):
+    """The strictly upper-triangular entries of a square matrix, row by row."""
+    expr = as_expr(expr)
+    if expr.ndim != 2 or expr.shape[0] != expr.shape[1]:
+        raise ValueError(f"upper_tri({expr}): expected a square matrix, got shape {expr.shape}")
+    n = expr.shape[0]
+    rows, cols = np.triu_indices(n, 1)
+    pos = rows * n + cols
+    L = sp.csr_matrix((np.ones(pos.size), (np.arange(pos.size), pos)), shape=(pos.size, n * n))
+    return LinearMap("upper_tri", expr, L, (pos.size,))
+
+
+def vec_to_upper_tri(expr, strict=False):
+    """The inverse of upper_tri: a vector filled row by row into an upper-triangular matrix
+    (diagonal included unless ``strict``)."""
+    expr = as_expr(expr)
+    m = expr.size
+    off = 1 if strict else 0
+    n = int(round((np.sqrt(8 * m + 1) - 1) / 2)) + off     # m = n(n+1)/2, or n(n-1)/2 if strict
+    if expr.ndim > 1 or (n - off) * (n - off + 1) // 2 != m:
+        raise ValueError(f"vec_to_upper_tri({expr}): a vector of triangular length is needed, got shape {expr.shape}")
+    rows, cols = np.triu_indices(n, off)
+    L = F.scatter_map(rows * n + cols, n * n)
+    return LinearMap("vec_to_upper_tri", expr, L, (n, n), kwargs={"strict": True} if strict else None)
+
+
+def _convolution(label, a, b, constant_first):
+    """Full 1-d convolution with one numeric-constant side: a Toeplitz matrix on the other."""
+    a, b = as_expr(a), as_expr(b)
+    c, x = (a, b) if not (a._has_vars or a._has_params) or constant_first else (b, a)
+    if c._has_vars or c._has_params:
+        which = "the first argument" if constant_first else "one argument"
+        raise ModelingError(f"{label}({a}, {b}): {which} must be a numeric constant")
+    if c.ndim > 1 or x.ndim > 1:
+        raise ValueError(f"{label}({a}, {b}): 1-d arguments are needed, got {a.shape} and {b.shape}")
+    cv = dense(c.value).ravel()
+    n = x.size
+    L = sp.diags([np.full(n, v) for v in cv], [-i for i in range(cv.size)], shape=(n + cv.size - 1, n))
+    return LinearMap(label, x, L, (n + cv.size - 1,), export_args=[a, b])
+
+
+def convolve(a, b):
+    return _convolution("convolve", a, b, constant_first=False)
+
+
+def conv(a, b):
+    return _convolution("conv", a, b, constant_first=True)
+
+
+def squeeze(expr, axis=None):
+    expr = as_expr(expr)
+    return Reshape(expr, np.squeeze(np.empty(expr.shape, dtype=bool), axis).shape, "C")
+
+
+def permute_dims(expr, axes):
+    return transpose(expr, axes)
+
+
+def moveaxis(expr, source, destination):
+    """numpy's moveaxis as a transpose: the moved axes placed, the others kept in order."""
+    expr = as_expr(expr)
+    src = _normalize_axes_list(source, expr.ndim, "moveaxis")
+    dst = _normalize_axes_list(destination, expr.ndim, "moveaxis")
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis({expr}): source and destination need the same number of axes")
+    order = [i for i in range(expr.ndim) if i not in src]
+    for d, s_ in sorted(zip(dst, src)):
+        order.insert(d, s_)
+    return Transpose(expr, tuple(order))
+
+
+def _normalize_axes_list(axes, ndim, what):
+    axes = [axes] if isinstance(axes, numbers.Integral) else list(axes)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(f"{what}: axis out of range for a {ndim}-d expression: {axes}")
+    return [int(a) % ndim for a in axes]
+
+
+def swapaxes(expr, axis1, axis2):
+    expr = as_expr(expr)
+    axes = list(range(expr.ndim))
+    axis1, axis2 = _normalize_axes_list([axis1, axis2], expr.ndim, "swapaxes")
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return Transpose(expr, tuple(axes))
 
 
 # ----------------------------------------------------------------- stacking
@@ -671,7 +789,9 @@ def concatenate(args, axis=0):
 
 
 def bmat(block_lists):
-    return vstack([hstack(row) for row in block_lists])
+    # a scalar block is a 1 × 1 block, as in cvxpy (bmat([[X, z], [z.T, 1]]))
+    return vstack([hstack([_at_least(b, 2) if as_expr(b).ndim == 0 else b for b in row])
+                   for row in block_lists])
 
 
 class Kron(Expression):

@@ -12,8 +12,14 @@ import numpy as np
 from ..errors import ModelingError
 from . import affine as A
 from . import form as F
-from .expression import (CONCAVE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, UNKNOWN_SIGN,
-                         Expression, as_expr, broadcast_shapes, dense, evaluate)
+from .expression import (AFFINE, CONCAVE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
+                         UNKNOWN_SIGN, Constant, Expression, Leaf, as_expr, broadcast_shapes, dense, evaluate)
+
+
+def _abs_monotonicity(arg):
+    """cvxpy's sign-dependent rule for |.|-like atoms: increasing on a nonnegative argument,
+    decreasing on a nonpositive one, so abs(pos(x)) is convex."""
+    return INCREASING if arg.is_nonneg() else DECREASING if arg.is_nonpos() else NONMONOTONE
 
 
 class _Epigraph(Expression):
@@ -43,7 +49,7 @@ class Abs(_Epigraph):
         super().__init__([arg], arg.shape)
 
     def _monotonicity(self, i):
-        return NONMONOTONE
+        return _abs_monotonicity(self.args[0])
 
     def _sign_rule(self):
         return NONNEG
@@ -150,27 +156,81 @@ class _Composite(Expression):
     """An atom defined through others (pos, neg, norm1, norm_inf): its own name and DCP
     rule, the lowering of its definition.  ``kwargs`` are its cvxpy keyword arguments."""
 
-    def __init__(self, label, args, impl, curvature, mono, kwargs=None):
+    def __init__(self, label, args, impl, curvature, mono, kwargs=None, numeric=None, sign=NONNEG):
         self._label, self._impl, self._mono = label, impl, mono
-        self._kwargs = {k: v for k, v in (kwargs or {}).items() if v not in (None, False)}
+        self._kwargs = {k: v for k, v in (kwargs or {}).items() if v is not None and v is not False}
         self._atom_curvature = curvature
+        self._direct, self._sign_of = numeric, sign
         super().__init__(args, impl.shape)
 
     def _monotonicity(self, i):
-        return self._mono
+        # mono is a fixed rule, or a callable of the arguments (sign-dependent rules)
+        return self._mono(self.args) if callable(self._mono) else self._mono
 
     def _numeric(self, vals):
+        # an atom whose lowering has auxiliary variables (sum_largest's t) is evaluated directly
+        if self._direct is not None:
+            return dense(self._direct(*[dense(v) for v in vals]))
         return dense(_eval_impl(self, vals))
 
     def _canon(self, ctx):
         return ctx.form(self._impl)
 
     def _sign_rule(self):
-        return NONNEG
+        return self._sign_of(self.args) if callable(self._sign_of) else self._sign_of
 
     def _str(self, a):
         extra = "".join(f", {k}={v}" for k, v in self._kwargs.items())
         return f"{self._label}({', '.join(str(x) for x in a)}{extra})"
+
+
+class _Aux(Leaf):
+    """A free auxiliary variable inside an atom's lowering (sum_largest's threshold t): it
+    becomes one of the compile's auxiliary variables and has no value of its own."""
+
+    def __init__(self, shape):
+        super().__init__(shape)
+        self._has_vars = True
+        self._curv = AFFINE
+
+    def _leaf_value(self):
+        return None
+
+    def _canon(self, ctx):
+        return ctx.form(ctx.aux_variable(self, self.shape))
+
+    def _str(self, a):
+        return f"aux{self.id}"
+
+
+class Cummax(_Epigraph):
+    """cummax along an axis: t >= x and t non-decreasing along the axis."""
+
+    _atom_curvature = CONVEX
+
+    def __init__(self, arg, axis=0):
+        nd = arg.ndim or 1          # this module's max is cvxpy's atom, not the builtin
+        if not isinstance(axis, (int, np.integer)) or not -nd <= axis < nd:
+            raise ValueError(f"cummax({arg}): axis must be an integer axis of the expression, got {axis!r}")
+        self.axis = int(axis) % nd
+        super().__init__([arg], arg.shape)
+
+    def _sign_rule(self):
+        return self.args[0].sign
+
+    def _numeric(self, vals):
+        v = dense(vals[0])
+        return np.maximum.accumulate(v, axis=self.axis) if v.ndim else v
+
+    def _pieces(self, ctx, tf):
+        x = ctx.form(self.args[0])
+        if self.ndim == 0 or self.shape[self.axis] < 2:
+            return [x - tf]
+        step = F.along_axis(self.shape, self.axis, -F.diff_matrix(self.shape[self.axis]))
+        return [x - tf, tf.lmul(step, (step.shape[0],))]
+
+    def _str(self, a):
+        return f"cummax({a[0]}, axis={self.axis})"
 
 
 def _eval_impl(node, vals):
@@ -214,15 +274,19 @@ def neg(x):
     return _Composite("neg", [x], Maximum(-x, 0.0), CONVEX, DECREASING)
 
 
+def _abs_rule(args):
+    return _abs_monotonicity(args[0])
+
+
 def norm1(x, axis=None, keepdims=False):
     x = as_expr(x)
-    return _Composite("norm1", [x], A.Sum(Abs(x), axis, keepdims), CONVEX, NONMONOTONE,
+    return _Composite("norm1", [x], A.Sum(Abs(x), axis, keepdims), CONVEX, _abs_rule,
                       {"axis": axis, "keepdims": keepdims})
 
 
 def norm_inf(x, axis=None, keepdims=False):
     x = as_expr(x)
-    return _Composite("norm_inf", [x], Max(Abs(x), axis, keepdims), CONVEX, NONMONOTONE,
+    return _Composite("norm_inf", [x], Max(Abs(x), axis, keepdims), CONVEX, _abs_rule,
                       {"axis": axis, "keepdims": keepdims})
 
 
@@ -233,13 +297,100 @@ def norm(x, p=2, axis=None, keepdims=False):
         # a matrix's 1- and inf-norms are the induced ones (numpy, cvxpy): the largest column
         # or row sum of |x|, not the entrywise norm1/norm_inf; cvxpy ignores keepdims here
         impl = Max(A.Sum(Abs(x), 1 if is_inf else 0), None, False)
-        return _Composite("norm", [x], impl, CONVEX, NONMONOTONE, {"p": "inf" if is_inf else 1})
+        return _Composite("norm", [x], impl, CONVEX, _abs_rule, {"p": "inf" if is_inf else 1})
     if p == 1:
         return norm1(x, axis, keepdims)
     if is_inf:
         return norm_inf(x, axis, keepdims)
     raise ModelingError(f"norm({as_expr(x)}, {p}): only the 1- and inf-norms are linear-programming "
                         "representable; gridprox models linear programs only")
+
+
+# ------------------------------------------------ sorted-sum atoms (cvxpy's LP-representable ones)
+def _sign_of_arg(args):
+    return NONNEG if args[0].is_nonneg() else NONPOS if args[0].is_nonpos() else UNKNOWN_SIGN
+
+
+def _largest_sums(v, k, axes, shape):
+    """Sum of the k largest entries over ``axes`` (a fractional k adds that share of the next)."""
+    v = np.moveaxis(np.asarray(v, dtype=float), axes, tuple(range(-len(axes), 0)))
+    v = -np.sort(-v.reshape(v.shape[:v.ndim - len(axes)] + (-1,)), axis=-1)
+    whole = int(np.floor(k))
+    out = v[..., :whole].sum(axis=-1)
+    if whole < v.shape[-1]:
+        out = out + (k - whole) * v[..., whole]
+    return np.reshape(out, shape)
+
+
+def _check_k(k, x, label):
+    if not isinstance(k, (int, float, np.integer, np.floating)) or not k > 0:
+        raise ValueError(f"{label}({x}, {k}): k must be a positive number")
+    return k
+
+
+def _sum_largest_lp(x, k, axis, keepdims):
+    """min over t of k·t + Σ max(x − t, 0), t one per reduced slice: exact where the atom is
+    pushed down, as the DCP check guarantees."""
+    axes, kept, shape = A.reduced_shape(x.shape, axis, keepdims, lambda: f"sum_largest({x})")
+    t = _Aux(kept)
+    body = k * t + A.Sum(Maximum(x - t, 0.0), axes, True)
+    return (body if kept == shape else A.Reshape(body, shape, "C")), axes, shape
+
+
+def sum_largest(x, k, axis=None, keepdims=False):
+    x = as_expr(x)
+    k = _check_k(k, x, "sum_largest")
+    impl, axes, shape = _sum_largest_lp(x, k, axis, keepdims)
+    return _Composite("sum_largest", [x], impl, CONVEX, INCREASING, {"k": k, "axis": axis, "keepdims": keepdims},
+                      numeric=lambda v: _largest_sums(v, k, axes, shape), sign=_sign_of_arg)
+
+
+def sum_smallest(x, k, axis=None, keepdims=False):
+    x = as_expr(x)
+    k = _check_k(k, x, "sum_smallest")
+    impl, axes, shape = _sum_largest_lp(-x, k, axis, keepdims)
+    return _Composite("sum_smallest", [x], -impl, CONCAVE, INCREASING, {"k": k, "axis": axis, "keepdims": keepdims},
+                      numeric=lambda v: -_largest_sums(-v, k, axes, shape), sign=_sign_of_arg)
+
+
+def cvar(x, beta):
+    """Mean of the (1 − beta) share of largest entries: sum_largest(x, k) / k, k = (1 − beta)·size."""
+    x = as_expr(x)
+    if x.ndim != 1:
+        raise ValueError(f"cvar({x}, {beta}): cvxpy's cvar takes a 1-d expression, got shape {x.shape}")
+    if not 0 <= beta < 1:
+        raise ValueError(f"cvar({x}, {beta}): beta must be in [0, 1)")
+    k = (1 - beta) * x.size
+    impl, axes, shape = _sum_largest_lp(x, k, None, False)
+    return _Composite("cvar", [x], impl / k, CONVEX, INCREASING, {"beta": beta},
+                      numeric=lambda v: _largest_sums(v, k, axes, shape) / k, sign=_sign_of_arg)
+
+
+def dotsort(X, W):
+    """<sort(vec(X)), sort(vec(W))>, W constant and zero-padded: with w sorted descending it is
+    Σ_k (w_k − w_{k+1})·sum_largest(X, k) + w_n·sum(X), nonnegative weights on convex terms."""
+    X, W = as_expr(X), as_expr(W)
+    if W._has_vars or W._has_params:
+        raise ModelingError(f"dotsort({X}, {W}): the second argument must be a numeric constant")
+    if W.size > X.size:
+        raise ValueError(f"dotsort({X}, {W}): W has more entries ({W.size}) than X ({X.size})")
+    w = -np.sort(-np.concatenate([dense(W.value).ravel(), np.zeros(X.size - W.size)]))
+    impl = w[-1] * A.Sum(X, None, False)
+    for k in np.flatnonzero(w[:-1] - w[1:]):
+        impl = impl + (w[k] - w[k + 1]) * _sum_largest_lp(X, k + 1, None, False)[0]
+    mono = INCREASING if W.is_nonneg() else DECREASING if W.is_nonpos() else NONMONOTONE
+    return _Composite("dotsort", [X, W], impl, CONVEX, mono,
+                      numeric=lambda xv, wv: float(np.sort(xv.ravel()) @ np.sort(w)), sign=UNKNOWN_SIGN)
+
+
+def ptp(x, axis=None, keepdims=False):
+    x = as_expr(x)
+    return _Composite("ptp", [x], Max(x, axis, keepdims) - Min(x, axis, keepdims), CONVEX, NONMONOTONE,
+                      {"axis": axis, "keepdims": keepdims})
+
+
+def cummax(x, axis=0):
+    return Cummax(as_expr(x), axis)
 
 
 def _not_lp(name):

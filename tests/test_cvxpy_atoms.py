@@ -1,0 +1,162 @@
+"""cvxpy's LP atoms under ``import gridprox as cp`` (issue 27, missing LP features): each
+atom's value on constants is cvxpy's ``.value``, and a problem using it solves (HiGHS) to
+real cvxpy's optimum; where cvxpy's DCP rules refuse an atom, gridprox refuses it too."""
+import warnings
+
+import cvxpy
+import numpy as np
+import pytest
+
+import gridprox
+
+pytestmark = pytest.mark.filterwarnings("ignore:The problem includes expressions that don't support CPP",
+                                        "ignore:conv is deprecated",
+                                        "ignore:The problem has an expression with dimension greater than 2")
+
+V = np.array([[1.0, 3.0, 0.0], [2.0, -1.0, 4.0]])
+C4 = np.array([3.0, -1.0, 2.0, 5.0])
+
+
+def both(build):
+    """(cvxpy's optimum, gridprox's optimum) of ``build(cp)`` solved with HiGHS."""
+    ref = build(cvxpy)
+    ref.solve(solver="HIGHS")
+    got = build(gridprox)
+    got.solve(solver="highs")
+    assert got.status == ref.status == "optimal"
+    return float(ref.value), float(got.value)
+
+
+def same_value(make):
+    """``make(cp, Constant)`` evaluated by both modules: same shape and entries."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = np.asarray(make(cvxpy, cvxpy.Constant).value)
+    got = make(gridprox, gridprox.Constant).value
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+# ------------------------------------------------------------------ sorted-sum atoms
+CONVEX_ATOMS = {
+    "sum_largest": lambda cp, x: cp.sum_largest(x, 2),
+    "sum_largest_frac": lambda cp, x: cp.sum_largest(x, 1.5),
+    "cvar": lambda cp, x: cp.cvar(x, 0.5),
+    "dotsort": lambda cp, x: cp.dotsort(x, [2.0, -1.0]),
+    "dotsort_pos": lambda cp, x: cp.dotsort(x, [3.0, 1.0, 1.0]),
+    "ptp": lambda cp, x: cp.ptp(x),
+    "cummax": lambda cp, x: cp.sum(cp.cummax(x)),
+    "neg_sum_smallest": lambda cp, x: -cp.sum_smallest(x, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONVEX_ATOMS))
+def test_convex_atom_value_and_minimum(name):
+    atom = CONVEX_ATOMS[name]
+    same_value(lambda cp, C: atom(cp, C(C4)))
+
+    def build(cp):
+        x = cp.Variable(4)
+        return cp.Problem(cp.Minimize(atom(cp, x) + 0.1 * cp.sum(x)), [x >= C4 - 3, cp.sum(x) == 4, x <= 6])
+    ref, got = both(build)
+    assert got == pytest.approx(ref, abs=1e-6)
+
+
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (1, True)])
+def test_sum_largest_smallest_ptp_with_axis(axis, keepdims):
+    for f in ("sum_largest", "sum_smallest"):
+        same_value(lambda cp, C: getattr(cp, f)(C(V), 2, axis=axis, keepdims=keepdims))
+    same_value(lambda cp, C: cp.ptp(C(V), axis=axis, keepdims=keepdims))
+
+    def build(cp):
+        X = cp.Variable((2, 3))
+        obj = cp.sum(cp.sum_largest(X, 2, axis=axis, keepdims=keepdims)) + cp.sum(cp.ptp(X, axis=axis))
+        return cp.Problem(cp.Minimize(obj), [X >= V, cp.sum(cp.sum_smallest(X, 1, axis=axis)) >= -1])
+    ref, got = both(build)
+    assert got == pytest.approx(ref, abs=1e-6)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_cummax_along_axis(axis):
+    same_value(lambda cp, C: cp.cummax(C(V), axis=axis))
+
+    def build(cp):
+        X = cp.Variable((2, 3))
+        return cp.Problem(cp.Minimize(cp.sum(cp.cummax(X, axis=axis)) - cp.sum(X)), [X >= V, X <= 5])
+    ref, got = both(build)
+    assert got == pytest.approx(ref, abs=1e-6)
+
+
+def test_sorted_sum_atoms_dcp_like_cvxpy():
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable(3)
+        assert cp.sum_largest(x, 2).curvature == "CONVEX"
+        assert cp.sum_smallest(x, 2).curvature == "CONCAVE"
+        assert cp.sum_largest(cp.Variable(3, nonneg=True), 2).sign == "NONNEGATIVE"
+        assert cp.ptp(x).sign == "NONNEGATIVE"
+        assert cp.cummax(x).curvature == "CONVEX"
+        assert cp.dotsort(cp.abs(x), [1.0, 2.0]).curvature == "CONVEX"    # increasing for W >= 0
+        assert cp.dotsort(cp.abs(x), [1.0, -2.0]).curvature == "UNKNOWN"
+    x = gridprox.Variable(3)
+    for bad in (gridprox.Maximize(gridprox.sum_largest(x, 2)), gridprox.Minimize(gridprox.sum_smallest(x, 2))):
+        with pytest.raises(gridprox.ModelingError, match="sum_(largest|smallest)"):
+            gridprox.Problem(bad, [x <= 1, x >= -1]).solve(solver="highs")
+    with pytest.raises(gridprox.ModelingError, match="cummax"):
+        gridprox.Problem(gridprox.Minimize(0), [gridprox.cummax(x) >= 1]).solve(solver="highs")
+
+
+def test_sorted_sum_atoms_export_to_cvxpy():
+    x = gridprox.Variable(4)
+    prob = gridprox.Problem(gridprox.Minimize(gridprox.sum_largest(x, 2) + gridprox.cvar(x, 0.5)
+                                              + gridprox.dotsort(x, [2.0, -1.0]) + gridprox.ptp(x)
+                                              + gridprox.sum(gridprox.cummax(x))),
+                            [x >= C4 - 3, gridprox.sum(x) == 4])
+    prob.solve(solver="highs")
+    ref = prob.to_cvxpy()
+    ref.solve(solver="HIGHS")
+    assert prob.value == pytest.approx(ref.value, abs=1e-6)
+
+
+# ------------------------------------------------------------------ affine rearrangements
+M3 = np.arange(9.0).reshape(3, 3) - 4
+T3 = np.arange(24.0).reshape(2, 3, 4)
+AFFINE = {
+    "upper_tri": lambda cp, C: cp.upper_tri(C(M3)),
+    "vec_to_upper_tri": lambda cp, C: cp.vec_to_upper_tri(C(np.array([1.0, 2.0, 3.0]))),
+    "vec_to_upper_tri_strict": lambda cp, C: cp.vec_to_upper_tri(C(np.array([1.0, 2.0, 3.0])), strict=True),
+    "convolve": lambda cp, C: cp.convolve(C(np.array([1.0, 2.0])), C(np.array([1.0, -1.0, 3.0]))),
+    "conv": lambda cp, C: cp.conv(C(np.array([1.0, 2.0])), C(np.array([1.0, -1.0, 3.0]))),
+    "squeeze": lambda cp, C: cp.squeeze(C(np.arange(3.0).reshape(1, 3, 1))),
+    "squeeze_axis": lambda cp, C: cp.squeeze(C(np.arange(3.0).reshape(1, 3, 1)), axis=0),
+    "moveaxis": lambda cp, C: cp.moveaxis(C(T3), 0, -1),
+    "swapaxes": lambda cp, C: cp.swapaxes(C(T3), 0, 2),
+    "permute_dims": lambda cp, C: cp.permute_dims(C(T3), [1, 2, 0]),
+    "diag_vec_k": lambda cp, C: cp.diag(C(np.array([1.0, 2.0])), 1),
+    "diag_vec_minus_k": lambda cp, C: cp.diag(C(np.array([1.0, 2.0])), -2),
+    "diag_mat_k": lambda cp, C: cp.diag(C(M3), -1),
+    "bmat_scalar": lambda cp, C: cp.bmat([[C(np.ones((2, 2))), np.zeros((2, 1))], [np.zeros((1, 2)), 1]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AFFINE))
+def test_affine_atom_value(name):
+    same_value(AFFINE[name])
+
+
+def test_affine_atoms_in_a_problem():
+    def build(cp):
+        X = cp.Variable((3, 3))
+        v = cp.Variable(3)
+        T = cp.Variable((2, 3, 4))
+        cons = [cp.vec_to_upper_tri(v) <= 3,
+                cp.convolve(np.array([1.0, 2.0]), v) >= np.array([1.0, -1.0, 3.0, 0.5]),
+                cp.diag(X, 1) == np.array([1.0, 2.0]), cp.diag(v, -1)[1:, :2] >= -2,
+                cp.moveaxis(T, 0, -1)[:, :, 0] >= M3[:, :1],
+                cp.swapaxes(T, 0, 2)[0] <= 4, cp.permute_dims(T, [2, 0, 1])[1] >= 1,
+                cp.squeeze(cp.reshape(v, (1, 3), order="C")) >= -4,
+                cp.bmat([[X[:2, :2], np.zeros((2, 1))], [np.zeros((1, 2)), 1]]) <= 5,
+                X >= -5, T <= 5, T >= -5]
+        obj = cp.sum(v) + cp.sum(cp.upper_tri(X)) + cp.sum(cp.diag(X, -1)) + cp.sum(T)
+        return cp.Problem(cp.Minimize(obj), cons)
+    ref, got = both(build)
+    assert got == pytest.approx(ref, abs=1e-6)
