@@ -17,10 +17,11 @@ V = np.array([[1.0, 3.0, 0.0], [2.0, -1.0, 4.0]])
 C4 = np.array([3.0, -1.0, 2.0, 5.0])
 
 
-def both(build):
-    """(cvxpy's optimum, gridprox's optimum) of ``build(cp)`` solved with HiGHS."""
+def both(build, ref_solver="HIGHS"):
+    """(cvxpy's optimum, gridprox's optimum) of ``build(cp)`` solved with HiGHS (cvxpy: with
+    ``ref_solver``, for atoms cvxpy lowers to cones even where they are linear)."""
     ref = build(cvxpy)
-    ref.solve(solver="HIGHS")
+    ref.solve(solver=ref_solver)
     got = build(gridprox)
     got.solve(solver="highs")
     assert got.status == ref.status == "optimal"
@@ -160,3 +161,62 @@ def test_affine_atoms_in_a_problem():
         return cp.Problem(cp.Minimize(obj), cons)
     ref, got = both(build)
     assert got == pytest.approx(ref, abs=1e-6)
+
+
+# ------------------------------------------------------------------ linear cases of non-LP atoms
+LINEAR_CASES = {
+    "pnorm_1": lambda cp, x, X: cp.pnorm(x - C4, 1),
+    "pnorm_inf": lambda cp, x, X: cp.pnorm(x - C4, "inf"),
+    "pnorm_inf_axis": lambda cp, x, X: cp.sum(cp.pnorm(X - V, np.inf, axis=0)),
+    "mixed_norm_1_1": lambda cp, x, X: cp.mixed_norm(X - V, 1, 1),
+    "mixed_norm_inf_1": lambda cp, x, X: cp.mixed_norm(X - V, "inf", 1),
+    "mixed_norm_1_inf": lambda cp, x, X: cp.mixed_norm(X - V, 1, "inf"),
+    "tv_1d": lambda cp, x, X: cp.tv(x) + cp.norm1(x - C4),
+    "power_1": lambda cp, x, X: cp.sum(cp.power(x, 1)) + cp.norm1(x - C4),
+    "abs_of_pos": lambda cp, x, X: cp.sum(cp.abs(cp.pos(x - C4))) + cp.sum(cp.abs(-cp.pos(C4 - x))),
+    "norm1_of_pos": lambda cp, x, X: cp.norm1(cp.pos(x - C4)) + cp.norm_inf(cp.neg(x - 2)),
+    "constant_of_exp": lambda cp, x, X: cp.exp(1) * cp.sum(x) + cp.sqrt(4) * cp.norm1(x - C4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINEAR_CASES))
+def test_linear_cases_cvxpy_accepts(name):
+    f = LINEAR_CASES[name]
+    same_value(lambda cp, C: f(cp, C(C4 + 1), C(V * 2)))
+
+    def build(cp):
+        x, X = cp.Variable(4), cp.Variable((2, 3))
+        return cp.Problem(cp.Minimize(f(cp, x, X) + 0.01 * cp.sum(X)), [cp.sum(x) == 5, X >= -2, x >= -4])
+    conic = name == "power_1"          # cvxpy's power(x, 1) goes through a power cone
+    ref, got = both(build, "CLARABEL" if conic else "HIGHS")
+    assert got == pytest.approx(ref, abs=1e-5 if conic else 1e-6)
+
+
+NUMBERS = {
+    "exp": lambda cp, C: cp.exp(C(V)), "square": lambda cp, C: cp.square(C(V)),
+    "sum_squares": lambda cp, C: cp.sum_squares(C(V)), "power": lambda cp, C: cp.power(C(C4), 3),
+    "huber": lambda cp, C: cp.huber(C(C4), 2), "entr": lambda cp, C: cp.entr(C(np.array([0.0, 0.5]))),
+    "log_sum_exp": lambda cp, C: cp.log_sum_exp(C(V), axis=0), "logistic": lambda cp, C: cp.logistic(C(C4)),
+    "pnorm_3": lambda cp, C: cp.pnorm(C(V), 3), "norm2_matrix": lambda cp, C: cp.norm2(C(V)),
+    "norm_2": lambda cp, C: cp.norm(C(V)), "norm_fro": lambda cp, C: cp.norm(C(V), "fro"),
+    "geo_mean": lambda cp, C: cp.geo_mean(C(np.array([1.0, 4.0])), [1, 3]),
+    "quad_form": lambda cp, C: cp.quad_form(np.array([1.0, 2.0]), np.eye(2)),
+    "sigma_max": lambda cp, C: cp.sigma_max(C(V)), "kl_div": lambda cp, C: cp.kl_div(2.0, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMBERS))
+def test_non_lp_atoms_of_numbers_are_numbers(name):
+    same_value(NUMBERS[name])
+
+
+def test_non_lp_cases_still_refused():
+    x, X = gridprox.Variable(3), gridprox.Variable((2, 2))
+    for make, label in [(lambda: gridprox.pnorm(x, 2), "pnorm"), (lambda: gridprox.power(x, 2), "power"),
+                        (lambda: gridprox.tv(X), "tv"), (lambda: gridprox.mixed_norm(X, 2, 1), "mixed_norm"),
+                        (lambda: gridprox.exp(x), "exp"), (lambda: gridprox.exp(gridprox.Parameter(value=1.0)), "exp"),
+                        (lambda: gridprox.norm(x, 2), "norm")]:
+        with pytest.raises(gridprox.ModelingError, match=label):
+            make()
+    with pytest.raises(gridprox.ModelingError, match="abs"):   # abs of a sign-unknown convex argument
+        gridprox.Problem(gridprox.Minimize(gridprox.sum(gridprox.abs(gridprox.maximum(x, -1)))), []).solve()

@@ -635,7 +635,12 @@ class LinearMap(Expression):
         return (self._L @ dense(vals[0]).ravel()).reshape(self.shape)
 
     def _sign_rule(self):
-        return self.args[0].sign
+        # a map with nonnegative (nonpositive) weights keeps (flips) the argument's sign
+        if np.all(self._L.data >= 0):
+            return self.args[0].sign
+        if np.all(self._L.data <= 0):
+            return _sign_product([NONPOS, self.args[0].sign])
+        return UNKNOWN_SIGN
 
     def _str(self, a):
         inner = ", ".join(str(x) for x in self._export_args)

@@ -229,8 +229,8 @@ class Expression:
     @property
     def sign(self) -> str:
         if self._sign_cache is None:
-            if self._has_vars:
-                self._sign_cache = self._sign_rule() if self._atom_curvature != AFFINE else UNKNOWN_SIGN
+            if self._has_vars:          # cvxpy's sign rules: -pos(x) is nonpositive, so abs(-pos(x)) is convex
+                self._sign_cache = self._sign_rule()
             elif not self._has_params:
                 v = dense(self.value)
                 self._sign_cache = (ZERO if not np.any(v) else NONNEG if np.all(v >= 0)
@@ -486,6 +486,9 @@ class Variable(_NamedLeaf):
     def _canon(self, ctx):
         ctx.register(self)
         return Form.variable(self.id, self.shape)
+
+    def _sign_rule(self):
+        return NONNEG if self.attributes["nonneg"] else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN
 
     def is_nonneg(self) -> bool:
         return self.attributes["nonneg"]

@@ -7,6 +7,8 @@ atoms are present by name and refuse with ModelingError, so a non-LP script fail
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..errors import ModelingError
@@ -302,6 +304,8 @@ def norm(x, p=2, axis=None, keepdims=False):
         return norm1(x, axis, keepdims)
     if is_inf:
         return norm_inf(x, axis, keepdims)
+    if not x._has_vars and not x._has_params:
+        return _not_lp("norm")(x, p, axis=axis, keepdims=keepdims)
     raise ModelingError(f"norm({as_expr(x)}, {p}): only the 1- and inf-norms are linear-programming "
                         "representable; gridprox models linear programs only")
 
@@ -393,12 +397,92 @@ def cummax(x, axis=0):
     return Cummax(as_expr(x), axis)
 
 
+def _is_inf(p):
+    return (isinstance(p, str) and p.lower() == "inf") or p == np.inf
+
+
+def _entr(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0.0, -np.inf))
+
+
+def _huber(x, M=1):
+    a = np.abs(x)
+    return np.where(a <= M, x ** 2, 2 * M * a - M ** 2)
+
+
+def _flat_norm(x, p=2, axis=None, keepdims=False, **_):
+    p = np.inf if _is_inf(p) else float(p)
+    ax = tuple(range(np.ndim(x))) if axis is None else axis
+    if p == np.inf:
+        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
+    return np.sum(np.abs(x) ** p, axis=ax, keepdims=keepdims) ** (1 / p)
+
+
+def _np_norm(x, p, axis, keepdims):
+    """cvxpy's norm of numbers: a matrix's 2-norm is its largest singular value (numpy's too);
+    more than two dimensions without an axis are flattened."""
+    p = np.inf if _is_inf(p) else p
+    if np.ndim(x) > 2 and axis is None:
+        x = np.ravel(x)
+    return np.linalg.norm(x, p, axis, keepdims)
+
+
+def _geo_mean(x, p=None, **_):
+    w = np.ones(np.size(x)) if p is None else np.asarray(p, dtype=float)
+    return float(np.prod(np.ravel(x) ** (w / w.sum())))
+
+
+# the non-LP atoms of numeric constants are numbers (cvxpy folds exp(1) * x into an affine
+# expression); each entry computes cvxpy's value with numpy from the arguments' values
+_CONSTANT_VALUE = {
+    "square": lambda x: x ** 2,
+    "sum_squares": lambda x: np.sum(x ** 2),
+    "quad_form": lambda x, P: float(np.ravel(x) @ P @ np.ravel(x)),
+    "quad_over_lin": lambda x, y: np.sum(x ** 2) / y,
+    "power": lambda x, p, *_, **__: x ** float(p),
+    "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "log1p": np.log1p, "entr": _entr, "huber": _huber,
+    "log_sum_exp": lambda x, axis=None, keepdims=False: _log_sum_exp(x, axis, keepdims),
+    "inv_pos": lambda x: 1 / x,
+    "kl_div": lambda x, y: x * np.log(x / y) - x + y,
+    "rel_entr": lambda x, y: x * np.log(x / y),
+    "norm2": lambda x, axis=None, keepdims=False: _np_norm(x, 2, axis, keepdims),
+    "norm": lambda x, p=2, axis=None, keepdims=False: _np_norm(x, p, axis, keepdims),
+    "pnorm": _flat_norm,
+    "geo_mean": _geo_mean,
+    "harmonic_mean": lambda x: np.size(x) / np.sum(1 / x),
+    "lambda_max": lambda X: np.linalg.eigvalsh(X)[-1],
+    "lambda_min": lambda X: np.linalg.eigvalsh(X)[0],
+    "log_det": lambda X: np.linalg.slogdet(X)[1],
+    "sigma_max": lambda X: np.linalg.norm(X, 2),
+    "normNuc": lambda X: np.linalg.norm(X, "nuc"),
+    "matrix_frac": lambda x, P: float(np.ravel(x) @ np.linalg.solve(P, np.ravel(x))),
+    "logistic": lambda x: np.logaddexp(0, x),
+    "xexp": lambda x: x * np.exp(x),
+}
+
+
+def _log_sum_exp(x, axis, keepdims):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _numeric_constant(a):
+    return isinstance(a, (numbers.Number, np.ndarray, list, str)) or (
+        isinstance(a, Expression) and not a._has_vars and not a._has_params)
+
+
 def _not_lp(name):
     def atom(x, *args, **kwargs):
-        raise ModelingError(f"{name}({as_expr(x) if not isinstance(x, (list, tuple)) else '...'}) is not "
-                            "linear: gridprox models linear programs only")
+        shown = as_expr(x) if not isinstance(x, (list, tuple)) else "..."
+        fold = _CONSTANT_VALUE.get(name)
+        if fold is not None and _numeric_constant(x) and all(_numeric_constant(a) for a in args):
+            vals = [a if isinstance(a, str) else dense(as_expr(a).value) for a in (x, *args)]
+            return Constant(fold(*vals, **kwargs), name=f"{name}({shown})")
+        raise ModelingError(f"{name}({shown}) is not linear: gridprox models linear programs only")
     atom.__name__ = name
-    atom.__doc__ = f"cvxpy's {name}: not an LP atom, refused with ModelingError."
+    atom.__doc__ = f"cvxpy's {name}: not an LP atom (a number on numeric constants), else ModelingError."
     return atom
 
 
@@ -409,3 +493,41 @@ NON_LP_ATOMS = ("square", "sum_squares", "quad_form", "quad_over_lin", "power", 
 for _name in NON_LP_ATOMS:
     globals()[_name] = _not_lp(_name)
 del _name
+
+
+# cvxpy atoms that are linear for some arguments: those cases are lowered, the rest refused
+_refuse_pnorm, _refuse_power, _refuse_tv, _refuse_mixed_norm = pnorm, power, tv, mixed_norm   # noqa: F821
+
+
+def pnorm(x, p=2, axis=None, keepdims=False, max_denom=1024, approx=True):  # noqa: F811
+    if p == 1:
+        return norm1(x, axis, keepdims)
+    if _is_inf(p):
+        return norm_inf(x, axis, keepdims)
+    return _refuse_pnorm(x, p, axis=axis, keepdims=keepdims)
+
+
+def power(x, p, max_denom=1024, approx=True):  # noqa: F811
+    if isinstance(p, numbers.Number) and p == 1:     # cvxpy's power(x, 1) is x, affine
+        return as_expr(x)
+    return _refuse_power(x, p)
+
+
+def tv(value, *args):  # noqa: F811
+    """1-d total variation Σ |x[i+1] − x[i]|; the matrix forms are second-order cone atoms."""
+    x = as_expr(value)
+    if args or x.ndim != 1:
+        raise ModelingError(f"tv({x}{', ...' if args else ''}) is not linear (only the 1-d total variation "
+                            "is): gridprox models linear programs only")
+    return norm1(x[1:] - x[:-1])
+
+
+def mixed_norm(X, p=2, q=1):  # noqa: F811
+    """norm(norm(X, p, axis=1), q): linear for p, q in {1, inf}."""
+    X = as_expr(X)
+    lp = {1: norm1, "inf": norm_inf}
+    p_key, q_key = ("inf" if _is_inf(v) else v for v in (p, q))
+    if p_key not in lp or q_key not in lp:
+        raise ModelingError(f"mixed_norm({X}, {p}, {q}) is not linear (only p, q in {{1, inf}} are): "
+                            "gridprox models linear programs only")
+    return lp[q_key](lp[p_key](X, 1))
