@@ -220,3 +220,57 @@ def test_non_lp_cases_still_refused():
             make()
     with pytest.raises(gridprox.ModelingError, match="abs"):   # abs of a sign-unknown convex argument
         gridprox.Problem(gridprox.Minimize(gridprox.sum(gridprox.abs(gridprox.maximum(x, -1)))), []).solve()
+
+
+# ------------------------------------------------------------------ non-LP constructs refused by name
+def _non_lp_constructs(cp):
+    x, X = cp.Variable(3), cp.Variable((2, 2))
+    return {
+        "SOC": lambda: cp.SOC(x[0], x[1:]), "ExpCone": lambda: cp.ExpCone(x[0], x[1], x[2]),
+        "PSD": lambda: cp.PSD(X), ">>": lambda: X >> 0, "<<": lambda: np.eye(2) << X,
+        "PowCone3D": lambda: cp.PowCone3D(x[0], x[1], x[2], 0.5),
+        "PowConeND": lambda: cp.PowConeND(x[:2], x[2], np.array([0.5, 0.5])),
+        "FiniteSet": lambda: cp.FiniteSet(x, [1.0, 2.0]),
+        "**": lambda: 2 ** x, "cumprod": lambda: cp.cumprod(x), "prod": lambda: cp.prod(x),
+        "lambda_sum_largest": lambda: cp.lambda_sum_largest(X, 1), "std": lambda: cp.std(x),
+        "var": lambda: cp.var(x), "ceil": lambda: cp.ceil(x), "length": lambda: cp.length(x),
+        "geo_mean": lambda: cp.geo_mean(x), "log_det": lambda: cp.log_det(X),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_non_lp_constructs(cvxpy)))
+def test_non_lp_constructs_refused_naming_them(name):
+    _non_lp_constructs(cvxpy)[name]()         # cvxpy builds it (a conic or non-DCP-for-LP model) ...
+    with pytest.raises(gridprox.ModelingError, match=name.replace("*", r"\*")):
+        _non_lp_constructs(gridprox)[name]()   # ... gridprox names it instead of an AttributeError
+
+
+def test_numbers_of_non_lp_operators_and_new_affine_names():
+    same_value(lambda cp, C: C(C4) ** 2)
+    same_value(lambda cp, C: 2 ** C(C4))
+    same_value(lambda cp, C: cp.cumprod(C(V), axis=1))
+    same_value(lambda cp, C: cp.std(C(V), axis=0))
+    same_value(lambda cp, C: cp.stack([C(C4), C(C4 * 2)], axis=1))
+    same_value(lambda cp, C: cp.promote(C(2.0), (3,)))
+    for part in ("real", "imag", "conj"):
+        same_value(lambda cp, C: getattr(cp, part)(C(C4)))
+
+    def build(cp):
+        x = cp.Variable(4)
+        S = cp.stack([x, x - 1, 2 * x + 1])
+        return cp.Problem(cp.Minimize(cp.sum(S @ np.arange(4.0))), [x >= C4 - 1, x <= 9])
+    ref, got = both(build)
+    assert got == pytest.approx(ref, abs=1e-6)
+
+
+def test_cvxpy_public_names_present():
+    """Every cvxpy modelling name a script reaches for exists in gridprox (solver names, cvxpy's
+    internal classes and settings aside): the LP ones work, the others refuse by name."""
+    internal = {"AddExpression", "MulExpression", "Objective", "Sum", "Trace", "Cone", "CallbackParam",
+                "GeoMean", "GeoMeanApprox", "MatrixFrac", "Pnorm", "PnormApprox", "Power", "PowerApprox",
+                "Prod", "QuadForm", "PowCone3DApprox", "CvxpyDeprecationWarning", "DGPError",
+                "deep_flatten", "linearize", "installed_solvers", "disable_warnings", "enable_warnings",
+                "warnings_enabled", "get_num_threads", "set_num_threads"}
+    missing = [n for n in dir(cvxpy) if not n.startswith("_") and not n.isupper() and n not in internal
+               and not isinstance(getattr(cvxpy, n), type(np)) and not hasattr(gridprox, n)]
+    assert missing == []

@@ -7,30 +7,35 @@ the constraints and Minimize/Maximize.  ``Problem`` is a layer above (``gridprox
 it compiles and solves, and this package imports neither the compiler nor the solvers.
 """
 from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, diag, diff, dot,  # noqa: F401
-                     hstack, kron, matmul, mean, moveaxis, multiply, outer, permute_dims, reshape,
-                     scalar_product, squeeze, sum, swapaxes, trace, transpose, upper_tri, vdot, vec,
+                     hstack, kron, matmul, mean, moveaxis, multiply, outer, permute_dims, promote, reshape,
+                     scalar_product, squeeze, stack, sum, swapaxes, trace, transpose, upper_tri, vdot, vec,
                      vec_to_upper_tri, vstack)
-from .constraints import Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
+from .constraints import NON_LP_CONSTRAINTS, Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
+from . import constraints as _constraints
 from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
+from ..errors import ModelingError as DPPError  # noqa: F401  (and for a non-DPP one)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
-                        norm1, norm_inf, pos, ptp, sum_largest, sum_smallest)
+                        norm1, norm_inf, pos, ptp, real, conj, imag, sum_largest, sum_smallest)
 from . import piecewise as _piecewise
 from .objective import Maximize, Minimize  # noqa: F401
 
 for _name in NON_LP_ATOMS:
     globals()[_name] = getattr(_piecewise, _name)
+for _name in NON_LP_CONSTRAINTS:
+    globals()[_name] = getattr(_constraints, _name)
 del _name
 
 __all__ = [
-    "Variable", "Parameter", "Constant", "Expression", "DCPError", "Minimize", "Maximize",
+    "Variable", "Parameter", "Constant", "Expression", "DCPError", "DPPError", "Minimize", "Maximize",
     "Constraint", "Equality", "Inequality", "NonNeg", "NonPos", "Zero",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",
-    "swapaxes", "permute_dims", "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
+    "swapaxes", "permute_dims", "stack", "promote", "real", "imag", "conj",
+    "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
     "sum_largest", "sum_smallest", "cvar", "dotsort", "ptp", "cummax",
-    *NON_LP_ATOMS,
+    *NON_LP_ATOMS, *NON_LP_CONSTRAINTS,
 ]
 
 

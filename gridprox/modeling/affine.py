@@ -789,6 +789,22 @@ def vstack(args):
     return Concatenate(args, axis=0, label="vstack")
 
 
+def stack(arrays, axis=0):
+    """numpy's stack: every argument gains a unit axis at ``axis``, then they are joined."""
+    arrays = [as_expr(a) for a in arrays]
+    if not arrays:
+        raise ValueError("stack() needs at least one expression")
+    nd = arrays[0].ndim + 1
+    if not -nd <= axis < nd:
+        raise ValueError(f"stack: axis {axis} out of range for {nd}-d result")
+    axis %= nd
+    return Concatenate([Reshape(a, a.shape[:axis] + (1,) + a.shape[axis:], "C") for a in arrays], axis, "stack")
+
+
+def promote(expr, shape):
+    return broadcast_to(expr, shape)
+
+
 def concatenate(args, axis=0):
     return Concatenate(args, axis=axis)
 

@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from ..errors import ModelingError
 from .affine import Add, Neg
 from .canon import find_culprit
 from .expression import AFFINE, CONVEX, Expression, as_expr, broadcast_shapes
@@ -156,3 +157,27 @@ class NonNeg(Constraint):
 
     def __str__(self):
         return f"{self.args[0]} >= 0"
+
+
+# cvxpy's cone constraints, present by name so that a conic script fails with ModelingError
+NON_LP_CONSTRAINTS = {"SOC": "second-order cone", "ExpCone": "exponential cone", "PSD": "semidefinite",
+                      "PowCone3D": "power cone", "PowConeND": "power cone",
+                      "RelEntrConeQuad": "relative entropy cone", "OpRelEntrConeQuad": "operator relative entropy cone",
+                      "FiniteSet": "finite-set (mixed-integer)"}
+
+
+def _not_lp_constraint(name, kind):
+    def constraint(*args, **kwargs):
+        shown = ", ".join(str(as_expr(a)) if isinstance(a, (Expression, np.ndarray, int, float)) else "..."
+                          for a in args)
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ModelingError(f"{name}({shown}) is {article} {kind} constraint, not a linear one: gridprox models "
+                            "linear programs only")
+    constraint.__name__ = name
+    constraint.__doc__ = f"cvxpy's {name}: a {kind} constraint, refused with ModelingError."
+    return constraint
+
+
+for _name, _kind in NON_LP_CONSTRAINTS.items():
+    globals()[_name] = _not_lp_constraint(_name, _kind)
+del _name, _kind

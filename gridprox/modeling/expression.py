@@ -332,7 +332,30 @@ class Expression:
     def __pow__(self, power):
         if isinstance(power, numbers.Number) and power == 1:
             return self
+        if not self._has_vars and not self._has_params and isinstance(power, numbers.Number):
+            return Constant(self.value ** float(power))     # cvxpy's power of numbers is a number
         raise ModelingError(f"({self}) ** {power} is not linear: gridprox models linear programs only")
+
+    def __rpow__(self, base):
+        if not self._has_vars and not self._has_params and isinstance(base, numbers.Number):
+            return Constant(float(base) ** self.value)
+        raise ModelingError(f"{base} ** ({self}) is not linear: gridprox models linear programs only")
+
+    def _psd(self, other, op):
+        raise ModelingError(f"{self} {op} {other}: a semidefinite (PSD) constraint is not linear; gridprox "
+                            "models linear programs only")
+
+    def __rshift__(self, other):
+        self._psd(as_expr(other), ">>")
+
+    def __rrshift__(self, other):
+        as_expr(other)._psd(self, ">>")
+
+    def __lshift__(self, other):
+        self._psd(as_expr(other), "<<")
+
+    def __rlshift__(self, other):
+        as_expr(other)._psd(self, "<<")
 
     def __abs__(self):
         return cvxtypes.abs_expr()(self)

@@ -459,6 +459,10 @@ _CONSTANT_VALUE = {
     "matrix_frac": lambda x, P: float(np.ravel(x) @ np.linalg.solve(P, np.ravel(x))),
     "logistic": lambda x: np.logaddexp(0, x),
     "xexp": lambda x: x * np.exp(x),
+    "cumprod": lambda x, axis=0: np.cumprod(x, axis=axis),
+    "prod": lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+    "std": lambda x, axis=None, keepdims=False, ddof=0: np.std(x, axis=axis, keepdims=keepdims, ddof=ddof),
+    "var": lambda x, axis=None, keepdims=False, ddof=0: np.var(x, axis=axis, keepdims=keepdims, ddof=ddof),
 }
 
 
@@ -475,7 +479,7 @@ def _numeric_constant(a):
 
 def _not_lp(name):
     def atom(x, *args, **kwargs):
-        shown = as_expr(x) if not isinstance(x, (list, tuple)) else "..."
+        shown = repr(x) if isinstance(x, str) else as_expr(x) if not isinstance(x, (list, tuple)) else "..."
         fold = _CONSTANT_VALUE.get(name)
         if fold is not None and _numeric_constant(x) and all(_numeric_constant(a) for a in args):
             vals = [a if isinstance(a, str) else dense(as_expr(a).value) for a in (x, *args)]
@@ -489,7 +493,13 @@ def _not_lp(name):
 NON_LP_ATOMS = ("square", "sum_squares", "quad_form", "quad_over_lin", "power", "sqrt", "exp", "log",
                 "entr", "log_sum_exp", "huber", "inv_pos", "kl_div", "rel_entr", "norm2", "pnorm",
                 "geo_mean", "harmonic_mean", "lambda_max", "lambda_min", "log_det", "sigma_max",
-                "normNuc", "matrix_frac", "logistic", "xexp", "log1p", "tv", "mixed_norm")
+                "normNuc", "matrix_frac", "logistic", "xexp", "log1p", "tv", "mixed_norm",
+                "cumprod", "prod", "std", "var", "lambda_sum_largest", "lambda_sum_smallest", "perspective",
+                "pf_eigenvalue", "eye_minus_inv", "gen_lambda_max", "condition_number", "dist_ratio",
+                "diff_pos", "one_minus_pos", "loggamma", "log_normcdf", "tr_inv", "von_neumann_entr",
+                "quantum_rel_entr", "quantum_cond_entr", "inv_prod", "resolvent", "suppfunc", "length",
+                "ceil", "floor", "sign", "scalene", "gmatmul", "psd_wrap", "symmetric_wrap", "hermitian_wrap",
+                "skew_symmetric_wrap", "partial_trace", "partial_transpose", "einsum")
 for _name in NON_LP_ATOMS:
     globals()[_name] = _not_lp(_name)
 del _name
@@ -531,3 +541,17 @@ def mixed_norm(X, p=2, q=1):  # noqa: F811
         raise ModelingError(f"mixed_norm({X}, {p}, {q}) is not linear (only p, q in {{1, inf}} are): "
                             "gridprox models linear programs only")
     return lp[q_key](lp[p_key](X, 1))
+
+
+# gridprox's expressions are real: cvxpy's real(x) and conj(x) are x, imag(x) is zero
+def real(x):
+    return as_expr(x)
+
+
+def conj(x):
+    return as_expr(x)
+
+
+def imag(x):
+    x = as_expr(x)
+    return Constant(np.zeros(x.shape))
