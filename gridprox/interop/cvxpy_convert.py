@@ -30,9 +30,13 @@ def _index(e, args):
 
 
 def _diag(e, args):
-    if e.get_data() and e.get_data()[0] not in (0, None):
-        raise ModelingError(f"{e}: off-diagonal diag(k != 0) is not supported by gridprox")
-    return A.diag(args[0])
+    k = e.get_data()[0] if e.get_data() else 0
+    return A.diag(args[0], k or 0)
+
+
+def _sum_largest(e, args):
+    k, axis, keepdims = e.get_data()
+    return PW.sum_largest(args[0], k, axis, keepdims)
 
 
 _FROM_CVXPY = {
@@ -64,6 +68,13 @@ _FROM_CVXPY = {
     "min": lambda e, a: PW.Min(a[0], e.axis, e.keepdims),
     "norm1": lambda e, a: PW.norm1(a[0], e.axis, e.keepdims),
     "norm_inf": lambda e, a: PW.norm_inf(a[0], e.axis, e.keepdims),
+    "sum_largest": _sum_largest,
+    "dotsort": lambda e, a: PW.dotsort(a[0], a[1]),
+    "cummax": lambda e, a: PW.cummax(a[0], e.get_data()[0]),
+    "nonneg_wrap": lambda e, a: a[0],          # cvxpy's sign marker around ptp's max - min
+    "upper_tri": lambda e, a: A.upper_tri(a[0]),
+    "convolve": lambda e, a: A.convolve(a[0], a[1]),
+    "conv": lambda e, a: A.conv(a[0], a[1]),
 }
 
 

@@ -648,7 +648,7 @@ class LinearMap(Expression):
 
 
 def upper_tri(expr):
-    """The strictly upper-triangular entries of a square matrix, row by row."""
+    """The strictly upper-triangular entries of a square matrix, row by row, as a column."""
     expr = as_expr(expr)
     if expr.ndim != 2 or expr.shape[0] != expr.shape[1]:
         raise ValueError(f"upper_tri({expr}): expected a square matrix, got shape {expr.shape}")
@@ -656,7 +656,8 @@ def upper_tri(expr):
     rows, cols = np.triu_indices(n, 1)
     pos = rows * n + cols
     L = sp.csr_matrix((np.ones(pos.size), (np.arange(pos.size), pos)), shape=(pos.size, n * n))
-    return LinearMap("upper_tri", expr, L, (pos.size,))
+    # a column, as cvxpy's expression is (its .value alone comes back 1-d)
+    return LinearMap("upper_tri", expr, L, (pos.size, 1))
 
 
 def vec_to_upper_tri(expr, strict=False):
