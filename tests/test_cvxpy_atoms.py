@@ -292,3 +292,17 @@ def test_from_cvxpy_reads_the_new_atoms():
     got = gridprox.from_cvxpy(ref)
     got.solve(solver="highs")
     assert got.value == pytest.approx(ref.value, abs=1e-6)
+
+
+def test_signs_of_max_min_and_abs_of_signed_curved_arguments():
+    for cp in (cvxpy, gridprox):
+        x, y = cp.Variable(2), cp.Variable(2, nonneg=True)
+        signs = [e.sign for e in (cp.maximum(x, y), cp.minimum(x, y), cp.minimum(-y, x), cp.max(y), cp.min(-y))]
+        assert signs == ["NONNEGATIVE", "UNKNOWN", "NONPOSITIVE", "NONNEGATIVE", "NONPOSITIVE"]
+
+    def build(cp):
+        x, y = cp.Variable(2), cp.Variable(2, nonneg=True)
+        obj = cp.sum(cp.abs(cp.minimum(-y, x))) + cp.sum(cp.abs(cp.maximum(y, x - 3))) + cp.abs(-cp.max(y))
+        return cp.Problem(cp.Minimize(obj), [x + y >= np.array([1.0, -2.0]), x <= 5])
+    ref, got = both(build)
+    assert got == pytest.approx(ref, abs=1e-6)

@@ -107,13 +107,21 @@ class Maximum(_Elementwise):
     _label = "maximum"
 
     def _sign_rule(self):
-        return NONNEG if any(a.is_nonneg() for a in self.args if not a._has_vars) else UNKNOWN_SIGN
+        # cvxpy's rule: one nonnegative argument makes the maximum nonnegative
+        if any(a.is_nonneg() for a in self.args):
+            return NONNEG
+        return NONPOS if all(a.is_nonpos() for a in self.args) else UNKNOWN_SIGN
 
 
 class Minimum(_Elementwise):
     _atom_curvature = CONCAVE
     _np = staticmethod(np.minimum)
     _label = "minimum"
+
+    def _sign_rule(self):
+        if any(a.is_nonpos() for a in self.args):
+            return NONPOS
+        return NONNEG if all(a.is_nonneg() for a in self.args) else UNKNOWN_SIGN
 
 
 class _Reduction(_Epigraph):
@@ -131,6 +139,9 @@ class _Reduction(_Epigraph):
 
     def _numeric(self, vals):
         return self._np(dense(vals[0]), axis=self._axes, keepdims=self.keepdims)
+
+    def _sign_rule(self):
+        return _sign_of_arg(self.args)
 
     def _pieces(self, ctx, tf):
         arg = self.args[0]
