@@ -1,9 +1,11 @@
 """cvxpy's syntax for linear programs: expressions held as sparse coefficient blocks.
 
 ``import gridprox as cp`` runs a cvxpy LP script unchanged: Variable, Parameter, Constant,
-the affine atoms (sum, cumsum, diff, hstack, vstack, reshape, multiply, matmul, trace, ...),
-the piecewise-linear ones (abs, pos, neg, maximum, minimum, max, min, norm1, norm_inf),
-the constraints and Minimize/Maximize.  ``Problem`` is a layer above (``gridprox.problems``):
+the affine atoms (sum, cumsum, diff, hstack, vstack, reshape, multiply, matmul, trace, diag,
+upper_tri, convolve, moveaxis, ...), the piecewise-linear ones (abs, pos, neg, maximum, minimum,
+max, min, norm1, norm_inf, sum_largest, sum_smallest, cvar, dotsort, ptp, cummax, and the linear
+cases of pnorm, mixed_norm, tv, power), the constraints and Minimize/Maximize.  cvxpy's other atoms
+and cone constraints are present by name and raise ModelingError (on numbers they are numbers).  ``Problem`` is a layer above (``gridprox.problems``):
 it compiles and solves, and this package imports neither the compiler nor the solvers.
 """
 from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, diag, diff, dot,  # noqa: F401

@@ -2,7 +2,9 @@
 
 ``abs(e)`` becomes an auxiliary t with t >= e, t >= -e.  That is exact only where t is
 pushed down (a convex atom minimised, or on the small side of <=); the DCP check in
-``canon.check_dcp`` refuses every other use before any of this is built.  Non-linear cvxpy
+``canon.check_dcp`` refuses every other use before any of this is built.  The sorted-sum atoms
+(sum_largest, cvar, dotsort) add a free threshold variable: sum_largest(x, k) is
+min_t k·t + Σ max(x − t, 0), exact under the same rule.  Non-linear cvxpy
 atoms are present by name and refuse with ModelingError, so a non-LP script fails clearly.
 """
 from __future__ import annotations
