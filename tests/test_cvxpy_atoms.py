@@ -190,7 +190,8 @@ def test_linear_cases_cvxpy_accepts(name):
 
     def build(cp):
         x, X = cp.Variable(4), cp.Variable((2, 3))
-        return cp.Problem(cp.Minimize(f(cp, x, X) + 0.01 * cp.sum(X)), [cp.sum(x) == 5, X >= -2, x >= -4])
+        return cp.Problem(cp.Minimize(f(cp, x, X) + 0.01 * cp.sum(X)),
+                          [cp.sum(x) == 5, X >= -2, x >= -4, cp.sum(X) >= 12])
     conic = name == "power_1"          # cvxpy's power(x, 1) goes through a power cone
     ref, got = both(build, "CLARABEL" if conic else "HIGHS")
     assert got == pytest.approx(ref, abs=1e-5 if conic else 1e-6)
