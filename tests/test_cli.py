@@ -105,15 +105,18 @@ def test_compare_and_verify(highs_reference):
     rc, out, err = gridprox("compare", "de-stochastic", "--hours", 48, "--solvers", "pdhg,highs,cvxpy",
                             "--tol", "1e-6")
     assert rc == 0, err
-    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    table = out.split("\n\n")[0].splitlines()[1:]
+    rows = {line.split()[0]: line.split() for line in table}
     assert set(rows) == {"pdhg", "highs", "cvxpy"}
     for solver, cols in rows.items():
         assert cols[1] == "optimal"
         assert float(cols[2].replace(",", "")) == pytest.approx(highs_reference.objective, rel=1e-5)
-        assert float(cols[3]) <= 1e-5  # gap to the best
-    rc, out, err = gridprox("verify", "de-stochastic", "--hours", 48, "--tol", "1e-6")
+        assert float(cols[4]) <= 1e-5  # gap to the reference
+    assert rows["highs"][3] == "exact" and rows["pdhg"][3].startswith("±")   # PDHG is never exact
+    assert table[0].split()[3] == "exact"     # exact answers are listed first, the reference among them
+    rc, out, err = gridprox("verify", "de-stochastic", "--hours", 48, "--tol", "1e-6", "--pdhg")
     assert rc == 0, err
-    assert out.strip().splitlines()[-1] == "PASS"
+    assert out.strip().splitlines()[-1] == "PASS" and "information pdhg" in out
 
 
 def _one_line_error(rc, out, err, *needles):

@@ -127,10 +127,160 @@ class PlanningResult:
                 raise FileNotFoundError(f"{folder} has no {name}.parquet or {name}.csv")
         return cls(**tables)
 
+    # ----------------------------------------------------------------- printing
+    def accuracy(self) -> dict:
+        """How far the objective can be trusted (``objective_accuracy``): exact, relative error
+        bound, and the worst absolute row violation with its constraint and unit where the
+        solved model is at hand (None for a result read from files)."""
+        s = self.summary.iloc[0]
+        raw = self.raw
+        residuals = dict(raw.residuals) if raw is not None and raw.residuals else {
+            "primal": s.get("primal_residual", math.nan), "dual": s.get("dual_residual", math.nan),
+            "gap": s.get("gap", math.nan)}
+        out = objective_accuracy(str(s["status"]), str(s.get("solver", "")), float(s["objective"]), residuals)
+        out["worst_row"] = None
+        if raw is not None and raw.x is not None and self.lp is not None and self.model is not None:
+            out["worst_row"] = worst_row(self.model, self.lp, raw.x)
+        return out
+
+    def report(self) -> str:
+        """The printed summary (``gridprox solve``): status, the objective to the digits its
+        accuracy supports, solver and why ``auto`` chose it, residuals, the worst row."""
+        s = self.summary.iloc[0]
+        acc = self.accuracy()
+        status, solver = str(s["status"]), str(s.get("solver", ""))
+        if acc["exact"]:
+            kind = "exact: gap closed and every row met to rounding"
+            why = "the feasibility tolerance"
+        elif status == "optimal":
+            kind = f"approximate: {solver}'s relative measures within its tolerance"
+            why = "from its gap and residuals"
+        elif status == "optimal_inaccurate":
+            kind = "a limit stopped it with its measures not all within tolerance"
+            why = "from its gap and residuals; not optimal"
+        else:
+            kind, why = "", "the last iterate, not a solution"
+        obj = float(s["objective"])
+        objective = (f"{objective_text(obj, acc['error'])} {self.currency}/a  (±{percent_text(acc['error'])} %: {why})"
+                     if math.isfinite(obj) else f"none ({status})")
+        lines = [f"status      {status}" + (f"  ({kind})" if kind else ""),
+                 f"objective   {objective}",
+                 f"solver      {solver}  ({_fmt(s.get('solve_seconds', math.nan), '.2f')} s, "
+                 f"{s.get('iterations', '')} iterations)"]
+        chosen = auto_reason(self.raw.message if self.raw is not None else "")
+        if chosen:
+            lines.append(f"chosen by   {chosen}")
+        lines.append(f"residuals   primal {_fmt(s.get('primal_residual'), '.1e')}  dual "
+                     f"{_fmt(s.get('dual_residual'), '.1e')}  gap {_fmt(s.get('gap'), '.1e')}  (relative)")
+        worst = acc["worst_row"]
+        if worst is not None:
+            value, where, unit = worst
+            lines.append(f"worst row   {value:.1e}{' ' + unit if unit else ''} off  ({where})" if value > 0
+                         else "worst row   none violated")
+        elif math.isfinite(float(s.get("max_violation", math.nan))):
+            lines.append(f"violation   {float(s['max_violation']):.1e} at most (rows and bounds, absolute)")
+        lines.append(f"emissions   {_fmt(s.get('total_emissions_t', math.nan), ',.0f')} t CO2")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         s = self.summary.iloc[0]
-        return (f"PlanningResult(status={s['status']!r}, objective={s['objective']:.6g} {self.currency}, "
+        obj = float(s["objective"])
+        shown = objective_text(obj, self.accuracy()["error"]) if math.isfinite(obj) else "nan"
+        return (f"PlanningResult(status={s['status']!r}, objective={shown} {self.currency}, "
                 f"capacities={len(self.capacity)}, snapshots={self.prices['snapshot'].nunique() if len(self.prices) else 0})")
+
+
+# ------------------------------------------------------------------ honest digits
+EXACT_SOLVERS = ("highs", "gurobi")
+FEASIBILITY_TOL = 1e-7   # HiGHS's and Gurobi's default primal and dual feasibility tolerance
+VERTEX_GAP = 1e-11       # a simplex or crossover vertex closes the gap to rounding; an interior point does not
+VERTEX_ROW = 1e-9        # and leaves each row and column within far less than any iterative tolerance
+# units of the energy model's rows (after undoing row_scale); the other rows are powers, in MW
+ROW_UNITS = {"co2_cap": "t CO2", "renewable_share": "MWh", "state_of_charge": "MWh", "state_of_charge_max": "MWh",
+             "store_max": "MWh"}
+
+
+def objective_accuracy(status: str, solver: str, objective: float, residuals: dict) -> dict:
+    """{"exact": optimal with the gap closed to rounding and every row and column within 1e-9 of its
+    scale (a simplex or crossover vertex; without row_rel/col_rel, as read from files, only
+    HiGHS's or Gurobi's), "error": a relative bound on the objective's error}.  Exact answers
+    are good to the feasibility tolerance; others to the largest of gap_abs / |objective| and
+    their relative primal, dual and per-row measures (an infeasible point's objective can be
+    further off than its gap says)."""
+    scale = max(abs(objective), 1.0) if math.isfinite(objective) else 1.0
+    get = lambda k: float(residuals.get(k, math.nan) if residuals.get(k) is not None else math.nan)  # noqa: E731
+    gap_abs = get("gap_abs")
+    gap_rel = gap_abs / scale if math.isfinite(gap_abs) else 2.0 * get("gap")   # gap ~ gap_abs / (2 |obj|)
+    rows = [get("row_rel"), get("col_rel")]
+    closed = (all(v <= VERTEX_ROW for v in rows) if all(math.isfinite(v) for v in rows)
+              else solver in EXACT_SOLVERS)
+    exact = status == "optimal" and get("gap") <= VERTEX_GAP and closed
+    measures = [v for v in (gap_rel, get("primal"), get("dual"), get("row_rel")) if math.isfinite(v)]
+    error = FEASIBILITY_TOL if exact else max(measures + [FEASIBILITY_TOL])
+    if not measures and not exact:
+        error = math.nan
+    return {"exact": exact, "error": error}
+
+
+def objective_text(value: float, error: float) -> str:
+    """``value`` rounded to the digit where its error (``error`` relative) lies, with thousands
+    separators: 8,078,135,675.45 at 1e-4 reads 8,078,100,000."""
+    if not math.isfinite(value):
+        return "nan"
+    if not math.isfinite(error) or error <= 0:
+        return f"{value:,.6g}"
+    digit = math.floor(math.log10(error * max(abs(value), 1.0)))
+    if value != 0:                   # at least the leading digit
+        digit = min(digit, math.floor(math.log10(abs(value))))
+    if digit >= 0:
+        return f"{round(value, -digit):,.0f}"
+    places = min(-digit, 12)
+    return f"{round(value, places):,.{places}f}"
+
+
+def percent_text(error: float) -> str:
+    """A relative error as a percentage with one significant digit, rounded up: 1.2e-4 -> '0.02'."""
+    if not math.isfinite(error) or error <= 0:
+        return "?"
+    p = error * 100.0
+    exp = math.floor(math.log10(p))
+    lead = math.ceil(p / 10.0 ** exp - 1e-9)
+    if lead >= 10:
+        lead, exp = 1, exp + 1
+    return f"{lead * 10.0 ** exp:.{max(0, -exp)}f}"
+
+
+def auto_reason(message: str) -> str:
+    """'auto: highs (why)' from a Result message that ``solver="auto"`` prefixed, else ''."""
+    head = (message or "").split("; ")[0]
+    return head if head.startswith("auto:") else ""
+
+
+def worst_row(model, lp, x) -> tuple[float, str, str]:
+    """(violation, where, unit) of the row of ``lp`` that x violates most, in the model's units
+    (row_scale undone): ``where`` names the constraint and the entry, e.g. 'balance[17, 0]'."""
+    ax = lp.A @ np.asarray(x, dtype=float)
+    viol = np.maximum(lp.lc - ax, 0) + np.maximum(ax - lp.uc, 0)
+    if not viol.size:
+        return 0.0, "", ""
+    i = int(np.argmax(viol))
+    for name, cons in model.cons.items():
+        for con in cons:
+            start, size = model.pp.row_maps.get(con.id, (-1, 0))
+            if start <= i < start + size:
+                entry = np.unravel_index(i - start, con.shape) if con.shape else ()
+                label = f"{name}[{', '.join(str(int(k)) for k in entry)}]" if entry else name
+                scale = model.row_scale.get(name, 1.0)
+                unit = ROW_UNITS.get(name, "" if name.startswith(("min_build", "max_build")) else "MW")
+                return float(viol[i] / scale), label, unit
+    return float(viol[i]), f"row {i}", ""
+
+
+def _fmt(v, spec=".6g") -> str:
+    try:
+        return format(float(v), spec)
+    except (TypeError, ValueError):
+        return str(v)
 
 
 
