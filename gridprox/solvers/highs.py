@@ -137,9 +137,10 @@ def _configure(h, method: str = "choose", tol: float | None = None, time_limit: 
                                    **highs_options})
     _set_option(h, "output_flag", bool(verbose))
     _set_option(h, "solver", METHODS[method])
-    if tol is not None:
-        for name in ("primal_feasibility_tolerance", "dual_feasibility_tolerance",
-                     "ipm_optimality_tolerance", "pdlp_optimality_tolerance"):
+    if tol is not None:     # HiGHS's PDLP takes its relative tol alone: absolute feasibility
+        names = ("pdlp_optimality_tolerance",) if method == "pdlp" else (   # tols would fail its answer
+            "primal_feasibility_tolerance", "dual_feasibility_tolerance", "ipm_optimality_tolerance")
+        for name in names:
             _set_option(h, name, float(tol))
     if time_limit is not None:
         _set_option(h, "time_limit", float(time_limit))

@@ -50,10 +50,11 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
     sol.row_dual = y
     sol.col_dual = lp.c - lp.A.T @ y if res.z is None else res.z
     sol.value_valid = sol.dual_valid = True
+    _prepare(h, highspy, threads)
     if h.crossover(sol) == highspy.HighsStatus.kError:
         res.message = _joined(res.message, "crossover failed (HiGHS refused the point)")
         return res
-    crossed = int(h.getInfo().crossover_iteration_count)
+    crossed = max(int(h.getInfo().crossover_iteration_count), 0)     # -1: none was needed
     out = _run(h, lp, threads)        # the simplex from crossover's basis
     seconds = time.perf_counter() - t0
     stages = {**(res.stages or {res.solver: {"iterations": res.iterations, "seconds": res.seconds}}),
@@ -69,6 +70,18 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
     out.message = _joined(res.message, note)
     out.stages = stages
     return out
+
+
+def _prepare(h, highspy, threads) -> None:
+    """A run that stops before its first iteration.  HiGHS 1.16's crossover reads solver state
+    only ``run()`` sets up (without it, its interrupt check segfaults on larger LPs)."""
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_iteration_limit", 0)
+    if threads is not None:
+        highspy.Highs.resetGlobalScheduler(True)
+    h.run()
+    h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
+    h.setOptionValue("presolve", "choose")
 
 
 def _joined(message: str, note: str) -> str:
