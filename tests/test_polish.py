@@ -50,6 +50,38 @@ def test_a_poor_point_still_ends_exact(energy_lp):
     _assert_exact(energy_lp, res, ref)
 
 
+_FAR_POINT = """
+import numpy as np
+from gridprox.datasets import load_system
+from gridprox.energy import CapacityExpansion
+from gridprox.solvers.polish import crossover
+from gridprox.solvers.result import Result
+lp = CapacityExpansion(load_system("de-stochastic"), hours=48).lp()
+far = Result(status="iteration_limit", x=np.zeros(lp.num_vars), y=np.zeros(lp.num_rows), z=lp.c.copy(),
+             iterations=0, seconds=0.0, solver="pdhg")
+res = crossover(lp, far)
+np.savez(OUT, x=res.x, y=res.y, z=res.z, objective=res.objective, status=res.status)
+"""
+
+
+def test_crossover_from_a_far_point_in_a_fresh_process(tmp_path):
+    # HiGHS 1.16's crossover segfaulted in a process where no HiGHS run had happened yet
+    import subprocess
+    import sys
+
+    from gridprox.datasets import load_system
+
+    out = tmp_path / "res.npz"
+    proc = subprocess.run([sys.executable, "-c", _FAR_POINT.replace("OUT", repr(str(out)))],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lp = CapacityExpansion(load_system("de-stochastic"), hours=48).lp()
+    got = np.load(out)
+    res = type("R", (), {"status": str(got["status"]), "x": got["x"], "y": got["y"], "z": got["z"],
+                         "objective": float(got["objective"])})()
+    _assert_exact(lp, res, highs_reference(lp))
+
+
 def test_interior_point_without_crossover_is_polished(energy_lp):
     ref = highs_reference(energy_lp)
     res = solve_lp(energy_lp, "highs", method="ipm", run_crossover="off", polish="crossover")

@@ -73,8 +73,8 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
 
 
 def _prepare(h, highspy, threads) -> None:
-    """A run that stops before its first iteration.  HiGHS 1.16's crossover reads solver state
-    only ``run()`` sets up (without it, its interrupt check segfaults on larger LPs)."""
+    """A run that stops before its first iteration.  HiGHS 1.16's crossover reads state only
+    ``run()`` sets up: in a process where HiGHS has not run yet it segfaults (ipx's interrupt check)."""
     h.setOptionValue("presolve", "off")
     h.setOptionValue("simplex_iteration_limit", 0)
     if threads is not None:
