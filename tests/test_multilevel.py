@@ -43,3 +43,22 @@ def test_steps_refused_where_the_time_axis_cannot_be_coarsened():
         coarse_steps(model, ["6h"])
     with pytest.raises(ValueError, match="coarse to fine"):
         coarse_steps(CapacityExpansion(toy_system(48)), ["6h", "24h"])
+
+
+def test_solve_with_multilevel_reaches_the_highs_optimum_from_fewer_iterations():
+    model = CapacityExpansion(_blocky(), ramp_limits=False)
+    ref = solve_lp(model.lp(), "highs")
+    cold = model.solve(solver="pdhg", tol=1e-6, device="cpu", polish=None)
+    warm = model.solve(solver="pdhg", tol=1e-6, device="cpu", polish=None, multilevel=[6])
+    assert warm.raw.status == "optimal"
+    assert warm.objective == pytest.approx(ref.objective, rel=2e-6)
+    assert set(warm.raw.stages) == {"level 6h", "pdhg"} and "multilevel start 6h" in warm.raw.message
+    # the prolonged 6 h optimum is the fine optimum here: the fine solve only confirms it
+    assert warm.raw.stages["pdhg"]["iterations"] < cold.raw.iterations / 3
+
+
+def test_multilevel_is_refused_for_other_solvers():
+    from gridprox.solvers import SolverInputError
+
+    with pytest.raises(SolverInputError, match="PDHG warm start"):
+        CapacityExpansion(toy_system(48)).solve(solver="highs", multilevel=True)

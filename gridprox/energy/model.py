@@ -195,13 +195,15 @@ class CapacityExpansion:
         return lp
 
     def solve(self, solver: str = "auto", tol: float = 1e-4, device="auto", inputs: Optional[Mapping] = None,
-              polish="auto", **solver_opts):
+              polish="auto", multilevel=None, **solver_opts):
         """Solve and return a PlanningResult.  ``solver="auto"`` picks by ``solvers.choose_solver``
         (HiGHS on a CPU, PDHG on a GPU) and says so in the result's message.  ``tol`` is PDHG's
         relative KKT tolerance; HiGHS, Gurobi and cvxpy keep their own (tighter) defaults unless
         given in ``solver_opts``.  ``polish``: "auto" makes a PDHG answer an exact optimal vertex
         with HiGHS's crossover (``solve_lp(polish="crossover")``), so capacities and prices are
-        exact; None keeps PDHG's point (within ``tol``)."""
+        exact; None keeps PDHG's point (within ``tol``).  ``multilevel`` (PDHG only): True or coarse
+        steps in hours (e.g. ``[24, 6]``) start PDHG from the model solved on coarser time grids
+        (``energy.multilevel``); ``result.raw.stages`` has each level's iterations and seconds."""
         from ..solvers import choose_solver, solve_lp
         from ..sweep.batch import solver_options
         from .results import planning_result
@@ -209,7 +211,7 @@ class CapacityExpansion:
         if inputs is not None:
             model = self._model_for([inputs])
             if model is not self:  # a policy row these inputs need is missing: solve a sibling with it
-                return model.solve(solver, tol, device, inputs, polish, **solver_opts)
+                return model.solve(solver, tol, device, inputs, polish, multilevel, **solver_opts)
             self.set_inputs(inputs)
         lp = self.pp.lp()
         why = None
@@ -217,10 +219,32 @@ class CapacityExpansion:
             solver, why = choose_solver(False, device)
         if polish == "auto":
             polish = "crossover" if solver == "pdhg" else None
-        res = solve_lp(lp, solver=solver, polish=polish, **solver_options(solver, tol, device, solver_opts))
+        opts = solver_options(solver, tol, device, solver_opts)
+        start = self._multilevel(multilevel, solver, device, opts) if multilevel else None
+        if start is not None and start.warm_start is not None:
+            opts["warm_start"] = start.warm_start
+        res = solve_lp(lp, solver=solver, polish=polish, **opts)
+        if start is not None:
+            res.stages = {**start.stages, **(res.stages or {"pdhg": {"iterations": res.iterations,
+                                                                      "seconds": res.seconds}})}
+            why = f"{why}; {start.message}" if why else start.message
         if why is not None:
             res.message = f"{why}; {res.message}" if res.message else why
         return planning_result(self, res, lp, self.inputs)
+
+    def _multilevel(self, levels, solver: str, device, opts: dict):
+        """The coarse-grid warm start ``solve(multilevel=levels)`` asks for (PDHG only)."""
+        from ..solvers import SolverInputError
+        from .multilevel import multilevel_start
+
+        if solver != "pdhg":
+            raise SolverInputError(f"multilevel={levels!r} is a PDHG warm start; solver={solver!r} does not take one")
+        if "warm_start" in opts:
+            raise SolverInputError("multilevel and warm_start are two starts: give one")
+        shared = {k: v for k, v in opts.items() if k in ("threads", "native", "dtype", "max_iter", "time_limit")}
+        # coarse levels to the fine tol: their iterations are cheap, and a looser start (1e-3) saved
+        # the fine solve little on step-constant data (tests/test_multilevel.py)
+        return multilevel_start(self, levels=levels, tol=opts["tol"], device=device, **shared)
 
     def sweep(self, spec, product: bool = True, batch_size: int = 16, out=None, executor=None,
               progress: bool = True, solver: str = "pdhg", tol: float = 1e-4, device="auto",
