@@ -26,6 +26,12 @@ then conditional on the scenario: dual / (probability x weight)).  ``costs`` sum
 objective except for PyPSA's constant (the cost of capacity already present on extendable
 assets, which the objective subtracts).  ``technology`` is the carrier (the asset's name
 when it has none; "transmission" for lines without a carrier).
+
+The same answer as PyPSA users read it (``component_tables``): ``result.generators`` (indexed
+by generator name, with ``p_nom_opt``), ``result.generators_t.p`` (snapshots x generators, MW),
+likewise ``storage_units``, ``stores``, ``links``, ``lines``, ``buses_t.marginal_price`` and
+``loads_t.p``; units in each frame's ``attrs``.  Values within the solve's accuracy of a
+variable's bound (or of zero) are reported as that bound, prices within it of zero as zero.
 """
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ import numpy as np
 import pandas as pd
 
 TABLES = ("capacity", "dispatch", "demand", "storage_level", "flows", "prices", "emissions", "costs", "summary")
+# PyPSA-shaped views (component_tables): static frames and their time series
+COMPONENTS = ("buses", "generators", "storage_units", "stores", "links", "lines", "loads")
 
 
 @dataclass
@@ -57,8 +65,15 @@ class PlanningResult:
     model: Optional[object] = field(default=None, repr=False, compare=False)
     raw: Optional[object] = field(default=None, repr=False, compare=False)
     lp: Optional[object] = field(default=None, repr=False, compare=False)
+    components: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ----------------------------------------------------------------- access
+    def _component(self, key: str):
+        if key not in self.components:
+            if not self.components:
+                raise ValueError(f"{key} needs the solution (a result read from files, or without one, has none)")
+            raise AttributeError(f"this model has no {key}")
+        return self.components[key]
     @property
     def status(self) -> str:
         return str(self.summary["status"].iloc[0])
@@ -74,11 +89,25 @@ class PlanningResult:
         """d(optimal objective)/d(param) by the envelope theorem (see
         ``gridprox.energy.sensitivity``): ``param`` is a model input name (``"co2_cap"``,
         ``"demand_scale"``, ``"gas_price"``, ...; a float), a Parameter name (``"demand"``;
-        an array of its shape) or a gridprox Parameter."""
+        an array of its shape) or a gridprox Parameter.  The value carries ``.name``
+        ("d objective / d co2_cap") and ``.unit`` ("EUR/t CO2")."""
         if self.model is None or self.raw is None or self.lp is None:
             raise ValueError("sensitivity needs the solved model (a PlanningResult read from files has none)")
         from .sensitivity import model_sensitivity
-        return model_sensitivity(self.model, self.raw, self.lp, param, self.inputs)
+        value = model_sensitivity(self.model, self.raw, self.lp, param, self.inputs)
+        label = param if isinstance(param, str) else param.name()
+        return Sensitivity.of(value, f"d objective / d {label}", sensitivity_unit(label, self.currency))
+
+    def to_frame(self, table: Optional[str] = None) -> pd.DataFrame:
+        """The tidy long form: ``to_frame("dispatch")`` is the ``dispatch`` table (any of
+        ``TABLES``); ``to_frame()`` every component time series in one frame ([scenario,]
+        snapshot, component, name, attribute, value, unit), for plotting and sweeps."""
+        if table is not None:
+            if table not in TABLES:
+                raise KeyError(f"no table {table!r}; tables: {', '.join(TABLES)}")
+            return getattr(self, table)
+        from .component_tables import long_form
+        return long_form(self.components)
 
     @property
     def inputs(self) -> dict:
@@ -188,6 +217,66 @@ class PlanningResult:
         shown = objective_text(obj, self.accuracy()["error"]) if math.isfinite(obj) else "nan"
         return (f"PlanningResult(status={s['status']!r}, objective={shown} {self.currency}, "
                 f"capacities={len(self.capacity)}, snapshots={self.prices['snapshot'].nunique() if len(self.prices) else 0})")
+
+
+def _component_property(key: str):
+    doc = (f"``{key}``: PyPSA-shaped " + ("time series by attribute (wide, snapshot x name)" if key.endswith("_t")
+                                          else "static results, indexed by component name"))
+    return property(lambda self: self._component(key), doc=doc)
+
+
+for _key in COMPONENTS:
+    for _name in (_key, f"{_key}_t"):
+        if not hasattr(PlanningResult, _name):      # the long tables keep their names
+            setattr(PlanningResult, _name, _component_property(_name))
+
+
+class Sensitivity(float):
+    """A scalar sensitivity with its ``name`` and ``unit`` (still a float)."""
+
+    name: str = ""
+    unit: str = ""
+
+    @classmethod
+    def of(cls, value, name: str, unit: str):
+        if np.ndim(value) == 0:
+            out = cls(float(value))
+        else:
+            out = np.asarray(value, dtype=float).view(SensitivityArray)
+        out.name, out.unit = name, unit
+        return out
+
+    def __repr__(self) -> str:
+        return f"{self.name} = {float(self):.6g} {self.unit}"
+
+
+class SensitivityArray(np.ndarray):
+    """An array sensitivity (one entry per entry of a Parameter) with ``name`` and ``unit``."""
+
+    name: str = ""
+    unit: str = ""
+
+    def __array_finalize__(self, obj):
+        self.name, self.unit = getattr(obj, "name", ""), getattr(obj, "unit", "")
+
+
+# d(objective, currency/a) / d(input): the unit of each model input's derivative
+_SENSITIVITY_UNITS = {"co2_cap": "{c}/t CO2", "co2_price": "t CO2", "voll": "MWh", "demand_scale": "{c}/a",
+                      "renewable_share": "{c}/a", "reserve_margin": "{c}/a", "demand": "{c}/MW"}
+
+
+def sensitivity_unit(name: str, currency: str) -> str:
+    """The unit of d(objective)/d(``name``): currency/t CO2 for the CO2 cap, MWh_th for a fuel
+    price (the fuel burnt), MWh for a marginal cost, currency/a per unit otherwise."""
+    unit = _SENSITIVITY_UNITS.get(name)
+    if unit is None:
+        if name.endswith("_price"):
+            unit = "MWh_th"
+        elif name.endswith("_marginal_cost"):
+            unit = "MWh"
+        else:
+            unit = "{c}/a per unit of " + name
+    return unit.format(c=currency)
 
 
 # ------------------------------------------------------------------ honest digits
@@ -404,7 +493,7 @@ def _concat(frames: list, columns: list, stochastic: bool) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
-def _time_tables(model, values, result, lp) -> dict:
+def _time_tables(model, values, prices, error: float = 0.0) -> dict:
     tm, V, comp = model.time, model.vars, model.comp
     buses = model.buses.to_numpy()
     stoch = tm.S > 1
@@ -419,13 +508,10 @@ def _time_tables(model, values, result, lp) -> dict:
         dispatch.append(_long(model, net, {"zone": df["bus"], "technology": technologies(df)}, "power_mw"))
         levels.append(_long(model, values[V["state_of_charge"]], {"zone": df["bus"], "storage": df.index}, "energy_mwh"))
     if "store_e" in V:
+        from .component_tables import store_injection
         df = comp["stores"].df
         e = values[V["store_e"]]
-        decay = (1.0 - df["standing_loss"].to_numpy(float))[None, :] ** tm.dur[:, None]
-        prev = e[tm.prev]
-        first = tm.first[:, None] & ~df["e_cyclic"].to_numpy(bool)[None, :]
-        prev = np.where(first, df["e_initial"].to_numpy(float)[None, :], prev)
-        inj = (decay * prev - e) / tm.dur[:, None]
+        inj = store_injection(model, values)
         dispatch.append(_long(model, inj, {"zone": df["bus"], "technology": technologies(df)}, "power_mw"))
         levels.append(_long(model, e, {"zone": df["bus"], "storage": df.index}, "energy_mwh"))
     if "link_p" in V:
@@ -449,15 +535,16 @@ def _time_tables(model, values, result, lp) -> dict:
                                                              "technology": ["load shedding"] * len(model.shed_buses)},
                               "power_mw"))
     demand = model.params["demand"].value
-    y = model.dual("balance", result, lp)[0]
+    dispatch = _concat(dispatch, COLUMNS["dispatch"], stoch).groupby(
+        ["snapshot", "scenario", "zone", "technology"] if stoch else ["snapshot", "zone", "technology"],
+        as_index=False, sort=False)["power_mw"].sum()
+    dispatch["power_mw"] = snap(dispatch["power_mw"].to_numpy(), error)   # sums of injections carry rounding
     return {
-        "dispatch": _concat(dispatch, COLUMNS["dispatch"], stoch).groupby(
-            ["snapshot", "scenario", "zone", "technology"] if stoch else ["snapshot", "zone", "technology"],
-            as_index=False, sort=False)["power_mw"].sum(),
+        "dispatch": dispatch,
         "demand": _concat([_long(model, demand, {"zone": buses}, "demand_mw")], COLUMNS["demand"], stoch),
         "storage_level": _concat(levels, COLUMNS["storage_level"], stoch),
         "flows": _concat(flows, COLUMNS["flows"], stoch),
-        "prices": _concat([_long(model, y / tm.w[:, None], {"zone": buses}, "price")], COLUMNS["prices"], stoch),
+        "prices": _concat([_long(model, prices, {"zone": buses}, "price")], COLUMNS["prices"], stoch),
     }
 
 
@@ -527,31 +614,75 @@ def summary_row(model, result, lp, values) -> dict:
             "total_emissions_t": float(generator_emissions(model, values).sum()) if has_x else math.nan}
 
 
-def _solution(model, result):
+def _solution(model, result, lp=None):
     if result.x is None or result.status in ("infeasible", "infeasible_inaccurate", "unbounded",
                                              "unbounded_inaccurate", "infeasible_or_unbounded"):
         return None
-    return model.pp.variable_values(np.asarray(result.x, dtype=float))
+    values = model.pp.variable_values(np.asarray(result.x, dtype=float))
+    if lp is None:
+        return values
+    return clean_values(model, lp, values, solution_error(result))
+
+
+def solution_error(result) -> float:
+    """The relative accuracy of ``result`` (``objective_accuracy``'s error bound)."""
+    obj = float(result.objective) if result.objective is not None else math.nan
+    error = objective_accuracy(str(result.status), str(result.solver), obj, result.residuals or {})["error"]
+    return error if math.isfinite(error) else FEASIBILITY_TOL
+
+
+def snap(values: np.ndarray, error: float, lo=None, hi=None) -> np.ndarray:
+    """``values`` with entries within ``error`` x (the largest magnitude among them, at least 1)
+    of a finite bound ``lo``/``hi`` or of zero set to it: solver noise (0.000447 MW, -3e-5
+    EUR/MWh) is not an answer, and the answer is only that accurate."""
+    v = np.array(values, dtype=float)
+    if not v.size:
+        return v
+    eps = error * max(1.0, float(np.nanmax(np.abs(v))))
+    for bound in (lo, hi, 0.0):
+        if bound is None:
+            continue
+        b = np.broadcast_to(np.asarray(bound, dtype=float), v.shape)
+        near = np.isfinite(b) & (np.abs(v - b) <= eps)
+        v[near] = b[near]
+    return v + 0.0
+
+
+def clean_values(model, lp, values: dict, error: float) -> dict:
+    """Each variable's values snapped to its bounds (``snap``), the variable as the scale."""
+    out = {}
+    lx, ux = np.asarray(lp.lx, dtype=float), np.asarray(lp.ux, dtype=float)
+    for var, value in values.items():
+        off = model.pp.var_offsets[var.id]
+        lo, hi = (b[off:off + value.size].reshape(value.shape) for b in (lx, ux))
+        out[var] = snap(value, error, lo, hi)
+    return out
 
 
 def planning_result(model, result, lp, inputs: dict) -> PlanningResult:
     """A PlanningResult for one solved LP of ``model`` (empty tables when there is no solution)."""
-    values = _solution(model, result)
+    from .component_tables import component_tables
+    values = _solution(model, result, lp)
     summary = pd.DataFrame([{**summary_row(model, result, lp, values), "build_seconds": model.build_seconds,
                              **{k: v for k, v in inputs.items()}}])
     summary.attrs["inputs"] = dict(inputs)
+    components = {}
     if values is None:
         tables = {name: pd.DataFrame(columns=cols) for name, cols in COLUMNS.items()}
     else:
         emissions, costs = _cost_frames(model, values)
-        tables = {"capacity": capacity_frame(model, values), **_time_tables(model, values, result, lp),
+        error = solution_error(result)
+        prices = snap(model.dual("balance", result, lp)[0] / model.time.w[:, None], error)
+        tables = {"capacity": capacity_frame(model, values), **_time_tables(model, values, prices, error),
                   "emissions": emissions, "costs": costs}
-    return PlanningResult(**tables, summary=summary, currency=model.system.currency, model=model, raw=result, lp=lp)
+        components = component_tables(model, values, prices, model.system.currency, error)
+    return PlanningResult(**tables, summary=summary, currency=model.system.currency, model=model, raw=result, lp=lp,
+                          components=components)
 
 
 def sweep_row(model, result, lp) -> dict:
     """One sweep-table row: status, objective, residuals, cap_{zone}/{technology}, emissions, message."""
-    values = _solution(model, result)
+    values = _solution(model, result, lp)
     row = summary_row(model, result, lp, values)
     if values is not None:
         row.update(capacity_columns(capacity_frame(model, values)))
