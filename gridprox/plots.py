@@ -2,7 +2,9 @@
 
 Every figure takes the tidy tables of ``gridprox.energy.results.PlanningResult`` or a
 sweep DataFrame, has a title and units, and colours each technology the same way
-everywhere (``tech_color``).
+everywhere (``tech_color``).  Capacity is what generates: consumers (electrolysis, battery
+chargers) are drawn below zero and load shedding apart from the bars; storage buses and their
+links are shown at the zone they serve; imports are named by the neighbour they come from.
 """
 from __future__ import annotations
 
@@ -19,8 +21,11 @@ _COLORS = {
     "nuclear": "#a05fc4", "hydro": "#2a9d8f", "biomass": "#6a994e",
     "battery": "#e15759", "battery storage": "#e15759", "hydrogen": "#8fb9c8",
     "hydrogen storage": "#8fb9c8", "electrolysis": "#76b7b2", "turbine": "#59a14f",
+    "battery charger": "#f1a340", "battery discharger": "#b2182b",
     "load shedding": "#111111", "shedding": "#111111", "imports": "#bab0ac", "exports": "#bab0ac",
 }
+# a neighbour's imports: greys and muted tones, told apart from the generating technologies
+_NEIGHBOUR = ["#8c8c8c", "#5f6b7a", "#b3a58f", "#7a8f7a", "#a07f8f", "#c9c9c9", "#4d4d4d"]
 _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
             "#9c755f", "#bab0ac"]
 
@@ -28,12 +33,18 @@ _PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#
 def tech_color(name: str) -> str:
     """A fixed colour per technology name (known carriers first, then a stable hash)."""
     key = str(name).lower()
+    if key.startswith("imports from "):
+        return _NEIGHBOUR[_hash(key) % len(_NEIGHBOUR)]
     if key in _COLORS:
         return _COLORS[key]
-    for known, color in _COLORS.items():
+    for known in sorted(_COLORS, key=len, reverse=True):    # "battery discharger" before "battery"
         if known in key:
-            return color
-    return _PALETTE[int(hashlib.md5(key.encode()).hexdigest(), 16) % len(_PALETTE)]
+            return _COLORS[known]
+    return _PALETTE[_hash(key) % len(_PALETTE)]
+
+
+def _hash(key: str) -> int:
+    return int(hashlib.md5(key.encode()).hexdigest(), 16)
 
 
 def _plt():
@@ -56,62 +67,157 @@ def save(fig, path_stem: str | Path, formats: Sequence[str] = ("png", "svg")) ->
     return out
 
 
-def capacity_mix(capacity: pd.DataFrame, title: str = "Optimal capacity"):
-    """Stacked bars per zone: generator, storage and conversion-link power (MW); storage energy
-    (MWh) beside. Lines join zones, so they are not stacked in a zone's bar."""
+def capacity_mix(capacity: pd.DataFrame, title: str = "Optimal capacity", zones: Optional[Sequence[str]] = None,
+                 home: Optional[dict] = None, peak_shedding: Optional[pd.Series] = None):
+    """Stacked bars per zone: generating power (generators, storage discharge, links that deliver
+    into the zone) above zero, consumers (links that draw from the zone: electrolysis, battery
+    chargers) below zero, in GW; storage energy (GWh) beside.  ``zones``: the buses with demand
+    (default: every zone in the table); ``home``: {storage or fuel bus: the zone it serves}
+    (``zone_homes``); load shedding is not capacity: its peak (``peak_shedding``, MW by zone) is
+    drawn as a marker apart from the bars.  Lines join zones, so they are not stacked."""
     plt = _plt()
-    power = capacity[capacity["kind"].isin(["generator", "storage_power", "link"])]
-    energy = capacity[capacity["kind"] == "storage_energy"]
+    home = home or {}
+    zones = set(zones) if zones is not None else set(capacity["zone"]) - set(home)
+    df = capacity.copy()
+    shedding = df["technology"].str.lower().isin(["load shedding", "shedding"])
+    consumer = (df["kind"] == "link") & df["zone"].isin(zones)
+    df["zone"] = df["zone"].map(lambda z: home.get(z, z))
+    power = df[df["kind"].isin(["generator", "storage_power", "link"]) & ~shedding]
+    producers, consumers = power[~consumer.loc[power.index]], power[consumer.loc[power.index]]
+    energy = df[df["kind"] == "storage_energy"]
     ncols = 2 if not energy.empty else 1
     fig, axes = plt.subplots(1, ncols, figsize=(5 + 3 * ncols, 4.5), squeeze=False)
-    for ax, df, unit in zip(axes[0], (power, energy), ("GW", "GWh")):
-        table = df.pivot_table(index="zone", columns="technology", values="capacity", aggfunc="sum").fillna(0) / 1e3
-        _stacked_bars(ax, table)
-        ax.set_ylabel(f"capacity [{unit}]")
-        ax.set_title(f"{title} — {'power' if unit == 'GW' else 'storage energy'}")
+    order = sorted(set(power["zone"]) | set(energy["zone"]) | set(peak_shedding.index if peak_shedding is not None
+                                                                  else []), key=lambda z: (z not in zones, str(z)))
+    ax = axes[0, 0]
+    _stacked_bars(ax, _by_zone(producers, order), sign=1.0)
+    _stacked_bars(ax, _by_zone(consumers, order), sign=-1.0, suffix=" (consumes)")
+    if not consumers.empty:
+        ax.axhline(0.0, color="black", lw=0.8)
+    if peak_shedding is not None and (peak_shedding > 0).any():
+        shed = peak_shedding[peak_shedding > 0] / 1e3
+        ax.scatter([order.index(z) + 0.45 for z in shed.index], shed.to_numpy(), marker="v", color="black",
+                   zorder=3, label="peak load shedding")
+    ax.set_ylabel("power [GW]" + ("  (consumers below 0)" if not consumers.empty else ""))
+    ax.set_title(f"{title} — power")
+    if energy.size:
+        _stacked_bars(axes[0, 1], _by_zone(energy, order), sign=1.0)
+        axes[0, 1].set_ylabel("storage energy [GWh]")
+        axes[0, 1].set_title(f"{title} — storage energy")
+    for a in axes[0]:
+        a.set_xticks(range(len(order)), [str(z) for z in order])
+        if a.get_legend_handles_labels()[0]:
+            a.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
 
-def _stacked_bars(ax, table: pd.DataFrame):
+def _by_zone(df: pd.DataFrame, order: list) -> pd.DataFrame:
+    """zone x technology capacity in G-units (GW, GWh), zones in ``order`` (all of them)."""
+    if df.empty:
+        return pd.DataFrame(index=order)
+    table = df.pivot_table(index="zone", columns="technology", values="capacity", aggfunc="sum") / 1e3
+    return table.reindex(order).fillna(0.0)
+
+
+def _stacked_bars(ax, table: pd.DataFrame, sign: float = 1.0, suffix: str = ""):
     bottom = np.zeros(len(table))
+    x = np.arange(len(table))
     for tech in table.columns:
-        vals = table[tech].to_numpy()
-        ax.bar(table.index.astype(str), vals, bottom=bottom, label=tech, color=tech_color(tech))
+        vals = sign * table[tech].to_numpy()
+        if not np.any(vals):
+            continue
+        ax.bar(x, vals, bottom=bottom, width=0.6, label=f"{tech}{suffix}", color=tech_color(tech))
         bottom += vals
-    if len(table.columns):
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def zone_homes(links: pd.DataFrame, zones: Sequence[str]) -> dict:
+    """{bus without demand: the zone a link joins it to} (a battery's or hydrogen's bus -> its
+    country), from a links frame with bus0 and bus1 (``PlanningResult.links``)."""
+    zones, home = set(zones), {}
+    for b0, b1 in zip(links["bus0"], links["bus1"]):
+        if b0 in zones and b1 not in zones:
+            home.setdefault(b1, b0)
+        elif b1 in zones and b0 not in zones:
+            home.setdefault(b0, b1)
+    return home
+
+
+def with_imports(result) -> pd.DataFrame:
+    """``result.dispatch`` with the flows of lines and of links between two zones replaced by
+    one technology per neighbour, "imports from FR" (negative while exporting to it)."""
+    dispatch = result.dispatch
+    comps = getattr(result, "components", None) or {}
+    if "scenario" in dispatch:      # a stochastic model's flows differ per scenario: kept by carrier
+        return dispatch
+    zones = set(result.demand.loc[result.demand["demand_mw"] != 0, "zone"]) if len(result.demand) else set()
+    rows, carriers = [], set()
+    for key in ("lines", "links"):
+        static, series = comps.get(key), comps.get(f"{key}_t", {})
+        if static is None or "p0" not in series or "p1" not in series:
+            continue
+        joins = static[static["bus0"].isin(zones) & static["bus1"].isin(zones)]
+        for name, b0, b1 in zip(joins.index, joins["bus0"], joins["bus1"]):
+            for zone, other, p in ((b0, b1, "p0"), (b1, b0, "p1")):
+                rows.append(pd.DataFrame({"snapshot": series[p].index.get_level_values("snapshot"), "zone": zone,
+                                          "technology": f"imports from {other}",
+                                          "power_mw": -series[p][name].to_numpy()}))
+        carrier = joins["carrier"].astype(str) if "carrier" in joins else pd.Series("", index=joins.index)
+        carriers |= set(np.where(carrier != "", carrier, "transmission" if key == "lines" else joins.index))
+    if not rows:
+        return dispatch
+    kept = dispatch[~(dispatch["zone"].isin(zones) & dispatch["technology"].isin(carriers))]
+    imports = pd.concat(rows, ignore_index=True).groupby(["snapshot", "zone", "technology"], as_index=False,
+                                                          sort=False)["power_mw"].sum()
+    return pd.concat([kept, imports], ignore_index=True)
 
 
 def dispatch_week(dispatch: pd.DataFrame, demand: pd.DataFrame, storage_level: Optional[pd.DataFrame] = None,
-                  zone: Optional[str] = None, start=None, days: int = 7, title: Optional[str] = None):
-    """Dispatch stack of one zone over ``days`` from ``start`` (default: the first week),
-    with the demand line and, below, the storage levels."""
+                  zone: Optional[str] = None, start=None, days: int = 7, title: Optional[str] = None,
+                  home: Optional[dict] = None):
+    """Dispatch stack of one zone (default: the one with the most demand) over ``days`` from
+    ``start`` (default: the first week), consumption below zero, with the demand line and,
+    below, the levels of the storage at the zone or at a bus ``home`` maps to it."""
     plt = _plt()
-    zone = zone if zone is not None else sorted(dispatch["zone"].unique())[0]
+    home = home or {}
+    if zone is None:
+        totals = demand.groupby("zone")["demand_mw"].sum() if len(demand) else pd.Series(dtype=float)
+        zone = totals.idxmax() if len(totals) and totals.max() > 0 else sorted(dispatch["zone"].unique())[0]
     d = dispatch[dispatch["zone"] == zone]
     snaps = pd.Index(sorted(d["snapshot"].unique()))
     t0 = pd.Timestamp(start) if start is not None else snaps[0]
     window = snaps[(snaps >= t0) & (snaps < t0 + pd.Timedelta(days=days))]
     wide = d[d["snapshot"].isin(window)].pivot_table(index="snapshot", columns="technology",
                                                      values="power_mw", aggfunc="sum").fillna(0) / 1e3
-    has_storage = storage_level is not None and not storage_level.empty
+    wide = wide.loc[:, (wide != 0).any()]
+    s = pd.DataFrame()
+    if storage_level is not None and not storage_level.empty:
+        served = storage_level["zone"].map(lambda z: home.get(z, z)) == zone
+        s = storage_level[served & storage_level["snapshot"].isin(window)]
+        s = s[s.groupby("storage")["energy_mwh"].transform(lambda v: (v != 0).any())]
+    has_storage = not s.empty
     fig, axes = plt.subplots(2 if has_storage else 1, 1, figsize=(11, 6 if has_storage else 4.5), sharex=True,
                              squeeze=False, gridspec_kw={"height_ratios": [3, 1]} if has_storage else None)
     ax = axes[0, 0]
     pos, neg = wide.clip(lower=0), wide.clip(upper=0)
-    order = [c for c in wide.columns if pos[c].sum() > 0] + [c for c in wide.columns if pos[c].sum() <= 0]
-    ax.stackplot(wide.index, *[pos[c] for c in order], labels=order, colors=[tech_color(c) for c in order], step="post")
-    if (neg < 0).any().any():
-        ax.stackplot(wide.index, *[neg[c] for c in order], colors=[tech_color(c) for c in order], step="post")
+    up = [c for c in wide.columns if pos[c].sum() > 0]
+    down = [c for c in wide.columns if neg[c].sum() < 0]
+    if up:
+        ax.stackplot(wide.index, *[pos[c] for c in up], labels=up, colors=[tech_color(c) for c in up], step="post")
+    if down:      # a technology already labelled above zero keeps one legend entry
+        ax.stackplot(wide.index, *[neg[c] for c in down], colors=[tech_color(c) for c in down], step="post",
+                     labels=[c if c not in up else f"_{c}" for c in down])
+    if down:
+        ax.axhline(0.0, color="black", lw=0.8)
     dem = demand[(demand["zone"] == zone) & demand["snapshot"].isin(window)].sort_values("snapshot")
-    ax.step(dem["snapshot"], dem["demand_mw"] / 1e3, where="post", color="black", lw=1.5, label="demand")
-    ax.set_ylabel("power [GW]")
+    if len(dem):
+        ax.step(dem["snapshot"], dem["demand_mw"] / 1e3, where="post", color="black", lw=1.5, label="demand")
+    ax.set_ylabel("power [GW]" + ("  (consumption below 0)" if down else ""))
     ax.set_title(title or f"Dispatch in {zone}, {days} days from {t0:%Y-%m-%d}")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if has_storage:
         ax2 = axes[1, 0]
-        s = storage_level[(storage_level["zone"] == zone) & storage_level["snapshot"].isin(window)]
         for name, g in s.groupby("storage"):
             g = g.sort_values("snapshot")
             ax2.plot(g["snapshot"], g["energy_mwh"] / 1e3, color=tech_color(name), label=name)
@@ -123,18 +229,31 @@ def dispatch_week(dispatch: pd.DataFrame, demand: pd.DataFrame, storage_level: O
 
 
 def price_duration(prices: pd.DataFrame, currency: str = "EUR", title: str = "Price duration curve"):
-    """Zone prices sorted from high to low against the share of hours."""
+    """Zone prices sorted from high to low against the share of snapshots, on a linear axis.
+    Scarcity prices (load shedding at VOLL) would flatten the rest: where the top price is more
+    than three times the 98th percentile, the axis stops above the latter and the top is written."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    tops = []
     for zone, g in prices.groupby("zone"):
-        p = np.sort(g["price"].to_numpy())[::-1]
+        p = np.sort(g["price"].to_numpy(float))[::-1]
         ax.plot(np.linspace(0, 100, len(p)), p, label=str(zone))
+        tops.append(p)
     ax.set_xlabel("share of snapshots [%]")
     ax.set_ylabel(f"price [{currency}/MWh]")
-    ax.set_yscale("symlog", linthresh=100)
+    ax.set_xlim(0, 100)
+    if tops:
+        every = np.concatenate(tops)
+        high, top, low = float(np.percentile(every, 98)), float(every.max()), float(min(every.min(), 0.0))
+        if high > 0 and top > 3 * high:
+            ax.set_ylim(low, 1.25 * high)
+            share = 100.0 * float(np.mean(every > 1.25 * high))
+            ax.text(0.98, 0.95, f"off the axis: {share:.1f} % of snapshots, up to {top:,.0f} {currency}/MWh",
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -211,8 +330,17 @@ def sweep_tradeoff(sweep: pd.DataFrame, x: str, y: str = "objective", hue: Optio
 def plot_result(result, folder: str | Path) -> list[Path]:
     """All standard pictures of a PlanningResult into ``folder``."""
     folder = Path(folder)
-    paths = save(capacity_mix(result.capacity), folder / "capacity_mix")
-    paths += save(dispatch_week(result.dispatch, result.demand, result.storage_level), folder / "dispatch_week")
+    comps = getattr(result, "components", None) or {}
+    demand = result.demand
+    zones = sorted(set(demand.loc[demand["demand_mw"] != 0, "zone"])) if len(demand) else None
+    home = zone_homes(comps["links"], zones) if "links" in comps and zones else {}
+    dispatch = with_imports(result)
+    shed = dispatch[dispatch["technology"].str.lower() == "load shedding"]
+    peak = (shed.groupby(["zone", "snapshot"])["power_mw"].sum().groupby("zone").max() if len(shed)
+            else None)
+    paths = save(capacity_mix(result.capacity, zones=zones, home=home, peak_shedding=peak), folder / "capacity_mix")
+    paths += save(dispatch_week(dispatch, demand, result.storage_level, home=home), folder / "dispatch_week")
     if not result.prices.empty:
-        paths += save(price_duration(result.prices, currency=result.currency), folder / "price_duration")
+        prices = result.prices[result.prices["zone"].isin(zones)] if zones else result.prices
+        paths += save(price_duration(prices, currency=result.currency), folder / "price_duration")
     return paths
