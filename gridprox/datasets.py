@@ -53,6 +53,8 @@ def list_systems() -> list[str]:
 def load_system(name_or_path: Union[str, os.PathLike]) -> System:
     """Load and validate a bundled system by name, or any system folder by path.
 
+    A path ending in .nc / .h5 is read as a PyPSA network (``System.from_pypsa``).
+
     Raises ``UnknownSystemError`` (a KeyError) listing the available names, ``FileNotFoundError``
     for a missing folder, and ``SystemDataError`` (a ValueError) naming file, column and row for
     malformed data."""
@@ -61,6 +63,8 @@ def load_system(name_or_path: Union[str, os.PathLike]) -> System:
     if key in systems:
         return read_system(systems[key])
     path = Path(name_or_path)
+    if path.suffix.lower() in (".nc", ".h5", ".hdf5"):
+        return System.from_pypsa(path)
     if path.is_dir() or os.sep in key or (os.altsep and os.altsep in key):
         return read_system(path)
     raise UnknownSystemError(f"unknown system {key!r}; available: {', '.join(sorted(systems)) or '(none found)'}"

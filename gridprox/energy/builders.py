@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from .. import modeling as gp
 from ..errors import ModelingError
 from .layout import Component, Time
+from .network import cycle_matrix
 from .results import SINGULAR
 from .system import COMPONENTS, System
 
@@ -213,20 +214,54 @@ def add_links(b: Build, lk: Component) -> None:
         coef = np.broadcast_to(df[column].to_numpy(float), (T, len(lk)))
         b.add(name, b.limit(q, "links", cols, coef, upper=upper))
     eff = df["efficiency"].to_numpy(float)[:, None]
-    b.injections.append(q @ (eff * b.incidence(df["bus1"]) - b.incidence(df["bus0"])))
+    ports = eff * b.incidence(df["bus1"]) - b.incidence(df["bus0"])
+    for k in (2, 3):        # PyPSA multi-port links: bus_k receives efficiency_k * p (an empty bus_k: none)
+        used = (df[f"bus{k}"] != "").to_numpy()
+        if used.any():
+            K = np.zeros_like(ports)
+            K[used] = b.incidence(df[f"bus{k}"][used])
+            ports = ports + df[f"efficiency{k}"].to_numpy(float)[:, None] * K
+    b.injections.append(q @ ports)
 
 
 def add_lines(b: Build, ln: Component) -> None:
-    """Transport model: a flow each way."""
+    """A flow each way, each at most s_max_pu x capacity; lines with a reactance obey Kirchhoff's
+    voltage law unless the model was built with ``power_flow="transport"``."""
     df, T = ln.df, b.time.T
-    cols, ones = np.arange(len(ln)), np.ones((T, len(ln)))
+    cols = np.arange(len(ln))
+    usable = np.broadcast_to(df["s_max_pu"].to_numpy(float), (T, len(ln)))
     fwd = b.variable("line_forward", len(ln))
     bwd = b.variable("line_backward", len(ln))
-    b.add("line_forward_max", b.limit(fwd, "lines", cols, ones, upper=True))
-    b.add("line_backward_max", b.limit(bwd, "lines", cols, ones, upper=True))
+    b.add("line_forward_max", b.limit(fwd, "lines", cols, usable, upper=True))
+    b.add("line_backward_max", b.limit(bwd, "lines", cols, usable, upper=True))
     eff = df["efficiency"].to_numpy(float)[:, None]
     K0, K1 = b.incidence(df["bus0"]), b.incidence(df["bus1"])
     b.injections.append(fwd @ (eff * K1 - K0) + bwd @ (eff * K0 - K1))
+    if b.options.get("power_flow", "kvl") == "kvl":
+        add_kirchhoff(b, df, fwd - bwd)
+
+
+def add_kirchhoff(b: Build, df: pd.DataFrame, flow) -> None:
+    """Σ_l C[c, l] x_l f_l = 0 per independent cycle c of the lines that have a reactance
+    (``network.cycle_matrix``); the reactance stays fixed when a line is extended, as in PyPSA."""
+    x = df["x"].to_numpy(float)
+    sel = np.flatnonzero(~np.isnan(x))
+    if sel.size == 0:
+        return
+    lossy = sel[df["efficiency"].to_numpy(float)[sel] < 1]
+    if lossy.size:
+        raise ModelingError(f"line {df.index[lossy[0]]!r} has a reactance and efficiency < 1: Kirchhoff's "
+                            f"voltage law here is lossless (give efficiency 1, or no x for a transport line)")
+    C = cycle_matrix(b.buses.get_indexer(df["bus0"].iloc[sel]), b.buses.get_indexer(df["bus1"].iloc[sel]),
+                     len(b.buses))
+    if C.shape[0] == 0:
+        return
+    weighted = C.multiply(x[sel][None, :]).tocsr()
+    # each cycle's row divided by its largest reactance: the rows hold O(1) coefficients whatever
+    # the per-unit base, which PDHG's scaling would otherwise have to undo
+    weighted = sp.diags(1.0 / abs(weighted).max(axis=1).toarray().ravel()) @ weighted
+    pick = sp.csr_matrix((np.ones(sel.size), (sel, np.arange(sel.size))), shape=(len(df), sel.size))
+    b.add("kirchhoff", [flow @ (pick @ weighted.T).tocsr() == 0])
 
 
 def add_shedding(b: Build) -> None:

@@ -13,8 +13,11 @@ optimum equals ``network.optimize()``'s), with the transport model for lines:
   ``soc[t] = (1 - standing_loss)^d[t] soc[t-1] + d[t] (eta_store store[t] - dispatch[t] / eta_dispatch)``
   with ``d`` the snapshot duration, cyclic within each period (or starting from the initial level);
 * stores (PyPSA Store): ``e <= cap``, injection ``((1 - standing_loss)^d e[t-1] - e[t]) / d``;
-* links: ``p_min_pu * cap <= p <= p_max_pu * cap``, bus0 gives ``p``, bus1 gets ``efficiency * p``;
-* lines: a flow each way in ``[0, cap]``, the receiving bus gets ``efficiency`` times it;
+* links: ``p_min_pu * cap <= p <= p_max_pu * cap``, bus0 gives ``p``, bus1 gets ``efficiency * p``
+  (bus2 / bus3 of a multi-port link ``efficiency2`` / ``efficiency3`` times it);
+* lines: a flow each way in ``[0, s_max_pu * cap]``, the receiving bus gets ``efficiency`` times it;
+  lines with a reactance ``x`` obey Kirchhoff's voltage law over a cycle basis
+  (``Σ_l C[c, l] x_l (forward - backward)_l = 0``, ``network.py``), at fixed ``x`` when extended;
 * load shedding at ``voll`` where the system gives one: ``0 <= shed <= demand`` per bus;
 * one balance per bus and snapshot (its dual / weight is the price), and the options: CO2 cap
   (dual = CO2 price) or CO2 price, renewable share, planning reserve margin, min/max build per
@@ -62,6 +65,8 @@ class CapacityExpansion:
     peak demand), ``ramp_limits`` (use the generators' ramp columns), ``min_build`` /
     ``max_build`` ({carrier: total capacity}).  ``scenario`` applies one of the system's
     scenarios; ``stochastic=True`` builds the two-stage stochastic model over all of them.
+    ``power_flow``: "kvl" (lines with a reactance ``x`` obey Kirchhoff's voltage law, the
+    linearised power flow) or "transport" (every line only by its capacity).
     """
 
     def __init__(self, system: System, hours: Optional[int] = None, resample=None, rep_days: Optional[int] = None,
@@ -69,13 +74,17 @@ class CapacityExpansion:
                  renewable_share: Optional[float] = None, reserve_margin: Optional[float] = None,
                  ramp_limits: bool = True, renewable_carriers: Optional[Sequence[str]] = None,
                  min_build: Optional[Mapping[str, float]] = None, max_build: Optional[Mapping[str, float]] = None,
-                 scenario: Optional[str] = None, stochastic: bool = False, seed: int = 0):
+                 scenario: Optional[str] = None, stochastic: bool = False, seed: int = 0,
+                 power_flow: str = "kvl"):
         if not isinstance(system, System):
             raise TypeError(f"CapacityExpansion expects a gridprox System, got {type(system).__name__}")
+        if power_flow not in ("kvl", "transport"):
+            raise ValueError(f"power_flow must be 'kvl' or 'transport', got {power_flow!r}")
         self.options = dict(hours=hours, resample=resample, rep_days=rep_days, co2_cap=co2_cap,
                             co2_price=co2_price, renewable_share=renewable_share, reserve_margin=reserve_margin,
                             ramp_limits=ramp_limits, renewable_carriers=renewable_carriers, min_build=min_build,
-                            max_build=max_build, scenario=scenario, stochastic=stochastic, seed=seed)
+                            max_build=max_build, scenario=scenario, stochastic=stochastic, seed=seed,
+                            power_flow=power_flow)
         self.source = system
         t0 = time.perf_counter()
         base = self._with_policies(apply_resolution(system, hours, resample, rep_days, seed=seed))

@@ -153,18 +153,29 @@ SCHEMA = {t.name: t for t in (
         _NAME, Column("bus0", "str", REQUIRED, "", "input bus", ref="buses"),
         Column("bus1", "str", REQUIRED, "", "output bus", ref="buses"), _CARRIER,
         Column("efficiency", "float", 1.0, "per unit", "output per unit of input", lo=0, lo_open=True),
+        *(col for k in (2, 3) for col in (
+            Column(f"bus{k}", "str", "", "", f"further output bus (PyPSA multi-port link); empty: none",
+                   ref="buses"),
+            Column(f"efficiency{k}", "float", 1.0, "per unit",
+                   f"bus{k} receives efficiency{k} * input (negative: it is drawn from bus{k})"))),
         *_investment("p_nom", "MW", "input power capacity"),
         Column("marginal_cost", "float", 0.0, "currency/MWh", "cost per MWh of input", lo=0),
         Column("p_min_pu", "float", 0.0, "per unit", "min input per unit of capacity (-1: reversible)",
                lo=-1, hi=1),
         Column("p_max_pu", "float", 1.0, "per unit", "max input per unit of capacity", lo=0, hi=1),
     )),
-    Table("lines", "transport-model interconnectors: |flow| <= capacity in both directions", (
+    Table("lines", "lines and transformers: |flow| <= s_max_pu * capacity; with a reactance x, Kirchhoff's "
+                   "voltage law (linearised power flow), else a transport model", (
         _NAME, Column("bus0", "str", REQUIRED, "", "from bus (positive flow bus0 -> bus1)", ref="buses"),
         Column("bus1", "str", REQUIRED, "", "to bus", ref="buses"), _CARRIER,
         *_investment("p_nom", "MW", "transfer capacity"),
         Column("efficiency", "float", 1.0, "per unit", "share of the sent power that arrives (both directions)",
                lo=0, hi=1, lo_open=True),
+        Column("x", "float", math.nan, "per unit",
+               "series reactance (PyPSA's x_pu_eff; r_pu_eff on DC buses), fixed when the capacity is "
+               "extended; empty: a transport-model line outside Kirchhoff's voltage law", lo=0, lo_open=True,
+               nan_ok=True),
+        Column("s_max_pu", "float", 1.0, "per unit", "usable share of the capacity", lo=0),
     )),
     Table("scenarios", "named scenarios with weights (probabilities for a two-stage stochastic model)", (
         Column("name", "str", REQUIRED, "", "scenario name"),
@@ -329,6 +340,19 @@ class System:
         co2 = g["carrier"].map(self.carriers["co2_emissions"]).fillna(0.0).astype(float)
         return (co2 / g["efficiency"]).rename("emission_factor")
 
+    # ------------------------------------------------------------ PyPSA
+    @classmethod
+    def from_pypsa(cls, network_or_path, name: Optional[str] = None) -> "System":
+        """A ``pypsa.Network`` (or a .nc / .h5 file) as a System with the same planning problem;
+        an attribute gridprox does not model raises ``UnsupportedPyPSAError`` (``pypsa_io``)."""
+        from .pypsa_io import from_pypsa
+        return from_pypsa(network_or_path, name=name)
+
+    def to_pypsa(self, scenario: Optional[str] = None):
+        """This system's planning problem as a ``pypsa.Network`` (``pypsa_io.to_pypsa``)."""
+        from .pypsa_io import to_pypsa
+        return to_pypsa(self, scenario)
+
     # ------------------------------------------------------------ transforms
     def scenario(self, name: str) -> "System":
         """This system with one scenario's overrides applied (the scenario table is kept)."""
@@ -414,7 +438,7 @@ class System:
                 continue
             keep = [c.name for c in spec.columns if c.name == df.index.name or (c.name in df.columns and (
                 c.default is REQUIRED or c.name in _ALWAYS_WRITTEN or not _all_default(df[c.name], c.default)))]
-            extra = [c for c in df.columns if c in INFO_COLUMNS]
+            extra = [c for c in df.columns if c in INFO_COLUMNS and c not in keep]   # lines' x is data
             out = (df.reset_index() if df.index.name == "name" else df)[[*keep, *extra]]
             out.to_csv(folder / spec.file, index=False)
         snaps = self.snapshots.copy()
@@ -812,7 +836,7 @@ def _check_references(system: System):
                 continue
             allowed = set(targets[col.ref])
             values = df[col.name]
-            bad = ~values.isin(allowed) & ~((values == "") & (col.name == "carrier"))
+            bad = ~values.isin(allowed) & ~((values == "") & (col.default == ""))   # optional: empty allowed
             if bad.any():
                 i = int(np.argmax(bad.values))
                 label = df.index[i]
