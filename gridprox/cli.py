@@ -1,5 +1,9 @@
 """The ``gridprox`` command: list datasets, solve, sweep, compare solvers, verify.
 
+It talks through the "gridprox" logger on stderr: what it loads, builds and solves, the solver's
+progress and the first-use kernel build, on a terminal (``--verbose`` anywhere, ``--quiet``
+nowhere); results go to stdout.
+
 Exit codes: 0 success; 1 the model was solved but is not optimal (infeasible,
 unbounded, limit reached) or a verification failed; 2 bad input (unknown system,
 malformed folder, bad option, unavailable solver or device, an --out that cannot be
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import logging
 import math
 import os
 import re
@@ -19,6 +24,10 @@ import uuid
 import warnings
 from pathlib import Path
 from typing import Optional, Sequence
+
+from . import logs
+
+log = logs.get("cli")
 
 EXIT_OK, EXIT_NOT_OPTIMAL, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
@@ -140,18 +149,49 @@ def _writable_folder(path: str) -> Path:
     return out
 
 
+RESULT_FILES = ("summary.csv", "summary.parquet", "capacity.csv", "capacity.parquet", "plots")
+
+
+def _fresh_results_folder(path: str, force: bool) -> None:
+    """Refuse an --out that holds an earlier run's results unless --force: a solve must not
+    silently replace tables and plots someone may still be reading."""
+    out = Path(path)
+    if force or not out.is_dir():
+        return
+    found = [name for name in RESULT_FILES if (out / name).exists()]
+    if found:
+        raise UserError(f"--out {path}: holds results of an earlier run ({found[0]}); pass --force to "
+                        f"overwrite them, or choose another folder")
+
+
 def _load(system: str):
     from . import datasets
+    t0 = time.perf_counter()
     try:
-        return datasets.load_system(system)
+        loaded = datasets.load_system(system)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise UserError(_msg(exc)) from None
+    info = loaded.describe()
+    log.info("loaded %s: %d buses, %s snapshots of %s (%.1f s)", loaded.name, info["buses"],
+             f"{info['snapshots']:,}", _resolution(loaded), time.perf_counter() - t0)
+    return loaded
+
+
+def _resolution(system) -> str:
+    """The snapshots' duration: '3 h', '1 h', or 'mixed' (representative periods, irregular steps)."""
+    durations = system.snapshots["duration"].to_numpy(float) if len(system.snapshots) else []
+    if not len(durations):
+        return "-"
+    first = float(durations[0])
+    if not all(abs(d - first) < 1e-9 for d in durations):
+        return "mixed"
+    return f"{first:g} h" if first >= 1 else f"{first * 60:g} min"
 
 
 def _model_options(args) -> dict:
     opts = {}
-    if getattr(args, "hours", None) is not None:
-        opts["hours"] = args.hours
+    if getattr(args, "snapshots", None) is not None:
+        opts["hours"] = args.snapshots
     if getattr(args, "resample", None):
         opts["resample"] = args.resample
     if getattr(args, "rep_days", None) is not None:
@@ -165,9 +205,14 @@ def _model(args):
     from .energy import CapacityExpansion
     system = _load(args.system)
     try:
-        return CapacityExpansion(system, **_model_options(args))
+        model = CapacityExpansion(system, **_model_options(args))
     except (ValueError, KeyError) as exc:
         raise UserError(_msg(exc)) from None
+    if log.isEnabledFor(logging.INFO):
+        m, n = model.pp.lp().A.shape
+        log.info("built the LP: %s variables, %s rows, %s snapshots (%.1f s)", f"{n:,}", f"{m:,}",
+                 f"{model.time.T:,}", model.build_seconds)
+    return model
 
 
 def _solve_options(args, batch: bool = False) -> dict:
@@ -176,6 +221,9 @@ def _solve_options(args, batch: bool = False) -> dict:
         from .solvers import choose_solver
         solver = choose_solver(batch, _device(args.device))[0]
     opts = {"solver": solver, "tol": args.tol}
+    # the solver's progress, shown as the command talks (a sweep has its progress bar instead)
+    if (args.verbose if batch else logs.LOGGER.isEnabledFor(logging.INFO)):
+        opts["verbose"] = True
     if solver in ("pdhg", "auto"):
         opts["device"] = _device(args.device)
     if getattr(args, "polish", "auto") != "auto":
@@ -198,7 +246,7 @@ def _device(name: str) -> str:
 
 
 def _warn(text: str) -> None:
-    print(f"gridprox: warning: {text}", file=sys.stderr)
+    logs.LOGGER.warning(text)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -225,26 +273,30 @@ def cmd_datasets(args) -> int:
     rows = []
     for name in datasets.list_systems():
         try:
-            info = datasets.load_system(name).describe()
+            system = datasets.load_system(name)
+            info = system.describe()
         except Exception as exc:   # any fault in one folder must not hide the others from the list
             _warn(f"skipped system {name!r}: {_msg(exc)}")
             continue
-        rows.append((name, info["zones"], info["snapshots"], info["technologies"], info.get("description", "")))
-    print(f"{'name':<16} {'zones':>5} {'hours':>6} {'techs':>5}  description")
-    for name, z, h, t, desc in rows:
-        print(f"{name:<16} {z:>5} {h:>6} {t:>5}  {desc}")
+        rows.append((name, info["buses"], info["snapshots"], _resolution(system),
+                     info["technologies"], info.get("description", "")))
+    print(f"{'name':<16} {'buses':>5} {'snapshots':>9} {'step':>6} {'techs':>5}  description")
+    for name, buses, snaps, step, techs, desc in rows:
+        print(f"{name:<16} {buses:>5} {snaps:>9} {step:>6} {techs:>5}  {desc}")
     return EXIT_OK
 
 
 def cmd_solve(args) -> int:
     from . import plots
     if args.out:                # checked first: a solve must not be lost to an unwritable folder
+        _fresh_results_folder(args.out, args.force)
         _writable_folder(args.out)
     model = _model(args)
     result = _run_solve(model, _solve_options(args))
     _print_summary(result)
     if args.out:
         out = Path(args.out)
+        log.info("writing tables and plots to %s/", out)
         result.to_parquet(out)
         result.to_csv(out)
         plots.plot_result(result, out / "plots")
@@ -254,10 +306,18 @@ def cmd_solve(args) -> int:
 
 def _run_solve(model, opts):
     from .errors import SolverError
+    if log.isEnabledFor(logging.INFO):
+        from .solvers import choose_solver
+        solver = opts["solver"]
+        chosen = choose_solver(False, opts.get("device", "auto"))[1] if solver == "auto" else solver
+        log.info("solving with %s%s", chosen, f", tol {opts['tol']:g}" if solver == "pdhg" else "")
+    t0 = time.perf_counter()
     try:
-        return model.solve(**opts)
+        result = model.solve(**opts)
     except SolverError as exc:
         raise UserError(_msg(exc)) from None
+    log.info("%s after %.1f s", result.status, time.perf_counter() - t0)
+    return result
 
 
 def cmd_sweep(args) -> int:
@@ -386,18 +446,27 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
     p = _Parser(
         prog="gridprox", description="Capacity-expansion planning with batched PDHG (see README).",
         epilog="exit codes: 0 ok, 1 not optimal / verification failed, 2 bad input")
+    p.add_argument("--version", action="version", version=f"gridprox {__version__}")
+    talk = argparse.ArgumentParser(add_help=False)
+    loud = talk.add_mutually_exclusive_group()
+    loud.add_argument("-v", "--verbose", action="store_true",
+                      help="say what is done and show the solver's progress and log (default on a terminal)")
+    loud.add_argument("-q", "--quiet", action="store_true", help="only results, warnings and errors; no progress")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
 
-    sub.add_parser("datasets", help="list bundled systems with their size",
-                   description="List bundled systems: zones, hours, technologies.").set_defaults(func=cmd_datasets)
+    sub.add_parser("datasets", help="list bundled systems with their size", parents=[talk],
+                   description="List bundled systems: buses, snapshots and their step, technologies."
+                   ).set_defaults(func=cmd_datasets)
 
     def model_args(sp, solver=True):
         sp.add_argument("system", metavar="SYSTEM_OR_FOLDER", help="a bundled system name or a system folder")
         res = sp.add_mutually_exclusive_group()
-        res.add_argument("--hours", type=_count, help="use the first N snapshots")
+        res.add_argument("--snapshots", "--hours", dest="snapshots", type=_count, metavar="N",
+                         help="use the first N snapshots (--hours: the same, its old name)")
         res.add_argument("--resample", type=_step, metavar="3h", help="resample to N-hour steps, e.g. 3h")
         res.add_argument("--rep-days", type=_count, metavar="K", help="K representative days with weights")
         sp.add_argument("--co2-cap", type=_nonnegative, help="CO2 cap in tonnes over the horizon")
@@ -407,16 +476,18 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--device", type=_device_name, default="auto", help="auto, cpu, cuda, cuda:N or mps (pdhg only)")
         sp.add_argument("--tol", type=_tolerance, default=1e-4, help="relative KKT tolerance (default 1e-4)")
 
-    s = sub.add_parser("solve", help="solve one system and write results and plots",
+    s = sub.add_parser("solve", help="solve one system and write results and plots", parents=[talk],
                        description="Solve a system; print a summary; write parquet + CSV tables and plots to --out.")
     model_args(s)
-    s.add_argument("--out", metavar="DIR", help="folder for results and plots")
+    s.add_argument("--out", metavar="DIR", help="folder for results and plots (not one holding results, "
+                                                "unless --force)")
+    s.add_argument("--force", action="store_true", help="overwrite the results already in --out")
     s.add_argument("--polish", choices=("auto", "crossover", "none"), default="auto",
                    help="make a PDHG answer an exact vertex with HiGHS's crossover (auto: for PDHG); "
                         "none keeps PDHG's point, within --tol")
     s.set_defaults(func=cmd_solve)
 
-    w = sub.add_parser("sweep", help="run a scenario sweep (resumable)",
+    w = sub.add_parser("sweep", help="run a scenario sweep (resumable)", parents=[talk],
                        description="Sweep parameters (Cartesian product); one row per scenario is written to DIR "
                                    "as it finishes, and a rerun with the same DIR resumes (the same system, "
                                    "options and solver only: anything else is refused unless --force).")
@@ -429,10 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--out", metavar="DIR", required=True)
     w.add_argument("--force", action="store_true",
                    help="discard results in DIR from another model, horizon, solver or option and start afresh")
-    w.add_argument("--quiet", action="store_true", help="no progress bar")
     w.set_defaults(func=cmd_sweep)
 
-    c = sub.add_parser("compare", help="solve with several solvers side by side",
+    c = sub.add_parser("compare", help="solve with several solvers side by side", parents=[talk],
                        description="Solve with each solver as it is (PDHG without crossover) and print objective, "
                                      "accuracy, gap, violation, time, ratio.")
     model_args(c, solver=False)
@@ -440,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compare)
 
     v = sub.add_parser("verify", help="check the default solver's answer against an independent solver",
+                       parents=[talk],
                        description="Solve as 'gridprox solve' does (--solver, default auto) and check the answer "
                                    "against an independent solver (Gurobi where its licence admits the size, else "
                                    "HiGHS interior point; HiGHS simplex when the checked solver is not HiGHS), with "
@@ -464,7 +535,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sweeping = args.command == "sweep"
     kept = " (finished scenarios are kept; rerun to resume)" if sweeping else ""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), logs.configured(_log_level(args)):
             warnings.showwarning = _show_warning
             code = args.func(args)
             sys.stdout.flush()      # a closed pipe shows here, inside the handlers below
@@ -490,6 +561,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         hint = "; free some space and rerun" if exc.errno == errno.ENOSPC else ""
         print(f"gridprox: error: {what}{where}{hint}{kept}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _log_level(args) -> int:
+    """--quiet: warnings only; --verbose: everything (solver logs and details); otherwise what
+    is done and the solver's progress on a terminal, and nothing more where stderr is a pipe or
+    a file (scripts, CI), so their stderr holds only warnings and errors.  ``compare`` prints its
+    own timings: it talks only when asked."""
+    if args.quiet:
+        return logging.WARNING
+    if args.verbose:
+        return logging.DEBUG
+    talks = args.command != "compare" and sys.stderr.isatty()
+    return logging.INFO if talks else logging.WARNING
 
 
 if __name__ == "__main__":  # pragma: no cover

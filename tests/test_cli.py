@@ -39,9 +39,9 @@ def test_help_on_every_command():
 def test_datasets_lists_sizes():
     rc, out, err = gridprox("datasets")
     assert rc == 0, err
-    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines()[1:]}
-    assert rows["three-country"] == ["3", "8760", "8"]
-    assert rows["model-energy"][:2] == ["1", "2920"] and "de-stochastic" in rows
+    rows = {line.split()[0]: line.split()[1:6] for line in out.splitlines()[1:]}
+    assert rows["three-country"] == ["6", "8760", "1", "h", "8"]          # buses, snapshots, step, techs
+    assert rows["model-energy"][:4] == ["2", "2920", "3", "h"] and "de-stochastic" in rows
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAYER_OF = {
     "gridprox": "api",                      # the package's __init__: the public names, re-exported
     "gridprox.errors": "base",
+    "gridprox.logs": "base",                # the "gridprox" logger tree, for every layer
     "gridprox.core": "core",
     "gridprox.lp": "lp",
     "gridprox.modeling": "modeling",

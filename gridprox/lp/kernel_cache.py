@@ -32,9 +32,11 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
+from .. import logs
 from ..errors import KernelCacheWarning
 
 try:
@@ -310,8 +312,12 @@ def _build(compiler: str, notes: list) -> dict[str, Path]:
                 notes.append(f"cached library {target} refused ({problem}); rebuilding it")
             jobs[name] = (target, VARIANTS[name])
         if jobs:
+            log = logs.get("kernel")
+            log.info("compiling the PDHG C kernel with %s (first use on this machine; cached in %s)", compiler, folder)
+            t0 = time.perf_counter()
             try:
                 _compile(compiler, jobs, notes)
+                log.info("C kernel built in %.1f s", time.perf_counter() - t0)
             except Exception as exc:
                 if notes and "stays on torch" not in notes[-1]:     # something was refused: say the fallback
                     notes.append(f"building failed ({exc}); the solver stays on torch")

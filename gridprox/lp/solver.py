@@ -18,6 +18,7 @@ from typing import Optional
 
 import torch
 
+from .. import logs
 from . import backends
 from .data import LPTensors, ScaledLP, gather
 from .measures import METRICS, fixed_point_error, metrics
@@ -63,7 +64,8 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     try:
         if threads is not None:
             torch.set_num_threads(threads)
-        sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner).run()
+        with logs.verbose(options.verbose):
+            sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner).run()
         if lp.A.device.type == "cpu":
             sol.threads = torch.get_num_threads()
     finally:
@@ -98,6 +100,7 @@ class _Solve:
         self.metrics = metrics
         self.entered = [(0, self.start)] * B              # (iteration, time) each scenario entered
         self.iteration = self.checks = 0
+        self.progress = logs.Throttle()
         self.s = None
         self._load(schedule.initial)
         self.backend = backends.choose(self.A_pool, opt, tuner)
@@ -246,10 +249,15 @@ class _Solve:
         self.oldest = min(self.entered[i][0] for i in self.s.ids.tolist())
 
     def _log(self, met) -> None:
+        if not (self.progress() and _LOG.isEnabledFor(20)):     # 20: INFO, at most one line a second
+            return
         worst = met[:3].amax(1).tolist()
-        print(f"[pdhg] it {self.iteration:7d} active {self.s.W:4d}  max rel primal {worst[0]:.2e} "
-              f"dual {worst[1]:.2e} gap {worst[2]:.2e}  omega {float(self.s.omega.median()):.3g}  "
-              f"{time.perf_counter() - self.start:.2f}s")
+        _LOG.info(f"pdhg: iteration {self.iteration:,}, {self.s.W} active, worst relative residuals primal "
+                  f"{worst[0]:.1e} dual {worst[1]:.1e} gap {worst[2]:.1e}, omega {float(self.s.omega.median()):.3g}, "
+                  f"{time.perf_counter() - self.start:.1f} s")
+
+
+_LOG = logs.get("pdhg")
 
 
 def _unpack_warm(warm_start):

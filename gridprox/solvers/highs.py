@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 
+from .. import logs
 from ..compile.lp import LinearProgram
 from ..errors import SolverError
 from . import result as st
@@ -136,6 +137,9 @@ def _configure(h, method: str = "choose", tol: float | None = None, time_limit: 
     check_common_options("highs", {"tol": tol, "time_limit": time_limit, "threads": threads, "verbose": verbose,
                                    **highs_options})
     _set_option(h, "output_flag", bool(verbose))
+    if verbose:     # HiGHS's log through the "gridprox.highs" logger, not printed to stdout by C++
+        _set_option(h, "log_to_console", False)
+        h.cbLogging.subscribe(_forward_log)
     _set_option(h, "solver", METHODS[method])
     if tol is not None:     # HiGHS's PDLP takes its relative tol alone: absolute feasibility
         names = ("pdlp_optimality_tolerance",) if method == "pdlp" else (   # tols would fail its answer
@@ -152,6 +156,15 @@ def _configure(h, method: str = "choose", tol: float | None = None, time_limit: 
         _set_option(h, name, value)
 
 
+_LOG = logs.get("highs")
+
+
+def _forward_log(event) -> None:
+    for line in str(event.message).rstrip().splitlines():
+        if line.strip():
+            _LOG.info("highs: %s", line.rstrip())
+
+
 def _run(h, lp: LinearProgram, threads: int | None = None) -> Result:
     """Run HiGHS on the model it holds (``lp``) and read back status and solution.  With
     ``threads``, HiGHS's global scheduler is restarted first: HiGHS keeps one per process,
@@ -159,7 +172,8 @@ def _run(h, lp: LinearProgram, threads: int | None = None) -> Result:
     highspy = _highspy()
     if threads is not None:
         highspy.Highs.resetGlobalScheduler(True)
-    h.run()
+    with logs.verbose(bool(h.getOptionValue("output_flag")[1])):
+        h.run()
     seconds = h.getRunTime()
     model_status = h.getModelStatus()
     info = h.getInfo()
