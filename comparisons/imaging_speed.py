@@ -1,12 +1,15 @@
 """imaging beside its peers on the reference problems of shared/notes/imaging.md §6.
 
-    python comparisons/imaging_speed.py [--part deconv,denoise,pnp,mri] [--quick]
+    python comparisons/imaging_speed.py [--part deconv,denoise,pnp,mri,defaults] [--quick]
 
 A  TV deconvolution: cameraman 512², circular Gaussian blur (σ 1.6, 11x11), noise 0.01,
    min ½‖k∗x − y‖² + 1e-3·TV(x)            (F* ≈ 16.805968)
 B  TV denoising (ROF): cameraman + 0.1 noise, min ½‖x − y‖² + 0.08·TV(x)   (F* ≈ 1593.7596)
 C  CS-MRI 4x/8x (Cartesian, radial) of cameraman and Shepp–Logan at 256², TV vs PnP.
 D  deblurring (problem A's data): converged TV vs plug-and-play DnCNN.
+defaults  A and B (and 4x MRI) with every solver as a new user calls it: no tolerance, no
+   iteration count, no target; one thread, float64 for all (numpy in).  Times are the
+   median and range of --repeats runs; objectives and PSNR are of the returned image.
 
 Every objective is evaluated afterwards in float64 numpy by the same function, on
 snapshots that each solver hands to a callback (the callback's time is excluded), or,
@@ -43,10 +46,7 @@ LAM_A, LAM_B = 1e-3, 0.08
 
 # ---------------------------------------------------------------- the problems (numpy)
 def gaussian_psf(sigma=1.6, radius=5):
-    t = np.arange(-radius, radius + 1, dtype=np.float64)
-    g = np.exp(-t ** 2 / (2 * sigma ** 2))
-    k = np.outer(g, g)
-    return k / k.sum()
+    return im.gaussian_psf(sigma, 2 * radius + 1)
 
 
 def otf_of(k, shape):
@@ -164,7 +164,8 @@ def pyproximal_primaldual(S, data: str, niter: int):
     x0 = (S.y if data == "deconv" else S.y2).ravel().copy()
     tr.start()
     pyproximal.optimization.primaldual.PrimalDual(proxf, proxg, Grad, x0=x0, tau=tau, mu=mu, theta=1.0,
-                                                  niter=niter, callback=lambda x: tr(x.reshape(shape)))
+                                                  **({} if niter is None else {"niter": niter}),
+                                                  callback=lambda x: tr(x.reshape(shape)))
     return tr
 
 
@@ -314,6 +315,81 @@ def run_pnp(S, quick):
               f"{im.psnr(xp, S.x):.3f} | {time.perf_counter() - t0:.1f} |")
 
 
+def timed(run, repeats):
+    """(median time, min, max, last output) of ``repeats`` calls of run()."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = run()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), min(times), max(times), out
+
+
+def peer(name):
+    """The module, or None with a line saying it is absent."""
+    try:
+        return __import__(name, fromlist=["_"])
+    except Exception as e:  # noqa: BLE001 - any import failure means "absent"
+        print(f"{name}: not importable here ({type(e).__name__}) - its rows are skipped")
+        return None
+
+
+def run_defaults(S, quick, repeats=3):
+    """Every solver at its defaults (no tolerance, iteration count or target given)."""
+    import warnings
+
+    reps = 1 if quick else repeats
+    rows = []
+
+    def row(problem, name, F, Fref, run):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            t, lo, hi, x = timed(run, reps)
+        x = to_np(x)
+        note = "; ".join(sorted({str(i.message).split(";")[0] for i in w}))
+        rows.append((problem, name, t, lo, hi, (F(x) - Fref) / Fref, im.psnr(x, S.x), note))
+
+    # A: TV deconvolution (gridprox's four methods and the wrapper; PyProximal's PrimalDual as the notes set it up)
+    for m in im.METHODS:
+        row("A", f"gridprox `deconvolve(y, k, 1e-3, method='{m}')`", S.F_A, F_A_REF,
+            lambda m=m: im.deconvolve(S.y, S.k, LAM_A, method=m))
+    x = im.Variable(S.y.shape)
+    prob = im.Problem(0.5 * im.sum_squares(im.conv(x, S.k) - S.y) + LAM_A * im.tv(x))
+    row("A", "gridprox `Problem(...).solve()`", S.F_A, F_A_REF, lambda: (prob.solve(), x.value)[1])
+    if peer("pyproximal") is not None:
+        row("A", "PyProximal `PrimalDual` (niter default 10; exact FFT prox, τ 1, μ 1/8)", S.F_A, F_A_REF,
+            lambda: pyproximal_primaldual(S, "deconv", None).snaps[-1][2])
+    # B: ROF denoising
+    for m in im.METHODS:
+        row("B", f"gridprox `denoise_tv(y, 0.08, method='{m}')`", S.F_B, F_B_REF,
+            lambda m=m: im.denoise_tv(S.y2, LAM_B, method=m))
+    if peer("skimage") is not None:
+        from skimage.restoration import denoise_tv_chambolle
+        row("B", "scikit-image `denoise_tv_chambolle(y, weight=0.08)`", S.F_B, F_B_REF,
+            lambda: denoise_tv_chambolle(S.y2, weight=LAM_B))
+    pp = peer("pyproximal")
+    if pp is not None:
+        row("B", "PyProximal `TV(dims, sigma=0.08).prox(y, 1)` (FGP, its default niter)", S.F_B, F_B_REF,
+            lambda: pp.TV(dims=S.x.shape, sigma=LAM_B).prox(S.y2.ravel(), 1.0).reshape(S.x.shape))
+    if not deepinv_available():
+        print("deepinv: not importable here - its rows are skipped (optional: it pulls torchvision)")
+    else:
+        row("B", "DeepInverse `TVDenoiser(ths=0.08)` (float32)", S.F_B, F_B_REF, lambda: deepinv_tv_denoiser(S))
+    print("\n## Defaults: cameraman 512², every solver as called with no tolerance or iteration count")
+    print("| problem | solver | time (s), median [range] | rel. gap to F* | PSNR (dB) | warnings |")
+    print("|---|---|---|---|---|---|")
+    for p, name, t, lo, hi, gap, ps, note in rows:
+        print(f"| {p} | {name} | {t:.2f} [{lo:.2f}-{hi:.2f}] | {gap:.1e} | {ps:.3f} | {note} |")
+    # 4x Cartesian MRI of the 512² image, TV at the wrapper's defaults
+    m = cartesian_mask(S.x.shape, 4)
+    rng = np.random.default_rng(2)
+    y = m * (np.fft.fft2(S.x, norm="ortho") + 0.01 * (rng.standard_normal(S.x.shape)
+                                                      + 1j * rng.standard_normal(S.x.shape)) / np.sqrt(2))
+    t, lo, hi, xm = timed(lambda: im.mri_reconstruct(y, m, 3e-3), reps)
+    print(f"| MRI cart x4 | gridprox `mri_reconstruct(y, mask, 3e-3)` | {t:.2f} [{lo:.2f}-{hi:.2f}] | - | "
+          f"{im.psnr(np.abs(xm), S.x):.3f} (zero-filled {im.psnr(np.abs(np.fft.ifft2(y, norm='ortho')), S.x):.3f}) | |")
+
+
 # the wrappers' defaults (deblurring, MRI); --models changes the list
 MODELS = [PNP_MODELS["deconvolve"], PNP_MODELS["mri_reconstruct"]]
 ROWS: list = []  # --rows: the C rows to run ("image mask" labels), all when empty
@@ -370,6 +446,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--part", default="deconv,denoise,pnp,mri")
     ap.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per row of part 'defaults' (median, range)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="torch threads (default: all cores, torch's own default; imaging's solvers tune their "
                          "count within it as they run, gridprox.core.threads; numpy peers stay single-threaded)")
@@ -390,7 +467,8 @@ def main():
         np.fft.ifft2(np.fft.fft2(a))
     print(f"calibration: numpy 512² complex FFT pair {1e3 * (time.perf_counter() - t) / 20:.1f} ms")
     S = Setup()
-    parts = {"deconv": run_deconv, "denoise": run_denoise, "pnp": run_pnp, "mri": run_mri}
+    parts = {"deconv": run_deconv, "denoise": run_denoise, "pnp": run_pnp, "mri": run_mri,
+             "defaults": lambda S, quick: run_defaults(S, quick, args.repeats)}
     for p in args.part.split(","):
         parts[p](S, args.quick)
 

@@ -20,6 +20,26 @@ def load_image(name: str = "cameraman") -> np.ndarray:
     return np.load(path).astype(np.float64) / 255.0
 
 
+def gaussian_psf(sigma: float = 1.6, size: int = 11) -> np.ndarray:
+    """A normalised ``size``×``size`` Gaussian blur kernel (centre at size//2)."""
+    t = np.arange(size, dtype=np.float64) - size // 2
+    g = np.exp(-t ** 2 / (2.0 * sigma ** 2))
+    k = np.outer(g, g)
+    return k / k.sum()
+
+
+def blur(image, psf) -> np.ndarray:
+    """``image`` circularly convolved with ``psf`` over its last two dims: the forward
+    model of ``imaging.conv`` (psf centred at (kh//2, kw//2)), for making test data."""
+    import torch
+
+    from gridprox.core import Convolution
+
+    img = np.asarray(image, dtype=np.float64)
+    op = Convolution(torch.as_tensor(np.asarray(psf, dtype=np.float64)), img.shape[-2:])
+    return op.forward(torch.from_numpy(img)).numpy()
+
+
 # (intensity, semi-axis a, semi-axis b, centre x, centre y, angle in degrees):
 # Shepp & Logan 1974 ellipses with Toft's "modified" intensities (better contrast).
 _ELLIPSES = [(1.0, .69, .92, 0, 0, 0), (-.8, .6624, .874, 0, -.0184, 0), (-.2, .11, .31, .22, 0, -18),

@@ -9,6 +9,8 @@ Conventions (stated once, used everywhere):
   leading dims (channels) are summed over.
 * A ``Variable(shape, batch_ndim=k)`` holds k leading dims of independent problems;
   operators act on the remaining image dims.
+* ``x.value`` comes back in the array type of the data: a torch tensor when any constant
+  of the objective (data, psf, mask) was a tensor, else a numpy array.
 """
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ from gridprox.core.finite_diff import Gradient
 from gridprox.core.fourier import FourierSampling, Mask, Mosaic
 from gridprox.core.operators import Composition, SumOperator
 from gridprox.errors import ModelingError
+
+
+def kind_of(a) -> str:
+    """"torch" for tensors, "numpy" for everything else (arrays, lists, scalars)."""
+    return "torch" if isinstance(a, torch.Tensor) else "numpy"
 
 
 def as_tensor(a, what: str) -> torch.Tensor:
@@ -53,7 +60,7 @@ class Variable:
         return self.shape[: self.batch_ndim]
 
     def expr(self) -> "Expression":
-        return Expression(self, Identity(self.image_shape), None)
+        return Expression(self, Identity(self.image_shape), None, frozenset())
 
     # arithmetic goes through the expression
     def __sub__(self, o): return self.expr() - o
@@ -69,10 +76,11 @@ class Variable:
 
 
 class Expression:
-    """op(x) − offset, with op a LinearOperator on the image dims."""
+    """op(x) − offset, with op a LinearOperator on the image dims; ``kinds`` the array
+    types ("numpy", "torch") of the constants it was built from."""
 
-    def __init__(self, var: Variable, op: LinearOperator, offset):
-        self.var, self.op, self.offset = var, op, offset
+    def __init__(self, var: Variable, op: LinearOperator, offset, kinds=frozenset()):
+        self.var, self.op, self.offset, self.kinds = var, op, offset, frozenset(kinds)
 
     @property
     def shape(self):
@@ -84,12 +92,13 @@ class Expression:
                                                                  else self.offset.dtype, device=y.device)
 
     def _with_offset(self, b, sign: float) -> "Expression":
+        kinds = self.kinds | {kind_of(b)}
         b = as_tensor(b, "the constant in an expression")
         if b.dim() and tuple(b.shape) not in (tuple(self.op.out_shape), tuple(self.shape)):
             raise ModelingError(f"constant of shape {tuple(b.shape)} does not match expression of shape "
                                 f"{self.shape} (or {self.op.out_shape} broadcast over the batch)")
         off = -sign * b if self.offset is None else self.offset - sign * b
-        return Expression(self.var, self.op, off)
+        return Expression(self.var, self.op, off, kinds)
 
     def __sub__(self, o):
         if isinstance(o, (Expression, Variable)):
@@ -106,7 +115,7 @@ class Expression:
             if o.var is not self.var:
                 raise ModelingError("expressions of different Variables cannot be added: one variable per Problem")
             off = self.offset if o.offset is None else (o.offset if self.offset is None else self.offset + o.offset)
-            return Expression(self.var, SumOperator([self.op, o.op]), off)
+            return Expression(self.var, SumOperator([self.op, o.op]), off, self.kinds | o.kinds)
         return self._with_offset(o, +1.0)
 
     __radd__ = __add__
@@ -115,17 +124,18 @@ class Expression:
         if not isinstance(s, numbers.Real):
             raise ModelingError(f"an expression can be multiplied by a real scalar only, not {type(s).__name__}")
         return Expression(self.var, ScaledOperator(self.op, float(s)),
-                          None if self.offset is None else float(s) * self.offset)
+                          None if self.offset is None else float(s) * self.offset, self.kinds)
 
     __rmul__ = __mul__
 
     def __neg__(self):
         return self * -1.0
 
-    def compose(self, outer: LinearOperator) -> "Expression":
-        """outer(op(x) − b) = (outer∘op)(x) − outer(b)."""
+    def compose(self, outer: LinearOperator, constant=None) -> "Expression":
+        """outer(op(x) − b) = (outer∘op)(x) − outer(b); ``constant``: the array outer was built from."""
         off = None if self.offset is None else outer.forward(self.offset)
-        return Expression(self.var, Composition([outer, self.op]), off)
+        kinds = self.kinds if constant is None else self.kinds | {kind_of(constant)}
+        return Expression(self.var, Composition([outer, self.op]), off, kinds)
 
 
 def _expr(e) -> Expression:
@@ -141,7 +151,7 @@ def _expr(e) -> Expression:
 def conv(e, psf) -> Expression:
     """Circular convolution with ``psf`` (centred at (kh//2, kw//2)) over the last two dims."""
     e = _expr(e)
-    return e.compose(Convolution(as_tensor(psf, "psf").to(torch.float64), e.op.out_shape))
+    return e.compose(Convolution(as_tensor(psf, "psf").to(torch.float64), e.op.out_shape), psf)
 
 
 def grad(e) -> Expression:
@@ -153,20 +163,20 @@ def grad(e) -> Expression:
 def mask(e, m) -> Expression:
     """Pixelwise mask (inpainting), broadcast over leading image dims."""
     e = _expr(e)
-    return e.compose(Mask(as_tensor(m, "mask").to(torch.float64), e.op.out_shape))
+    return e.compose(Mask(as_tensor(m, "mask").to(torch.float64), e.op.out_shape), m)
 
 
 def fourier_sample(e, m, compact: bool = False) -> Expression:
     """Masked orthonormal 2-D FFT (single-coil MRI), mask in unshifted FFT order."""
     e = _expr(e)
     return e.compose(FourierSampling(as_tensor(m, "k-space mask").to(torch.float64), e.op.out_shape,
-                                     compact=compact, real_input=not e.var.complex))
+                                     compact=compact, real_input=not e.var.complex), m)
 
 
 def mosaic(e, pattern) -> Expression:
     """Colour filter array (C, H, W) -> (H, W)."""
     e = _expr(e)
-    return e.compose(Mosaic(as_tensor(pattern, "mosaic pattern")))
+    return e.compose(Mosaic(as_tensor(pattern, "mosaic pattern")), pattern)
 
 
 def linop(e, op: LinearOperator) -> Expression:

@@ -263,10 +263,12 @@ def admm(x_update: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, rho: f
 @_restores_threads
 def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: float, lam: float,
           max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0, batch_ndim: int = 0,
-          check_every: int = 10, callback=None) -> SplitResult:
+          adaptive: bool = True, check_every: int = 10, callback=None) -> SplitResult:
     """Linearised ADMM (Parikh & Boyd 2014, §4.4.2): converges for 0 < μ ≤ λ/‖K‖².
 
     x⁺ = prox_{μf}(x − (μ/λ)Kᵀ(Kx − z + u));  z⁺ = prox_{λg}(Kx⁺ + u);  u⁺ = u + Kx⁺ − z⁺.
+    It is PDHG with τ = μ, σ = 1/λ (Esser, Zhang & Chan 2010), so ``adaptive`` balances
+    its residuals as ``pdhg`` does: μ and λ scaled together (μ/λ fixed), u = λy rescaled.
     """
     terms = list(terms)
     x = x0
@@ -274,6 +276,7 @@ def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: flo
     z = [kx.clone() for kx in Kx]
     u = [torch.zeros_like(zj) for zj in z]
     mon = Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "ladmm")
+    alpha = 0.5
     for k in range(max_iter):
         g = adjoint_sum(terms, [kx - zj + uj for kx, zj, uj in zip(Kx, z, u)])
         x_new = prox_f(x - (mu / lam) * g, mu)
@@ -287,6 +290,12 @@ def ladmm(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, mu: flo
                                      in zip(Kx_new, Kx, z_new, z)]) / lam - (x_new - x) / mu
             d = mon.rel([s], [adjoint_sum(terms, u) / lam])
             stop = mon.check(k, x_new, p, d)
+            # p is PDHG's dual residual and d its primal one: d lagging asks for a larger μ
+            ratio = float((d[0] / p[0].clamp_min(1e-300)).max())
+            if adaptive and not stop and (ratio > 2.0 or ratio < 0.5):
+                f = 1.0 / (1.0 - alpha) if ratio > 2.0 else 1.0 - alpha
+                mu, lam, alpha = mu * f, lam * f, alpha * 0.95
+                u = [uj * f for uj in u]
         x, Kx, z = x_new, Kx_new, z_new
         if stop:
             break
