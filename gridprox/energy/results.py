@@ -384,6 +384,9 @@ COLUMNS = {
     "emissions": ["zone", "technology", "emissions_t"],
     "costs": ["zone", "technology", "component", "cost"],
 }
+TIDY_UNITS = {"dispatch": {"power_mw": "MW"},   # capacity has its unit column
+              "demand": {"demand_mw": "MW"}, "storage_level": {"energy_mwh": "MWh"}, "flows": {"flow_mw": "MW"},
+              "prices": {"price": "{c}/MWh"}, "emissions": {"emissions_t": "t CO2"}, "costs": {"cost": "{c}/a"}}
 SINGULAR = {"generators": "generator", "storage_units": "storage_unit", "stores": "store", "links": "link",
             "lines": "line"}
 _UNITS = {"generator": "MW", "storage_power": "MW", "storage_energy": "MWh", "link": "MW", "line": "MW"}
@@ -676,7 +679,10 @@ def planning_result(model, result, lp, inputs: dict) -> PlanningResult:
         tables = {"capacity": capacity_frame(model, values), **_time_tables(model, values, prices, error),
                   "emissions": emissions, "costs": costs}
         components = component_tables(model, values, prices, model.system.currency, error)
-    return PlanningResult(**tables, summary=summary, currency=model.system.currency, model=model, raw=result, lp=lp,
+    currency = model.system.currency
+    for name, units in TIDY_UNITS.items():     # the bare value columns say their unit in attrs
+        tables[name].attrs["units"] = {col: unit.format(c=currency) for col, unit in units.items()}
+    return PlanningResult(**tables, summary=summary, currency=currency, model=model, raw=result, lp=lp,
                           components=components)
 
 
