@@ -66,6 +66,7 @@ def test_storage_series_and_long_form(energy):
     assert list(long.columns) == ["snapshot", "component", "name", "attribute", "value", "unit"]
     gen = long[(long["component"] == "Generator") & (long["attribute"] == "p")]
     assert len(gen) == energy.generators_t.p.size and set(gen["unit"]) == {"MW"}
+    assert energy.prices.attrs["units"] == {"price": "EUR/MWh"} and energy.costs.attrs["units"] == {"cost": "EUR/a"}
     # the old tidy tables are untouched and reachable by name
     assert list(energy.to_frame("dispatch").columns) == ["snapshot", "zone", "technology", "power_mw"]
     with pytest.raises(KeyError, match="dispatch"):
