@@ -140,10 +140,10 @@ def check_supported(n) -> None:
             raise UnsupportedPyPSAError(c.name, c.static.index[0], "component", "is present")
         if c.name == "GlobalConstraint":
             continue
-        inputs = c.attrs.index[c.attrs["status"].str.startswith("Input")]
+        inputs = c.defaults.index[c.defaults["status"].str.startswith("Input")]
         # columns a user added beyond PyPSA's attributes are ignored by PyPSA too, except a
         # link's further ports (bus4, efficiency4, ...)
-        extra = [a for a in c.static.columns if a not in c.attrs.index and c.name == "Link"]
+        extra = [a for a in c.static.columns if a not in c.defaults.index and c.name == "Link"]
         for attr in [*inputs, *extra]:
             if attr in READ[c.name] or attr in IGNORED[c.name] or attr == "name":
                 continue
@@ -156,7 +156,7 @@ def check_supported(n) -> None:
                 continue
             if attr not in c.static.columns:
                 continue
-            default = _default(c.attrs, attr)
+            default = _default(c.defaults, attr)
             values = _static(n, c.name, attr) if attr in c.dynamic else c.static[attr]
             bad = ~_same(values, default)
             if bad.any():

@@ -121,6 +121,13 @@ class PlanningResult:
                                          values="capacity", aggfunc="sum").fillna(0.0)
 
     # ----------------------------------------------------------------- output
+    def to_pypsa(self, network):
+        """Write this optimum into ``network`` (a pypsa.Network of the same system; in place, and
+        returned): p_nom_opt / e_nom_opt / s_nom_opt, dispatch, state of charge, flows and
+        ``buses_t.marginal_price``, so that ``network.statistics`` reads it (``pypsa_io``)."""
+        from .pypsa_io import result_to_pypsa
+        return result_to_pypsa(self, network)
+
     def to_csv(self, folder: str | os.PathLike) -> list[Path]:
         return self._write(folder, "csv")
 

@@ -1,0 +1,224 @@
+"""System.from_pypsa / to_pypsa / PlanningResult.to_pypsa and the linearised power flow, judged by
+PyPSA's own ``n.optimize()`` (HiGHS) on the same network, never by gridprox.
+
+PyPSA's example networks ship in its sdist (examples/networks/, CC-BY-4.0): it is looked for in
+$GRIDPROX_PYPSA_SDIST, the pip cache folder comparisons/real_models.py uses, else fetched with
+``pip download``; the tests that need it skip when none is reachable.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tarfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pypsa = pytest.importorskip("pypsa")
+pytest.importorskip("linopy")
+
+from gridprox import datasets  # noqa: E402
+from gridprox.energy import CapacityExpansion, System  # noqa: E402
+from gridprox.energy.pypsa_io import UnsupportedPyPSAError  # noqa: E402
+
+REL = 1e-6
+CACHE = Path(os.environ.get("GRIDPROX_PYPSA_CACHE", "/tmp/gridprox-real-models"))
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    for name in ("pypsa", "linopy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
+
+
+def _sdist() -> Path:
+    given = os.environ.get("GRIDPROX_PYPSA_SDIST")
+    if given and Path(given).is_file():
+        return Path(given)
+    path = CACHE / f"pypsa-{pypsa.__version__}.tar.gz"
+    if not path.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        out = subprocess.run([sys.executable, "-m", "pip", "download", f"pypsa=={pypsa.__version__}", "--no-deps",
+                              "--no-binary", ":all:", "--no-build-isolation", "-q", "-d", str(CACHE)],
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode or not path.is_file():
+            pytest.skip(f"PyPSA {pypsa.__version__} sdist not reachable (its examples/networks hold the networks)")
+    return path
+
+
+def example(name: str, snapshots: int | None = None):
+    """PyPSA's example network ``name`` (optionally its first snapshots)."""
+    nc = CACHE / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / name / f"{name}.nc"
+    if not nc.is_file():
+        with tarfile.open(_sdist()) as tar:
+            members = [m for m in tar.getmembers() if m.name.endswith(f"examples/networks/{name}/{name}.nc")]
+            if not members:
+                pytest.skip(f"no example network {name!r} in PyPSA's sdist")
+            tar.extractall(CACHE, members=members, filter="data")
+    n = pypsa.Network(str(nc))
+    if snapshots is not None:
+        n.set_snapshots(n.snapshots[:snapshots])
+    return n
+
+
+def optimum(n) -> float:
+    status, _ = n.optimize(solver_name="highs", solver_options={"output_flag": False}, progress=False)
+    assert status == "ok"
+    return float(n.objective)
+
+
+def ours(system: System, **options) -> float:
+    result = CapacityExpansion(system, **options).solve("highs")
+    assert result.status == "optimal"
+    return result
+
+
+# ----------------------------------------------------------- PyPSA's examples
+@pytest.fixture(scope="module")
+def meshed():
+    """ac-dc-meshed: AC lines (KVL), DC lines (KVL on r), reversible DC links, a CO2 limit."""
+    n = example("ac-dc-meshed")
+    system = System.from_pypsa(n)
+    solved = n.copy()
+    return n, system, optimum(solved), solved, ours(system)
+
+
+def test_ac_dc_meshed_objective_equals_pypsa(meshed):
+    n, system, reference, _, result = meshed
+    assert system.lines["x"].notna().all() and len(system.lines) == len(n.lines)
+    assert system.policies["co2_cap"] == pytest.approx(float(n.global_constraints["constant"].iloc[0]))
+    assert result.objective == pytest.approx(reference, rel=REL)
+
+
+def test_round_trip_from_to_pypsa_keeps_the_problem(meshed):
+    n, system, reference, _, _ = meshed
+    back = system.to_pypsa()
+    assert optimum(back.copy()) == pytest.approx(reference, rel=REL)
+    again = System.from_pypsa(back)
+    for table in ("generators", "storage_units", "stores", "links", "lines"):
+        mine, theirs = getattr(system, table), getattr(again, table)
+        cols = [c for c in mine.columns if c in theirs.columns and c not in ("length",)]
+        pd.testing.assert_frame_equal(mine[cols], theirs.loc[mine.index, cols], check_dtype=False, rtol=1e-12)
+    for series in ("availability", "demand"):
+        pd.testing.assert_frame_equal(getattr(system, series), getattr(again, series), check_freq=False,
+                                      check_column_type=False)
+
+
+def test_result_written_back_reads_in_pypsa_statistics(meshed):
+    n, _, _, solved, result = meshed
+    written = result.to_pypsa(n.copy())
+    pd.testing.assert_series_equal(written.lines["s_nom_opt"], solved.lines["s_nom_opt"], rtol=1e-6)
+    pd.testing.assert_series_equal(written.links["p_nom_opt"], solved.links["p_nom_opt"], rtol=1e-6)
+    assert written.statistics.capex().sum() == pytest.approx(solved.statistics.capex().sum(), rel=1e-6)
+    assert written.statistics.opex().sum() == pytest.approx(solved.statistics.opex().sum(), rel=1e-6)
+    prices = written.buses_t.marginal_price[solved.buses_t.marginal_price.columns]
+    np.testing.assert_allclose(prices, solved.buses_t.marginal_price, atol=1e-6)
+    flows = written.lines_t.p0[solved.lines_t.p0.columns]
+    np.testing.assert_allclose(flows, solved.lines_t.p0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_model_energy_example_objective_equals_pypsa():
+    """Stores behind links, a storage unit, 3-hourly weightings (first 48 snapshots)."""
+    n = example("model-energy", 48)
+    system = System.from_pypsa(n)
+    assert ours(system).objective == pytest.approx(optimum(n), rel=REL)
+
+
+@pytest.mark.slow
+def test_scigrid_de_meshed_grid_of_585_buses_equals_pypsa():
+    """A real meshed grid: 585 buses, 852 lines, 96 transformers (types, tap ratios), 24 hours."""
+    n = example("scigrid-de")
+    system = System.from_pypsa(n)
+    assert len(system.buses) == 585 and system.lines["x"].notna().all()
+    assert ours(system).objective == pytest.approx(optimum(n), rel=REL)
+
+
+def test_network_file_loads_like_a_bundled_system():
+    example("ac-dc-meshed")          # makes sure the file is there
+    path = CACHE / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / "ac-dc-meshed" / "ac-dc-meshed.nc"
+    system = datasets.load_system(str(path))
+    assert len(system.lines) == 7 and system.name
+
+
+# --------------------------------------------------------- the bundled systems
+@pytest.mark.parametrize("name,snapshots", [("three-country", 24),
+                                            pytest.param("model-energy", 48, marks=pytest.mark.slow)])
+def test_bundled_system_through_pypsa_and_back(name, snapshots):
+    """System -> to_pypsa -> from_pypsa keeps PyPSA's optimum (the System itself reaching it is
+    tests/test_energy_pypsa.py's)."""
+    n = datasets.load_system(name).first(snapshots).to_pypsa()
+    assert ours(System.from_pypsa(n)).objective == pytest.approx(optimum(n), rel=REL)
+
+
+# ------------------------------------------------- Kirchhoff's voltage law
+def triangle():
+    """Cheap power at a, dear at b, all demand at c; a-c is weak.  With KVL 62.5 % of what a sends
+    and 37.5 % of what b sends cross a-c (by reactance), so a-c's 180 MW cap the cheap import at
+    270 MW in the 300 MW hour; a transport model routes the rest over a-b-c."""
+    n = pypsa.Network()
+    n.set_snapshots(pd.date_range("2030-01-01", periods=3, freq="h"))
+    n.add("Bus", ["a", "b", "c"])
+    n.add("Generator", "cheap", bus="a", p_nom=500, marginal_cost=10)
+    n.add("Generator", "dear", bus="b", p_nom=500, marginal_cost=80)
+    n.add("Load", "demand", bus="c", p_set=pd.Series([200.0, 250.0, 300.0], index=n.snapshots))
+    n.add("Line", ["a-b", "b-c", "a-c"], bus0=["a", "b", "a"], bus1=["b", "c", "c"], x=[0.1, 0.1, 0.1],
+          s_nom=[400, 400, 200], s_max_pu=[1.0, 1.0, 0.9])
+    n.add("Line", "a-b new", bus0="a", bus1="b", x=0.2, s_nom_extendable=True, capital_cost=1.0)
+    return n
+
+
+def test_kvl_changes_the_answer_against_the_transport_model():
+    n = triangle()
+    system = System.from_pypsa(n)
+    kvl = ours(system)
+    assert kvl.objective == pytest.approx(optimum(n), rel=REL)
+    transport = ours(system, power_flow="transport")
+    assert transport.objective < kvl.objective * (1 - 1e-3)
+    # the transport model is PyPSA's too: the same lines as controllable links
+    links = triangle()
+    lines = links.lines.copy()
+    links.remove("Line", lines.index)
+    links.add("Link", lines.index, bus0=lines["bus0"], bus1=lines["bus1"], p_nom=lines["s_nom"],
+              p_nom_extendable=lines["s_nom_extendable"], p_max_pu=lines["s_max_pu"], p_min_pu=-lines["s_max_pu"],
+              capital_cost=lines["capital_cost"])
+    assert transport.objective == pytest.approx(optimum(links), rel=REL)
+
+
+def test_kvl_flows_split_by_reactance():
+    n = triangle()
+    result = ours(System.from_pypsa(n))
+    p0 = result.lines_t.p0
+    a_c, a_b, b_c, new = p0["a-c"], p0["a-b"], p0["b-c"], p0["a-b new"]
+    # around the cycle a-b-c-a: 0.1 f_ab + 0.1 f_bc - 0.1 f_ac = 0, and the parallel new line
+    np.testing.assert_allclose(0.1 * a_b + 0.1 * b_c - 0.1 * a_c, 0, atol=1e-6)
+    np.testing.assert_allclose(0.1 * a_b - 0.2 * new, 0, atol=1e-6)
+
+
+# -------------------------------------------------------- refused, by name
+def test_unsupported_attribute_is_named():
+    n = triangle()
+    n.generators.loc["dear", "committable"] = True
+    with pytest.raises(UnsupportedPyPSAError, match=r"Generator 'dear': committable") as info:
+        System.from_pypsa(n)
+    assert (info.value.component, info.value.name, info.value.attribute) == ("Generator", "dear", "committable")
+
+
+def test_varying_series_that_the_system_holds_static_is_named():
+    n = triangle()
+    n.generators_t.p_min_pu = pd.DataFrame({"cheap": [0.0, 0.1, 0.2]}, index=n.snapshots)
+    with pytest.raises(UnsupportedPyPSAError, match=r"Generator 'cheap': p_min_pu varies in time"):
+        System.from_pypsa(n)
+
+
+def test_storage_inflow_of_an_example_is_named():
+    with pytest.raises(UnsupportedPyPSAError, match=r"StorageUnit '.*': inflow"):
+        System.from_pypsa(example("storage-hvdc"))
