@@ -221,8 +221,9 @@ def _solve_options(args, batch: bool = False) -> dict:
         from .solvers import choose_solver
         solver = choose_solver(batch, _device(args.device))[0]
     opts = {"solver": solver, "tol": args.tol}
-    # the solver's progress, shown as the command talks (a sweep has its progress bar instead)
-    if (args.verbose if batch else logs.LOGGER.isEnabledFor(logging.INFO)):
+    # the solver's progress, shown as the command talks (a sweep has its progress bar instead);
+    # cvxpy's and Gurobi's logs print to stdout, among the results, so they stay off
+    if solver in ("pdhg", "highs", "auto") and (args.verbose if batch else logs.LOGGER.isEnabledFor(logging.INFO)):
         opts["verbose"] = True
     if solver in ("pdhg", "auto"):
         opts["device"] = _device(args.device)
