@@ -10,6 +10,9 @@ from .solvers.lp_file import read_lp  # noqa: F401
 from .modeling import *  # noqa: F401,F403,E402
 from .problems import (CLARABEL, ECOS, GLPK, GUROBI, HIGHS, OSQP, PDLP, SCIPY, SCS,  # noqa: F401,E402
                        Problem, SolverStats)
+from .problems import (COO_CANON_BACKEND, CPP_CANON_BACKEND, RUST_CANON_BACKEND,  # noqa: F401,E402
+                       SCIPY_CANON_BACKEND, USER_LIMIT)
+from .interop.installed import installed_solvers  # noqa: F401,E402  (imports cvxpy only when it runs)
 from .interop.cvxpy_convert import from_cvxpy  # noqa: F401,E402  (imports cvxpy only when it runs)
 from .solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, INFEASIBLE_OR_UNBOUNDED,  # noqa: F401,E402
                              OPTIMAL, OPTIMAL_INACCURATE, SOLVER_ERROR, UNBOUNDED, UNBOUNDED_INACCURATE)

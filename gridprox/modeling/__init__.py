@@ -12,7 +12,8 @@ from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, di
                      hstack, kron, matmul, mean, moveaxis, multiply, outer, permute_dims, promote, reshape,
                      scalar_product, squeeze, stack, sum, swapaxes, trace, transpose, upper_tri, vdot, vec,
                      vec_to_upper_tri, vstack)
-from .constraints import NON_LP_CONSTRAINTS, Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
+from .constraints import NON_LP_CONSTRAINTS, Cone, Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
+from . import constraints  # noqa: F401  (cvxpy's ``cp.constraints`` namespace)
 from . import constraints as _constraints
 from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
@@ -30,7 +31,7 @@ del _name
 
 __all__ = [
     "Variable", "Parameter", "Constant", "Expression", "DCPError", "DPPError", "Minimize", "Maximize",
-    "Constraint", "Equality", "Inequality", "NonNeg", "NonPos", "Zero",
+    "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import ModelingError
 from .affine import Add, Neg
 from .canon import find_culprit
-from .expression import AFFINE, CONVEX, Expression, as_expr, broadcast_shapes
+from .expression import AFFINE, CONVEX, Expression, Variable, as_expr, broadcast_shapes
 
 _ids = itertools.count(1)
 
@@ -29,6 +29,7 @@ class Constraint:
         self.expr = expr
         self.id = next(_ids)
         self._dual_value = None
+        self._dual_variable = None
 
     @property
     def shape(self):
@@ -50,12 +51,26 @@ class Constraint:
     def dual_value(self):
         return self._dual_value
 
+    @property
+    def dual_variables(self):
+        """cvxpy's list of dual variables: one, of the constraint's shape, valued as ``dual_value``."""
+        if self._dual_variable is None:
+            self._dual_variable = Variable(self.shape, name=f"dual{self.id}")
+            self._dual_variable._aux = True
+            self._dual_variable._value = self._dual_array()
+        return [self._dual_variable]
+
+    def _dual_array(self):
+        return None if self._dual_value is None else np.asarray(self._dual_value, dtype=float).reshape(self.shape)
+
     def save_dual_value(self, value):
         if value is None:
             self._dual_value = None
-            return
-        arr = np.asarray(value, dtype=float).reshape(self.shape)
-        self._dual_value = float(arr) if arr.ndim == 0 else arr
+        else:
+            arr = np.asarray(value, dtype=float).reshape(self.shape)
+            self._dual_value = float(arr) if arr.ndim == 0 else arr
+        if self._dual_variable is not None:
+            self._dual_variable._value = self._dual_array()
 
     # --------------------------------------------------------------- values
     @property
@@ -120,7 +135,19 @@ class Inequality(Constraint):
         return f"{self.args[0]} <= {self.args[1]}"
 
 
-class Zero(Constraint):
+class Cone(Constraint):
+    """cvxpy's base of cone constraints (Zero, NonNeg, NonPos here; the others are not LPs)."""
+
+    @property
+    def dual_residual(self):
+        """How far the dual is from its cone (0 where it is in it); None without a dual."""
+        d = self._dual_array()
+        if d is None:
+            return None
+        return np.zeros_like(d) if self.kind == "eq" else np.maximum(-d, 0.0)
+
+
+class Zero(Cone):
     """expr == 0."""
 
     kind = "eq"
@@ -133,7 +160,7 @@ class Zero(Constraint):
         return f"{self.args[0]} == 0"
 
 
-class NonPos(Constraint):
+class NonPos(Cone):
     """expr <= 0."""
 
     kind = "le"
@@ -146,7 +173,7 @@ class NonPos(Constraint):
         return f"{self.args[0]} <= 0"
 
 
-class NonNeg(Constraint):
+class NonNeg(Cone):
     """expr >= 0 (dual >= 0, as cvxpy's NonNeg)."""
 
     kind = "le"
@@ -167,15 +194,15 @@ NON_LP_CONSTRAINTS = {"SOC": "second-order cone", "ExpCone": "exponential cone",
 
 
 def _not_lp_constraint(name, kind):
-    def constraint(*args, **kwargs):
+    # a class (not a function), so that cvxpy code testing isinstance(con, SOC) runs unchanged
+    def __init__(self, *args, **kwargs):
         shown = ", ".join(str(as_expr(a)) if isinstance(a, (Expression, np.ndarray, int, float)) else "..."
                           for a in args)
         article = "an" if kind[0] in "aeiou" else "a"
         raise ModelingError(f"{name}({shown}) is {article} {kind} constraint, not a linear one: gridprox models "
                             "linear programs only")
-    constraint.__name__ = name
-    constraint.__doc__ = f"cvxpy's {name}: a {kind} constraint, refused with ModelingError."
-    return constraint
+    doc = f"cvxpy's {name}: a {kind} constraint, refused with ModelingError."
+    return type(name, (Cone,), {"__init__": __init__, "__doc__": doc, "__module__": __name__})
 
 
 for _name, _kind in NON_LP_CONSTRAINTS.items():

@@ -71,3 +71,8 @@ def equality_constr():
 def inequality_constr():
     from .constraints import Inequality
     return Inequality
+
+
+def canon_context():
+    from .canon import CanonContext
+    return CanonContext

@@ -272,6 +272,51 @@ class Expression:
     def atoms(self):
         return sorted({type(n).__name__ for n in postorder(self) if n.args})
 
+    def constants(self):
+        return [n for n in postorder(self) if isinstance(n, Constant)]
+
+    def is_dpp(self) -> bool:
+        """cvxpy's DPP test: here, whether the expression canonicalises (parameters affine)."""
+        try:
+            cvxtypes.canon_context()().form(self)
+        except ModelingError:
+            return False
+        return self.is_dcp()
+
+    def is_pwl(self) -> bool:
+        return self.is_dcp()          # every DCP expression of gridprox is piecewise linear
+
+    @property
+    def grad(self):
+        """cvxpy's ``grad`` for affine expressions: {variable: sparse (variable.size,
+        self.size) Jacobian transpose}, entries in Fortran order as cvxpy's; None for a
+        variable without a value.  Piecewise-linear atoms have no gradient at their kinks,
+        so they are refused rather than given one subgradient."""
+        if not self.is_affine():
+            raise ModelingError(f"grad of {self}: only affine expressions have a gradient in gridprox "
+                                "(piecewise-linear atoms are not differentiable at their kinks)")
+        form = cvxtypes.canon_context()().form(self)
+        out = {}
+        for var in self.variables():
+            if var._value is None:
+                out[var] = None
+                continue
+            jac = sp.csr_matrix((self.size, var.size))
+            if var.id in form.var:
+                jac = jac + form.var[var.id]
+            for (vid, pid), T in form.pvar.items():    # coefficients affine in a Parameter: at its value
+                if vid == var.id:
+                    theta = next(p for p in self.parameters() if p.id == pid).value
+                    if theta is None:
+                        raise ModelingError(f"grad of {self}: Parameter {pid} has no value")
+                    jac = jac + T @ sp.kron(sp.identity(var.size), np.reshape(theta, (-1, 1)))
+            # rows and columns from gridprox's C order to cvxpy's Fortran order
+            rows = np.arange(self.size).reshape(self.shape, order="F").ravel(order="C") if self.shape else [0]
+            cols = np.arange(var.size).reshape(var.shape, order="F").ravel(order="C") if var.shape else [0]
+            jt = sp.csr_matrix(jac)[np.argsort(rows)][:, np.argsort(cols)]
+            out[var] = sp.csc_matrix(jt.T)
+        return out
+
     # ------------------------------------------------------------- printing
     def _fmt(self, child: "Expression", prec: int) -> str:
         s = str(child)
@@ -408,7 +453,10 @@ class Leaf(Expression):
 
 
 _LP_FORBIDDEN_ATTRS = ("integer", "boolean", "PSD", "NSD", "symmetric", "diag", "hermitian",
-                       "complex", "imag", "pos", "neg", "sparsity")
+                       "complex", "imag", "sparsity")
+# cvxpy's attribute names, all present in ``attributes`` as in cvxpy (False when off)
+_ALL_ATTRS = ("nonneg", "nonpos", "pos", "neg", "complex", "imag", "symmetric", "diag", "PSD", "NSD",
+              "hermitian", "boolean", "integer", "sparsity", "bounds")
 
 
 def _bound_operand(value, shape, what):
@@ -436,6 +484,8 @@ class _NamedLeaf(Leaf):
 
     def __init__(self, shape, name, nonneg, nonpos, kwargs, forbidden):
         super().__init__(shape)
+        # pos / neg: strictly signed in cvxpy's DGP; in an LP, as in cvxpy's DCP, nonneg / nonpos
+        pos, neg = bool(kwargs.pop("pos", False)), bool(kwargs.pop("neg", False))
         for key, val in kwargs.items():
             # an attribute is off when None or False; arrays (cvxpy's index lists) count as given
             if val is None or (isinstance(val, (bool, np.bool_)) and not val):
@@ -445,7 +495,9 @@ class _NamedLeaf(Leaf):
                                     "continuous linear programs")
             raise TypeError(f"{self._kind}() got an unexpected keyword argument {key!r}")
         self._name = name
-        self.attributes = {"nonneg": bool(nonneg), "nonpos": bool(nonpos)}
+        self.attributes = dict.fromkeys(_ALL_ATTRS, False)
+        self.attributes.update(nonneg=bool(nonneg) or pos, nonpos=bool(nonpos) or neg, pos=pos, neg=neg,
+                               sparsity=None, bounds=None)
         self._value = None
 
     def name(self) -> str:
@@ -502,6 +554,7 @@ class Variable(_NamedLeaf):
                 raise ValueError(f"{label}: expected [lower, upper], got {bounds!r}")
             bounds = [_bound_operand(bounds[0], self.shape, label), _bound_operand(bounds[1], self.shape, label)]
         self.bounds = bounds
+        self.attributes["bounds"] = bounds
         self._aux = False
         if value is not None:       # cvxpy's initial value (a warm start there; kept until a solve here)
             self.value = value

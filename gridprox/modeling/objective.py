@@ -1,6 +1,10 @@
-"""Minimize and Maximize: cvxpy's objectives, a scalar expression and a sense."""
+"""Minimize and Maximize: cvxpy's objectives, a scalar expression and a sense, with cvxpy's
+arithmetic (objectives of one sense add, negation and negative scaling flip the sense)."""
 from __future__ import annotations
 
+import numbers
+
+from ..errors import ModelingError
 from .affine import reshape
 from .canon import find_culprit
 from .expression import CONCAVE, CONVEX, as_expr
@@ -31,6 +35,58 @@ class Minimize:
 
     def is_dcp(self) -> bool:
         return find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
+
+    # ------------------------------------------------------------ arithmetic
+    def _flipped(self):
+        return Minimize if isinstance(self, Maximize) else Maximize
+
+    def __neg__(self):
+        return self._flipped()(-self.expr)
+
+    def __add__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return self                         # so that sum([objectives]) works, as in cvxpy
+        if not isinstance(other, Minimize):
+            return NotImplemented
+        if type(other) is not type(self):       # a convex plus a concave objective
+            raise ModelingError(f"{self} + {other}: adding a minimization and a maximization does not "
+                                "follow DCP rules")
+        return type(self)(self.expr + other.expr)
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if not isinstance(other, Minimize):
+            return NotImplemented
+        return self + (-other)
+
+    def __rsub__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return -self
+        return NotImplemented
+
+    def __mul__(self, other):
+        if not isinstance(other, numbers.Real) or isinstance(other, bool):
+            return NotImplemented
+        # a negative factor turns a minimization into a maximization, as in cvxpy
+        sense = type(self) if other >= 0 else self._flipped()
+        return sense(self.expr * float(other))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if not isinstance(other, numbers.Real) or isinstance(other, bool):
+            return NotImplemented
+        return self * (1.0 / other)
+
+    def is_dpp(self) -> bool:
+        return self.is_dcp()
+
+    def variables(self):
+        return self.expr.variables()
+
+    def parameters(self):
+        return self.expr.parameters()
 
 
 class Maximize(Minimize):

@@ -1,6 +1,8 @@
 """Problem: cvxpy's interface over the modelling layer, the compiler and the backends."""
 from __future__ import annotations
 
+import numbers
+import time
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -11,15 +13,32 @@ from .. import solvers
 from ..compile import compiler
 from ..errors import SolverError
 from ..interop.cvxpy_export import to_cvxpy
+from ..errors import ModelingError
 from ..modeling.constraints import Constraint
-from ..modeling.expression import Parameter, Variable, postorder
+from ..modeling.expression import Constant, Parameter, Variable, postorder
 from ..modeling.objective import Minimize
-from ..solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, OPTIMAL, SOLVER_ERROR, UNBOUNDED,
-                              UNBOUNDED_INACCURATE, Result)
+from ..solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, LIMIT_STATUSES, OPTIMAL, SOLVER_ERROR,
+                              UNBOUNDED, UNBOUNDED_INACCURATE, Result)
+from . import certificate, problem_data
+
+# cvxpy's status for a solve stopped by an iteration or time limit (with the best point kept)
+USER_LIMIT = "user_limit"
 
 # a problem without variables is judged as cvxpy judges it: each constant constraint must hold
 # to cvxpy's constraint tolerance
 _CONSTANT_TOL = 1e-8
+
+
+@dataclass
+class Solution:
+    """cvxpy's ``problem.solution``: status, optimal value, primal values by variable id and
+    dual values by constraint id (a Farkas certificate when infeasible), and solver facts."""
+
+    status: Optional[str] = None
+    opt_val: Optional[float] = None
+    primal_vars: dict = field(default_factory=dict)
+    dual_vars: dict = field(default_factory=dict)
+    attr: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -37,6 +56,10 @@ class SolverStats:
 HIGHS, GUROBI, CLARABEL, SCS, ECOS, OSQP, GLPK, PDLP, SCIPY = (
     "HIGHS", "GUROBI", "CLARABEL", "SCS", "ECOS", "OSQP", "GLPK", "PDLP", "SCIPY")
 SOLVER_NAMES = (HIGHS, GUROBI, CLARABEL, SCS, ECOS, OSQP, GLPK, PDLP, SCIPY)
+
+# cvxpy's canonicalisation backends: accepted (as ``canon_backend=``) and ignored
+CPP_CANON_BACKEND, SCIPY_CANON_BACKEND, RUST_CANON_BACKEND, COO_CANON_BACKEND = "CPP", "SCIPY", "RUST", "COO"
+
 
 # cvxpy solver names -> gridprox backends; other cvxpy names go through the "cvxpy" backend
 _BACKENDS = ("highs", "pdhg", "cvxpy", "gurobi")
@@ -79,6 +102,8 @@ class Problem:
     The compiled ParametricProgram is cached: changing a Parameter's value and solving
     again only refills the LP's numbers."""
 
+    REGISTERED_SOLVE_METHODS: dict = {}
+
     def __init__(self, objective, constraints=None):
         if not isinstance(objective, Minimize):
             raise TypeError(f"Problem objective must be Minimize or Maximize, got {objective!r}")
@@ -94,6 +119,8 @@ class Problem:
         self._value = None
         self._solver_stats = None
         self._last_result = None
+        self._solution = None
+        self._compilation_time = None
 
     # ------------------------------------------------------------ contents
     @property
@@ -123,8 +150,45 @@ class Problem:
                     out.append(p)
         return out
 
-    def is_dcp(self) -> bool:
+    def constants(self):
+        out, seen = [], set()
+        for n in self._nodes():
+            if isinstance(n, Constant) and n.id not in seen:
+                seen.add(n.id)
+                out.append(n)
+        return out
+
+    def atoms(self):
+        return sorted({type(n).__name__ for n in self._nodes() if n.args})
+
+    @property
+    def var_dict(self):
+        return {v.name(): v for v in self.variables()}
+
+    @property
+    def param_dict(self):
+        return {p.name(): p for p in self.parameters()}
+
+    def is_dcp(self, dpp: bool = False) -> bool:
+        if dpp:
+            return self.is_dpp()
         return self.objective.is_dcp() and all(c.is_dcp() for c in self._constraints)
+
+    def is_lp(self) -> bool:
+        """True when the problem is DCP and compiles: every gridprox problem that does is an LP."""
+        return self.is_dcp() and self.is_dpp()
+
+    def is_qp(self) -> bool:
+        return self.is_lp()           # an LP is a QP, as cvxpy counts
+
+    def is_dqcp(self) -> bool:
+        return self.is_dcp()
+
+    def is_dgp(self, dpp: bool = False) -> bool:
+        return False                  # log-log programs are not LPs
+
+    def is_mixed_integer(self) -> bool:
+        return False
 
     def is_dpp(self) -> bool:
         """True when the problem compiles (parameters enter affinely)."""
@@ -139,21 +203,52 @@ class Problem:
     def parametric(self):
         """The compiled ParametricProgram (built on first use, then reused)."""
         if self._pp is None:
+            t0 = time.perf_counter()
             self._pp = compiler.compile_problem(self)
+            self._compilation_time = time.perf_counter() - t0
         return self._pp
+
+    @property
+    def compilation_time(self):
+        """Seconds the last compilation took (None before the first)."""
+        return self._compilation_time
 
     def compile(self):
         """The LinearProgram at the current Parameter values."""
         return self.parametric.lp()
 
-    def get_problem_data(self, *args, **kwargs):
-        """cvxpy-like: (LinearProgram, ParametricProgram)."""
-        return self.compile(), self.parametric
+    def get_problem_data(self, solver=None, gp=False, enforce_dpp=False, ignore_dpp=False, verbose=False,
+                         canon_backend=None, solver_opts=None):
+        """cvxpy's 3-tuple (data, chain, inverse_data): ``data`` is the LP in cvxpy's conic
+        layout (keys c, offset, A, b, dims, lower_bounds, upper_bounds; see
+        ``problem_data``), ``chain`` the ParametricProgram, ``inverse_data`` the LinearProgram
+        the layout was read from (``data["lp"]`` too)."""
+        if gp:
+            raise ModelingError("get_problem_data(gp=True): geometric programs are not LPs")
+        lp = self.compile()
+        return problem_data.conic_data(lp), self.parametric, lp
 
     # ------------------------------------------------------------ solve
-    def solve(self, solver=None, **opts):
+    @classmethod
+    def register_solve(cls, name: str, func) -> None:
+        """cvxpy's hook: ``problem.solve(method=name, ...)`` then calls ``func(problem, ...)``."""
+        cls.REGISTERED_SOLVE_METHODS[name] = func
+
+    def solve(self, *args, method=None, solver=None, **opts):
         """Solve with ``solver`` in "highs" (default), "pdhg", "cvxpy", "gurobi" (or a cvxpy
-        solver name); fills status, value, variable values, constraint duals, solver_stats."""
+        solver name); fills status, value, variable values, constraint duals, solver_stats.
+        ``method`` names a function given to ``register_solve``."""
+        if method is not None:
+            if method not in self.REGISTERED_SOLVE_METHODS:
+                raise ModelingError(f"solve(method={method!r}): no such method was registered with "
+                                    "Problem.register_solve")
+            if solver is not None:
+                opts["solver"] = solver
+            return self.REGISTERED_SOLVE_METHODS[method](self, *args, **opts)
+        if args:                        # cvxpy's positional solver argument
+            solver, args = args[0], args[1:]
+            if args:
+                raise TypeError(f"solve() takes at most one positional argument, got {1 + len(args)}")
         backend, opts = resolve_solver(solver, opts, self._last_result)
         lp = self.compile()
         if lp.num_vars == 0 and not lp.is_batch:
@@ -177,6 +272,9 @@ class Problem:
         if result.status == SOLVER_ERROR:
             self._set_solution(None, None)
             raise SolverError(f"solver {result.solver!r} failed: {result.message}")
+        if result.status in LIMIT_STATUSES:     # cvxpy's name; the best point found is kept, as cvxpy keeps it
+            self._status = USER_LIMIT
+        duals = None
         if result.x is not None and result.status not in (INFEASIBLE, INFEASIBLE_INACCURATE,
                                                            UNBOUNDED, UNBOUNDED_INACCURATE):
             values = pp.variable_values(np.asarray(result.x, dtype=float))
@@ -186,13 +284,23 @@ class Problem:
             self._set_solution(values, duals)
             self._value = float(pp.sense * lp.objective(result.x))
         else:
-            self._set_solution(None, None)
+            values = None
             if result.status in (INFEASIBLE, INFEASIBLE_INACCURATE):
+                # cvxpy's duals of an infeasible LP: a Farkas certificate (computed here, see certificate.py)
+                ray = certificate.farkas(lp)
+                if ray is not None and self._constraints:
+                    duals = pp.constraint_duals(self._constraints, ray[0], ray[1], lp)
                 self._value = pp.sense * np.inf
             elif result.status in (UNBOUNDED, UNBOUNDED_INACCURATE):
                 self._value = -pp.sense * np.inf
             else:
                 self._value = None
+            self._set_solution(None, duals)
+        self._solution = Solution(
+            status=self._status, opt_val=self._value,
+            primal_vars={} if values is None else {v.id: v.value for v in self.variables()},
+            dual_vars={} if duals is None else {c.id: c.dual_value for c in self._constraints},
+            attr={"solve_time": result.seconds, "num_iters": result.iterations, "solver": result.solver})
         return self._value
 
     def _set_solution(self, values, duals):
@@ -212,6 +320,48 @@ class Problem:
     @property
     def solver_stats(self):
         return self._solver_stats
+
+    @property
+    def solution(self):
+        return self._solution
+
+    # ------------------------------------------------------------ arithmetic (cvxpy's)
+    def __add__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return self                     # sum([problems])
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return Problem(self.objective + other.objective, self._constraints + other._constraints)
+
+    def __radd__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return self
+        return NotImplemented
+
+    def __sub__(self, other):
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return Problem(self.objective - other.objective, self._constraints + other._constraints)
+
+    def __rsub__(self, other):
+        if isinstance(other, numbers.Number) and other == 0:
+            return -self
+        return NotImplemented
+
+    def __neg__(self):
+        return Problem(-self.objective, self._constraints)
+
+    def __mul__(self, other):
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        return Problem(self.objective * other, self._constraints)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        return Problem(self.objective * (1.0 / other), self._constraints)
 
     def to_cvxpy(self):
         return to_cvxpy(self)

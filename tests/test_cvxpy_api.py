@@ -1,0 +1,218 @@
+"""cvxpy's Problem / objective / constraint API under ``import gridprox as cp`` (issue 27):
+each behaviour judged by what real cvxpy does on the same script, and the Farkas certificates
+of infeasible LPs checked with numpy alone."""
+import cvxpy
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import gridprox
+from gridprox import ModelingError
+
+
+def small(cp):
+    x = cp.Variable(2, name="x")
+    a = cp.Parameter(nonneg=True, name="a", value=2.0)
+    c1, c2 = x >= 1, x[0] + x[1] <= 5
+    return cp.Problem(cp.Minimize(a * x[0] + 3 * x[1] + 1), [c1, c2]), x, a, (c1, c2)
+
+
+# ------------------------------------------------------------------ problem contents
+def test_var_dict_param_dict_constants_atoms():
+    got, x, a, _ = small(gridprox)
+    ref, rx, ra, _ = small(cvxpy)
+    assert set(got.var_dict) == set(ref.var_dict) == {"x"} and got.var_dict["x"] is x
+    assert set(got.param_dict) == set(ref.param_dict) == {"a"} and got.param_dict["a"] is a
+    assert sorted(float(np.sum(c.value)) for c in got.constants()) == \
+        sorted(float(np.sum(c.value)) for c in ref.constants())
+    assert got.compilation_time is None             # nothing compiled yet
+    assert got.is_lp() and ref.is_lp() and got.is_dpp() and got.is_dcp(dpp=True)
+    assert got.is_qp() and not got.is_mixed_integer()
+    got.solve()
+    assert got.compilation_time > 0
+
+
+def test_is_lp_false_where_parameters_multiply():
+    x = gridprox.Variable()
+    a, b = gridprox.Parameter(value=1.0), gridprox.Parameter(value=2.0)
+    prob = gridprox.Problem(gridprox.Minimize(a * b * x), [x >= 0])
+    assert not prob.is_dpp()
+    assert not (a * b * x).is_dpp() and (a * x).is_dpp()
+
+
+def test_solution_mirrors_cvxpy():
+    got, x, _, (c1, c2) = small(gridprox)
+    ref, rx, _, (r1, r2) = small(cvxpy)
+    got.solve()
+    ref.solve(solver="HIGHS")
+    assert got.solution.status == ref.solution.status == "optimal"
+    assert got.solution.opt_val == pytest.approx(ref.solution.opt_val)
+    np.testing.assert_allclose(got.solution.primal_vars[x.id], ref.solution.primal_vars[rx.id])
+    np.testing.assert_allclose(got.solution.dual_vars[c1.id], ref.solution.dual_vars[r1.id], atol=1e-9)
+    np.testing.assert_allclose(c1.dual_variables[0].value, r1.dual_variables[0].value, atol=1e-9)
+    assert c1.dual_variables[0].shape == r1.dual_variables[0].shape
+
+
+# ------------------------------------------------------------------ arithmetic
+@pytest.mark.parametrize("combine", [
+    lambda p, q: p + q, lambda p, q: 2 * p + q, lambda p, q: p * 0.5, lambda p, q: p / 4, lambda p, q: -(-p),
+    lambda p, q: sum([p, q]),
+])
+def test_problem_arithmetic(combine):
+    def two(cp):
+        x, y = cp.Variable(name="x"), cp.Variable(name="y")
+        return (cp.Problem(cp.Minimize(x), [x >= 1]), cp.Problem(cp.Minimize(2 * y), [y >= 3, y <= 5]))
+    ref = combine(*two(cvxpy))
+    got = combine(*two(gridprox))
+    assert got.solve() == pytest.approx(ref.solve(solver="HIGHS"))
+    assert type(got.objective).__name__ == type(ref.objective).__name__
+    assert len(got.constraints) == len(ref.constraints)
+
+
+def test_objective_arithmetic():
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable()
+        assert isinstance(cp.Minimize(x) + cp.Minimize(2 * x), cp.Minimize)
+        assert isinstance(-cp.Minimize(x), cp.Maximize)
+        assert isinstance(-2 * cp.Minimize(x), cp.Maximize)
+        assert isinstance(cp.Maximize(x) * 3, cp.Maximize)
+        assert isinstance(cp.Minimize(x) - cp.Maximize(x), cp.Minimize)
+        assert isinstance(sum([cp.Minimize(x), cp.Minimize(x)]), cp.Minimize)
+    with pytest.raises(ModelingError, match="DCP"):
+        gridprox.Minimize(gridprox.Variable()) + gridprox.Maximize(gridprox.Variable())
+    with pytest.raises(cvxpy.error.DCPError):
+        cvxpy.Minimize(cvxpy.Variable()) + cvxpy.Maximize(cvxpy.Variable())
+
+
+# ------------------------------------------------------------------ solve hooks, statuses
+def test_register_solve_and_positional_solver():
+    def my_solve(problem, scale=1.0, **kwargs):
+        problem.solve(**kwargs)
+        return problem.value * scale
+    gridprox.Problem.register_solve("scaled", my_solve)
+    got, *_ = small(gridprox)
+    assert got.solve(method="scaled", scale=2.0) == pytest.approx(2 * got.value)
+    assert got.solve("highs") == pytest.approx(got.value)
+    with pytest.raises(ModelingError, match="registered"):
+        got.solve(method="no-such-method")
+
+
+def test_iteration_limit_is_user_limit_with_the_point_kept():
+    x = gridprox.Variable(50)
+    prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(x)),
+                            [gridprox.cumsum(x) >= np.linspace(1, 9, 50), x <= 3])
+    prob.solve(solver="pdhg", tol=1e-10, max_iter=20)
+    assert prob.status == gridprox.USER_LIMIT == cvxpy.USER_LIMIT
+    assert x.value is not None and np.isfinite(prob.value)
+
+
+def test_installed_solvers_and_namespaces():
+    names = gridprox.installed_solvers()
+    assert "HIGHS" in names and "PDHG" in names
+    assert set(cvxpy.installed_solvers()) <= set(names)
+    for name in ("Cone", "Equality", "Inequality", "Zero", "NonNeg", "NonPos", "SOC", "PSD", "ExpCone",
+                 "PowCone3D", "PowConeND"):
+        assert isinstance(getattr(gridprox.constraints, name), type), name
+    x = gridprox.Variable(2)
+    assert isinstance(gridprox.NonNeg(x), gridprox.constraints.Cone)
+    assert not isinstance(x >= 0, gridprox.constraints.Cone)
+    with pytest.raises(ModelingError, match="second-order cone"):
+        gridprox.constraints.SOC(x[0], x)
+
+
+def test_attributes_dict_and_pos_neg():
+    ref = cvxpy.Variable(2, pos=True).attributes
+    got = gridprox.Variable(2, pos=True).attributes
+    assert set(ref) <= set(got)
+    assert got["pos"] and not got["neg"] and not got["integer"]
+    for cp in (cvxpy, gridprox):         # pos behaves as nonneg in an LP, neg as nonpos
+        x, y = cp.Variable(pos=True), cp.Variable(neg=True)
+        prob = cp.Problem(cp.Minimize(x - y))
+        assert prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {})) == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------ get_problem_data
+def test_get_problem_data_is_cvxpy_conic_layout():
+    got, *_ = small(gridprox)
+    ref, *_ = small(cvxpy)
+    data, chain, inverse = got.get_problem_data(gridprox.HIGHS)
+    rdata, _, _ = ref.get_problem_data(cvxpy.CLARABEL)
+    assert data["dims"].zero == rdata["dims"].zero and data["dims"].nonneg == 1
+    assert data["lower_bounds"] is not None and data["upper_bounds"] is not None
+    # the layout means what it says: a feasible point of the LP satisfies b - A x >= 0
+    x = np.array([1.0, 1.0])
+    slack = data["b"] - data["A"] @ x
+    assert np.all(slack[data["dims"].zero:] >= 0)
+    assert data["c"] @ x + data["offset"] == pytest.approx(2 + 3 + 1)
+    assert inverse is data["lp"] and chain is got.parametric
+
+
+# ------------------------------------------------------------------ grad
+def test_grad_of_affine_expressions_matches_cvxpy():
+    A = np.arange(6.0).reshape(3, 2)
+    for build in (lambda cp, X: cp.sum(A @ X[:, :2]) + 2 * X[0, 2], lambda cp, X: (A @ X)[:, 1],
+                  lambda cp, X: cp.vec(X.T, order="F") @ np.arange(6.0)):
+        grads = []
+        for cp in (cvxpy, gridprox):
+            X = cp.Variable((2, 3))
+            X.value = np.ones((2, 3))
+            grads.append(build(cp, X).grad[X].toarray())
+        np.testing.assert_allclose(grads[1], grads[0])
+    x = gridprox.Variable(2)
+    assert (2 * x).grad[x] is None                  # no value, as cvxpy
+    with pytest.raises(ModelingError, match="affine"):
+        gridprox.abs(x).grad
+
+
+# ------------------------------------------------------------------ certificates
+def farkas_rows(cp, A, b, kind):
+    x = cp.Variable(A.shape[1])
+    cons = [A @ x <= b] if kind == "le" else [A @ x == b, x >= 0]
+    return cp.Problem(cp.Minimize(0), cons)
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg"])
+def test_infeasible_inequalities_carry_a_farkas_certificate(solver):
+    A = np.array([[1.0, 0], [0, 1], [-1, -1]])
+    b = np.array([0.0, 0, -1])
+    prob = farkas_rows(gridprox, A, b, "le")
+    prob.solve(solver=solver)
+    assert prob.status == "infeasible" and prob.value == np.inf
+    y = prob.constraints[0].dual_value
+    # y >= 0, Aᵀy = 0, bᵀy < 0 proves A x <= b has no solution: checked here by numpy alone
+    assert np.all(y >= 0)
+    np.testing.assert_allclose(A.T @ y, 0, atol=1e-9)
+    assert b @ y < -1e-6
+    np.testing.assert_array_equal(prob.solution.dual_vars[prob.constraints[0].id], y)
+    np.testing.assert_array_equal(prob.constraints[0].dual_variables[0].value, y)
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg"])
+def test_infeasible_equalities_carry_a_farkas_certificate(solver):
+    rng = np.random.default_rng(3)
+    A = np.abs(rng.normal(size=(4, 6))) + 0.1
+    b = -np.ones(4)                        # A >= 0, x >= 0 cannot reach a negative b
+    prob = farkas_rows(gridprox, A, b, "eq")
+    prob.solve(solver=solver)
+    assert prob.status == "infeasible"
+    y = prob.constraints[0].dual_value
+    assert np.min(A.T @ y) >= -1e-9 and b @ y < -1e-6
+    ref = farkas_rows(cvxpy, A, b, "eq")
+    ref.solve(solver="HIGHS")
+    yr = ref.constraints[0].dual_value
+    assert np.min(A.T @ yr) >= -1e-6 and b @ yr < 0        # cvxpy's has the same sign convention
+
+
+def test_infeasible_bound_and_row_certificate_through_bounds():
+    # the conflict lies between a row and a variable bound: the bound's dual carries its part
+    x = gridprox.Variable(3, nonneg=True)
+    lim = x <= 1
+    row = gridprox.sum(x) >= 4
+    prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(x)), [lim, row])
+    prob.solve()
+    assert prob.status == "infeasible"
+    u, w = lim.dual_value, row.dual_value          # multipliers of x - 1 <= 0 and 4 - sum(x) <= 0
+    assert np.all(u >= -1e-12) and w >= -1e-12
+    # Σ u·(x − 1) + w·(4 − Σx) = Σ (u − w)·x + (4w − Σu) > 0 for every x >= 0 when u >= w and 4w > Σu,
+    # so no x >= 0 makes both constraints hold
+    assert np.all(u - w >= -1e-9) and -np.sum(u) + 4 * w > 1e-6
