@@ -125,6 +125,27 @@ def test_result_written_back_reads_in_pypsa_statistics(meshed):
     np.testing.assert_allclose(flows, solved.lines_t.p0, atol=1e-5)
 
 
+def test_transmission_volume_and_cost_limits_equal_pypsa(meshed):
+    """PyPSA's transmission_volume_expansion_limit and transmission_expansion_cost_limit, both
+    binding at 70 % of what the unconstrained optimum builds."""
+    n, _, _, solved, _ = meshed
+    n = n.copy()
+    n.lines["length"] = n.links["length"] = 0.0
+    n.lines["length"] = np.linspace(100.0, 400.0, len(n.lines))
+    n.links.loc["DC link", "length"] = 600.0
+    volume = (solved.lines["s_nom_opt"] * n.lines["length"]).sum() + 600.0 * solved.links.loc["DC link", "p_nom_opt"]
+    cost = (solved.lines.eval("capital_cost * s_nom_opt")).sum() + solved.links.eval("capital_cost * p_nom_opt").sum()
+    n.add("GlobalConstraint", "volume", type="transmission_volume_expansion_limit", carrier_attribute="AC, DC",
+          sense="<=", constant=0.7 * volume)
+    n.add("GlobalConstraint", "cost", type="transmission_expansion_cost_limit", carrier_attribute="AC,DC",
+          sense="<=", constant=0.7 * cost)
+    system = System.from_pypsa(n)
+    assert [limit["kind"] for limit in system.transmission_limits] == ["volume", "cost"]
+    reference = optimum(n.copy())
+    assert reference > solved.objective + 1e3            # the limits bind
+    assert ours(system).objective == pytest.approx(reference, rel=REL)
+
+
 @pytest.mark.slow
 def test_model_energy_example_objective_equals_pypsa():
     """Stores behind links, a storage unit, 3-hourly weightings (first 48 snapshots)."""

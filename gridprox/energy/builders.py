@@ -17,7 +17,7 @@ from ..errors import ModelingError
 from .layout import Component, Time
 from .network import cycle_matrix
 from .results import SINGULAR
-from .system import COMPONENTS, System
+from .system import COMPONENTS, TRANSMISSION_LIMITS, System
 
 SHEDDING = "load shedding"
 OPERATION_COSTS = {"generators": "generator_p", "storage_units": "storage_dispatch", "links": "link_p"}
@@ -128,7 +128,7 @@ def build(system: System, time: Time, options: dict) -> Build:
     add_shedding(b)
     add_balance(b)
     b.objective = objective(b)
-    for add in (add_co2_cap, add_renewable_share, add_reserve_margin, add_build_limits):
+    for add in (add_co2_cap, add_renewable_share, add_reserve_margin, add_build_limits, add_transmission_limits):
         add(b)
     return b
 
@@ -345,6 +345,28 @@ def add_build_limits(b: Build) -> None:
         for carrier, value in (b.options[kind] or {}).items():
             total = carrier_capacity(b, carrier)
             b.add(f"{kind}:{carrier}", [total >= value if kind == "min_build" else total <= value])
+
+
+def add_transmission_limits(b: Build) -> None:
+    """PyPSA's transmission volume / cost limits: Σ length (or capital_cost) x capacity over the
+    extendable lines and links of the listed carriers, against a constant."""
+    for limit in b.system.transmission_limits:
+        column = TRANSMISSION_LIMITS[limit["kind"]]
+        terms = []
+        for table in ("lines", "links"):
+            comp = b.comp[table]
+            if comp.cap is None:
+                continue
+            df = comp.df.iloc[comp.ext]
+            coef = df[column].fillna(0.0).to_numpy(float) if column in df else np.zeros(len(df))
+            coef = coef * df["carrier"].isin(limit["carriers"]).to_numpy()
+            if np.any(coef):
+                terms.append(coef @ comp.cap)
+        if not terms:         # PyPSA adds no row either
+            continue
+        total, rhs, sense = _total(terms), float(limit["constant"]), limit.get("sense", "<=")
+        row = total <= rhs if sense == "<=" else (total >= rhs if sense == ">=" else total == rhs)
+        b.add(f"transmission_limit:{limit.get('name', limit['kind'])}", [row])
 
 
 def renewable_carriers(system: System, options: dict, emission_factor: np.ndarray) -> list:

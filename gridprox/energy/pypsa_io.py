@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -190,9 +191,11 @@ def from_pypsa(network_or_path, name: str | None = None, meta: dict | None = Non
     if used:       # PyPSA lets a component name an undeclared carrier; the System wants it declared
         carriers = pd.concat([carriers, pd.DataFrame({"co2_emissions": 0.0}, index=pd.Index(used))])
         tables["carriers"] = carriers
-    policies = _global_constraints(n, tables)
+    policies, limits = _global_constraints(n, tables)
     if policies:
         meta["policies"] = policies
+    if limits:
+        meta["transmission_limits"] = limits
     w = n.snapshot_weightings
     snapshots = pd.DataFrame({"weight": w["objective"].astype(float), "duration": w["stores"].astype(float),
                               "period": "0"}, index=pd.DatetimeIndex(_times(n.snapshots), name="snapshot"))
@@ -332,11 +335,20 @@ def transformer_name(name: str, lines: pd.Index) -> str:
     return f"{name} (transformer)" if name in lines else str(name)
 
 
-def _global_constraints(n, tables: dict) -> dict:
-    """The policies of PyPSA's global constraints: a primary-energy CO2 limit becomes co2_cap."""
-    policies = {}
+_LIMIT_TYPES = {"transmission_volume_expansion_limit": "volume", "transmission_expansion_cost_limit": "cost"}
+
+
+def _global_constraints(n, tables: dict) -> tuple[dict, list]:
+    """Policies and transmission limits of PyPSA's global constraints: a primary-energy CO2 limit
+    becomes co2_cap, transmission volume / cost limits ``transmission_limits``."""
+    policies, limits = {}, []
     gc = n.global_constraints
     for name, row in gc.iterrows():
+        if row["type"] in _LIMIT_TYPES:
+            carriers = [c.strip() for c in re.sub(r"[\[\]\(\)]", "", str(row["carrier_attribute"])).split(",")]
+            limits.append({"name": str(name), "kind": _LIMIT_TYPES[row["type"]], "carriers": carriers,
+                           "sense": str(row["sense"]), "constant": float(row["constant"])})
+            continue
         if row["type"] != "primary_energy":
             raise UnsupportedPyPSAError("GlobalConstraint", name, "type", f"= {row['type']!r}")
         if row["carrier_attribute"] != "co2_emissions" or row["sense"] != "<=":
@@ -353,7 +365,7 @@ def _global_constraints(n, tables: dict) -> dict:
                                             f"emits CO2 in the limit {name!r} while not cyclic")
         if tables["generators"]["carrier"].isin(emitting).any():  # else PyPSA adds no row either
             policies["co2_cap"] = float(row["constant"])
-    return policies
+    return policies, limits
 
 
 # ------------------------------------------------------------- System -> PyPSA
@@ -405,6 +417,8 @@ def _component_frames(system: System) -> dict[str, pd.DataFrame]:
     for k in (2, 3):
         if (lk[f"bus{k}"] != "").any():
             links[f"bus{k}"], links[f"efficiency{k}"] = lk[f"bus{k}"], lk[f"efficiency{k}"]
+    if "length" in lk:           # an information column, read by transmission volume limits
+        links["length"] = lk["length"].astype(float).fillna(0.0)
     ln = system.lines
     kvl = ln["x"].notna()
     lines = pd.concat([ln.loc[kvl, ["bus0", "bus1", "carrier", "s_max_pu"]],
@@ -412,6 +426,8 @@ def _component_frames(system: System) -> dict[str, pd.DataFrame]:
     # x and r both carry the weight: PyPSA's cycle law reads x on AC buses and r on the others,
     # and its lossless optimisation reads r nowhere else (buses keep v_nom = 1, so x_pu = x)
     lines["x"] = lines["r"] = ln.loc[kvl, "x"]
+    if "length" in ln:
+        lines["length"] = ln.loc[kvl, "length"].astype(float).fillna(0.0)
     links = pd.concat([links, _line_links(system, ln[~kvl])])
     return {"Generator": gens, "StorageUnit": sus, "Store": stores, "Link": links, "Line": lines}
 
@@ -426,6 +442,8 @@ def _line_links(system: System, ln: pd.DataFrame) -> pd.DataFrame:
     base = pd.concat([ln[["bus0", "bus1", "carrier", "efficiency"]], _capacity_attrs(ln, "p_nom"),
                       _cost_attrs(system, ln)], axis=1)
     base["marginal_cost"], base["p_max_pu"] = 0.0, ln["s_max_pu"]
+    if "length" in ln:
+        base["length"] = ln["length"].astype(float).fillna(0.0)
     base["p_min_pu"] = np.where(lossy, 0.0, -ln["s_max_pu"])
     back = base[lossy].rename(columns={"bus0": "bus1", "bus1": "bus0"}).rename(index=lambda x: f"{x} reverse")
     return pd.concat([base, back[base.columns]])
@@ -480,6 +498,10 @@ def _build(n, system: System, scenario):
     if system.policies["co2_cap"] is not None:
         n.add("GlobalConstraint", "co2_cap", type="primary_energy", carrier_attribute="co2_emissions",
               sense="<=", constant=system.policies["co2_cap"])
+    kinds = {kind: pypsa_type for pypsa_type, kind in _LIMIT_TYPES.items()}
+    for limit in system.transmission_limits:
+        n.add("GlobalConstraint", limit["name"], type=kinds[limit["kind"]], sense=limit.get("sense", "<="),
+              carrier_attribute=",".join(limit["carriers"]), constant=limit["constant"])
     if scenario == "stochastic":
         _make_stochastic(n, system)
     return n

@@ -211,7 +211,10 @@ POLICIES = {
     "renewable_share": "minimum share of weighted demand met by carriers listed in policies.renewable_carriers",
     "reserve_margin": "planning reserve margin over peak demand (fraction)",
 }
-YAML_KEYS = ("name", "description", "currency", "discount_rate", "voll", "policies", "snapshots",
+# limits on transmission expansion, as PyPSA's global constraints of these types: Σ over extendable
+# lines and links of the carriers, of length (volume, MW km) or capital_cost (cost) x capacity
+TRANSMISSION_LIMITS = {"volume": "length", "cost": "capital_cost"}
+YAML_KEYS = ("name", "description", "currency", "discount_rate", "voll", "policies", "transmission_limits", "snapshots",
              "scenarios", "files", "source", "licence", "transformations", "reference")
 
 
@@ -308,6 +311,11 @@ class System:
     @property
     def policies(self) -> dict:
         return {k: (self.meta.get("policies") or {}).get(k) for k in (*POLICIES, "renewable_carriers")}
+
+    @property
+    def transmission_limits(self) -> list:
+        """Limits on transmission expansion ({name, kind, carriers, sense, constant}; ``TRANSMISSION_LIMITS``)."""
+        return [dict(limit) for limit in self.meta.get("transmission_limits") or []]
 
     @property
     def reference(self) -> dict:
@@ -743,6 +751,25 @@ def _check_meta(meta: dict):
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise SystemDataError(f"must be a non-negative number or null, got {v!r}", file="system.yaml",
                                   column="policies." + key)
+    if not isinstance(meta.get("transmission_limits") or [], list):
+        raise SystemDataError(f"must be a list, got {_kind(meta['transmission_limits'])}", file="system.yaml",
+                              column="transmission_limits")
+    for i, limit in enumerate(meta.get("transmission_limits") or []):
+        where = f"transmission_limits[{i}]"
+        if not isinstance(limit, dict) or set(limit) - {"name", "kind", "carriers", "sense", "constant"}:
+            raise SystemDataError("must be a mapping of name, kind, carriers, sense, constant", file="system.yaml",
+                                  column=where)
+        if limit.get("kind") not in TRANSMISSION_LIMITS:
+            raise SystemDataError(f"kind must be one of {', '.join(TRANSMISSION_LIMITS)}", file="system.yaml",
+                                  column=where + ".kind")
+        if limit.get("sense", "<=") not in ("<=", ">=", "=="):
+            raise SystemDataError("sense must be <=, >= or ==", file="system.yaml", column=where + ".sense")
+        carriers = limit.get("carriers")
+        if not isinstance(carriers, list) or not all(isinstance(c, str) for c in carriers):
+            raise SystemDataError("must be a list of carriers", file="system.yaml", column=where + ".carriers")
+        v = limit.get("constant")
+        if not (isinstance(v, (int, float)) and math.isfinite(v)):
+            raise SystemDataError(f"must be a number, got {v!r}", file="system.yaml", column=where + ".constant")
     files = meta.get("files") or {}
     for key, file in files.items():
         if key not in (*SCHEMA, "snapshots", *TIME_SERIES):
