@@ -149,7 +149,7 @@ def _writable_folder(path: str) -> Path:
     return out
 
 
-RESULT_FILES = ("summary.csv", "summary.parquet", "capacity.csv", "capacity.parquet", "plots")
+RESULT_FILES = ("summary.csv", "summary.parquet", "capacity.csv", "capacity.parquet", "pypsa", "plots")
 
 
 def _fresh_results_folder(path: str, force: bool) -> None:
@@ -301,7 +301,8 @@ def cmd_solve(args) -> int:
         result.to_parquet(out)
         result.to_csv(out)
         plots.plot_result(result, out / "plots")
-        print(f"\nresults written to {out}/ (parquet + CSV, plots/)")
+        print(f"\nresults written to {out}/ (tidy tables as parquet + CSV; pypsa/: PyPSA-shaped, named as "
+              f"PyPSA's CSV folders; plots/)")
     return EXIT_OK if result.status in ("optimal", "optimal_inaccurate") else EXIT_NOT_OPTIMAL
 
 

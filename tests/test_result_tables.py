@@ -99,9 +99,23 @@ def test_no_solver_noise_in_the_tables(three):
     assert not (three.dispatch["power_mw"].abs().between(1e-12, 1e-6)).any()
 
 
-def test_a_result_read_from_files_says_what_it_lacks(three, tmp_path):
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_pypsa_shaped_frames_round_trip_through_files(three, tmp_path, fmt):
     from gridprox.energy import PlanningResult
-    three.to_parquet(tmp_path)
+    getattr(three, f"to_{fmt}")(tmp_path)
+    assert (tmp_path / "pypsa" / f"generators-p.{fmt}").is_file()        # PyPSA's CSV-folder names
     back = PlanningResult.read(tmp_path)
+    pd.testing.assert_frame_equal(back.generators, three.generators)
+    assert back.generators.attrs["units"] == {"p_nom_opt": "MW"}
+    p = back.generators_t.p
+    pd.testing.assert_frame_equal(p, three.generators_t.p, check_index_type=False, check_freq=False)
+    assert p.index.name == "snapshot" and p.columns.name == "Generator" and p.attrs["unit"] == "MW"
+    assert set(back.links_t) == set(three.links_t)
+
+
+def test_a_result_without_its_frames_says_what_it_lacks(three, tmp_path):
+    from gridprox.energy import PlanningResult
+    tidy = {name: getattr(three, name) for name in ("capacity", "dispatch", "demand", "storage_level", "flows",
+                                                     "prices", "emissions", "costs", "summary")}
     with pytest.raises(ValueError, match="read from files"):
-        back.generators_t
+        PlanningResult(**tidy).generators_t

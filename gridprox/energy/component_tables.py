@@ -98,9 +98,12 @@ def component_tables(model, values: Mapping, prices: np.ndarray, currency: str, 
         lt = out["links_t"]
         lt["p0"] = wide(q, name("links"), "Link", "MW")
         lt["p1"] = wide(-q * df["efficiency"].to_numpy(float), name("links"), "Link", "MW")
-        for k in range(2, 10):   # multi-port links (bus2, efficiency2, ...) where the data have them
+        for k in range(2, 10):   # multi-port links: p2, ... for the links with a bus2, ... (as PyPSA)
             if f"bus{k}" in df and f"efficiency{k}" in df:
-                lt[f"p{k}"] = wide(-q * df[f"efficiency{k}"].to_numpy(float), name("links"), "Link", "MW")
+                has = (df[f"bus{k}"].fillna("").astype(str) != "").to_numpy()
+                if has.any():
+                    lt[f"p{k}"] = wide(-q[:, has] * df[f"efficiency{k}"].to_numpy(float)[has], name("links")[has],
+                                       "Link", "MW")
     if "line_forward" in V:
         df = comp["lines"].df
         fwd, bwd = values[V["line_forward"]], values[V["line_backward"]]
@@ -156,3 +159,72 @@ def long_form(tables: dict) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)
     return out[[c for c in ["scenario"] + cols if c in out]]
+
+
+# ------------------------------------------------------------------ files
+def write_components(tables: dict, folder, fmt: str) -> list:
+    """The PyPSA-shaped frames as PyPSA's CSV folder names them (``generators.csv``,
+    ``generators-p.csv``, ...; parquet alike) plus ``units.csv`` (component, attribute, unit)."""
+    from pathlib import Path
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, units = [], []
+    for key, value in tables.items():
+        frames = value.items() if key.endswith("_t") else [(None, value)]
+        for attribute, df in frames:
+            stem = key[:-2] + f"-{attribute}" if attribute else key
+            path = folder / f"{stem}.{fmt}"
+            if fmt == "csv":
+                df.to_csv(path)
+            else:
+                df.to_parquet(path)
+            paths.append(path)
+            found = {attribute: df.attrs["unit"]} if attribute else df.attrs.get("units", {})
+            units += [(key, a, u) for a, u in found.items()]
+    path = folder / "units.csv"
+    pd.DataFrame(units, columns=["table", "attribute", "unit"]).to_csv(path, index=False)
+    return paths + [path]
+
+
+def read_components(folder) -> dict:
+    """Frames written by ``write_components`` (parquet preferred), {} where there are none."""
+    from pathlib import Path
+    folder = Path(folder)
+    if not (folder / "units.csv").is_file():
+        return {}
+    units = pd.read_csv(folder / "units.csv", keep_default_na=False)
+    out: dict = {}
+    for table in COMPONENT:
+        for key, attrs in ((table, None), (f"{table}_t", units.loc[units["table"] == f"{table}_t", "attribute"])):
+            names = [None] if attrs is None else list(attrs)
+            for attribute in names:
+                stem = table + (f"-{attribute}" if attribute else "")
+                df = _read_frame(folder, stem, static=attribute is None)
+                if df is not None and attribute is not None:
+                    df.columns.name = COMPONENT[table]       # a CSV header keeps the index name only
+                if df is None:
+                    continue
+                if attribute is None:
+                    rows = units[(units["table"] == table)]
+                    df.attrs["units"] = dict(zip(rows["attribute"], rows["unit"]))
+                    out[key] = df
+                else:
+                    df.attrs["unit"] = str(units.loc[(units["table"] == key) & (units["attribute"] == attribute),
+                                                     "unit"].iloc[0])
+                    out.setdefault(key, Series())[attribute] = df
+        if table in out:
+            out.setdefault(f"{table}_t", Series())
+    return out
+
+
+def _read_frame(folder, stem: str, static: bool):
+    pq, csv = folder / f"{stem}.parquet", folder / f"{stem}.csv"
+    if pq.exists():
+        return pd.read_parquet(pq)
+    if not csv.exists():
+        return None
+    head = pd.read_csv(csv, nrows=0)
+    if static:
+        return pd.read_csv(csv, index_col=0)
+    index = [c for c in ("scenario", "snapshot") if c in head.columns]
+    return pd.read_csv(csv, index_col=index, parse_dates=["snapshot"])

@@ -71,7 +71,8 @@ class PlanningResult:
     def _component(self, key: str):
         if key not in self.components:
             if not self.components:
-                raise ValueError(f"{key} needs the solution (a result read from files, or without one, has none)")
+                raise ValueError(f"{key} needs the solution (a result without one, or read from files written "
+                                 f"without pypsa/, has none)")
             raise AttributeError(f"this model has no {key}")
         return self.components[key]
     @property
@@ -135,9 +136,12 @@ class PlanningResult:
         return self._write(folder, "parquet")
 
     def _write(self, folder, fmt) -> list[Path]:
+        """The tidy tables as ``{name}.{fmt}``; the PyPSA-shaped frames under ``pypsa/`` with
+        PyPSA's CSV-folder names (``generators.csv``, ``generators-p.csv``, ...)."""
+        from .component_tables import write_components
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = []
+        paths = write_components(self.components, folder / "pypsa", fmt) if self.components else []
         for name, df in self.tables().items():
             path = folder / f"{name}.{fmt}"
             if fmt == "csv":
@@ -161,7 +165,8 @@ class PlanningResult:
                     "dispatch", "demand", "storage_level", "flows", "prices") else None)
             else:
                 raise FileNotFoundError(f"{folder} has no {name}.parquet or {name}.csv")
-        return cls(**tables)
+        from .component_tables import read_components
+        return cls(**tables, components=read_components(folder / "pypsa"))
 
     # ----------------------------------------------------------------- printing
     def accuracy(self) -> dict:
