@@ -87,7 +87,13 @@ def read_network(network_or_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         if isinstance(network_or_path, pypsa.Network):
-            return network_or_path.copy()
+            # PyPSA refuses to copy a network holding its solver's model; the copy needs none
+            model = getattr(network_or_path, "_model", None)
+            network_or_path._model = None
+            try:
+                return network_or_path.copy()
+            finally:
+                network_or_path._model = model
         path = Path(network_or_path)
         if not path.is_file():
             raise FileNotFoundError(f"PyPSA network file not found: {path}")
@@ -197,7 +203,7 @@ def from_pypsa(network_or_path, name: str | None = None, meta: dict | None = Non
     if limits:
         meta["transmission_limits"] = limits
     w = n.snapshot_weightings
-    snapshots = pd.DataFrame({"weight": w["objective"].astype(float), "duration": w["stores"].astype(float),
+    snapshots = pd.DataFrame({"weight": w["objective"].to_numpy(float), "duration": w["stores"].to_numpy(float),
                               "period": "0"}, index=pd.DatetimeIndex(_times(n.snapshots), name="snapshot"))
     loads = n.get_switchable_as_dense("Load", "p_set") if len(n.loads) else pd.DataFrame(index=n.snapshots)
     demand = loads.T.groupby(n.loads["bus"]).sum().T.reindex(columns=buses.index, fill_value=0.0)
@@ -223,6 +229,8 @@ def _times(snapshots: pd.Index) -> pd.DatetimeIndex:
     """PyPSA snapshots as timestamps (a network built without dates gets hourly ones from 2000)."""
     if isinstance(snapshots, pd.DatetimeIndex):
         return snapshots
+    if pd.api.types.is_numeric_dtype(snapshots):     # step numbers, not times
+        return pd.date_range("2000-01-01", periods=len(snapshots), freq="h")
     try:
         return pd.DatetimeIndex(pd.to_datetime(snapshots))
     except (TypeError, ValueError):
@@ -344,6 +352,9 @@ def _global_constraints(n, tables: dict) -> tuple[dict, list]:
     policies, limits = {}, []
     gc = n.global_constraints
     for name, row in gc.iterrows():
+        for attr in ("bus", "investment_period"):          # per-bus or per-period limits: not modelled
+            if attr in row and pd.notna(row[attr]) and row[attr] != "":
+                raise UnsupportedPyPSAError("GlobalConstraint", name, attr, f"= {row[attr]!r} (default empty)")
         if row["type"] in _LIMIT_TYPES:
             carriers = [c.strip() for c in re.sub(r"[\[\]\(\)]", "", str(row["carrier_attribute"])).split(",")]
             limits.append({"name": str(name), "kind": _LIMIT_TYPES[row["type"]], "carriers": carriers,
