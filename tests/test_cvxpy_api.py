@@ -160,8 +160,16 @@ def test_grad_of_affine_expressions_matches_cvxpy():
         np.testing.assert_allclose(grads[1], grads[0])
     x = gridprox.Variable(2)
     assert (2 * x).grad[x] is None                  # no value, as cvxpy
-    with pytest.raises(ModelingError, match="affine"):
-        gridprox.abs(x).grad
+    grads = []
+    for cp in (cvxpy, gridprox):                    # piecewise-linear atoms away from their kinks: exact
+        y = cp.Variable(3)
+        y.value = np.array([1.5, -2.0, 0.5])
+        grads.append([g.toarray() for g in (cp.abs(y).grad[y], cp.max(y).grad[y], cp.cumsum(y).grad[y],
+                                            cp.norm1(2 * y - 1).grad[y])])
+    for want, got in zip(*grads):
+        np.testing.assert_allclose(got, want, atol=1e-8)
+    with pytest.raises(ModelingError, match="not DCP"):
+        (gridprox.abs(x) - gridprox.abs(x)).grad
 
 
 # ------------------------------------------------------------------ certificates
@@ -216,3 +224,22 @@ def test_infeasible_bound_and_row_certificate_through_bounds():
     # Σ u·(x − 1) + w·(4 − Σx) = Σ (u − w)·x + (4w − Σu) > 0 for every x >= 0 when u >= w and 4w > Σu,
     # so no x >= 0 makes both constraints hold
     assert np.all(u - w >= -1e-9) and -np.sum(u) + 4 * w > 1e-6
+
+
+def test_parameter_bounds_check_values_as_cvxpy():
+    for cp in (cvxpy, gridprox):
+        p = cp.Parameter(2, bounds=[-1, 1], value=np.array([0.5, -1.0]))
+        with pytest.raises(ValueError):
+            p.value = np.array([2.0, 0.0])
+        x = cp.Variable(2)
+        prob = cp.Problem(cp.Minimize(cp.sum(x)), [x >= p])
+        assert prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {})) == pytest.approx(-0.5)
+
+
+def test_constraint_names_and_problem_repr():
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable(name="x")
+        con = x <= 2
+        assert con.name() == str(con) and not con.is_dgp() and con.is_dpp()
+    a = gridprox.Variable(name="a")
+    assert repr(gridprox.Problem(gridprox.Minimize(a))) == "Problem(Minimize(a), [])"    # cvxpy's layout

@@ -93,6 +93,15 @@ class Constraint:
     def variables(self):
         return self.expr.variables()
 
+    def name(self) -> str:
+        return str(self)
+
+    def is_dpp(self) -> bool:
+        return self.expr.is_dpp()
+
+    def is_dgp(self) -> bool:
+        return False                # log-log constraints are not LP constraints
+
     def parameters(self):
         return self.expr.parameters()
 

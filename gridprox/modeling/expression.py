@@ -288,34 +288,85 @@ class Expression:
 
     @property
     def grad(self):
-        """cvxpy's ``grad`` for affine expressions: {variable: sparse (variable.size,
-        self.size) Jacobian transpose}, entries in Fortran order as cvxpy's; None for a
-        variable without a value.  Piecewise-linear atoms have no gradient at their kinks,
-        so they are refused rather than given one subgradient."""
+        """cvxpy's ``grad``: {variable: sparse (variable.size, self.size) Jacobian transpose} at
+        the variables' values, entries in Fortran order as cvxpy's; None for a variable without
+        a value.  Affine expressions: exact.  Piecewise-linear atoms: central differences, exact
+        wherever the function is differentiable (it is linear around the point); at a kink, the
+        average of the one-sided slopes.  Not DCP: refused."""
+        if not self.is_dcp():
+            raise ModelingError(f"grad of {self}: the expression is not DCP, so gridprox gives it no gradient")
         if not self.is_affine():
-            raise ModelingError(f"grad of {self}: only affine expressions have a gradient in gridprox "
-                                "(piecewise-linear atoms are not differentiable at their kinks)")
-        form = cvxtypes.canon_context()().form(self)
+            return self._difference_grad()
+        ctx = cvxtypes.canon_context()()
+        form = ctx.form(self)
         out = {}
         for var in self.variables():
             if var._value is None:
                 out[var] = None
                 continue
-            jac = sp.csr_matrix((self.size, var.size))
-            if var.id in form.var:
-                jac = jac + form.var[var.id]
-            for (vid, pid), T in form.pvar.items():    # coefficients affine in a Parameter: at its value
-                if vid == var.id:
-                    theta = next(p for p in self.parameters() if p.id == pid).value
-                    if theta is None:
-                        raise ModelingError(f"grad of {self}: Parameter {pid} has no value")
-                    jac = jac + T @ sp.kron(sp.identity(var.size), np.reshape(theta, (-1, 1)))
-            # rows and columns from gridprox's C order to cvxpy's Fortran order
-            rows = np.arange(self.size).reshape(self.shape, order="F").ravel(order="C") if self.shape else [0]
-            cols = np.arange(var.size).reshape(var.shape, order="F").ravel(order="C") if var.shape else [0]
-            jt = sp.csr_matrix(jac)[np.argsort(rows)][:, np.argsort(cols)]
-            out[var] = sp.csc_matrix(jt.T)
+            if ctx.aux:      # an atom lowered through auxiliary variables (cumsum): columns by unit steps, exact as affine
+                jac = self._unit_step_jacobian(var)
+            else:
+                jac = self._form_jacobian(form, var)
+            out[var] = self._to_cvxpy_order(jac, var)
         return out
+
+    def _difference_grad(self):
+        out = {}
+        for var in self.variables():
+            if var._value is None:
+                out[var] = None
+                continue
+            base = np.asarray(var._value, dtype=float)
+            cols = []
+            try:
+                for k in range(var.size):
+                    h = 1e-6 * max(1.0, abs(base.flat[k]))
+                    step = np.zeros(var.size)
+                    step[k] = h
+                    var._value = base + step.reshape(var.shape)
+                    up = np.ravel(self.value)
+                    var._value = base - step.reshape(var.shape)
+                    cols.append((up - np.ravel(self.value)) / (2 * h))
+            finally:
+                var._value = base
+            jac = sp.csr_matrix(np.column_stack(cols)) if cols else sp.csr_matrix((self.size, 0))
+            out[var] = self._to_cvxpy_order(jac, var)
+        return out
+
+    def _to_cvxpy_order(self, jac, var):
+        """A C-order Jacobian (self.size, var.size) as cvxpy's grad: transposed, Fortran order."""
+        rows = np.arange(self.size).reshape(self.shape, order="F").ravel(order="C") if self.shape else [0]
+        cols = np.arange(var.size).reshape(var.shape, order="F").ravel(order="C") if var.shape else [0]
+        jt = sp.csr_matrix(jac)[np.argsort(rows)][:, np.argsort(cols)]
+        return sp.csc_matrix(jt.T)
+
+    def _unit_step_jacobian(self, var):
+        base = var._value
+        f0 = np.ravel(self.value)
+        cols = []
+        try:
+            for k in range(var.size):
+                step = np.zeros(var.size)
+                step[k] = 1.0
+                var._value = base + step.reshape(var.shape)
+                cols.append(np.ravel(self.value) - f0)
+        finally:
+            var._value = base
+        return sp.csr_matrix(np.column_stack(cols)) if cols else sp.csr_matrix((self.size, 0))
+
+    def _form_jacobian(self, form, var):
+        """d self / d var (C order) from the canonical form's blocks."""
+        jac = sp.csr_matrix((self.size, var.size))
+        if var.id in form.var:
+            jac = jac + form.var[var.id]
+        for (vid, pid), T in form.pvar.items():    # coefficients affine in a Parameter: at its value
+            if vid == var.id:
+                theta = next(p for p in self.parameters() if p.id == pid).value
+                if theta is None:
+                    raise ModelingError(f"grad of {self}: Parameter {pid} has no value")
+                jac = jac + T @ sp.kron(sp.identity(var.size), np.reshape(theta, (-1, 1)))
+        return jac
 
     # ------------------------------------------------------------- printing
     def _fmt(self, child: "Expression", prec: int) -> str:
@@ -579,12 +630,31 @@ class Parameter(_NamedLeaf):
     _kind, _prefix = "Parameter", "param"
 
     def __init__(self, shape=(), name: Optional[str] = None, value=None, id=None, *,
-                 nonneg: bool = False, nonpos: bool = False, **kwargs):
+                 nonneg: bool = False, nonpos: bool = False, bounds=None, **kwargs):
         super().__init__(shape, name, nonneg, nonpos, kwargs, tuple(kwargs))
         self._has_params = True
         self._curv = CONSTANT
+        # cvxpy's Parameter bounds: numbers or arrays (±inf allowed) that every value must respect
+        if bounds is not None:
+            if len(bounds) != 2:
+                raise ValueError(f"bounds of Parameter {self}: expected [lower, upper], got {bounds!r}")
+            label = f"bounds of Parameter {self}"
+            bounds = [_bound_operand(b, self.shape, label) for b in bounds]
+            if any(isinstance(b, Parameter) for b in bounds):
+                raise ModelingError(f"{label}: must be numbers or arrays")
+            bounds = [None if b is None else np.broadcast_to(b, self.shape) for b in bounds]
+        self.bounds = bounds
+        self.attributes["bounds"] = bounds
         if value is not None:
             self.value = value
+
+    def checked(self, value, leading=()):
+        arr = super().checked(value, leading)
+        if self.bounds is not None:
+            lo, hi = self.bounds
+            if (lo is not None and np.any(arr < lo)) or (hi is not None and np.any(arr > hi)):
+                raise ValueError(f"Parameter {self.name()!r}: value outside its bounds")
+        return arr
 
     def _sign_rule(self):
         return NONNEG if self.attributes["nonneg"] else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN

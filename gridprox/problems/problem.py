@@ -373,4 +373,4 @@ class Problem:
         return "\n".join(lines)
 
     def __repr__(self):
-        return f"Problem({self.objective!r}, {len(self._constraints)} constraints)"
+        return f"Problem({self.objective!r}, {self._constraints!r})"     # cvxpy's repr
