@@ -172,7 +172,8 @@ def _run(h, lp: LinearProgram, threads: int | None = None) -> Result:
     highspy = _highspy()
     if threads is not None:
         highspy.Highs.resetGlobalScheduler(True)
-    with logs.verbose(bool(h.getOptionValue("output_flag")[1])):
+    flag = h.getOptionValue("output_flag")       # (status, value) in highspy 1.16, the value in others
+    with logs.verbose(bool(flag[1] if isinstance(flag, tuple) else flag)):
         h.run()
     seconds = h.getRunTime()
     model_status = h.getModelStatus()
