@@ -208,10 +208,9 @@ def _model(args):
         model = CapacityExpansion(system, **_model_options(args))
     except (ValueError, KeyError) as exc:
         raise UserError(_msg(exc)) from None
-    if log.isEnabledFor(logging.INFO):
-        m, n = model.pp.lp().A.shape
-        log.info("built the LP: %s variables, %s rows, %s snapshots (%.1f s)", f"{n:,}", f"{m:,}",
-                 f"{model.time.T:,}", model.build_seconds)
+    m, n = model.pp.A.shape
+    log.info("built the LP: %s variables, %s rows, %s nonzeros, %s snapshots (%.1f s)", f"{n:,}", f"{m:,}",
+             f"{model.pp.A.nnz:,}", f"{model.time.T:,}", model.build_seconds)
     return model
 
 
