@@ -172,7 +172,8 @@ def _load(system: str):
     except (FileNotFoundError, KeyError, ValueError) as exc:
         raise UserError(_msg(exc)) from None
     info = loaded.describe()
-    log.info("loaded %s: %d buses, %s snapshots of %s (%.1f s)", loaded.name, info["buses"],
+    buses = info["buses"]
+    log.info("loaded %s: %d bus%s, %s snapshots of %s (%.1f s)", loaded.name, buses, "" if buses == 1 else "es",
              f"{info['snapshots']:,}", _resolution(loaded), time.perf_counter() - t0)
     return loaded
 

@@ -98,7 +98,7 @@ def test_verbose_cli_says_what_it_does_and_shows_the_solver_log(capsys):
     assert rc == 0, err
     lines = err.splitlines()
     assert all(line.startswith("gridprox: ") for line in lines)
-    assert any("loaded de-stochastic: 1 buses, 2,920 snapshots of 3 h" in line for line in lines)
+    assert any("loaded de-stochastic: 1 bus, 2,920 snapshots of 3 h" in line for line in lines)
     assert any("built the LP" in line for line in lines) and any("solving with highs" in line for line in lines)
     assert any("highs:   Iteration" in line for line in lines)      # HiGHS's progress header and lines
     assert "Presolving" not in out                                   # HiGHS's log is not in the results
