@@ -262,10 +262,14 @@ def _msg(exc: BaseException) -> str:
 def _print_summary(result, out=None):
     out = sys.stdout if out is None else out      # looked up now: a default would bind the import-time stream
     print(result.report(), file=out)
-    table = result.capacity_table()
+    table = result.capacity_table(by_zone=bool(result.components))   # storage at the zone it serves
     if not table.empty:
         print("\ncapacity [MW, MWh]", file=out)
         print(table.round(1).to_string(), file=out)
+    lines = result.line_table()
+    if len(lines):
+        print("\nlines [MW]", file=out)
+        print(lines.round(1).to_string(), file=out)
 
 
 # -------------------------------------------------------------------- commands

@@ -134,13 +134,8 @@ def _stacked_bars(ax, table: pd.DataFrame, sign: float = 1.0, suffix: str = ""):
 def zone_homes(links: pd.DataFrame, zones: Sequence[str]) -> dict:
     """{bus without demand: the zone a link joins it to} (a battery's or hydrogen's bus -> its
     country), from a links frame with bus0 and bus1 (``PlanningResult.links``)."""
-    zones, home = set(zones), {}
-    for b0, b1 in zip(links["bus0"], links["bus1"]):
-        if b0 in zones and b1 not in zones:
-            home.setdefault(b1, b0)
-        elif b1 in zones and b0 not in zones:
-            home.setdefault(b0, b1)
-    return home
+    from .energy.results import _homes
+    return _homes(links, zones)
 
 
 def with_imports(result) -> pd.DataFrame:

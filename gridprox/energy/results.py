@@ -114,12 +114,31 @@ class PlanningResult:
     def inputs(self) -> dict:
         return dict(self.summary.attrs.get("inputs", {}))
 
-    def capacity_table(self) -> pd.DataFrame:
-        """capacity pivoted to zone x technology (MW / MWh) for printing."""
-        if self.capacity.empty:
+    def capacity_table(self, by_zone: bool = False) -> pd.DataFrame:
+        """capacity pivoted to (kind, technology) x zone (MW / MWh) for printing.  ``by_zone``:
+        columns are the buses with demand only, a storage or fuel bus's assets counted at the
+        zone a link joins it to, and lines (which join zones) left out (``line_table``)."""
+        cap = self.capacity
+        if cap.empty:
             return pd.DataFrame()
-        return self.capacity.pivot_table(index=["kind", "technology"], columns="zone",
-                                         values="capacity", aggfunc="sum").fillna(0.0)
+        if by_zone:
+            zones = self._zones()
+            links = self.components.get("links")
+            home = _homes(links, zones) if links is not None else {}
+            cap = cap[cap["kind"] != "line"].assign(zone=lambda d: d["zone"].map(lambda z: home.get(z, z)))
+        return cap.pivot_table(index=["kind", "technology"], columns="zone", values="capacity",
+                               aggfunc="sum").fillna(0.0)
+
+    def line_table(self) -> pd.Series:
+        """Line capacities (MW) by line name, from the PyPSA-shaped ``lines`` (empty without lines)."""
+        lines = self.components.get("lines")
+        if lines is None or lines.empty:
+            return pd.Series(dtype=float, name="s_nom_opt")
+        return lines["s_nom_opt"]
+
+    def _zones(self) -> list:
+        d = self.demand
+        return sorted(set(d.loc[d["demand_mw"] != 0, "zone"])) if len(d) else []
 
     # ----------------------------------------------------------------- output
     def to_pypsa(self, network):
@@ -229,6 +248,17 @@ class PlanningResult:
         shown = objective_text(obj, self.accuracy()["error"]) if math.isfinite(obj) else "nan"
         return (f"PlanningResult(status={s['status']!r}, objective={shown} {self.currency}, "
                 f"capacities={len(self.capacity)}, snapshots={self.prices['snapshot'].nunique() if len(self.prices) else 0})")
+
+
+def _homes(links: pd.DataFrame, zones) -> dict:
+    """{bus without demand: the zone a link joins it to} (a battery's bus -> its country)."""
+    zones, home = set(zones), {}
+    for b0, b1 in zip(links["bus0"], links["bus1"]):
+        if b0 in zones and b1 not in zones:
+            home.setdefault(b1, b0)
+        elif b1 in zones and b0 not in zones:
+            home.setdefault(b0, b1)
+    return home
 
 
 def _component_property(key: str):
