@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from .. import logs
 from ..compile.lp import LinearProgram
 from . import result as st
 from .result import Result
@@ -28,7 +29,7 @@ def check_polish(polish) -> None:
 
 
 def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
-              threads: int | None = None) -> Result:
+              threads: int | None = None, verbose: bool = False) -> Result:
     """``res`` (a point of the single LP ``lp``) made an optimal vertex by HiGHS's crossover and
     simplex.  Certificates (infeasible, unbounded) and results without a point are returned as
     they are; so is ``res`` when HiGHS does not finish (a limit), with the reason in its message.
@@ -42,7 +43,7 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
     highspy = _highspy()
     t0 = time.perf_counter()
     h = _build(lp)
-    _configure(h, "simplex", time_limit=time_limit, threads=threads)
+    _configure(h, "simplex", time_limit=time_limit, threads=threads, verbose=bool(verbose))
     x = np.clip(res.x, lp.lx, lp.ux)
     y = np.zeros(lp.num_rows) if res.y is None else res.y
     sol = highspy.HighsSolution()
@@ -51,7 +52,9 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
     sol.col_dual = lp.c - lp.A.T @ y if res.z is None else res.z
     sol.value_valid = sol.dual_valid = True
     _prepare(h, highspy, threads)
-    if h.crossover(sol) == highspy.HighsStatus.kError:
+    with logs.verbose(bool(verbose)):
+        crossed_status = h.crossover(sol)
+    if crossed_status == highspy.HighsStatus.kError:
         res.message = _joined(res.message, "crossover failed (HiGHS refused the point)")
         return res
     crossed = max(int(h.getInfo().crossover_iteration_count), 0)     # -1: none was needed
