@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))     # `imaging` from a checkout
@@ -217,17 +218,23 @@ def deepinv_tv_denoiser(S, n=None):
 
 
 # ---------------------------------------------------------------- gridprox
-def gridprox_trace(S, data: str, max_iter: int, dtype=torch.float32, **kw):
+GP_DTYPE = [torch.float32]  # --dtype: gridprox's precision in parts deconv/denoise (the numpy peers run float64)
+
+
+def gridprox_trace(S, data: str, max_iter: int, dtype=None, **kw):
+    dtype = dtype or GP_DTYPE[0]
     tr = Trace(1)
     b = torch.tensor(S.y if data == "deconv" else S.y2, dtype=dtype)
     cb = lambda k, x, p, d: tr(x, k)  # noqa: E731
     solve = im.deconvolve if data == "deconv" else im.denoise_tv
-    solve(b, *((S.k, LAM_A) if data == "deconv" else (LAM_B,)), max_iter=2, **kw)  # warm-up, as skimage's below
-    tr.start()
-    if data == "deconv":
-        im.deconvolve(b, S.k, LAM_A, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
-    else:
-        im.denoise_tv(b, LAM_B, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
+    with warnings.catch_warnings():   # the traces end at their iteration limits on purpose
+        warnings.simplefilter("ignore", im.IterationLimitWarning)
+        solve(b, *((S.k, LAM_A) if data == "deconv" else (LAM_B,)), max_iter=2, **kw)  # warm-up, as skimage's below
+        tr.start()
+        if data == "deconv":
+            im.deconvolve(b, S.k, LAM_A, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
+        else:
+            im.denoise_tv(b, LAM_B, tol=1e-9, max_iter=max_iter, callback=cb, **kw)
     return tr
 
 
@@ -259,7 +266,7 @@ def compare(S, name, F, Fref, gp_curves, peer_curves):
 
 
 def run_deconv(S, quick):
-    gp = {f"gridprox {m} (float32)": gridprox_trace(S, "deconv", 400 if quick else 800, method=m).curve(S.F_A)
+    gp = {f"gridprox {m} ({str(GP_DTYPE[0])[6:]})": gridprox_trace(S, "deconv", 400 if quick else 800, method=m).curve(S.F_A)
           for m in METHODS}
     peers = {}
     peers["PyProximal PrimalDual + FFT prox"] = pyproximal_primaldual(S, "deconv", 500 if quick else 1000).curve(S.F_A)
@@ -274,7 +281,7 @@ def run_denoise(S, quick):
     from skimage.restoration import denoise_tv_chambolle
     import pyproximal
 
-    gp = {f"gridprox {m} (float32)": gridprox_trace(S, "denoise", 300 if quick else 600, method=m).curve(S.F_B)
+    gp = {f"gridprox {m} ({str(GP_DTYPE[0])[6:]})": gridprox_trace(S, "denoise", 300 if quick else 600, method=m).curve(S.F_B)
           for m in METHODS}
     counts = [100, 200, 400] if quick else [100, 200, 400, 800, 1600]
     peers = {"scikit-image denoise_tv_chambolle (eps=0)":
@@ -336,17 +343,22 @@ def peer(name):
 
 def run_defaults(S, quick, repeats=3):
     """Every solver at its defaults (no tolerance, iteration count or target given)."""
-    import warnings
-
     reps = 1 if quick else repeats
     rows = []
 
-    def row(problem, name, F, Fref, run):
+    def row(problem, name, F, Fref, run, dtype=None):
+        """A solver at its defaults; for a peer (``dtype`` its precision), also gridprox PDHG's time,
+        in the same precision, to the objective the peer stopped at (its trace, checks every 10 it.)."""
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             t, lo, hi, x = timed(run, reps)
         x = to_np(x)
         note = "; ".join(sorted({str(i.message).split(";")[0] for i in w}))
+        if dtype is not None:
+            curve = gridprox_trace(S, "deconv" if problem == "A" else "denoise", 400, dtype=dtype).curve(F)
+            hit = first_at(curve, F(x))
+            note = (f"gridprox pdhg ({str(dtype)[6:]}) reaches this objective in {hit[0]:.2f} s ({hit[1]} it.): "
+                    f"**{t / hit[0]:.1f}x**" if hit else "gridprox pdhg did not reach it in 400 it.")
         rows.append((problem, name, t, lo, hi, (F(x) - Fref) / Fref, im.psnr(x, S.x), note))
 
     # A: TV deconvolution (gridprox's four methods and the wrapper; PyProximal's PrimalDual as the notes set it up)
@@ -358,25 +370,31 @@ def run_defaults(S, quick, repeats=3):
     row("A", "gridprox `Problem(...).solve()`", S.F_A, F_A_REF, lambda: (prob.solve(), x.value)[1])
     if peer("pyproximal") is not None:
         row("A", "PyProximal `PrimalDual` (niter default 10; exact FFT prox, τ 1, μ 1/8)", S.F_A, F_A_REF,
-            lambda: pyproximal_primaldual(S, "deconv", None).snaps[-1][2])
+            lambda: pyproximal_primaldual(S, "deconv", None).snaps[-1][2], torch.float64)
     # B: ROF denoising
     for m in im.METHODS:
         row("B", f"gridprox `denoise_tv(y, 0.08, method='{m}')`", S.F_B, F_B_REF,
             lambda m=m: im.denoise_tv(S.y2, LAM_B, method=m))
+    y32 = S.y2.astype(np.float32)
+    row("B", "gridprox `denoise_tv(y, 0.08)`, y float32", S.F_B, F_B_REF, lambda: im.denoise_tv(y32, LAM_B))
     if peer("skimage") is not None:
         from skimage.restoration import denoise_tv_chambolle
         row("B", "scikit-image `denoise_tv_chambolle(y, weight=0.08)`", S.F_B, F_B_REF,
-            lambda: denoise_tv_chambolle(S.y2, weight=LAM_B))
+            lambda: denoise_tv_chambolle(S.y2, weight=LAM_B), torch.float64)
+        row("B", "scikit-image `denoise_tv_chambolle(y, weight=0.08)`, y float32", S.F_B, F_B_REF,
+            lambda: denoise_tv_chambolle(y32, weight=LAM_B), torch.float32)
     pp = peer("pyproximal")
     if pp is not None:
         row("B", "PyProximal `TV(dims, sigma=0.08).prox(y, 1)` (FGP, its default niter)", S.F_B, F_B_REF,
-            lambda: pp.TV(dims=S.x.shape, sigma=LAM_B).prox(S.y2.ravel(), 1.0).reshape(S.x.shape))
+            lambda: pp.TV(dims=S.x.shape, sigma=LAM_B).prox(S.y2.ravel(), 1.0).reshape(S.x.shape), torch.float64)
     if not deepinv_available():
         print("deepinv: not importable here - its rows are skipped (optional: it pulls torchvision)")
     else:
-        row("B", "DeepInverse `TVDenoiser(ths=0.08)` (float32)", S.F_B, F_B_REF, lambda: deepinv_tv_denoiser(S))
+        row("B", "DeepInverse `TVDenoiser(ths=0.08)` (float32)", S.F_B, F_B_REF, lambda: deepinv_tv_denoiser(S),
+            torch.float32)
     print("\n## Defaults: cameraman 512², every solver as called with no tolerance or iteration count")
-    print("| problem | solver | time (s), median [range] | rel. gap to F* | PSNR (dB) | warnings |")
+    print("| problem | solver | time (s), median [range] | rel. gap to F* | PSNR (dB) | warnings; peer time / gridprox time "
+          "to the peer's objective |")
     print("|---|---|---|---|---|---|")
     for p, name, t, lo, hi, gap, ps, note in rows:
         print(f"| {p} | {name} | {t:.2f} [{lo:.2f}-{hi:.2f}] | {gap:.1e} | {ps:.3f} | {note} |")
@@ -447,6 +465,8 @@ def main():
     ap.add_argument("--part", default="deconv,denoise,pnp,mri")
     ap.add_argument("--quick", action="store_true", help="shorter runs (a smoke test)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per row of part 'defaults' (median, range)")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                    help="gridprox's precision in parts deconv and denoise (float64 = the numpy peers')")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="torch threads (default: all cores, torch's own default; imaging's solvers tune their "
                          "count within it as they run, gridprox.core.threads; numpy peers stay single-threaded)")
@@ -456,6 +476,7 @@ def main():
                     help="only these C rows, comma-separated 'image mask' labels (e.g. 'cameraman 256 radial x4')")
     args = ap.parse_args()
     MODELS[:] = args.models.split(",")
+    GP_DTYPE[0] = getattr(torch, args.dtype)
     ROWS[:] = [r.strip() for r in args.rows.split(",") if r.strip()]
     torch.set_num_threads(args.threads)
     print(f"# imaging comparisons, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
