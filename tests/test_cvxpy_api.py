@@ -243,3 +243,20 @@ def test_constraint_names_and_problem_repr():
         assert con.name() == str(con) and not con.is_dgp() and con.is_dpp()
     a = gridprox.Variable(name="a")
     assert repr(gridprox.Problem(gridprox.Minimize(a))) == "Problem(Minimize(a), [])"    # cvxpy's layout
+
+
+@pytest.mark.filterwarnings("ignore:You are solving a parameterized problem that is not DPP")
+def test_non_dpp_parameter_products_solve_as_in_cvxpy():
+    def build(cp):
+        x = cp.Variable(2)
+        a, b = cp.Parameter(value=1.0), cp.Parameter(value=2.0)
+        return cp.Problem(cp.Minimize(a * b * cp.sum(x)), [x >= 1, x <= 3]), a
+    ref, ra = build(cvxpy)
+    got, ga = build(gridprox)
+    assert not got.is_dpp() and not ref.is_dpp()
+    for value in (1.0, -1.0):           # the sign flips the optimum: refilled, not stale
+        ra.value = ga.value = value
+        assert got.solve() == pytest.approx(ref.solve(solver="HIGHS"))
+    with pytest.raises(gridprox.DPPError):
+        got.solve(enforce_dpp=True)
+    assert issubclass(gridprox.DPPError, ModelingError)

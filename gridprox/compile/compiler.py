@@ -175,8 +175,9 @@ def _attribute_requests(var, layout: _Layout, bounds: _Bounds, ctx: CanonContext
             ctx.add_hidden(diff if upper else -diff, "le", var)
 
 
-def compile_problem(problem) -> ParametricProgram:
-    """Compile a ``gridprox.Problem`` once; see the module docstring."""
+def compile_problem(problem, freeze_params: bool = False) -> ParametricProgram:
+    """Compile a ``gridprox.Problem`` once; see the module docstring.  ``freeze_params`` reads
+    the Parameters as their current values (a non-DPP problem, compiled again per solve)."""
     obj = problem.objective
     minimize = obj.NAME == "minimize"
     check_dcp(obj.expr, CONVEX if minimize else CONCAVE, lambda: f"objective {obj}")
@@ -184,7 +185,7 @@ def compile_problem(problem) -> ParametricProgram:
     for con in constraints:
         check_dcp(con.expr, AFFINE if con.kind == "eq" else CONVEX, lambda: f"constraint {con}")
 
-    ctx = CanonContext()
+    ctx = CanonContext(freeze_params=freeze_params)
     f_obj = ctx.form(obj.expr)
     f_cons = [ctx.form(con.expr) for con in constraints]
     user_vars = problem.variables()
@@ -242,7 +243,7 @@ def compile_problem(problem) -> ParametricProgram:
     c0_par = _Triplets(3)
     c0_par.add(Q.row, Q.col, Q.data * sense)
 
-    return ParametricProgram(
+    pp = ParametricProgram(
         A=A, A_data=A_data, c=_affine(c_base, c_par, layout.n, layout.P),
         c0=_affine(f_obj.const * sense, c0_par, 1, layout.P),
         rhs=_affine(np.concatenate(rhs_base) if rhs_base else np.zeros(0), rhs_par, m, layout.P),
@@ -250,6 +251,8 @@ def compile_problem(problem) -> ParametricProgram:
         lx=bounds.affine("lo"), ux=bounds.affine("up"),
         parameters=parameters, param_offsets=layout.param_off, variables=user_vars + ctx.aux,
         var_offsets=layout.var_off, row_maps=row_maps, bound_maps=bound_maps, sense=sense)
+    pp.frozen = freeze_params
+    return pp
 
 
 def _assemble(const: _Triplets, par: _Triplets, m: int, n: int, P: int):

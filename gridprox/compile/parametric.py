@@ -62,6 +62,13 @@ class BoundDual:
 
 
 class ParametricProgram:
+    # compiled with its Parameters read as numbers (a non-DPP problem): no other values can be filled in
+    frozen = False
+
+    def _check_not_frozen(self, values):
+        if self.frozen and values:
+            raise ModelingError("the problem is not DPP (a product of Parameters), so it was compiled with the "
+                                "Parameters' current values: set their .value and solve, one scenario at a time")
     """See the module docstring.  Built by ``gridprox.compile.compiler.compile_problem``."""
 
     def __init__(self, *, A: sp.csr_matrix, A_data: ParamAffine, c: ParamAffine, c0: ParamAffine,
@@ -133,6 +140,7 @@ class ParametricProgram:
 
     def lp(self, values: Optional[Mapping] = None) -> LinearProgram:
         """The LinearProgram at the current Parameter values (or ``values`` overrides)."""
+        self._check_not_frozen(values)
         theta = self.theta(values)
         # a fresh matrix each time: a backend that scales A in place must not touch ours
         A = sp.csr_matrix((self.A_data(theta), self.A.indices.copy(), self.A.indptr.copy()), shape=self.A.shape)
@@ -163,6 +171,7 @@ class ParametricProgram:
 
     def batch(self, values: Union[Sequence[Mapping], Mapping]) -> LinearProgram:
         """A batch of B LinearPrograms sharing A's pattern (A_values when A varies)."""
+        self._check_not_frozen(True)
         Theta = self.thetas(values)
         lc, uc = self._bounds(self.rhs.batch(Theta))
         return LinearProgram(

@@ -17,7 +17,7 @@ from . import constraints  # noqa: F401  (cvxpy's ``cp.constraints`` namespace)
 from . import constraints as _constraints
 from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
-from ..errors import ModelingError as DPPError  # noqa: F401  (and for a non-DPP one)
+from .canon import DPPError  # noqa: F401  (a ModelingError, for a non-DPP product of Parameters)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
                         norm1, norm_inf, pos, ptp, real, conj, imag, sum_largest, sum_smallest)
 from . import piecewise as _piecewise

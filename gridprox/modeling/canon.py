@@ -14,8 +14,17 @@ from .form import Form, ParameterProductError
 _FLIP = {CONVEX: CONCAVE, CONCAVE: CONVEX, AFFINE: AFFINE}
 
 
+class DPPError(ModelingError):
+    """A product of two parameter-dependent factors: the LP's numbers are not affine in the
+    Parameters, so it cannot be compiled once and refilled (cvxpy's DPPError)."""
+
+
 class CanonContext:
-    def __init__(self):
+    """``freeze_params``: Parameters are read as the constants they hold now (cvxpy's way with
+    a non-DPP problem: compiled again at every solve)."""
+
+    def __init__(self, freeze_params: bool = False):
+        self.freeze_params = freeze_params
         self._forms = {}
         self._values = {}
         self.hidden = []        # (Form, "eq" | "le", origin node): form == 0 / form <= 0
@@ -34,7 +43,8 @@ class CanonContext:
     def form(self, node: Expression) -> Form:
         if node.id not in self._forms:
             # numeric constants are leaves of this walk: their subtrees are evaluated, not canonicalised
-            for n in postorder(node, descend=lambda m: m._has_vars or m._has_params, done=self._forms):
+            live = (lambda m: m._has_vars) if self.freeze_params else (lambda m: m._has_vars or m._has_params)
+            for n in postorder(node, descend=live, done=self._forms):
                 self._forms[n.id] = self._build(n)
         f = self._forms[node.id]
         if f is None:                       # a numeric constant, built on demand
@@ -42,12 +52,12 @@ class CanonContext:
         return f
 
     def _build(self, node):
-        if not node._has_vars and not node._has_params:
+        if not node._has_vars and (self.freeze_params or not node._has_params):
             return None
         try:
             return node._canon(self)
         except ParameterProductError:
-            raise ModelingError(
+            raise DPPError(
                 f"{node}: a product of two parameter-dependent factors is not affine in the "
                 "Parameters (not DPP); combine them into one Parameter or use a constant") from None
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -14,6 +15,7 @@ from ..compile import compiler
 from ..errors import SolverError
 from ..interop.cvxpy_export import to_cvxpy
 from ..errors import ModelingError
+from ..modeling.canon import DPPError
 from ..modeling.constraints import Constraint
 from ..modeling.expression import Constant, Parameter, Variable, postorder
 from ..modeling.objective import Minimize
@@ -121,6 +123,7 @@ class Problem:
         self._last_result = None
         self._solution = None
         self._compilation_time = None
+        self._frozen = False        # not DPP: compiled with the Parameters' values, again at each solve
 
     # ------------------------------------------------------------ contents
     @property
@@ -191,12 +194,12 @@ class Problem:
         return False
 
     def is_dpp(self) -> bool:
-        """True when the problem compiles (parameters enter affinely)."""
+        """True when the problem compiles once for all Parameter values (they enter affinely)."""
         try:
             self.parametric
         except Exception:  # noqa: BLE001 - any refusal means "not DPP"
             return False
-        return True
+        return not self._frozen
 
     # ------------------------------------------------------------ compile
     @property
@@ -204,7 +207,16 @@ class Problem:
         """The compiled ParametricProgram (built on first use, then reused)."""
         if self._pp is None:
             t0 = time.perf_counter()
-            self._pp = compiler.compile_problem(self)
+            try:
+                self._pp = (compiler.compile_problem(self, freeze_params=True) if self._frozen
+                            else compiler.compile_problem(self))
+            except DPPError:
+                # as cvxpy: a non-DPP problem is solved with its Parameters' current values,
+                # compiled again at every solve instead of refilled
+                self._frozen = True
+                warnings.warn("You are solving a parameterized problem that is not DPP: it is compiled again at "
+                              "every solve, with the Parameters' values (as cvxpy does)", UserWarning, stacklevel=3)
+                self._pp = compiler.compile_problem(self, freeze_params=True)
             self._compilation_time = time.perf_counter() - t0
         return self._pp
 
@@ -215,6 +227,8 @@ class Problem:
 
     def compile(self):
         """The LinearProgram at the current Parameter values."""
+        if self._frozen:
+            self._pp = None
         return self.parametric.lp()
 
     def get_problem_data(self, solver=None, gp=False, enforce_dpp=False, ignore_dpp=False, verbose=False,
@@ -245,6 +259,9 @@ class Problem:
             if solver is not None:
                 opts["solver"] = solver
             return self.REGISTERED_SOLVE_METHODS[method](self, *args, **opts)
+        if opts.get("enforce_dpp") and not self.is_dpp():
+            raise DPPError(f"{self.objective}: the problem is not DPP (a product of Parameters), and "
+                           "enforce_dpp=True")
         if args:                        # cvxpy's positional solver argument
             solver, args = args[0], args[1:]
             if args:
