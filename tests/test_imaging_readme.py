@@ -41,6 +41,7 @@ def test_main_readme_imaging_snippet_runs():
     assert scope["im"].psnr(x, truth) > scope["im"].psnr(scope["b"], truth) + 1.0
 
 
+@pytest.mark.slow   # ~20 s: its plug-and-play call runs the 17-layer DnCNN 12 times
 def test_imaging_readme_snippets_run():
     blocks = imaging_blocks(ROOT / "imaging" / "README.md")
     assert blocks
