@@ -244,9 +244,22 @@ def test_unsupported_attribute_is_named():
 
 def test_varying_series_that_the_system_holds_static_is_named():
     n = triangle()
-    n.generators_t.p_min_pu = pd.DataFrame({"cheap": [0.0, 0.1, 0.2]}, index=n.snapshots)
-    with pytest.raises(UnsupportedPyPSAError, match=r"Generator 'cheap': p_min_pu varies in time"):
+    n.links_t.p_max_pu = pd.DataFrame(index=n.snapshots)
+    n.add("Link", "ab link", bus0="a", bus1="b", p_nom=10, p_max_pu=pd.Series([1.0, 0.5, 1.0], index=n.snapshots))
+    with pytest.raises(UnsupportedPyPSAError, match=r"Link 'ab link': p_max_pu varies in time"):
         System.from_pypsa(n)
+
+
+def test_p_min_pu_series_equals_pypsa():
+    """A must-run profile on the dear generator (p_min_pu per snapshot), through PyPSA and back."""
+    n = triangle()
+    n.generators_t.p_min_pu = pd.DataFrame({"dear": [0.0, 0.1, 0.3]}, index=n.snapshots)
+    system = System.from_pypsa(n)
+    assert system.min_availability["dear"].tolist() == [0.0, 0.1, 0.3]
+    result = ours(system)
+    assert result.generators_t.p["dear"].iloc[2] >= 150 - 1e-6
+    assert result.objective == pytest.approx(optimum(n), rel=REL)
+    assert ours(System.from_pypsa(system.to_pypsa())).objective == pytest.approx(result.objective, rel=REL)
 
 
 def test_storage_inflow_of_an_example_is_named():

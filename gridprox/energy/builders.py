@@ -151,14 +151,13 @@ def add_parameters(b: Build) -> None:
 
 
 def add_generators(b: Build, gen: Component) -> None:
-    T = b.time.T
     p = b.variable("generator_p", len(gen))
     b.add("generator_max", b.limit(p, "generators", np.arange(len(gen)), b.params["availability"], upper=True))
-    pmin = gen.df["p_min_pu"].to_numpy(float)
+    # p_min_pu per snapshot (the static value where the system has no profile), tiled over scenarios
+    pmin = np.tile(b.system.min_availability.to_numpy(float), (b.time.S, 1))
     if np.any(pmin > 0):
-        sel = np.flatnonzero(pmin > 0)
-        b.add("generator_min", b.limit(p[:, sel], "generators", sel, np.broadcast_to(pmin[sel], (T, sel.size)),
-                                       upper=False))
+        sel = np.flatnonzero((pmin > 0).any(axis=0))
+        b.add("generator_min", b.limit(p[:, sel], "generators", sel, pmin[:, sel], upper=False))
     b.injections.append(p @ b.incidence(gen.df["bus"]))
     if b.options["ramp_limits"]:
         add_ramps(b, gen, p)

@@ -7,8 +7,8 @@ optimum equals ``network.optimize()``'s), with the transport model for lines:
   assets have ``p_nom`` / ``e_nom``.  Investment cost ``fixed_cost * capacity`` for extendable
   assets; like PyPSA's default objective, the cost of the ``p_nom`` already present on an
   extendable asset is subtracted as a constant (zero for greenfield data);
-* generators: ``p_min_pu * cap <= p[t] <= availability[t] * cap``, cost ``w[t] * (marginal_cost +
-  fuel_cost / efficiency + co2_price * emission_factor)``;
+* generators: ``min_availability[t] * cap <= p[t] <= availability[t] * cap`` (p_min_pu / p_max_pu
+  per snapshot), cost ``w[t] * (marginal_cost + fuel_cost / efficiency + co2_price * emission_factor)``;
 * storage units (PyPSA StorageUnit): dispatch and store in ``[0, cap]``, ``soc <= max_hours * cap``,
   ``soc[t] = (1 - standing_loss)^d[t] soc[t-1] + d[t] (eta_store store[t] - dispatch[t] / eta_dispatch)``
   with ``d`` the snapshot duration, cyclic within each period (or starting from the initial level);

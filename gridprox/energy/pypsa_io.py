@@ -76,7 +76,7 @@ IGNORED = {
 }
 _TABLES = {"Generator": "generators", "Load": "loads", "StorageUnit": "storage_units", "Store": "stores",
            "Link": "links", "Line": "lines", "Transformer": "transformers", "Bus": "buses", "Carrier": "carriers"}
-_SERIES_OK = {("Generator", "p_max_pu"), ("Load", "p_set")}    # time series the System holds
+_SERIES_OK = {("Generator", "p_max_pu"), ("Generator", "p_min_pu"), ("Load", "p_set")}   # series the System holds
 
 
 def read_network(network_or_path):
@@ -211,14 +211,15 @@ def from_pypsa(network_or_path, name: str | None = None, meta: dict | None = Non
     if negative.any():
         raise UnsupportedPyPSAError("Load", negative.index[negative.argmax()], "p_set",
                                     "< 0 (a negative load; model it as a generator)")
-    avail = n.get_switchable_as_dense("Generator", "p_max_pu") if len(n.generators) else \
-        pd.DataFrame(index=n.snapshots)
-    demand.index = avail.index = snapshots.index
+    profiles = {ts: (n.get_switchable_as_dense("Generator", attr) if len(n.generators) else
+                     pd.DataFrame(index=n.snapshots)).astype(float)
+                for ts, attr in (("availability", "p_max_pu"), ("min_availability", "p_min_pu"))}
+    demand.index = profiles["availability"].index = profiles["min_availability"].index = snapshots.index
     for key, df in tables.items():
         df.index = pd.Index(df.index.astype(str), name="name")
         df.columns.name = None
-    return System(name=str(meta["name"]), snapshots=snapshots, demand=demand.astype(float),
-                  availability=avail.astype(float), meta=meta, **tables).validate()
+    return System(name=str(meta["name"]), snapshots=snapshots, demand=demand.astype(float), meta=meta,
+                  **profiles, **tables).validate()
 
 
 def _is_network(obj) -> bool:
@@ -265,8 +266,9 @@ def _capacity(df: pd.DataFrame, src: str, dst: str) -> pd.DataFrame:
 def _generators(n) -> pd.DataFrame:
     g = n.generators
     out = pd.concat([g[["bus", "carrier"]], _capacity(g, "p_nom", "p_nom"), _costs(g)], axis=1)
-    for attr in ("marginal_cost", "efficiency", "p_min_pu", "p_max_pu"):
+    for attr in ("marginal_cost", "efficiency"):
         out[attr] = _static(n, "Generator", attr).astype(float)
+    out["p_min_pu"], out["p_max_pu"] = g["p_min_pu"].astype(float), g["p_max_pu"].astype(float)
     out["fuel_cost"] = 0.0
     for attr in ("ramp_limit_up", "ramp_limit_down"):
         ramp = _static(n, "Generator", attr).astype(float)
@@ -497,6 +499,10 @@ def _build(n, system: System, scenario):
     avail = system.availability
     if len(avail.columns):
         n.generators_t.p_max_pu = avail.copy()
+    pmin = system.min_availability
+    varying = [g for g in pmin.columns if not (pmin[g] == system.generators.loc[g, "p_min_pu"]).all()]
+    if varying:
+        n.generators_t.p_min_pu = pmin[varying].copy()
     demand = system.demand.loc[:, (system.demand != 0).any()]
     n.add("Load", demand.columns, bus=demand.columns, p_set=demand)
     if system.voll is not None and len(demand.columns):

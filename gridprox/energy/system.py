@@ -204,7 +204,10 @@ TIME_SERIES = {
     "demand": ("buses", Column("demand", "float", 0.0, "MW", "demand per bus (column = bus name)", lo=0)),
     "availability": ("generators", Column("availability", "float", 1.0, "per unit",
                                           "p_max_pu per generator (column = generator name)", lo=0, hi=1)),
+    "min_availability": ("generators", Column("min_availability", "float", 0.0, "per unit",
+                                              "p_min_pu per generator (column = generator name)", lo=0, hi=1)),
 }
+_STATIC = {"availability": "p_max_pu", "min_availability": "p_min_pu"}   # the column a missing series takes
 POLICIES = {
     "co2_cap": "t CO2 per horizon (sum of weighted emissions)",
     "co2_price": "currency/t CO2, added to generator costs",
@@ -234,7 +237,7 @@ def schema_markdown() -> str:
                 f"First column `snapshot` (the timestamps of snapshots.csv, same order), then one column per "
                 f"row of {ref}.csv; unit {col.unit}; values "
                 f"{'in [0, 1]' if col.hi == 1 else '>= 0'}; missing columns mean "
-                f"{'no demand' if ts == 'demand' else 'the static p_max_pu'}.", ""]
+                f"{'no demand' if ts == 'demand' else 'the static ' + _STATIC[ts]}.", ""]
     return "\n".join(out)
 
 
@@ -256,7 +259,9 @@ class System:
 
     Units: MW, MWh, hours, tonnes CO2, ``currency`` (per year for fixed costs).  ``demand`` and
     ``availability`` are full (snapshots x buses) and (snapshots x generators) frames: buses
-    without demand hold zeros, generators without a profile hold their static ``p_max_pu``."""
+    without demand hold zeros, generators without a profile hold their static ``p_max_pu``;
+    ``min_availability`` likewise holds ``p_min_pu`` per snapshot (filled from the static column
+    when not given)."""
 
     name: str
     buses: pd.DataFrame
@@ -270,6 +275,7 @@ class System:
     demand: pd.DataFrame
     availability: pd.DataFrame
     scenarios: pd.DataFrame = field(default_factory=lambda: _empty("scenarios"))
+    min_availability: Optional[pd.DataFrame] = None   # None: every generator's static p_min_pu
     scenario_overrides: pd.DataFrame = field(default_factory=lambda: _empty("scenario_overrides"))
     meta: dict = field(default_factory=dict)
     path: Optional[Path] = None
@@ -285,7 +291,11 @@ class System:
             snaps["duration"] = snaps["weight"]
         snaps["period"] = snaps["period"].astype(str) if "period" in snaps else "0"
         self.snapshots = snaps
-        for name in ("snapshots", "demand", "availability"):  # one time resolution everywhere
+        if self.min_availability is None:
+            pmin = self.generators["p_min_pu"].to_numpy(float)
+            self.min_availability = pd.DataFrame(np.tile(pmin, (len(snaps), 1)), index=snaps.index,
+                                                 columns=self.generators.index)
+        for name in ("snapshots", "demand", "availability", "min_availability"):  # one time resolution everywhere
             frame = getattr(self, name)
             if isinstance(frame.index, pd.DatetimeIndex) and frame.index.unit != "ns":
                 frame.index = frame.index.as_unit("ns")
@@ -388,10 +398,11 @@ class System:
         if rescale:
             out.snapshots["weight"] *= self.weights.sum() / out.snapshots["weight"].sum()
         out.demand, out.availability = self.demand.loc[keep].copy(), self.availability.loc[keep].copy()
+        out.min_availability = self.min_availability.loc[keep].copy()
         return out
 
     def copy(self) -> "System":
-        return replace(self, **{f: getattr(self, f).copy() for f in (*SCHEMA, "snapshots", "demand", "availability")},
+        return replace(self, **{f: getattr(self, f).copy() for f in (*SCHEMA, "snapshots", *TIME_SERIES)},
                        meta=copy.deepcopy(self.meta))
 
     def describe(self) -> dict:
@@ -457,10 +468,11 @@ class System:
         snaps.to_csv(folder / "snapshots.csv", date_format="%Y-%m-%d %H:%M:%S")
         self.demand.loc[:, (self.demand != 0).any()].to_csv(folder / "demand.csv",
                                                             date_format="%Y-%m-%d %H:%M:%S")
-        static = self.generators["p_max_pu"]
-        varying = [g for g in self.availability.columns if not (self.availability[g] == static[g]).all()]
-        if varying:
-            self.availability[varying].to_csv(folder / "availability.csv", date_format="%Y-%m-%d %H:%M:%S")
+        for ts, column in _STATIC.items():
+            frame, static = getattr(self, ts), self.generators[column]
+            varying = [g for g in frame.columns if not (frame[g] == static[g]).all()]
+            if varying:
+                frame[varying].to_csv(folder / f"{ts}.csv", date_format="%Y-%m-%d %H:%M:%S")
         with open(folder / "system.yaml", "w") as fh:
             yaml.safe_dump(self.meta, fh, sort_keys=False, allow_unicode=True, width=100)
         return folder
@@ -548,12 +560,14 @@ def read_system(folder) -> System:
         else:
             raw = _parse_series(path, files[ts], snapshots.index, tables[ref].index, ref)
         series[ts] = raw
-    static = tables["generators"]["p_max_pu"]
-    avail = series["availability"].reindex(columns=tables["generators"].index)
-    avail = avail.fillna(pd.Series(static, dtype=float)) if len(avail.columns) else avail
+    profiles = {}
+    for ts, column in _STATIC.items():
+        frame = series[ts].reindex(columns=tables["generators"].index)
+        static = pd.Series(tables["generators"][column], dtype=float)
+        profiles[ts] = (frame.fillna(static) if len(frame.columns) else frame).astype(float)
     demand = series["demand"].reindex(columns=tables["buses"].index, fill_value=0.0)
     system = System(name=str(meta.get("name", folder.name)), snapshots=snapshots, demand=demand.astype(float),
-                    availability=avail.astype(float), meta=meta, path=folder, _lines=lines, **tables)
+                    meta=meta, path=folder, _lines=lines, **profiles, **tables)
     return system.validate()
 
 
