@@ -260,3 +260,18 @@ def test_non_dpp_parameter_products_solve_as_in_cvxpy():
     with pytest.raises(gridprox.DPPError):
         got.solve(enforce_dpp=True)
     assert issubclass(gridprox.DPPError, ModelingError)
+
+
+def test_copies_keep_cvxpy_identities():
+    import copy
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable()
+        assert copy.copy(x) is x and copy.deepcopy(x).id != x.id
+        con = cp.constraints.Equality(x, 0) if cp is cvxpy else gridprox.Equality(x, 0)
+        assert copy.copy(con).id == con.id and copy.deepcopy(con).id != con.id
+        e = x + 1
+        assert copy.copy(e).id != e.id and copy.deepcopy(e).id != e.id
+    y = gridprox.Variable(2)
+    e = gridprox.abs(y - 1)
+    prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(copy.copy(e)) + gridprox.sum(e)), [y >= 0])
+    assert prob.solve() == pytest.approx(0.0)

@@ -7,6 +7,7 @@ exactly these forms in the Lagrangian  f + Σ λ·expr  (λ >= 0 for inequalitie
 """
 from __future__ import annotations
 
+import copy as _copy
 import itertools
 
 import numpy as np
@@ -107,6 +108,15 @@ class Constraint:
 
     def __repr__(self):
         return f"{type(self).__name__}({self})"
+
+    def __deepcopy__(self, memo):
+        # cvxpy's identities: copy.copy keeps the id (the default), a deep copy is a new constraint
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, val in self.__dict__.items():
+            setattr(new, key, _copy.deepcopy(val, memo))
+        new.id = next(_ids)
+        return new
 
     def __bool__(self):
         raise TypeError(f"the truth value of constraint {self} is undefined; it is a constraint, "

@@ -7,6 +7,7 @@ classes live in ``affine`` and ``piecewise``.
 """
 from __future__ import annotations
 
+import copy as _copy
 import itertools
 import math
 import numbers
@@ -478,6 +479,33 @@ class Expression:
     def __gt__(self, other):
         raise ModelingError(f"strict inequality {self} > {as_expr(other)} is not allowed; use >=")
 
+    # ------------------------------------------------------ copies (cvxpy's identities)
+    def _fresh(self, new):
+        new.id = next(_ids)
+        new.__dict__.pop("_aux_var", None)     # an atom's auxiliary variable belongs to one node
+        return new
+
+    def __copy__(self):
+        # a leaf copies to itself (it is the variable); any other node to a new node with a new id
+        if not self.args:
+            return self
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return self._fresh(new)
+
+    def __deepcopy__(self, memo):
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for key, val in self.__dict__.items():
+            setattr(new, key, _copy.deepcopy(val, memo))
+        return self._fresh(new)
+
+    def copy(self, args=None, id_objects=None):
+        """cvxpy's ``copy``: a leaf is itself, another node a new node over the same arguments."""
+        if args is not None:
+            raise ModelingError(f"{self}.copy(args=...): rebuilding a node over other arguments is not supported")
+        return _copy.copy(self)
+
     # ------------------------------------------------------ cvxpy methods
     def sum(self, axis=None, keepdims=False):
         return cvxtypes.sum_expr()(self, axis=axis, keepdims=keepdims)
@@ -584,6 +612,10 @@ class _NamedLeaf(Leaf):
     @value.setter
     def value(self, val):
         self._value = None if val is None else self.checked(from_list(val))
+
+    def save_value(self, val):
+        """cvxpy's unchecked setter (what a solver writes back)."""
+        self._value = None if val is None else np.asarray(dense(val), dtype=float).reshape(self.shape)
 
     def __repr__(self):
         return f"{self._kind}({self.shape}{', ' + repr(self._name) if self._name else ''})"
