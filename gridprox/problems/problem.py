@@ -214,8 +214,6 @@ class Problem:
                 # as cvxpy: a non-DPP problem is solved with its Parameters' current values,
                 # compiled again at every solve instead of refilled
                 self._frozen = True
-                warnings.warn("You are solving a parameterized problem that is not DPP: it is compiled again at "
-                              "every solve, with the Parameters' values (as cvxpy does)", UserWarning, stacklevel=3)
                 self._pp = compiler.compile_problem(self, freeze_params=True)
             self._compilation_time = time.perf_counter() - t0
         return self._pp
@@ -268,6 +266,9 @@ class Problem:
                 raise TypeError(f"solve() takes at most one positional argument, got {1 + len(args)}")
         backend, opts = resolve_solver(solver, opts, self._last_result)
         lp = self.compile()
+        if self._frozen and self.parameters():
+            warnings.warn("You are solving a parameterized problem that is not DPP: it is compiled again at "
+                          "every solve, with the Parameters' values (as cvxpy does)", UserWarning, stacklevel=2)
         if lp.num_vars == 0 and not lp.is_batch:
             result = constant_result(lp, backend)   # HiGHS and cvxpy's chain refuse an empty LP
         else:
