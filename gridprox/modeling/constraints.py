@@ -44,8 +44,9 @@ class Constraint:
     def dcp_want(self) -> str:
         return AFFINE if self.kind == "eq" else CONVEX
 
-    def is_dcp(self) -> bool:
-        return find_culprit(self.expr, self.dcp_want) is None
+    def is_dcp(self, dpp: bool = False) -> bool:
+        ok = find_culprit(self.expr, self.dcp_want) is None
+        return ok and self.is_dpp() if dpp else ok
 
     # --------------------------------------------------------------- duals
     @property
@@ -100,7 +101,7 @@ class Constraint:
     def is_dpp(self) -> bool:
         return self.expr.is_dpp()
 
-    def is_dgp(self) -> bool:
+    def is_dgp(self, dpp: bool = False) -> bool:
         return False                # log-log constraints are not LP constraints
 
     def parameters(self):

@@ -33,8 +33,9 @@ class Minimize:
     def __repr__(self):
         return f"{type(self).__name__}({self.expr})"
 
-    def is_dcp(self) -> bool:
-        return find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
+    def is_dcp(self, dpp: bool = False) -> bool:
+        ok = find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
+        return ok and self.expr.is_dpp() if dpp else ok
 
     # ------------------------------------------------------------ arithmetic
     def _flipped(self):
@@ -80,7 +81,7 @@ class Minimize:
         return self * (1.0 / other)
 
     def is_dpp(self) -> bool:
-        return self.is_dcp()
+        return self.is_dcp(dpp=True)
 
     def variables(self):
         return self.expr.variables()
