@@ -180,8 +180,8 @@ def test_network_file_loads_like_a_bundled_system():
 
 
 # --------------------------------------------------------- the bundled systems
-@pytest.mark.parametrize("name,snapshots", [("three-country", 24),
-                                            pytest.param("model-energy", 48, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("name,snapshots", [("three-country", 24), ("model-energy", 48)])
 def test_bundled_system_through_pypsa_and_back(name, snapshots):
     """System -> to_pypsa -> from_pypsa keeps PyPSA's optimum (the System itself reaching it is
     tests/test_energy_pypsa.py's)."""
@@ -213,7 +213,15 @@ def test_kvl_changes_the_answer_against_the_transport_model():
     assert kvl.objective == pytest.approx(optimum(n), rel=REL)
     transport = ours(system, power_flow="transport")
     assert transport.objective < kvl.objective * (1 - 1e-3)
-    # the transport model is PyPSA's too: the same lines as controllable links
+    # KVL holds the cheap import to 270 MW in the 300 MW hour (see triangle); transport takes all
+    assert kvl.generators_t.p["cheap"].iloc[2] == pytest.approx(270.0, rel=1e-6)
+    assert transport.generators_t.p["cheap"].iloc[2] == pytest.approx(300.0, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_transport_model_equals_pypsa_with_links():
+    """The transport model is PyPSA's too: the same lines as controllable links."""
+    transport = ours(System.from_pypsa(triangle()), power_flow="transport")
     links = triangle()
     lines = links.lines.copy()
     links.remove("Line", lines.index)
@@ -262,6 +270,17 @@ def test_p_min_pu_series_equals_pypsa():
     assert ours(System.from_pypsa(system.to_pypsa())).objective == pytest.approx(result.objective, rel=REL)
 
 
-def test_storage_inflow_of_an_example_is_named():
-    with pytest.raises(UnsupportedPyPSAError, match=r"StorageUnit '.*': inflow"):
-        System.from_pypsa(example("storage-hvdc"))
+def test_storage_hvdc_inflow_and_fixed_state_of_charge_equal_pypsa():
+    """storage-hvdc: a storage unit with inflow (and spillage), two with state_of_charge_set."""
+    n = example("storage-hvdc")
+    system = System.from_pypsa(n)
+    assert system.storage_units["inflow"].max() > 0 and system.state_of_charge_set.notna().any().sum() == 2
+    assert ours(system).objective == pytest.approx(optimum(n), rel=REL)
+
+
+def test_varying_inflow_is_named():
+    n = triangle()
+    n.add("StorageUnit", "hydro", bus="b", p_nom=50, max_hours=4,
+          inflow=pd.Series([5.0, 0.0, 5.0], index=n.snapshots))
+    with pytest.raises(UnsupportedPyPSAError, match=r"StorageUnit 'hydro': inflow varies in time"):
+        System.from_pypsa(n)

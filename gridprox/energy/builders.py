@@ -192,8 +192,21 @@ def add_storage_units(b: Build, su: Component) -> None:
                                          upper=True))
     prev, init = b.carry(soc, df["standing_loss"], df["cyclic_state_of_charge"], df["state_of_charge_initial"])
     d = b.time.dur[:, None]
-    b.add("state_of_charge", [soc == prev + init + gp.multiply(d * df["efficiency_store"].to_numpy(float), sc)
-                              - gp.multiply(d / df["efficiency_dispatch"].to_numpy(float), sd)])
+    level = prev + init + gp.multiply(d * df["efficiency_store"].to_numpy(float), sc) \
+        - gp.multiply(d / df["efficiency_dispatch"].to_numpy(float), sd)
+    inflow = df["inflow"].to_numpy(float)
+    wet = np.flatnonzero(inflow > 0)
+    if wet.size:        # inflow enters the level, less what is spilled (PyPSA: 0 <= spill <= inflow)
+        spill = b.variable("storage_spill", wet.size)
+        b.add("storage_spill_max", [spill <= np.broadcast_to(inflow[wet], (T, wet.size))])
+        pick = np.zeros((wet.size, len(su)))
+        pick[np.arange(wet.size), wet] = 1.0
+        level = level + d * inflow[None, :] - gp.multiply(np.broadcast_to(d, (T, wet.size)), spill) @ pick
+    b.add("state_of_charge", [soc == level])
+    fixed = np.tile(b.system.state_of_charge_set.to_numpy(float), (b.time.S, 1))
+    rows, cols = np.nonzero(~np.isnan(fixed))
+    if rows.size:       # PyPSA's state_of_charge_set: the level is given at these snapshots
+        b.add("state_of_charge_set", [soc[rows, cols] == fixed[rows, cols]])
     b.injections.append((sd - sc) @ b.incidence(df["bus"]))
 
 

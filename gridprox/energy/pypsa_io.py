@@ -51,7 +51,7 @@ READ = {
     "Load": {"bus", "p_set"},
     "StorageUnit": {"bus", "carrier", "p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max", "max_hours",
                     "efficiency_store", "efficiency_dispatch", "standing_loss", "cyclic_state_of_charge",
-                    "state_of_charge_initial", "marginal_cost"} | _COSTS,
+                    "state_of_charge_initial", "marginal_cost", "inflow", "state_of_charge_set"} | _COSTS,
     "Store": {"bus", "carrier", "e_nom", "e_nom_extendable", "e_nom_min", "e_nom_max", "standing_loss",
               "e_cyclic", "e_initial"} | _COSTS,
     "Link": {"bus0", "bus1", "bus2", "bus3", "efficiency", "efficiency2", "efficiency3", "carrier", "p_nom",
@@ -76,7 +76,8 @@ IGNORED = {
 }
 _TABLES = {"Generator": "generators", "Load": "loads", "StorageUnit": "storage_units", "Store": "stores",
            "Link": "links", "Line": "lines", "Transformer": "transformers", "Bus": "buses", "Carrier": "carriers"}
-_SERIES_OK = {("Generator", "p_max_pu"), ("Generator", "p_min_pu"), ("Load", "p_set")}   # series the System holds
+_SERIES_OK = {("Generator", "p_max_pu"), ("Generator", "p_min_pu"), ("Load", "p_set"),   # series the System holds
+              ("StorageUnit", "state_of_charge_set")}
 
 
 def read_network(network_or_path):
@@ -218,8 +219,11 @@ def from_pypsa(network_or_path, name: str | None = None, meta: dict | None = Non
     for key, df in tables.items():
         df.index = pd.Index(df.index.astype(str), name="name")
         df.columns.name = None
+    fixed = n.get_switchable_as_dense("StorageUnit", "state_of_charge_set") if len(n.storage_units) else \
+        pd.DataFrame(index=n.snapshots)
+    fixed.index = snapshots.index
     return System(name=str(meta["name"]), snapshots=snapshots, demand=demand.astype(float), meta=meta,
-                  **profiles, **tables).validate()
+                  state_of_charge_set=fixed.astype(float), **profiles, **tables).validate()
 
 
 def _is_network(obj) -> bool:
@@ -286,7 +290,7 @@ def _storage_units(n) -> pd.DataFrame:
     su = n.storage_units
     out = pd.concat([su[["bus", "carrier"]], _capacity(su, "p_nom", "p_nom"), _costs(su)], axis=1)
     for attr in ("max_hours", "efficiency_store", "efficiency_dispatch", "standing_loss", "state_of_charge_initial",
-                 "marginal_cost"):
+                 "marginal_cost", "inflow"):
         out[attr] = _static(n, "StorageUnit", attr).astype(float)
     out["cyclic_state_of_charge"] = su["cyclic_state_of_charge"].astype(bool)
     return out
@@ -420,7 +424,7 @@ def _component_frames(system: System) -> dict[str, pd.DataFrame]:
     s = system.storage_units
     sus = pd.concat([s[["bus", "carrier"]], _capacity_attrs(s, "p_nom"), _cost_attrs(system, s),
                      s[["max_hours", "efficiency_store", "efficiency_dispatch", "standing_loss",
-                        "cyclic_state_of_charge", "state_of_charge_initial", "marginal_cost"]]], axis=1)
+                        "cyclic_state_of_charge", "state_of_charge_initial", "marginal_cost", "inflow"]]], axis=1)
     st = system.stores
     stores = pd.concat([st[["bus", "carrier"]], _capacity_attrs(st, "e_nom"), _cost_attrs(system, st),
                         st[["standing_loss", "e_cyclic", "e_initial"]]], axis=1)
@@ -499,6 +503,9 @@ def _build(n, system: System, scenario):
     avail = system.availability
     if len(avail.columns):
         n.generators_t.p_max_pu = avail.copy()
+    fixed = system.state_of_charge_set.loc[:, system.state_of_charge_set.notna().any()]
+    if fixed.shape[1]:
+        n.storage_units_t.state_of_charge_set = fixed.copy()
     pmin = system.min_availability
     varying = [g for g in pmin.columns if not (pmin[g] == system.generators.loc[g, "p_min_pu"]).all()]
     if varying:

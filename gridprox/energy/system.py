@@ -141,6 +141,8 @@ SCHEMA = {t.name: t for t in (
         Column("cyclic_state_of_charge", "bool", True, "", "state of charge at the end equals the start"),
         Column("state_of_charge_initial", "float", 0.0, "MWh", "initial state of charge if not cyclic", lo=0),
         Column("marginal_cost", "float", 0.0, "currency/MWh", "cost per MWh discharged", lo=0),
+        Column("inflow", "float", 0.0, "MW", "natural inflow into the storage (hydro); what does not fit is spilled",
+               lo=0),
     )),
     Table("stores", "PyPSA Store: energy only; power flows through links (e.g. electrolysis/turbine)", (
         _NAME, Column("bus", "str", REQUIRED, "", "bus it exchanges energy with", ref="buses"), _CARRIER,
@@ -206,8 +208,12 @@ TIME_SERIES = {
                                           "p_max_pu per generator (column = generator name)", lo=0, hi=1)),
     "min_availability": ("generators", Column("min_availability", "float", 0.0, "per unit",
                                               "p_min_pu per generator (column = generator name)", lo=0, hi=1)),
+    "state_of_charge_set": ("storage_units", Column(
+        "state_of_charge_set", "float", math.nan, "MWh",
+        "state of charge fixed at these snapshots (column = storage unit name; empty: free)", lo=0, nan_ok=True)),
 }
 _STATIC = {"availability": "p_max_pu", "min_availability": "p_min_pu"}   # the column a missing series takes
+_MISSING = {"demand": "no demand", "state_of_charge_set": "a free state of charge (as empty cells)"}
 POLICIES = {
     "co2_cap": "t CO2 per horizon (sum of weighted emissions)",
     "co2_price": "currency/t CO2, added to generator costs",
@@ -237,7 +243,7 @@ def schema_markdown() -> str:
                 f"First column `snapshot` (the timestamps of snapshots.csv, same order), then one column per "
                 f"row of {ref}.csv; unit {col.unit}; values "
                 f"{'in [0, 1]' if col.hi == 1 else '>= 0'}; missing columns mean "
-                f"{'no demand' if ts == 'demand' else 'the static ' + _STATIC[ts]}.", ""]
+                f"{_MISSING.get(ts) or 'the static ' + _STATIC[ts]}.", ""]
     return "\n".join(out)
 
 
@@ -276,6 +282,7 @@ class System:
     availability: pd.DataFrame
     scenarios: pd.DataFrame = field(default_factory=lambda: _empty("scenarios"))
     min_availability: Optional[pd.DataFrame] = None   # None: every generator's static p_min_pu
+    state_of_charge_set: Optional[pd.DataFrame] = None  # None: no state of charge is fixed
     scenario_overrides: pd.DataFrame = field(default_factory=lambda: _empty("scenario_overrides"))
     meta: dict = field(default_factory=dict)
     path: Optional[Path] = None
@@ -295,7 +302,9 @@ class System:
             pmin = self.generators["p_min_pu"].to_numpy(float)
             self.min_availability = pd.DataFrame(np.tile(pmin, (len(snaps), 1)), index=snaps.index,
                                                  columns=self.generators.index)
-        for name in ("snapshots", "demand", "availability", "min_availability"):  # one time resolution everywhere
+        if self.state_of_charge_set is None:
+            self.state_of_charge_set = pd.DataFrame(np.nan, index=snaps.index, columns=self.storage_units.index)
+        for name in ("snapshots", *TIME_SERIES):  # one time resolution everywhere
             frame = getattr(self, name)
             if isinstance(frame.index, pd.DatetimeIndex) and frame.index.unit != "ns":
                 frame.index = frame.index.as_unit("ns")
@@ -399,6 +408,7 @@ class System:
             out.snapshots["weight"] *= self.weights.sum() / out.snapshots["weight"].sum()
         out.demand, out.availability = self.demand.loc[keep].copy(), self.availability.loc[keep].copy()
         out.min_availability = self.min_availability.loc[keep].copy()
+        out.state_of_charge_set = self.state_of_charge_set.loc[keep].copy()
         return out
 
     def copy(self) -> "System":
@@ -473,6 +483,9 @@ class System:
             varying = [g for g in frame.columns if not (frame[g] == static[g]).all()]
             if varying:
                 frame[varying].to_csv(folder / f"{ts}.csv", date_format="%Y-%m-%d %H:%M:%S")
+        fixed = self.state_of_charge_set.loc[:, self.state_of_charge_set.notna().any()]
+        if fixed.shape[1]:
+            fixed.to_csv(folder / "state_of_charge_set.csv", date_format="%Y-%m-%d %H:%M:%S")
         with open(folder / "system.yaml", "w") as fh:
             yaml.safe_dump(self.meta, fh, sort_keys=False, allow_unicode=True, width=100)
         return folder
@@ -558,7 +571,7 @@ def read_system(folder) -> System:
                 raise SystemDataError("required file is missing", file=files[ts])
             raw = pd.DataFrame(index=snapshots.index)
         else:
-            raw = _parse_series(path, files[ts], snapshots.index, tables[ref].index, ref)
+            raw = _parse_series(path, files[ts], snapshots.index, tables[ref].index, ref, col)
         series[ts] = raw
     profiles = {}
     for ts, column in _STATIC.items():
@@ -566,8 +579,9 @@ def read_system(folder) -> System:
         static = pd.Series(tables["generators"][column], dtype=float)
         profiles[ts] = (frame.fillna(static) if len(frame.columns) else frame).astype(float)
     demand = series["demand"].reindex(columns=tables["buses"].index, fill_value=0.0)
+    fixed = series["state_of_charge_set"].reindex(columns=tables["storage_units"].index).astype(float)
     system = System(name=str(meta.get("name", folder.name)), snapshots=snapshots, demand=demand.astype(float),
-                    meta=meta, path=folder, _lines=lines, **profiles, **tables)
+                    meta=meta, path=folder, _lines=lines, state_of_charge_set=fixed, **profiles, **tables)
     return system.validate()
 
 
@@ -707,8 +721,10 @@ def _parse_times(labels: pd.Series, file: str, lines) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(times, name="snapshot")
 
 
-def _parse_series(path: Path, file: str, snapshots: pd.DatetimeIndex, names: pd.Index, ref: str) -> pd.DataFrame:
-    """A wide time-series file: 'snapshot' then one column per bus/generator."""
+def _parse_series(path: Path, file: str, snapshots: pd.DatetimeIndex, names: pd.Index, ref: str,
+                  spec: Column) -> pd.DataFrame:
+    """A wide time-series file: 'snapshot' then one column per bus/generator (empty cells are
+    errors, except in a series whose empty value means "not set")."""
     header, rows, lines = _read_cells(path, file)
     if header[0] != "snapshot":
         raise SystemDataError("the first column must be 'snapshot'", file=file, column=header[0], line=1)
@@ -719,7 +735,7 @@ def _parse_series(path: Path, file: str, snapshots: pd.DatetimeIndex, names: pd.
     cells = pd.DataFrame(rows, columns=header, dtype=object)
     index = _parse_times(cells["snapshot"], file, lines)
     _check_index(file, index, snapshots)
-    col = Column("value", "float", REQUIRED)
+    col = Column("value", "float", spec.default if spec.nan_ok else REQUIRED)
     data = {h: _convert(replace(col, name=h), cells[h], cells["snapshot"], lines, file) for h in header[1:]}
     return pd.DataFrame(data, index=index, dtype=float)
 

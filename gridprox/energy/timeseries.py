@@ -78,6 +78,7 @@ def resample(system: System, step: Union[str, int, float]) -> System:
                                   "period": snaps["period"].to_numpy()[first]}, index=index)
     out.demand, out.availability = mean(system.demand), mean(system.availability)
     out.min_availability = mean(system.min_availability)
+    out.state_of_charge_set = _unset(system, index)
     return out.validate()
 
 
@@ -140,6 +141,7 @@ def representative_days(system: System, k: int, seed: int = 0) -> System:
     out.snapshots = snaps
     out.demand, out.availability = system.demand.loc[index].copy(), system.availability.loc[index].copy()
     out.min_availability = system.min_availability.loc[index].copy()
+    out.state_of_charge_set = _unset(system, index)
     return out.validate()
 
 
@@ -172,3 +174,14 @@ def apply_resolution(system: System, hours: Optional[int] = None, resample_to=No
     if rep_days is not None:
         return representative_days(system, rep_days, seed)
     return system
+
+
+def _unset(system: System, index) -> pd.DataFrame:
+    """No fixed state of charge on a new time grid: a level fixed at one hour has no meaning on
+    averaged or sampled steps, so a system that fixes one is refused rather than loosened."""
+    fixed = system.state_of_charge_set
+    if fixed.notna().any().any():
+        name = fixed.columns[fixed.notna().any().to_numpy()][0]
+        raise SystemDataError("a fixed state of charge cannot be carried to another time resolution",
+                              file="state_of_charge_set.csv", column=str(name))
+    return pd.DataFrame(np.nan, index=index, columns=fixed.columns)
