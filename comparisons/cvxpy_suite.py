@@ -4,7 +4,9 @@
     python comparisons/cvxpy_suite.py --files test_atoms.py,test_problem.py --paths highs
 
 The tests come from the sdist of the installed cvxpy version (looked for in ``--cache``, else
-fetched with ``pip download cvxpy==<installed> --no-deps --no-binary :all:``).  Each test file is
+fetched with ``pip download cvxpy==<installed> --no-deps --no-binary :all:``; hypothesis, which
+some of the files import, is read from ``<cache>/site`` when installed there with ``pip install
+--target``, so the project's environment is left as it is).  Each test file is
 copied with its imports rewritten: ``import cvxpy as cp`` -> ``import gridprox as cp``, ``from
 cvxpy import ...`` -> ``from gridprox import ...``, and ``from cvxpy.sub.module import names`` ->
 ``from gridprox import names`` where gridprox has every one of the names (cvxpy's public classes:
