@@ -138,9 +138,28 @@ def test_unfinished_polish_keeps_the_point_and_says_why(energy_lp, monkeypatch):
     monkeypatch.setattr(highs, "_run", lambda h, lp, threads=None: Result(status="time_limit", solver="highs"))
     from gridprox.solvers.polish import crossover
 
-    res = crossover(energy_lp, point)
+    res = crossover(energy_lp, point, tol=1e-3)
     assert res is point and res.status == "optimal" and np.array_equal(res.x, x)
     assert "ended time_limit; the pdhg point is kept" in res.message
+
+
+def test_a_kept_point_is_judged_row_by_row(energy_lp, monkeypatch):
+    """A polish that does not finish keeps the PDHG point, which was stopped on PDLP's ℓ2
+    measures alone: it stays "optimal" only if every row is within tol of its own scale."""
+    from gridprox.solvers import highs
+    from gridprox.solvers.polish import crossover
+    from gridprox.solvers.result import Result
+
+    point = solve_lp(energy_lp, "pdhg", tol=1e-3, each_row=False)
+    point.x = point.x.copy()
+    row = int(np.argmax(np.abs(energy_lp.A) @ np.abs(point.x)))       # push one row 5 % off
+    j = energy_lp.A[row].indices[np.argmax(np.abs(energy_lp.A[row].data))]
+    point.x[j] *= 1.05 if point.x[j] != 0 else 1.0
+    measured = energy_lp.residuals(point.x, point.y)
+    assert measured["row_rel"] > 1e-3 and point.status == "optimal"
+    monkeypatch.setattr(highs, "_run", lambda h, lp, threads=None: Result(status="time_limit", solver="highs"))
+    res = crossover(energy_lp, point, tol=1e-3)
+    assert res.status == "optimal_inaccurate" and "relative to its scale" in res.message
 
 
 def test_planning_solve_with_pdhg_is_exact_by_default(toy):

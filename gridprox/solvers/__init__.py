@@ -291,7 +291,7 @@ def _solve_polished(lp: LinearProgram, solver: str, presolve, polish: str, on_re
 
     def hook(k: int, res: Result) -> None:
         polished[k] = crossover(lp.scenario(k) if lp.is_batch else lp, res, options.get("time_limit"),
-                                options.get("threads"), options.get("verbose", False))
+                                options.get("threads"), options.get("verbose", False), options.get("tol") or 1e-4)
         if on_result is not None:
             on_result(k, polished[k])
 
