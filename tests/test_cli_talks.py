@@ -15,18 +15,10 @@ import pytest
 
 from gridprox import __version__, cli, logs
 from gridprox.energy import CapacityExpansion
+from cli_run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = "de-stochastic"
-
-
-def run(capsys, *args):
-    try:
-        rc = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture

@@ -14,21 +14,13 @@ import numpy as np
 import pytest
 
 import gridprox.solvers as solvers
-from gridprox import cli, datasets
+from gridprox import datasets
 from gridprox.energy import CapacityExpansion
 from gridprox.energy.results import objective_accuracy, objective_text, percent_text
+from cli_run import run
 
 SYSTEM, HOURS = "model-energy", 48
 real_solve_lp = solvers.solve_lp
-
-
-def run(capsys, *args):
-    try:
-        rc = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")

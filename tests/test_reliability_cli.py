@@ -21,19 +21,10 @@ import pytest
 from gridprox import cli, datasets
 from gridprox.energy import CapacityExpansion
 from gridprox.sweep import SweepStore
+from cli_run import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = "de-stochastic"
-
-
-def run(capsys, *args):
-    """main(args) in-process -> (exit code, stdout, stderr)."""
-    try:
-        rc = cli.main([str(a) for a in args])
-    except SystemExit as exc:
-        rc = exc.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def one_line(rc, out, err, *needles, code=2):

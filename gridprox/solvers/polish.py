@@ -69,26 +69,26 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
     if out.status not in (st.OPTIMAL, st.INFEASIBLE, st.UNBOUNDED):
         res.message = _joined(res.message, f"{note}, ended {out.status}; the {res.solver} point is kept")
         res.stages = stages
-        if res.status == st.OPTIMAL:
-            r = lp.residuals(res.x, res.y)
-            worst = max(r["row_rel"], r.get("col_rel", 0.0))
-            if worst > tol:
-                res.status = st.OPTIMAL_INACCURATE
-                res.message = _joined(res.message, f"a row or column misses by {worst:.1e} relative to its scale")
-        return res
+        return _row_by_row(lp, res, tol, "")
     out.solver = f"{res.solver}+crossover"
     out.iterations = res.iterations + crossed + out.iterations
     out.seconds = res.seconds + seconds
     out.message = _joined(res.message, note)
     out.stages = stages
-    if out.status == st.OPTIMAL and out.x is not None:     # "optimal" only as measured on lp itself
-        r = lp.residuals(out.x, out.y)
-        worst = max(r["row_rel"], r.get("col_rel", 0.0))
-        if worst > VERTEX_TOL:
-            out.status = st.OPTIMAL_INACCURATE
-            out.message = _joined(out.message, f"HiGHS called its vertex optimal, but a row or column misses "
-                                  f"by {worst:.1e} relative to its scale")
-    return out
+    return _row_by_row(lp, out, VERTEX_TOL, "HiGHS called its vertex optimal, but ")
+
+
+def _row_by_row(lp: LinearProgram, res: Result, limit: float, prefix: str) -> Result:
+    """``res`` made "optimal_inaccurate" when, measured on ``lp`` itself, a row or column misses by
+    more than ``limit`` relative to its scale ("optimal" means every row, not PDLP's ℓ2 norms)."""
+    if res.status != st.OPTIMAL or res.x is None:
+        return res
+    r = lp.residuals(res.x, res.y)
+    worst = max(r["row_rel"], r.get("col_rel", 0.0))
+    if worst > limit:
+        res.status = st.OPTIMAL_INACCURATE
+        res.message = _joined(res.message, f"{prefix}a row or column misses by {worst:.1e} relative to its scale")
+    return res
 
 
 def _prepare(h, highspy, threads) -> None:
