@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from .. import modeling as gp
 from ..errors import ModelingError
 from .layout import Component, Time
-from .network import cycle_matrix
+from .network import angle_incidence, cycle_matrix
 from .results import SINGULAR
 from .system import COMPONENTS, TRANSMISSION_LIMITS, System
 
@@ -254,8 +254,9 @@ def add_lines(b: Build, ln: Component) -> None:
 
 
 def add_kirchhoff(b: Build, df: pd.DataFrame, flow) -> None:
-    """Σ_l C[c, l] x_l f_l = 0 per independent cycle c of the lines that have a reactance
-    (``network.cycle_matrix``); the reactance stays fixed when a line is extended, as in PyPSA."""
+    """Kirchhoff's voltage law on the lines that have a reactance, written as ``b.options["kvl"]``
+    says ("cycles" or "angles", ``network``'s docstring); the reactance stays fixed when a line is
+    extended, as in PyPSA."""
     x = df["x"].to_numpy(float)
     sel = np.flatnonzero(~np.isnan(x))
     if sel.size == 0:
@@ -264,16 +265,34 @@ def add_kirchhoff(b: Build, df: pd.DataFrame, flow) -> None:
     if lossy.size:
         raise ModelingError(f"line {df.index[lossy[0]]!r} has a reactance and efficiency < 1: Kirchhoff's "
                             f"voltage law here is lossless (give efficiency 1, or no x for a transport line)")
-    C = cycle_matrix(b.buses.get_indexer(df["bus0"].iloc[sel]), b.buses.get_indexer(df["bus1"].iloc[sel]),
-                     len(b.buses))
+    pick = sp.csr_matrix((np.ones(sel.size), (sel, np.arange(sel.size))), shape=(len(df), sel.size))
+    bus0, bus1 = b.buses.get_indexer(df["bus0"].iloc[sel]), b.buses.get_indexer(df["bus1"].iloc[sel])
+    KIRCHHOFF[b.options.get("kvl", "cycles")](b, flow @ pick, x[sel], bus0, bus1)
+
+
+def kirchhoff_cycles(b: Build, flow, x: np.ndarray, bus0: np.ndarray, bus1: np.ndarray) -> None:
+    """Σ_l C[c, l] x_l f_l = 0 per independent cycle c (``network.cycle_matrix``), PyPSA's rows."""
+    C = cycle_matrix(bus0, bus1, len(b.buses))
     if C.shape[0] == 0:
         return
-    weighted = C.multiply(x[sel][None, :]).tocsr()
+    weighted = C.multiply(x[None, :]).tocsr()
     # each cycle's row divided by its largest reactance: the rows hold O(1) coefficients whatever
     # the per-unit base, which PDHG's scaling would otherwise have to undo
     weighted = sp.diags(1.0 / abs(weighted).max(axis=1).toarray().ravel()) @ weighted
-    pick = sp.csr_matrix((np.ones(sel.size), (sel, np.arange(sel.size))), shape=(len(df), sel.size))
-    b.add("kirchhoff", [flow @ (pick @ weighted.T).tocsr() == 0])
+    b.add("kirchhoff", [flow @ weighted.T.tocsr() == 0])
+
+
+def kirchhoff_angles(b: Build, flow, x: np.ndarray, bus0: np.ndarray, bus1: np.ndarray) -> None:
+    """(x_l / x̄) f_l = ψ_bus0 - ψ_bus1 per line, ψ = θ / x̄ a free variable per bus (``network.angle_incidence``)."""
+    D = angle_incidence(bus0, bus1, len(b.buses))
+    # angles in units of the median reactance: O(1) coefficients whatever the per-unit base, as
+    # the cycle rows' scaling
+    scale = np.median(x)
+    psi = b.variable("voltage_angle", D.shape[1], nonneg=False)
+    b.add("kirchhoff", [flow @ sp.diags(x / scale).tocsr() - psi @ D.T.tocsr() == 0])
+
+
+KIRCHHOFF = {"cycles": kirchhoff_cycles, "angles": kirchhoff_angles}
 
 
 def add_shedding(b: Build) -> None:

@@ -1,20 +1,24 @@
-"""Grid topology for the linearised power flow: an independent cycle basis of the lines.
+"""Grid topology for the linearised power flow, one matrix per way of writing Kirchhoff's voltage law
+(Hörsch et al., "Linear optimal power flow using cycle flows", EPSR 158, 2018, compare them):
 
-Kirchhoff's voltage law is written over cycles (PyPSA's default, Hörsch et al., "Linear optimal
-power flow using cycle flows", EPSR 158, 2018): per cycle c and snapshot, Σ_l C[c, l] x_l f_l = 0.
-We chose it over voltage angles because it adds no variables (one row per independent cycle,
-|L| - |N| + #components of them) and gives the LP PyPSA's ``n.optimize()`` builds, row for row
-up to the choice of basis.  The basis here is the fundamental cycles of a breadth-first spanning
-forest: each line outside the forest closes one cycle with the forest's path between its ends,
-which keeps cycles short on meshed grids."""
+- cycles (PyPSA's ``n.optimize()``): per independent cycle c and snapshot, Σ_l C[c, l] x_l f_l = 0.
+  No extra variables, |L| - |N| + #components rows.  ``cycle_matrix`` gives C; its basis is the
+  fundamental cycles of a breadth-first spanning forest (each line outside the forest closes one
+  cycle with the forest's path between its ends), which keeps cycles short on meshed grids.
+- angles: a voltage angle θ per bus and snapshot, x_l f_l = θ_bus0 - θ_bus1 per line; |N| - #components
+  extra free variables (one reference bus per connected part stays at 0) and one row per line.
+  ``angle_incidence`` gives the (lines, angles) incidence without the reference buses.
+
+Which one PDHG converges faster on is measured in comparisons/kvl_formulation.py."""
 from __future__ import annotations
 
 from collections import deque
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
-__all__ = ["cycle_matrix"]
+__all__ = ["cycle_matrix", "angle_incidence"]
 
 
 def cycle_matrix(bus0: np.ndarray, bus1: np.ndarray, n_buses: int) -> sp.csr_matrix:
@@ -61,3 +65,18 @@ def cycle_matrix(bus0: np.ndarray, bus1: np.ndarray, n_buses: int) -> sp.csr_mat
         signs += [p[1] for p in path]
     n_cycles = int((~in_tree).sum())
     return sp.csr_matrix((signs, (rows, cols)), shape=(n_cycles, len(bus0)))
+
+
+def angle_incidence(bus0: np.ndarray, bus1: np.ndarray, n_buses: int) -> sp.csr_matrix:
+    """(lines, angles) matrix D with D @ θ = θ_bus0 - θ_bus1: +1 at a line's bus0, -1 at its bus1, one
+    column per bus that a line touches except the first bus of each connected part, its reference
+    (angles are defined up to a constant per part; fixing one keeps the optimum unique in θ)."""
+    bus0, bus1 = np.asarray(bus0, dtype=int), np.asarray(bus1, dtype=int)
+    lines = np.arange(len(bus0))
+    A = sp.csr_matrix((np.r_[np.ones(len(bus0)), -np.ones(len(bus0))], (np.r_[lines, lines], np.r_[bus0, bus1])),
+                      shape=(len(bus0), n_buses))
+    touched = np.unique(np.r_[bus0, bus1])
+    _, part = connected_components(abs(A.T) @ abs(A), directed=False)
+    _, first = np.unique(part[touched], return_index=True)      # touched is sorted: lowest bus per part
+    keep = np.setdiff1d(touched, touched[first])
+    return A[:, keep].tocsr()
