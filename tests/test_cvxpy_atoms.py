@@ -15,6 +15,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:The problem includes expressions
 
 V = np.array([[1.0, 3.0, 0.0], [2.0, -1.0, 4.0]])
 C4 = np.array([3.0, -1.0, 2.0, 5.0])
+T3 = np.arange(1.0, 25.0).reshape(2, 3, 4)
 
 
 def both(build, ref_solver="HIGHS"):
@@ -205,6 +206,8 @@ NUMBERS = {
     "pnorm_3": lambda cp, C: cp.pnorm(C(V), 3), "norm2_matrix": lambda cp, C: cp.norm2(C(V)),
     "norm_2": lambda cp, C: cp.norm(C(V)), "norm_fro": lambda cp, C: cp.norm(C(V), "fro"),
     "geo_mean": lambda cp, C: cp.geo_mean(C(np.array([1.0, 4.0])), [1, 3]),
+    "geo_mean_axis": lambda cp, C: cp.geo_mean(C(T3), axis=(0, 2), keepdims=True),
+    "geo_mean_axis_weights": lambda cp, C: cp.geo_mean(C(T3[0]), [3, 1, 2], axis=0),
     "quad_form": lambda cp, C: cp.quad_form(np.array([1.0, 2.0]), np.eye(2)),
     "sigma_max": lambda cp, C: cp.sigma_max(C(V)), "kl_div": lambda cp, C: cp.kl_div(2.0, 1.0),
 }

@@ -76,3 +76,8 @@ def inequality_constr():
 def canon_context():
     from .canon import CanonContext
     return CanonContext
+
+
+def get_bounds():
+    from .bounds import get_bounds
+    return get_bounds

@@ -284,6 +284,11 @@ class Expression:
             return False
         return self.is_dcp()
 
+    def get_bounds(self):
+        """cvxpy's ``get_bounds``: (lower, upper) arrays of this shape that hold for every value
+        the expression can take, from its leaves' bounds and signs (see ``bounds``)."""
+        return cvxtypes.get_bounds()(self)
+
     def is_pwl(self) -> bool:
         return self.is_dcp()          # every DCP expression of gridprox is piecewise linear
 
@@ -612,6 +617,19 @@ class _NamedLeaf(Leaf):
     @value.setter
     def value(self, val):
         self._value = None if val is None else self.checked(from_list(val))
+
+    def _has_lower_bounds(self) -> bool:
+        return self._has_bound(0, "nonneg", -np.inf)
+
+    def _has_upper_bounds(self) -> bool:
+        return self._has_bound(1, "nonpos", np.inf)
+
+    def _has_bound(self, side, sign, free) -> bool:
+        """cvxpy's test: a sign attribute, a Parameter bound, or a finite entry on that side."""
+        if self.attributes[sign]:
+            return True
+        b = (self.bounds or (None, None))[side]
+        return b is not None and (isinstance(b, Expression) or bool(np.any(np.asarray(b) != free)))
 
     def save_value(self, val):
         """cvxpy's unchecked setter (what a solver writes back)."""

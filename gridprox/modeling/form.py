@@ -22,6 +22,11 @@ import numpy as np
 import scipy.sparse as sp
 
 
+class VariableProductError(ValueError):
+    """Internal: a product whose factor holds variables (the modelling layer refuses these
+    before canonicalising; interval bounds meet them with placeholder arguments)."""
+
+
 class ParameterProductError(Exception):
     """Internal: a product of two parameter-dependent factors (not affine in θ).
     Re-raised as ModelingError naming the expression by the canonicaliser."""
@@ -137,7 +142,7 @@ class Form:
         same size.  A parameter-dependent factor turns variable coefficients into
         parameter-affine ones; two parameter-dependent factors are refused."""
         if factor.has_vars:
-            raise ValueError("internal: mul_by needs a variable-free factor")
+            raise VariableProductError("internal: mul_by needs a variable-free factor")
         out = self.scale(factor.const)
         if not factor.pconst:
             return out

@@ -441,9 +441,14 @@ def _np_norm(x, p, axis, keepdims):
     return np.linalg.norm(x, p, axis, keepdims)
 
 
-def _geo_mean(x, p=None, **_):
-    w = np.ones(np.size(x)) if p is None else np.asarray(p, dtype=float)
-    return float(np.prod(np.ravel(x) ** (w / w.sum())))
+def _geo_mean(x, p=None, max_denom=1024, approx=True, axis=None, keepdims=False):
+    """Weighted geometric mean of each slice over ``axis`` (the weights run along the slice)."""
+    x = np.asarray(x, dtype=float)
+    axes, _, shape = A.reduced_shape(x.shape, axis, keepdims, "geo_mean")
+    slices = np.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
+    slices = slices.reshape(slices.shape[:x.ndim - len(axes)] + (-1,))
+    w = np.ones(slices.shape[-1]) if p is None else np.ravel(np.asarray(p, dtype=float))
+    return np.reshape(np.prod(slices ** (w / w.sum()), axis=-1), shape)
 
 
 # the non-LP atoms of numeric constants are numbers (cvxpy folds exp(1) * x into an affine
