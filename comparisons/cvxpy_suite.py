@@ -15,8 +15,9 @@ Variable, Problem, SOC, ...); imports of cvxpy internals (settings, reductions, 
 Three runs of the same files, each one pytest process with a small plugin:
 * ``cvxpy``: the tests unchanged, to learn which pass on this machine (the others are "n/a": a
   missing solver or package) and which are not LPs: a test is non-LP when it builds a non-PWL
-  atom of a variable, a cone constraint, an integer/boolean/PSD/complex leaf, or solves a problem
-  whose ``is_lp()`` is False.
+  atom of a variable, a cone constraint, an integer/boolean/PSD/sparse/diag/complex leaf (asked
+  for, even where cvxpy then refuses the leaf's arguments), or solves a problem whose ``is_lp()``
+  is False.
 * ``highs`` / ``pdhg``: swapped; every ``solve(solver=...)`` goes to that gridprox backend
   (pdhg at ``--pdhg-tol``), whatever solver the test names, with cvxpy's solver options dropped.
 A swapped test counts as "refused" when it ends in ``gridprox.ModelingError``.
@@ -135,6 +136,9 @@ if MODE == "cvxpy":
             pass
 
     def leaf_init(self, *args, **kwargs):
+        # asked for, the attribute makes the test non-LP even when cvxpy refuses its arguments
+        if any(kwargs.get(a) is not None and kwargs.get(a) is not False for a in NON_LP_ATTRS):
+            _flag("leaf")
         _leaf_init(self, *args, **kwargs)
         if any(self.attributes.get(a) not in (None, False) for a in NON_LP_ATTRS) or self.is_complex():
             _flag("leaf")

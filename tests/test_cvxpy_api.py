@@ -138,7 +138,7 @@ def test_get_problem_data_is_cvxpy_conic_layout():
     data, chain, inverse = got.get_problem_data(gridprox.HIGHS)
     rdata, _, _ = ref.get_problem_data(cvxpy.CLARABEL)
     assert data["dims"].zero == rdata["dims"].zero and data["dims"].nonneg == 1
-    assert data["lower_bounds"] is not None and data["upper_bounds"] is not None
+    assert "lower_bounds" in data and "upper_bounds" in data      # None where no variable is bounded
     # the layout means what it says: a feasible point of the LP satisfies b - A x >= 0
     x = np.array([1.0, 1.0])
     slack = data["b"] - data["A"] @ x
@@ -146,6 +146,20 @@ def test_get_problem_data_is_cvxpy_conic_layout():
     assert data["c"] @ x + data["offset"] == pytest.approx(2 + 3 + 1)
     assert inverse is data["lp"] and chain is got.parametric
 
+
+
+@pytest.mark.parametrize("attrs", [{"nonneg": True}, {"nonpos": True}, {}, {"bounds": [-1, 2]}])
+def test_get_problem_data_bounds_none_where_cvxpy_gives_none(attrs):
+    """cvxpy hands HiGHS None for a side on which no variable is bounded."""
+    data = {}
+    for cp, solver in ((cvxpy, cvxpy.HIGHS), (gridprox, gridprox.HIGHS)):
+        x = cp.Variable(3, **attrs)
+        data[cp] = cp.Problem(cp.Minimize(cp.sum(x)), [cp.sum(x) >= -1, cp.sum(x) <= 1]).get_problem_data(solver)[0]
+    for side in ("lower_bounds", "upper_bounds"):
+        want, got = data[cvxpy][side], data[gridprox][side]
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_array_equal(got, want)
 
 # ------------------------------------------------------------------ grad
 def test_grad_of_affine_expressions_matches_cvxpy():

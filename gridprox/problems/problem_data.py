@@ -41,4 +41,9 @@ def conic_data(lp: LinearProgram) -> dict:
     return {"c": np.asarray(lp.c, dtype=float), "offset": float(np.asarray(lp.c0)),
             "A": sp.vstack(blocks, format="csc"), "b": rhs,
             "dims": ConeDims(zero=int(eq.sum()), nonneg=int(upper.sum() + lower.sum())),
-            "lower_bounds": lx.copy(), "upper_bounds": ux.copy(), "lp": lp}
+            "lower_bounds": _bound_or_none(lx, -np.inf), "upper_bounds": _bound_or_none(ux, np.inf), "lp": lp}
+
+
+def _bound_or_none(bound, free):
+    """cvxpy's convention: None when no variable is bounded on that side."""
+    return None if np.all(bound == free) else bound.copy()
