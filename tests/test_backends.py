@@ -1,5 +1,7 @@
 """solve_lp and its backends, each checked against an independent reference:
 KKT conditions computed here, scipy's linprog marginals, and the HiGHS backend."""
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -100,7 +102,7 @@ def linprog_reference(lp):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("method", ["simplex", "ipm"])
+@pytest.mark.parametrize("method", ["simplex", "ipm", "concurrent"])
 def test_highs_matches_linprog_and_kkt(seed, method):
     lp = random_lp(seed)
     res = solve_lp(lp, solver="highs", method=method)
@@ -124,11 +126,29 @@ def test_highs_dual_signs_on_named_example():
     assert eq.objective == pytest.approx(6.0) and lo.z[0] == pytest.approx(0.0)
 
 
-@pytest.mark.parametrize("method", ["simplex", "ipm", "choose"])
+@pytest.mark.parametrize("method", ["simplex", "ipm", "choose", "concurrent"])
 def test_highs_statuses(method):
     assert solve_lp(infeasible_lp(), method=method).status == "infeasible"
     res = solve_lp(unbounded_lp(), method=method)
     assert res.status == "unbounded" and res.x is None and np.isnan(res.objective)
+
+
+def test_concurrent_reports_its_winner_and_stops_the_other():
+    """method="concurrent": the first racer to settle the LP is the answer, the message names it
+    and the other is stopped (no HiGHS thread left running); where both stop at a limit, the
+    status says so; one thread cannot race two methods."""
+    import threading
+    lp = random_lp(11, m=40, n=60)
+    res = solve_lp(lp, method="concurrent")
+    assert res.status == "optimal" and re.match(r"concurrent: (ipm|simplex) first \((simplex|ipm) stopped\)",
+                                                 res.message), res.message
+    assert res.objective == pytest.approx(solve_lp(lp, method="simplex").objective, rel=1e-9)
+    assert not [t for t in threading.enumerate() if t.name.startswith("highs-")]
+    limited = solve_lp(lp, method="concurrent", simplex_iteration_limit=1, ipm_iteration_limit=1,
+                       highs_presolve="off")
+    assert limited.status == "iteration_limit" and "ended first" in limited.message
+    with pytest.raises(SolverError, match="concurrent.*threads=1"):
+        solve_lp(lp, method="concurrent", threads=1)
 
 
 def test_highs_resolves_unbounded_or_infeasible():

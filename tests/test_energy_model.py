@@ -3,6 +3,8 @@ the objective, prices are marginal costs of demand, PDHG agrees with HiGHS, inpu
 Parameters without recompiling, and the CLI-facing API (describe, verify, summary) holds."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -248,3 +250,7 @@ def test_auto_solver_says_what_it_chose(toy):
     assert auto.summary["objective"].iloc[0] == pytest.approx(model.solve("highs").summary["objective"].iloc[0],
                                                              rel=1e-9)
     assert choose_solver(True, "cpu")[0] == "pdhg" and choose_solver(False, "cpu")[0] == "highs"
+    # a single LP with two CPUs or more races HiGHS's methods; one thread cannot
+    assert choose_solver(False, "cpu", threads=1)[1] == {}
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert choose_solver(False, "cpu")[1] == {"method": "concurrent"} and "concurrent:" in auto.raw.message

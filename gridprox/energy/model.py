@@ -66,7 +66,9 @@ class CapacityExpansion:
     ``max_build`` ({carrier: total capacity}).  ``scenario`` applies one of the system's
     scenarios; ``stochastic=True`` builds the two-stage stochastic model over all of them.
     ``power_flow``: "kvl" (lines with a reactance ``x`` obey Kirchhoff's voltage law, the
-    linearised power flow) or "transport" (every line only by its capacity).
+    linearised power flow) or "transport" (every line only by its capacity); ``kvl``: how that law
+    is written, "cycles" (PyPSA's) or "angles" (voltage angles), the same optimum
+    (``energy/network.py``; comparisons/kvl_formulation.py measures PDHG on both).
     """
 
     def __init__(self, system: System, hours: Optional[int] = None, resample=None, rep_days: Optional[int] = None,
@@ -75,16 +77,18 @@ class CapacityExpansion:
                  ramp_limits: bool = True, renewable_carriers: Optional[Sequence[str]] = None,
                  min_build: Optional[Mapping[str, float]] = None, max_build: Optional[Mapping[str, float]] = None,
                  scenario: Optional[str] = None, stochastic: bool = False, seed: int = 0,
-                 power_flow: str = "kvl"):
+                 power_flow: str = "kvl", kvl: str = "cycles"):
         if not isinstance(system, System):
             raise TypeError(f"CapacityExpansion expects a gridprox System, got {type(system).__name__}")
         if power_flow not in ("kvl", "transport"):
             raise ValueError(f"power_flow must be 'kvl' or 'transport', got {power_flow!r}")
+        if kvl not in ("cycles", "angles"):
+            raise ValueError(f"kvl must be 'cycles' or 'angles', got {kvl!r}")
         self.options = dict(hours=hours, resample=resample, rep_days=rep_days, co2_cap=co2_cap,
                             co2_price=co2_price, renewable_share=renewable_share, reserve_margin=reserve_margin,
                             ramp_limits=ramp_limits, renewable_carriers=renewable_carriers, min_build=min_build,
                             max_build=max_build, scenario=scenario, stochastic=stochastic, seed=seed,
-                            power_flow=power_flow)
+                            power_flow=power_flow, kvl=kvl)
         self.source = system
         t0 = time.perf_counter()
         base = self._with_policies(apply_resolution(system, hours, resample, rep_days, seed=seed))
@@ -225,7 +229,8 @@ class CapacityExpansion:
         lp = self.pp.lp()
         why = None
         if solver == "auto":
-            solver, why = choose_solver(False, device)
+            solver, chosen, why = choose_solver(False, device, solver_opts.get("threads"))
+            solver_opts = {**chosen, **solver_opts}
         if polish == "auto":
             polish = "crossover" if solver == "pdhg" else None
         opts = solver_options(solver, tol, device, solver_opts)
@@ -313,9 +318,9 @@ class CapacityExpansion:
         m, n = lp.A.shape
         unit = f"{self.system.currency}/a"
         lines = [f"{self.system.name}: {n} variables, {m} constraints, {lp.A.nnz} nonzeros, {self.time.T} snapshots"]
-        why = ""
+        why, asked = "", solver
         if solver == "auto":
-            solver, why = choose_solver(False, device)
+            solver, _, why = choose_solver(False, device)
         refs = []
         if solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
             refs.append(("gurobi", {}, "another vendor's solver"))
@@ -351,7 +356,7 @@ class CapacityExpansion:
             return res
 
         lines.append(f"checked     {solver}" + (f"  ({why})" if why else ""))
-        checked = run(solver, solver, lambda: self.solve(solver, tol=tol, device=device).raw)
+        checked = run(solver, solver, lambda: self.solve(asked, tol=tol, device=device).raw)
         ref_label = None
         for label, opts, what in refs:
             lines.append(f"reference   {label}  ({what}, independent of the checked solver)")

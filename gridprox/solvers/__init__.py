@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import warnings
 from dataclasses import replace
 
@@ -191,17 +192,23 @@ def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
             return
 
 
-def choose_solver(batch: bool, device="auto") -> tuple[str, str]:
-    """``solver="auto"``: (backend, why).  On a CPU a single LP goes to HiGHS, which solved every
-    real planning model measured faster than PDHG with exact answers (issue 25's measurements:
-    model-energy full year 6.9 s against 11.7 s, its 168 h 0.17 s against 12.6 s); batches and
-    GPUs go to the batched PDHG."""
+def choose_solver(batch: bool, device="auto", threads=None) -> tuple[str, dict, str]:
+    """``solver="auto"``: (backend, its options, why).  A single LP on a CPU goes to HiGHS, which
+    solved every real planning model measured faster than PDHG with exact answers; with two
+    CPUs or more (``threads``: the user's cap), HiGHS's IPM and simplex race on a thread each
+    (``method="concurrent"``), as neither wins the real-model set alone (comparisons/RESULTS.md,
+    "Real planning models").  Batches and GPUs go to the batched PDHG."""
     from ..core.device import resolve_device
+    from .highs import CONCURRENT
 
     on_gpu = resolve_device(device).type != "cpu"
     if on_gpu or batch:
-        return "pdhg", "auto: pdhg (" + ("a GPU" if on_gpu else "a batch of scenarios") + ")"
-    return "highs", "auto: highs (a single LP on a CPU, where HiGHS measured faster on real models)"
+        return "pdhg", {}, "auto: pdhg (" + ("a GPU" if on_gpu else "a batch of scenarios") + ")"
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if min(cpus, threads or cpus) >= len(CONCURRENT):
+        return "highs", {"method": "concurrent"}, ("auto: highs (a single LP on a CPU, its IPM and simplex "
+                                                   "raced on a thread each)")
+    return "highs", {}, "auto: highs (a single LP on a CPU)"
 
 
 def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = None, polish: str | None = None,

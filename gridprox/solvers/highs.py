@@ -7,7 +7,10 @@ duals and column duals are returned unchanged.
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
+import time
 
 import numpy as np
 
@@ -18,7 +21,12 @@ from . import result as st
 from .result import Result
 from . import SolverInputError, attach_solution, check_common_options
 
-METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "choose": "choose"}
+METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "choose": "choose", "concurrent": None}
+# method="concurrent" races these, one thread each (Gurobi's default for LPs): neither wins the
+# real-model set alone (comparisons/RESULTS.md, "Real planning models")
+CONCURRENT = ("ipm", "simplex")
+# model statuses that settle an LP: the first racer to reach one wins
+_SETTLED = ("kOptimal", "kInfeasible", "kUnbounded", "kUnboundedOrInfeasible")
 
 
 def _highspy():
@@ -134,13 +142,17 @@ def _configure(h, method: str = "choose", tol: float | None = None, time_limit: 
     """Apply ``solve_highs``'s options to a Highs instance (SolverInputError naming the first
     option HiGHS or gridprox's common rules refuse)."""
     _check_method(method)
+    if method == "concurrent" and threads is not None and threads < len(CONCURRENT):
+        raise SolverInputError(f"highs: method='concurrent' runs {len(CONCURRENT)} solvers on a thread each; "
+                               f"threads={threads!r} leaves too few (choose a method, or threads >= {len(CONCURRENT)})")
     check_common_options("highs", {"tol": tol, "time_limit": time_limit, "threads": threads, "verbose": verbose,
                                    **highs_options})
     _set_option(h, "output_flag", bool(verbose))
     if verbose:     # HiGHS's log through the "gridprox.highs" logger, not printed to stdout by C++
         _set_option(h, "log_to_console", False)
         h.cbLogging.subscribe(_forward_log)
-    _set_option(h, "solver", METHODS[method])
+    if METHODS[method] is not None:
+        _set_option(h, "solver", METHODS[method])
     if tol is not None:     # HiGHS's PDLP takes its relative tol alone: absolute feasibility
         names = ("pdlp_optimality_tolerance",) if method == "pdlp" else (   # tols would fail its answer
             "primal_feasibility_tolerance", "dual_feasibility_tolerance", "ipm_optimality_tolerance")
@@ -175,7 +187,12 @@ def _run(h, lp: LinearProgram, threads: int | None = None) -> Result:
     flag = h.getOptionValue("output_flag")       # (status, value) in highspy 1.16, the value in others
     with logs.verbose(bool(flag[1] if isinstance(flag, tuple) else flag)):
         h.run()
-    seconds = h.getRunTime()
+    return _read(h, lp, h.getRunTime())
+
+
+def _read(h, lp: LinearProgram, seconds: float) -> Result:
+    """The Result of the run ``h`` has done on ``lp``."""
+    highspy = _highspy()
     model_status = h.getModelStatus()
     info = h.getInfo()
     status = _status_map(highspy).get(model_status)
@@ -196,12 +213,55 @@ def _run(h, lp: LinearProgram, threads: int | None = None) -> Result:
     return out
 
 
+def _race(lp: LinearProgram, options: dict) -> Result:
+    """``method="concurrent"``: each of CONCURRENT on its own HiGHS instance and thread (HiGHS
+    releases the GIL); the first to settle the LP wins and the others are interrupted through
+    HiGHS's interrupt callbacks.  Where none settles (limits), the first to end is reported."""
+    highspy = _highspy()
+    runs = {}
+    for method in CONCURRENT:
+        h = _build(lp)
+        _configure(h, method, **options, threads=1)
+        h.HandleUserInterrupt = True
+        runs[method] = h
+    highspy.Highs.resetGlobalScheduler(True)      # sized for one thread per instance (see ``_run``)
+    ended: queue.Queue = queue.Queue()
+    start = time.perf_counter()
+
+    def run(method: str) -> None:
+        try:
+            runs[method].run()
+        finally:
+            ended.put(method)
+
+    workers = [threading.Thread(target=run, args=(m,), name=f"highs-{m}", daemon=True) for m in runs]
+    for w in workers:
+        w.start()
+    first = winner = None
+    for _ in workers:
+        method = ended.get()
+        first = first or method
+        if winner is None and runs[method].getModelStatus().name in _SETTLED:
+            winner = method
+            for other, h in runs.items():
+                if other != method:
+                    h.cancelSolve()
+    for w in workers:
+        w.join()
+    chosen = winner or first
+    out = _read(runs[chosen], lp, time.perf_counter() - start)
+    others = ", ".join(m for m in runs if m != chosen)
+    out.message = f"concurrent: {chosen} {'first' if winner else 'ended first'} ({others} stopped); {out.message}"
+    return out
+
+
 def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = None,
                 time_limit: float | None = None, threads: int | None = None,
                 verbose: bool = False, highs_presolve: str | None = None, **highs_options) -> Result:
     """Solve one LP with HiGHS.
 
-    method: "simplex" | "ipm" | "pdlp" | "choose" (HiGHS picks).  tol sets HiGHS's primal
+    method: "simplex" | "ipm" | "pdlp" | "choose" (HiGHS picks) | "concurrent" (IPM with
+    crossover and simplex raced on a thread each, the first to finish wins: ``_race``).  tol sets HiGHS's primal
     and dual feasibility tolerances and its IPM / PDLP optimality tolerances.  Any other
     keyword is passed to HiGHS as a raw option (``run_crossover="off"``); HiGHS's own
     ``presolve`` option is ``highs_presolve`` here, as ``presolve`` is gridprox's.
@@ -209,6 +269,10 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
     """
     if lp.is_batch:
         raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
+    if method == "concurrent":
+        _configure(new_highs(), method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
+        return _race(lp, dict(tol=tol, time_limit=time_limit, verbose=verbose, highs_presolve=highs_presolve,
+                              **highs_options))
     h = _build(lp)
     _configure(h, method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
     return _run(h, lp, threads)
