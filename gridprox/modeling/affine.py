@@ -6,6 +6,7 @@ Each node turns the forms of its arguments into its own form with one sparse lin
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 import warnings
 
@@ -34,16 +35,25 @@ def _sign_same(signs):
     return signs[0] if all(s == signs[0] for s in signs) else UNKNOWN_SIGN
 
 
+def _is_int(a) -> bool:
+    return isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
+
+
 def _normalize_axis(axis, ndim, what):
+    """Sorted non-negative axes; numpy's errors (its AxisError, as cvxpy raises it)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
+        if not _is_int(a):
+            raise ValueError(f"{describe(what)}: axis {a!r} is not an integer")
         if not -ndim <= a < ndim:
-            raise ValueError(f"{describe(what)}: axis {a} out of range for {ndim}-d expression")
-        out.append(a % ndim)
-    return tuple(sorted(set(out)))
+            raise np.exceptions.AxisError(int(a), ndim)
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{describe(what)}: repeated axis")
+    return tuple(sorted(out))
 
 
 def reduced_shape(shape, axis, keepdims, what):
@@ -403,10 +413,9 @@ class Reshape(_GatherMap):
         if order not in ("F", "C"):
             raise ValueError(f"reshape order must be 'F' or 'C', got {order!r}")
         self.order = order
-        try:
-            new = np.empty(arg.shape, dtype=bool).reshape(shape, order=order).shape
-        except ValueError:
-            raise ValueError(f"cannot reshape {arg} of shape {arg.shape} into shape {shape}") from None
+        new = _infer_shape(tuple(shape), arg.size)
+        if math.prod(new) != arg.size:
+            raise ValueError(f"Invalid reshape dimensions {new}.")
         super().__init__(arg, new)
 
     def _gather_index(self):
@@ -417,6 +426,23 @@ class Reshape(_GatherMap):
 
     def _str(self, a):
         return f"reshape({a[0]}, {self.shape}, order={self.order!r})"
+
+
+def _infer_shape(shape, size):
+    """``shape`` with its one -1 filled in; cvxpy's checks and exceptions (AssertionError
+    included: cvxpy's tests expect it)."""
+    if -1 not in shape:
+        return shape
+    assert shape.count(-1) == 1, "Only one dimension can be -1."
+    if len(shape) == 1:
+        return (size,)
+    known = [d for d in shape if d != -1]
+    assert all(d >= 0 for d in known), "Specified dimension must be nonnegative."
+    # a zero among the known sizes leaves nothing to fill: the size check then refuses it
+    fill, rest = divmod(size, math.prod(known)) if math.prod(known) else (0, 0)
+    if rest:
+        raise ValueError(f"Cannot reshape expression of size {size} into shape {shape}.")
+    return tuple(int(fill) if d == -1 else d for d in shape)
 
 
 class AsScalar(Reshape):
@@ -477,7 +503,13 @@ class Sum(Expression):
 def sum(expr, axis=None, keepdims=False):  # noqa: A001 - cvxpy's name
     if isinstance(expr, (list, tuple)):
         return builtins.sum(expr[1:], expr[0]) if expr else Constant(0.0)
-    return Sum(as_expr(expr), axis, keepdims)
+    expr = as_expr(expr)
+    if expr.ndim == 0 and _is_int(axis) and axis in (0, -1):
+        axis = None                 # numpy (and cvxpy) accept axis 0 and -1 of a scalar
+    try:
+        return Sum(expr, axis, keepdims)
+    except ValueError as e:         # a bad axis: cvxpy's wording around numpy's
+        raise ValueError(f"Invalid arguments for cp.sum: {e}") from e
 
 
 class Diff(Expression):
@@ -486,8 +518,9 @@ class Diff(Expression):
     def __init__(self, arg, k=1, axis=0):
         self.k = int(k)
         self.axis = _normalize_axis(axis, arg.ndim, lambda: f"diff({arg})")[0] if arg.ndim else 0
-        if arg.ndim == 0 or arg.shape[self.axis] <= self.k:
-            raise ValueError(f"diff({arg}, k={k}): shape {arg.shape} is too short along axis {axis}")
+        if self.k < 0 or arg.ndim == 0 or arg.shape[self.axis] <= self.k:
+            raise ValueError(f"Must have k >= 0 and X must have < k elements along axis (diff({arg}, k={k}) "
+                             f"of shape {arg.shape} along axis {axis})")
         shape = list(arg.shape)
         shape[self.axis] -= self.k
         super().__init__([arg], tuple(shape))
@@ -557,7 +590,7 @@ def cumsum(expr, axis=0):
 class Trace(Expression):
     def __init__(self, arg):
         if arg.ndim != 2 or arg.shape[0] != arg.shape[1]:
-            raise ValueError(f"trace({arg}): argument must be a square matrix, got shape {arg.shape}")
+            raise ValueError("Argument to trace must have ndim >= 2 with equal last two dimensions.")
         super().__init__([arg], ())
 
     def _numeric(self, vals):
@@ -589,7 +622,7 @@ class Diag(Expression):
                 raise ValueError(f"diag({arg}, k={self.k}): offset out of range for shape {arg.shape}")
             shape = (arg.shape[0] - builtins.abs(self.k),)
         else:
-            raise ValueError(f"diag({arg}): expected a vector or a square matrix, got shape {arg.shape}")
+            raise ValueError("Argument to diag must be a 1-d array or 2-d square array.")
         super().__init__([arg], shape)
 
     def _positions(self, n):
@@ -651,7 +684,7 @@ def upper_tri(expr):
     """The strictly upper-triangular entries of a square matrix, row by row, as a column."""
     expr = as_expr(expr)
     if expr.ndim != 2 or expr.shape[0] != expr.shape[1]:
-        raise ValueError(f"upper_tri({expr}): expected a square matrix, got shape {expr.shape}")
+        raise ValueError("Argument to upper_tri must have ndim >= 2 with equal last two dimensions.")
     n = expr.shape[0]
     rows, cols = np.triu_indices(n, 1)
     pos = rows * n + cols
@@ -667,8 +700,10 @@ def vec_to_upper_tri(expr, strict=False):
     m = expr.size
     off = 1 if strict else 0
     n = int(round((np.sqrt(8 * m + 1) - 1) / 2)) + off     # m = n(n+1)/2, or n(n-1)/2 if strict
-    if expr.ndim > 1 or (n - off) * (n - off + 1) // 2 != m:
-        raise ValueError(f"vec_to_upper_tri({expr}): a vector of triangular length is needed, got shape {expr.shape}")
+    if expr.ndim > 1 and expr.shape[0] != 1:       # a row vector is read as a vector, as cvxpy does
+        raise ValueError("The input must be a vector.")
+    if (n - off) * (n - off + 1) // 2 != m:
+        raise ValueError("The size of the vector must be a triangular number.")
     rows, cols = np.triu_indices(n, off)
     L = F.scatter_map(rows * n + cols, n * n)
     return LinearMap("vec_to_upper_tri", expr, L, (n, n), kwargs={"strict": True} if strict else None)
@@ -699,7 +734,15 @@ def conv(a, b):
 
 def squeeze(expr, axis=None):
     expr = as_expr(expr)
-    return Reshape(expr, np.squeeze(np.empty(expr.shape, dtype=bool), axis).shape, "C")
+    axes = [i for i, n in enumerate(expr.shape) if n == 1] if axis is None else \
+        [axis] if _is_int(axis) else list(axis)
+    for a in axes:
+        if not -expr.ndim <= a < expr.ndim:
+            raise ValueError(f"Axis {a} is out of bounds for array of dimension {expr.ndim}.")
+        if expr.shape[a] != 1:
+            raise ValueError(f"Cannot squeeze axis {a % expr.ndim} with size {expr.shape[a]}.")
+    drop = {a % expr.ndim for a in axes}
+    return Reshape(expr, tuple(n for i, n in enumerate(expr.shape) if i not in drop), "C")
 
 
 def permute_dims(expr, axes):
@@ -872,6 +915,9 @@ vdot = scalar_product = dot
 
 def outer(a, b):
     a, b = as_expr(a), as_expr(b)
+    for name, v in (("x", a), ("y", b)):
+        if v.ndim > 1:
+            raise ValueError(f"{name} must be a 1-d array.")
     return MatMul(Reshape(a, (a.size, 1), "C"), Reshape(b, (1, b.size), "C"))
 
 

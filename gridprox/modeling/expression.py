@@ -139,9 +139,15 @@ def from_list(value):
     return np.asarray(value, dtype=float).T
 
 
+LIST_OF_EXPRESSIONS = ("The input must be a single CVXPY Expression, not a list. "
+                       "Combine Expressions using atoms such as bmat, hstack, and vstack.")
+
+
 def as_expr(obj) -> "Expression":
     if isinstance(obj, Expression):
         return obj
+    if isinstance(obj, list) and any(isinstance(v, Expression) for v in obj):
+        raise ValueError(LIST_OF_EXPRESSIONS)
     return Constant(obj)
 
 

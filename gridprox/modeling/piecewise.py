@@ -78,8 +78,8 @@ class _Elementwise(_Epigraph):
     def __init__(self, *args):
         if len(args) == 1 and isinstance(args[0], (list, tuple)):
             args = tuple(args[0])
-        if len(args) < 2:
-            raise ValueError(f"{self._label}() needs at least two arguments")
+        if len(args) < 2:       # cvxpy's signature (arg1, arg2, *args), and its TypeError
+            raise TypeError(f"{self._label}.__init__() missing 1 required positional argument: 'arg2'")
         args = [as_expr(a) for a in args]
         shape = broadcast_shapes(*(a.shape for a in args), context=f"{self._label}(...)")
         super().__init__(args, shape)
@@ -271,12 +271,29 @@ def minimum(*args):
     return Minimum(*args)
 
 
+def _axis_error(name, pairwise, word):
+    """cvxpy's message (its text exactly) for an expression given as max/min's axis."""
+    return (f'\n\n    The second argument to "{name}" was a cvxpy Expression, when it should have\n'
+            f'    been an int or None. This is probably a result of calling "cp.{name}" when you\n'
+            f'    should call "cp.{pairwise}". The difference is that cp.{name} represents the\n'
+            f'    {word} entry in a single vector or matrix, while cp.{pairwise} represents\n'
+            f'    the entry-wise {name} of a sequence of arguments that all have the same shape.\n\n    ')
+
+
 def max(x, axis=None, keepdims=False):  # noqa: A001
+    if isinstance(axis, Expression):
+        raise ValueError(max.__EXPR_AXIS_ERROR__)
     return Max(x, axis, keepdims)
 
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
+    if isinstance(axis, Expression):
+        raise ValueError(min.__EXPR_AXIS_ERROR__)
     return Min(x, axis, keepdims)
+
+
+max.__EXPR_AXIS_ERROR__ = _axis_error("max", "maximum", "maximum")
+min.__EXPR_AXIS_ERROR__ = _axis_error("min", "minimum", "minimum")
 
 
 def pos(x):
@@ -307,16 +324,22 @@ def norm_inf(x, axis=None, keepdims=False):
 
 def norm(x, p=2, axis=None, keepdims=False):
     x = as_expr(x)
-    is_inf = isinstance(p, str) and p.lower() == "inf" or p == np.inf
-    if (p == 1 or is_inf) and axis is None and x.ndim == 2:
-        # a matrix's 1- and inf-norms are the induced ones (numpy, cvxpy): the largest column
-        # or row sum of |x|, not the entrywise norm1/norm_inf; cvxpy ignores keepdims here
-        impl = Max(A.Sum(Abs(x), 1 if is_inf else 0), None, False)
-        return _Composite("norm", [x], impl, CONVEX, _abs_rule, {"p": "inf" if is_inf else 1})
-    if p == 1:
+    is_inf = _is_inf(p)
+    if axis is None and x.ndim == 2:
+        if p == 1 or is_inf:
+            # a matrix's 1- and inf-norms are the induced ones (numpy, cvxpy): the largest column
+            # or row sum of |x|, not the entrywise norm1/norm_inf; cvxpy ignores keepdims here
+            impl = Max(A.Sum(Abs(x), 1 if is_inf else 0), None, False)
+            return _Composite("norm", [x], impl, CONVEX, _abs_rule, {"p": "inf" if is_inf else 1})
+    elif axis is not None and str(p).lower() in ("fro", "nuc"):
+        raise ValueError(f"The axis parameter is not supported for the '{p}' norm, which is defined over a "
+                         "whole matrix. Use norm(x, 2, axis=...) for the 2-norm along an axis.")
+    elif p == 1 or x.is_scalar():        # cvxpy: every p-norm of one entry is its absolute value
         return norm1(x, axis, keepdims)
-    if is_inf:
+    elif is_inf:
         return norm_inf(x, axis, keepdims)
+    elif isinstance(p, str) and p.lower() != "fro":
+        raise RuntimeError(f"Unsupported norm option {p} for non-matrix.")
     if not x._has_vars and not x._has_params:
         return _not_lp("norm")(x, p, axis=axis, keepdims=keepdims)
     raise ModelingError(f"norm({as_expr(x)}, {p}): only the 1- and inf-norms are linear-programming "
@@ -339,9 +362,9 @@ def _largest_sums(v, k, axes, shape):
     return np.reshape(out, shape)
 
 
-def _check_k(k, x, label):
+def _check_k(k):
     if not isinstance(k, (int, float, np.integer, np.floating)) or not k > 0:
-        raise ValueError(f"{label}({x}, {k}): k must be a positive number")
+        raise ValueError("Second argument must be a positive number.")      # cvxpy's words
     return k
 
 
@@ -356,7 +379,7 @@ def _sum_largest_lp(x, k, axis, keepdims):
 
 def sum_largest(x, k, axis=None, keepdims=False):
     x = as_expr(x)
-    k = _check_k(k, x, "sum_largest")
+    k = _check_k(k)
     impl, axes, shape = _sum_largest_lp(x, k, axis, keepdims)
     return _Composite("sum_largest", [x], impl, CONVEX, INCREASING, {"k": k, "axis": axis, "keepdims": keepdims},
                       numeric=lambda v: _largest_sums(v, k, axes, shape), sign=_sign_of_arg)
@@ -364,7 +387,7 @@ def sum_largest(x, k, axis=None, keepdims=False):
 
 def sum_smallest(x, k, axis=None, keepdims=False):
     x = as_expr(x)
-    k = _check_k(k, x, "sum_smallest")
+    k = _check_k(k)
     impl, axes, shape = _sum_largest_lp(-x, k, axis, keepdims)
     return _Composite("sum_smallest", [x], -impl, CONCAVE, INCREASING, {"k": k, "axis": axis, "keepdims": keepdims},
                       numeric=lambda v: -_largest_sums(-v, k, axes, shape), sign=_sign_of_arg)

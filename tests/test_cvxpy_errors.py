@@ -1,0 +1,82 @@
+"""Malformed calls fail as under cvxpy: the same exception class and cvxpy's words (cvxpy's
+own tests match them), and the shapes cvxpy infers where the call is valid."""
+import cvxpy
+import numpy as np
+import pytest
+
+import gridprox
+
+BAD_CALLS = {
+    "diag_of_rectangle": lambda cp: cp.diag(cp.Variable((3, 2))),
+    "trace_of_rectangle": lambda cp: cp.trace(cp.Variable((3, 2))),
+    "upper_tri_of_rectangle": lambda cp: cp.upper_tri(cp.Variable((3, 2))),
+    "vec_to_upper_tri_not_triangular": lambda cp: cp.vec_to_upper_tri(cp.Variable(4)),
+    "vec_to_upper_tri_matrix": lambda cp: cp.vec_to_upper_tri(cp.Variable((2, 2))),
+    "max_axis_out_of_bounds": lambda cp: cp.max(cp.Variable(3), axis=4),
+    "max_with_expression_axis": lambda cp: cp.max(cp.Variable(3), cp.Variable(3)),
+    "min_with_expression_axis": lambda cp: cp.min(cp.Variable(3), cp.Variable(3)),
+    "sum_smallest_negative_k": lambda cp: cp.sum_smallest(cp.Variable(3), -1),
+    "sum_largest_zero_k": lambda cp: cp.sum_largest(cp.Variable(3), 0),
+    "diff_too_short": lambda cp: cp.diff(np.ones((1, 5)), axis=0),
+    "reshape_wrong_size": lambda cp: cp.reshape(cp.Variable((2, 3)), (8, -1), order="F"),
+    "reshape_two_unknowns": lambda cp: cp.reshape(cp.Variable((2, 3)), (-1, -1), order="F"),
+    "reshape_negative": lambda cp: cp.reshape(cp.Variable((2, 3)), (-1, -2), order="F"),
+    "reshape_zero": lambda cp: cp.reshape(cp.Variable((2, 3)), (-1, 0), order="F"),
+    "squeeze_non_singleton": lambda cp: cp.squeeze(np.ones((2, 1, 3)), axis=-1),
+    "squeeze_out_of_bounds": lambda cp: cp.squeeze(np.ones((2, 1, 3)), axis=5),
+    "outer_matrix_x": lambda cp: cp.outer(np.ones((2, 2)), np.ones(3)),
+    "outer_matrix_y": lambda cp: cp.outer(np.ones(3), np.ones((2, 2))),
+    "maximum_one_argument": lambda cp: cp.maximum(1),
+    "minimum_one_argument": lambda cp: cp.minimum(1),
+    "max_of_list": lambda cp: cp.max([cp.Variable(), 1]),
+    "norm_of_list": lambda cp: cp.norm([cp.Variable(), cp.Variable()]),
+    "norm_nuc_of_vector": lambda cp: cp.norm(cp.Variable(2), "nuc"),
+    "norm_fro_with_axis": lambda cp: cp.norm(cp.Variable((3, 4)), "fro", axis=0),
+    "sum_repeated_axis": lambda cp: cp.sum(cp.Variable((2, 3, 4)), axis=(0, 0)),
+    "sum_scalar_axis_1": lambda cp: cp.sum(cp.Parameter(value=2.0), axis=1),
+    "sum_float_axis": lambda cp: cp.sum(cp.Parameter(value=2.0), axis=0.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CALLS))
+def test_same_exception_and_cvxpy_words(name):
+    with pytest.raises(Exception) as want:
+        BAD_CALLS[name](cvxpy)
+    with pytest.raises(Exception) as got:
+        BAD_CALLS[name](gridprox)
+    assert isinstance(got.value, type(want.value))
+    first = str(want.value).split(":")[0] if name.startswith("sum_") and "Invalid" in str(want.value) else \
+        str(want.value)
+    assert first in str(got.value)
+
+
+SHAPES = {
+    "reshape_minus_one_column": lambda cp: cp.reshape(cp.Variable((2, 3)), (-1, 1), order="F"),
+    "reshape_minus_one_middle": lambda cp: cp.reshape(cp.Variable((2, 3, 4)), (2, -1, 4), order="F"),
+    "reshape_minus_one_flat": lambda cp: cp.reshape(cp.Variable((2, 3)), -1, order="F"),
+    "squeeze_tuple_axis": lambda cp: cp.squeeze(np.ones((2, 1, 3, 1, 1)), axis=(1, -2)),
+    "sum_scalar_axis_0": lambda cp: cp.sum(cp.Parameter(value=2.0), axis=0, keepdims=True),
+    "sum_empty_axes": lambda cp: cp.sum(cp.Variable((2, 3)), axis=(), keepdims=True),
+    "vec_to_upper_tri_row": lambda cp: cp.vec_to_upper_tri(np.arange(6.0).reshape(1, 6)),
+    "outer_scalars": lambda cp: cp.outer(3, np.ones(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_valid_calls_have_cvxpys_shape_and_value(name):
+    want, got = SHAPES[name](cvxpy), SHAPES[name](gridprox)
+    assert got.shape == want.shape
+    if want.value is not None:
+        np.testing.assert_allclose(got.value, want.value)
+
+
+def test_norm_of_a_scalar_is_its_absolute_value_as_in_cvxpy():
+    """cvxpy reads every p-norm of one entry as abs: an LP gridprox must solve, not refuse."""
+    opt = []
+    for cp, kw in ((cvxpy, {"solver": "HIGHS"}), (gridprox, {})):
+        x = cp.Variable()
+        prob = cp.Problem(cp.Minimize(cp.norm(x - 3, 2) + 0.5 * x))
+        prob.solve(**kw)
+        opt.append(prob.value)
+    assert opt[1] == pytest.approx(opt[0], abs=1e-7)
+    assert opt[0] == pytest.approx(1.5)
