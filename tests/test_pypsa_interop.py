@@ -163,13 +163,7 @@ def test_model_energy_example_objective_equals_pypsa():
     assert ours(system).objective == pytest.approx(optimum(n), rel=REL)
 
 
-@pytest.mark.slow
-def test_scigrid_de_meshed_grid_of_585_buses_equals_pypsa():
-    """A real meshed grid: 585 buses, 852 lines, 96 transformers (types, tap ratios), 24 hours."""
-    n = example("scigrid-de")
-    system = System.from_pypsa(n)
-    assert len(system.buses) == 585 and system.lines["x"].notna().all()
-    assert ours(system).objective == pytest.approx(optimum(n), rel=REL)
+# the meshed real grid (scigrid-de, 585 buses) is tests/test_kvl_formulations.py's, both ways of KVL
 
 
 def test_network_file_loads_like_a_bundled_system():
