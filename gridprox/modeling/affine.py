@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..errors import ModelingError
 from . import form as F
@@ -203,6 +204,8 @@ class Div(Multiply):
 
     def __init__(self, lhs, rhs):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
+        broadcast_shapes(lhs.shape, rhs.shape, context=lambda: f"Incompatible shapes for division "
+                                                              f"({lhs.shape} / {rhs.shape}): {lhs} / {rhs}")
         if rhs._has_vars:
             raise ModelingError(f"{lhs._fmt(lhs, 40)} / {rhs._fmt(rhs, 41)}: dividing by an expression "
                                 "with variables is not linear")
@@ -231,7 +234,7 @@ class Div(Multiply):
 
 def _matmul_shape(a, b):
     if a == () or b == ():
-        raise ValueError(f"matmul of shapes {a} and {b}: scalar operands are not allowed, use '*' instead")
+        raise ValueError("Scalar operands are not allowed, use '*' instead")
     if len(a) > 2 or len(b) > 2:
         raise ValueError(f"matmul of shapes {a} and {b}: only 1-d and 2-d operands are supported")
     k_a = a[-1]
@@ -357,12 +360,31 @@ def _key_str(key):
             parts.append("None")
         elif k is Ellipsis:
             parts.append("...")
-        elif isinstance(k, np.ndarray) or isinstance(k, list):
-            arr = np.asarray(k)
-            parts.append(np.array2string(arr, separator=",", threshold=6).replace("\n", ""))
+        elif isinstance(k, (np.ndarray, list)):
+            parts.append(_short_sequence(k))
         else:
             parts.append(str(k))
     return ", ".join(parts)
+
+
+def _short_sequence(seq, most=6):
+    """cvxpy's printing of an index list: its first and last three entries around '...'."""
+    if len(seq) > most:
+        return str(seq[:most // 2])[:-1] + ", ..., " + str(seq[-(most // 2):])[1:]
+    return str(seq)
+
+
+def _index_error(err, key, shape):
+    """numpy's IndexError for ``key`` in cvxpy's words."""
+    keys = key if isinstance(key, tuple) else (key,)
+    text = str(err)
+    if any(isinstance(k, (float, np.floating)) for k in keys):
+        return IndexError("float is an invalid index type.")
+    if text.startswith("too many indices"):
+        return IndexError("Too many indices for expression.")
+    if text.startswith("index ") and "out of bounds" in text:
+        return IndexError(f"Index {text[len('index '):]}.")
+    return IndexError(f"{text} (indexing shape {shape} with {_key_str(key)})")
 
 
 class Index(_GatherMap):
@@ -375,7 +397,7 @@ class Index(_GatherMap):
         try:
             self._idx = F.flat_index(arg.shape)[key]
         except IndexError as e:
-            raise IndexError(f"{arg}[{_key_str(key)}]: {e} (shape {arg.shape})") from None
+            raise _index_error(e, key, arg.shape) from None
         super().__init__(arg, np.shape(self._idx))
 
     def _gather_index(self):
@@ -475,7 +497,10 @@ def transpose(expr, axes=None):
 
 
 def broadcast_to(expr, shape):
-    return Add([as_expr(expr), Constant(np.zeros(shape))]) if tuple(shape) != as_expr(expr).shape else as_expr(expr)
+    expr = as_expr(expr)
+    shape = (int(shape),) if isinstance(shape, numbers.Integral) else tuple(shape)
+    np.broadcast_to(np.empty(expr.shape, dtype=bool), shape)     # numpy's check and error, as cvxpy's
+    return Add([expr, Constant(np.zeros(shape))]) if shape != expr.shape else expr
 
 
 # ------------------------------------------------------------- linear maps
@@ -551,6 +576,11 @@ class Cumsum(Expression):
     as cvxpy does, so the matrix stays sparse: a dense triangle would be T²/2 entries."""
 
     def __init__(self, arg, axis=0):
+        if arg.ndim == 0 and axis is not None:
+            warnings.warn("cumsum on 0-dimensional arrays currently returns a scalar, but in a future CVXPY "
+                          "version it will return a 1-element array to match numpy.cumsum behavior. "
+                          "Additionally, only axis=0, axis=-1, or axis=None will be valid for 0D arrays.",
+                          FutureWarning, stacklevel=3)      # cvxpy's warning, word for word
         if axis is None:            # flattened in C order, as numpy and cvxpy do
             arg = vec(arg, order="C")
             axis = 0
@@ -750,12 +780,13 @@ def permute_dims(expr, axes):
 
 
 def moveaxis(expr, source, destination):
-    """numpy's moveaxis as a transpose: the moved axes placed, the others kept in order."""
+    """numpy's moveaxis as a transpose: the moved axes placed, the others kept in order
+    (numpy's own checks, so its errors word for word, as cvxpy's)."""
     expr = as_expr(expr)
-    src = _normalize_axes_list(source, expr.ndim, "moveaxis")
-    dst = _normalize_axes_list(destination, expr.ndim, "moveaxis")
+    src = normalize_axis_tuple(source, expr.ndim, "source")
+    dst = normalize_axis_tuple(destination, expr.ndim, "destination")
     if len(src) != len(dst):
-        raise ValueError(f"moveaxis({expr}): source and destination need the same number of axes")
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
     order = [i for i in range(expr.ndim) if i not in src]
     for d, s_ in sorted(zip(dst, src)):
         order.insert(d, s_)

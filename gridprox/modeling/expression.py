@@ -63,8 +63,9 @@ def broadcast_shapes(*shapes, context="") -> tuple:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         where = f" in {describe(context)}" if context else ""
-        raise ValueError("incompatible shapes " + " and ".join(str(tuple(s)) for s in shapes)
-                         + f"{where} (they do not broadcast)") from None
+        # numpy's words first (cvxpy shows numpy's error), then the expression
+        raise ValueError("operands could not be broadcast together with shapes "
+                         + " ".join(str(tuple(s)) for s in shapes) + where) from None
 
 
 def postorder(root: "Expression", descend=None, done=()):
@@ -610,8 +611,9 @@ class _NamedLeaf(Leaf):
         want = tuple(leading) + self.shape
         if arr.shape != want:
             if arr.size != math.prod(want) or self._kind == "Parameter":
-                raise ValueError(f"{self._kind} {self.name()!r} has shape {self.shape}; got a value of "
-                                 f"shape {arr.shape}" + (f" (expected {want})" if leading else ""))
+                # cvxpy's words, then the leaf's name: gridprox's messages name the culprit
+                raise ValueError(f"Invalid dimensions {arr.shape} for {self._kind} value: {self.name()!r} has "
+                                 f"shape {self.shape}" + (f" (expected {want})" if leading else ""))
             arr = arr.reshape(want)
         check_finite(arr, f"value of {self._kind} {self.name()!r}")
         if self._kind == "Parameter" and self.attributes["nonneg"] and np.any(arr < 0):
