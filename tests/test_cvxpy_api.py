@@ -1,6 +1,8 @@
 """cvxpy's Problem / objective / constraint API under ``import gridprox as cp`` (issue 27):
 each behaviour judged by what real cvxpy does on the same script, and the Farkas certificates
 of infeasible LPs checked with numpy alone."""
+import warnings
+
 import cvxpy
 import numpy as np
 import pytest
@@ -289,3 +291,57 @@ def test_copies_keep_cvxpy_identities():
     e = gridprox.abs(y - 1)
     prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(copy.copy(e)) + gridprox.sum(e)), [y >= 0])
     assert prob.solve() == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------ expression methods, signs
+METHODS = {
+    "max_axis": lambda e: e.max(axis=0, keepdims=True), "min": lambda e: e.min(),
+    "ptp": lambda e: e.ptp(axis=1), "mean": lambda e: e.mean(axis=1, keepdims=True),
+    "std": lambda e: e.std(ddof=1), "var": lambda e: e.var(ddof=1),
+    "prod": lambda e: e.prod(axis=0), "cumsum": lambda e: e.cumsum(axis=1), "trace": lambda e: e[:, :2].trace(),
+    "conj": lambda e: e.conj(), "sum": lambda e: e.sum(axis=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_expression_methods_of_constants_match_cvxpy(name):
+    M = np.array([[10.0, -10.0, 3.0], [6.0, 0.5, 1.5]])
+    want = METHODS[name](cvxpy.Constant(M))
+    got = METHODS[name](gridprox.Constant(M))
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.value, want.value)
+    assert got.sign == want.sign
+
+
+def test_methods_on_variables_solve_as_cvxpy():
+    opt = []
+    for cp in (cvxpy, gridprox):
+        X = cp.Variable((2, 3))
+        prob = cp.Problem(cp.Minimize(X.max() - X.min(axis=0).mean() + X.ptp(axis=1).sum() + X[:, :2].trace()),
+                          [X >= np.arange(6.0).reshape(2, 3), X <= 10])
+        prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
+        opt.append(prob.value)
+    assert opt[1] == pytest.approx(opt[0], abs=1e-7)
+
+
+def test_constant_expressions_signed_by_cvxpys_rules():
+    """Only a constant leaf is signed by its value; sums and differences of constants follow
+    the sign rules (cvxpy: Constant(1) + Constant(-1) is UNKNOWN, not ZERO)."""
+    for make in (lambda cp: cp.Constant(1) + cp.Constant(-1), lambda cp: cp.Constant(2) - cp.Constant(2),
+                 lambda cp: cp.Constant([1, -1]).sum(), lambda cp: cp.Constant(-3) + cp.Constant(0),
+                 lambda cp: cp.Constant(2) * cp.Constant(-1), lambda cp: cp.Constant(0) * cp.Constant(-1)):
+        want, got = make(cvxpy), make(gridprox)
+        assert got.sign == want.sign
+        assert got.is_zero() == want.is_zero()
+
+
+def test_reshape_without_order_warns_where_the_order_matters():
+    X = gridprox.Variable((4, 3))
+    for call in (lambda: X.reshape((2, 6)), lambda: X.flatten(), lambda: gridprox.reshape(X, (12,)),
+                 lambda: gridprox.vec(X)):
+        with pytest.warns(FutureWarning, match="specify the order"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gridprox.reshape(gridprox.Variable(3), (1, 3))       # a vector made a row: no choice to warn about
+        X.reshape((2, 6), order="C")

@@ -17,7 +17,8 @@ from numpy.lib.array_utils import normalize_axis_tuple
 from ..errors import ModelingError
 from . import form as F
 from .expression import (DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
-                         UNKNOWN_SIGN, ZERO, Constant, Expression, as_expr, broadcast_shapes, dense, describe)
+                         UNKNOWN_SIGN, ZERO, Constant, Expression, as_expr, broadcast_shapes, default_order, dense,
+                         describe)
 
 
 def _sign_product(signs):
@@ -479,15 +480,16 @@ class AsScalar(Reshape):
         return str(a[0])
 
 
-def reshape(expr, shape, order="F"):
+def reshape(expr, shape, order=None):
     expr = as_expr(expr)
     if isinstance(shape, numbers.Integral):
         shape = (int(shape),)
-    return Reshape(expr, tuple(shape), order)
+    return Reshape(expr, tuple(shape), default_order(order, "reshape", expr.shape, shape))
 
 
-def vec(expr, order="F"):
+def vec(expr, order=None):
     expr = as_expr(expr)
+    order = default_order(order, "vec", expr.shape, (expr.size,))
     return Reshape(expr, (expr.size,), order)
 
 
@@ -938,7 +940,7 @@ def kron(a, b):
 def dot(a, b):
     """Inner product of two vectors (flattened), cvxpy's vdot/scalar_product."""
     a, b = as_expr(a), as_expr(b)
-    return Sum(Multiply(vec(a), vec(b)))
+    return Sum(Multiply(vec(a, "F"), vec(b, "F")))
 
 
 vdot = scalar_product = dot

@@ -78,6 +78,12 @@ def canon_context():
     return CanonContext
 
 
+def atom(name):
+    """An atom function by its cvxpy name (Expression's methods max, mean, trace, ...)."""
+    from . import affine, piecewise
+    return getattr(affine, name) if hasattr(affine, name) else getattr(piecewise, name)
+
+
 def get_bounds():
     from .bounds import get_bounds
     return get_bounds

@@ -7,6 +7,7 @@ classes live in ``affine`` and ``piecewise``.
 """
 from __future__ import annotations
 
+import builtins
 import copy as _copy
 import itertools
 import math
@@ -144,6 +145,22 @@ LIST_OF_EXPRESSIONS = ("The input must be a single CVXPY Expression, not a list.
                        "Combine Expressions using atoms such as bmat, hstack, and vstack.")
 
 
+ORDER_WARNING = ("\n    You didn't specify the order of the FUNC_NAME expression. The default order\n    used in "
+                 "CVXPY is Fortran ('F') order. This default will change to match NumPy's\n    default order "
+                 "('C') in a future version of CVXPY.\n    To suppress this warning, please specify the order "
+                 "explicitly.\n    ")
+
+
+def default_order(order, name, before, after):
+    """cvxpy's column-major default for reshape/vec/flatten, with its FutureWarning when unnamed
+    and the order changes the result (not for a vector made a row or column)."""
+    if order is None:
+        if builtins.sum(n > 1 for n in before) > 1 or builtins.sum(n > 1 for n in after) > 1:
+            warnings.warn(ORDER_WARNING.replace("FUNC_NAME", name), FutureWarning, stacklevel=4)
+        return "F"
+    return order
+
+
 def as_expr(obj) -> "Expression":
     if isinstance(obj, Expression):
         return obj
@@ -237,7 +254,9 @@ class Expression:
     @property
     def sign(self) -> str:
         if self._sign_cache is None:
-            if self._has_vars:          # cvxpy's sign rules: -pos(x) is nonpositive, so abs(-pos(x)) is convex
+            # cvxpy's sign rules: -pos(x) is nonpositive, so abs(-pos(x)) is convex; only a
+            # constant leaf is judged by its value (Constant(1) + Constant(-1) is UNKNOWN, as in cvxpy)
+            if self._has_vars or self.args:
                 self._sign_cache = self._sign_rule()
             elif not self._has_params:
                 v = dense(self.value)
@@ -252,6 +271,9 @@ class Expression:
 
     def is_nonpos(self) -> bool:
         return self.sign in (NONPOS, ZERO)
+
+    def is_zero(self) -> bool:
+        return self.sign == ZERO
 
     # --------------------------------------------------------------- shape
     @property
@@ -522,11 +544,44 @@ class Expression:
     def sum(self, axis=None, keepdims=False):
         return cvxtypes.sum_expr()(self, axis=axis, keepdims=keepdims)
 
-    def flatten(self, order="F"):
-        return cvxtypes.vec()(self, order=order)
+    def flatten(self, order=None):
+        return cvxtypes.vec()(self, order=default_order(order, "flatten", self.shape, (self.size,)))
 
-    def reshape(self, shape, order="F"):
+    def reshape(self, shape, order=None):
         return cvxtypes.reshape()(self, shape, order=order)
+
+    # cvxpy's methods naming atoms (the non-LP ones are numbers on numbers, else refused)
+    def max(self, axis=None, *, keepdims=False):
+        return cvxtypes.atom("max")(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, *, keepdims=False):
+        return cvxtypes.atom("min")(self, axis=axis, keepdims=keepdims)
+
+    def ptp(self, axis=None, *, keepdims=False):
+        return cvxtypes.atom("ptp")(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, *, keepdims=False):
+        return cvxtypes.atom("mean")(self, axis=axis, keepdims=keepdims)
+
+    def std(self, axis=None, *, ddof=0, keepdims=False):
+        return cvxtypes.atom("std")(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def var(self, *, ddof=0):
+        return cvxtypes.atom("var")(self, ddof=ddof)
+
+    def prod(self, axis=None, *, keepdims=False):
+        return cvxtypes.atom("prod")(self, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=0):
+        return cvxtypes.atom("cumsum")(self, axis=axis)
+
+    def trace(self):
+        return cvxtypes.atom("trace")(self)
+
+    def conj(self):
+        return self                 # real expressions only
+
+    conjugate = conj
 
 
 

@@ -18,7 +18,7 @@ class Minimize:
         if expr.size != 1:
             raise ValueError(f"the objective must be a scalar, got {expr} of shape {expr.shape}")
         if expr.shape != ():
-            expr = reshape(expr, ())
+            expr = reshape(expr, (), "F")
         self.expr = expr
         self.args = (expr,)
 
