@@ -233,16 +233,24 @@ class Div(Multiply):
         return _sign_product([a.sign for a in self.args])
 
 
+def _as_matrices(a, b):
+    """numpy's matmul operands as stacks of matrices: a 1-d left side is a row, a 1-d right
+    side a column (their unit axes are dropped from the result)."""
+    return (1,) + a if len(a) == 1 else a, b + (1,) if len(b) == 1 else b
+
+
 def _matmul_shape(a, b):
+    """numpy's matmul shape (batch axes broadcast), cvxpy's errors."""
     if a == () or b == ():
         raise ValueError("Scalar operands are not allowed, use '*' instead")
-    if len(a) > 2 or len(b) > 2:
-        raise ValueError(f"matmul of shapes {a} and {b}: only 1-d and 2-d operands are supported")
-    k_a = a[-1]
-    k_b = b[0]
-    if k_a != k_b:
-        raise ValueError(f"incompatible shapes {a} and {b} in matrix product (inner dimensions {k_a} != {k_b})")
-    return a[:-1] + b[1:]
+    a2, b2 = _as_matrices(a, b)
+    try:
+        if a2[-1] != b2[-2]:
+            raise ValueError
+        batch = tuple(np.broadcast_shapes(a2[:-2], b2[:-2]))
+    except ValueError:
+        raise ValueError(f"Incompatible dimensions {a} {b}") from None
+    return batch + a2[-2:-1] * (len(a) > 1) + b2[-1:] * (len(b) > 1)
 
 
 def _as_sparse2d(M):
@@ -275,6 +283,8 @@ class MatMul(Expression):
 
     def _canon(self, ctx):
         a, b = self.args
+        if a.ndim > 2 or b.ndim > 2:                        # stacks of matrices
+            return self._bilinear(ctx)
         if not a._has_vars and not a._has_params:          # constant @ expr
             M = _as_sparse2d(ctx.numeric(a))
             fb = ctx.form(b)
@@ -291,20 +301,22 @@ class MatMul(Expression):
         return self._bilinear(ctx)
 
     def _bilinear(self, ctx):
-        """Parameter-dependent product: broadcast both sides to (m, k, n), multiply
-        elementwise (parameter-affine coefficients), sum over k."""
+        """The product entry by entry: both sides broadcast to (batch, m, k, n), multiplied
+        elementwise (a constant or parameter-affine factor on the variable side), summed over
+        k.  Behind parameter products and stacks of matrices."""
         a, b = self.args
-        sa = a.shape if a.ndim == 2 else (1,) + a.shape
-        sb = b.shape if b.ndim == 2 else b.shape + (1,)
-        m, k, n = sa[0], sa[1], sb[1]
-        full = (m, k, n)
-        fa = ctx.form(a).reshape((m, k, 1)).gather(F.broadcast_index((m, k, 1), full), full)
-        fb = ctx.form(b).reshape((1, k, n)).gather(F.broadcast_index((1, k, n), full), full)
+        sa, sb = _as_matrices(a.shape, b.shape)
+        batch = tuple(np.broadcast_shapes(sa[:-2], sb[:-2]))
+        (m, k), n = sa[-2:], sb[-1]
+        full = batch + (m, k, n)
+        left, right = sa[:-2] + (m, k, 1), sb[:-2] + (1, k, n)
+        fa = ctx.form(a).reshape(left).gather(F.broadcast_index(left, full), full)
+        fb = ctx.form(b).reshape(right).gather(F.broadcast_index(right, full), full)
         if a._has_vars or (not b._has_vars and a._has_params and not b._has_params):
             prod = fa.mul_by(fb)
         else:
             prod = fb.mul_by(fa)
-        return prod.lmul(F.sum_map(full, (1,)), self.shape)
+        return prod.lmul(F.sum_map(full, (len(full) - 2,)), self.shape)
 
     def _sign_rule(self):
         return _sign_product([a.sign for a in self.args])
