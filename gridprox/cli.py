@@ -478,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--co2-cap", type=_nonnegative, help="CO2 cap in tonnes over the horizon")
         if solver:
             sp.add_argument("--solver", choices=("auto",) + SOLVERS, default="auto",
-                            help="auto (default): HiGHS on a CPU, PDHG on a GPU (solve); PDHG for sweeps")
+                            help="auto (default): HiGHS on a CPU (a single model: IPM and simplex raced), PDHG on a GPU")
         sp.add_argument("--device", type=_device_name, default="auto", help="auto, cpu, cuda, cuda:N or mps (pdhg only)")
         sp.add_argument("--tol", type=_tolerance, default=1e-4, help="relative KKT tolerance (default 1e-4)")
 

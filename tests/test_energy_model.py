@@ -242,14 +242,14 @@ def test_other_backends_agree_with_highs(solver):
 
 def test_auto_solver_says_what_it_chose(toy):
     """solver="auto" (the default): HiGHS for one LP on a CPU, with the reason in the message;
-    the same optimum as asking for HiGHS; batches go to the batched PDHG."""
+    the same optimum as asking for HiGHS; on a CPU sweeps go to HiGHS too."""
     from gridprox.solvers import choose_solver
     model = CapacityExpansion(toy)
     auto = model.solve(device="cpu")
     assert auto.raw.solver == "highs" and auto.raw.message.startswith("auto: highs")
     assert auto.summary["objective"].iloc[0] == pytest.approx(model.solve("highs").summary["objective"].iloc[0],
                                                              rel=1e-9)
-    assert choose_solver(True, "cpu")[0] == "pdhg" and choose_solver(False, "cpu")[0] == "highs"
+    assert choose_solver(True, "cpu")[0] == "highs" and choose_solver(False, "cpu")[0] == "highs"
     # a single LP with two CPUs or more races HiGHS's methods; one thread cannot
     assert choose_solver(False, "cpu", threads=1)[1] == {}
     if len(os.sched_getaffinity(0)) >= 2:

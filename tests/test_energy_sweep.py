@@ -1,5 +1,5 @@
-"""CapacityExpansion.sweep: a product or a list of scenarios equals separate solves (HiGHS exactly,
-batched PDHG within its tolerance), an infeasible scenario is a row with its status while the others
+"""CapacityExpansion.sweep: a product or a list of scenarios equals separate solves (HiGHS, the
+default on a CPU, exactly; batched PDHG within its tolerance), an infeasible scenario is a row with its status while the others
 finish, and an interrupted sweep resumes from ``out=`` without solving finished scenarios again."""
 from __future__ import annotations
 
@@ -40,6 +40,19 @@ def test_product_sweep_equals_separate_solves(model, separate):
         assert table.loc[row.Index, "cap_north/wind"] == pytest.approx(
             ref.capacity.set_index(["zone", "technology"]).loc[("north", "wind"), "capacity"], rel=1e-6, abs=1e-6)
     assert table["objective"].nunique() == 4     # the inputs really changed the problem
+
+
+def test_default_sweep_on_a_cpu_is_exact_and_monotone(model, separate):
+    """solver="auto" on a CPU: HiGHS from the last basis, so each row is the exact optimum of its
+    scenario (a cold solve's objective to 1e-9) and the cost never falls as the gas price rises."""
+    table = model.sweep(SPEC, progress=False, device="cpu")
+    for row in table.itertuples():
+        assert row.status == "optimal"
+        assert row.objective == pytest.approx(separate[(row.co2_cap, row.gas_price)].objective, rel=1e-9)
+    prices = np.linspace(10.0, 80.0, 8)
+    costs = model.sweep({"gas_price": list(prices)}, progress=False, device="cpu")["objective"].to_numpy()
+    assert np.all(np.diff(costs) >= -1e-9 * np.abs(costs[1:])), costs
+    model.set_inputs({})
 
 
 def test_batched_pdhg_sweep_of_a_list_equals_separate_highs(model, separate):

@@ -261,7 +261,7 @@ class CapacityExpansion:
         return multilevel_start(self, levels=levels, tol=opts["tol"], device=device, **shared)
 
     def sweep(self, spec, product: bool = True, batch_size: int = 16, out=None, executor=None,
-              progress: bool = True, solver: str = "pdhg", tol: float = 1e-4, device="auto",
+              progress: bool = True, solver: str = "auto", tol: float = 1e-4, device="auto",
               warm_start: bool = True, resume: bool = True, overwrite: bool = False,
               **solver_opts) -> pd.DataFrame:
         """Solve every scenario of ``spec`` (``{"co2_cap": [...], ...}`` or a list of dicts);
@@ -274,10 +274,14 @@ class CapacityExpansion:
         optimal vertex than a cold solve finds: same objective, other capacities);
         results are written to ``out`` as they finish and a rerun of the same model resumes;
         ``out`` written by another model or solver is refused unless ``overwrite``
-        (``gridprox.sweep.run_sweep``)."""
+        (``gridprox.sweep.run_sweep``).  ``solver="auto"``: HiGHS on a CPU (exact, and on the
+        real models measured many times faster than PDHG), PDHG on a GPU (``choose_solver``)."""
+        from ..solvers import choose_solver
         from ..sweep import expand, run_sweep
         from ..sweep.batch import SweepBatch, sweep_plan
 
+        if solver == "auto":
+            solver = choose_solver(True, device)[0]
         scenarios = expand(spec, product=product)
         model = self._model_for(scenarios)
         solve_batch = SweepBatch(model, solver=solver, tol=tol, device=device, warm_start=warm_start,

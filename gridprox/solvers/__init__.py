@@ -193,17 +193,19 @@ def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
 
 
 def choose_solver(batch: bool, device="auto", threads=None) -> tuple[str, dict, str]:
-    """``solver="auto"``: (backend, its options, why).  A single LP on a CPU goes to HiGHS, which
-    solved every real planning model measured faster than PDHG with exact answers; with two
-    CPUs or more (``threads``: the user's cap), HiGHS's IPM and simplex race on a thread each
-    (``method="concurrent"``), as neither wins the real-model set alone (comparisons/RESULTS.md,
-    "Real planning models").  Batches and GPUs go to the batched PDHG."""
+    """``solver="auto"``: (backend, its options, why).  On a CPU everything goes to HiGHS, which
+    solved every real planning model measured faster than PDHG, exactly: a single LP with two
+    CPUs or more (``threads``: the user's cap) races HiGHS's IPM and simplex on a thread each
+    (``method="concurrent"``), as neither wins the real-model set alone; a batch (a sweep) goes
+    scenario by scenario, each from the last one's basis (comparisons/RESULTS.md, "Real planning
+    models").  On a GPU the batched PDHG."""
     from ..core.device import resolve_device
     from .highs import CONCURRENT
 
-    on_gpu = resolve_device(device).type != "cpu"
-    if on_gpu or batch:
-        return "pdhg", {}, "auto: pdhg (" + ("a GPU" if on_gpu else "a batch of scenarios") + ")"
+    if resolve_device(device).type != "cpu":
+        return "pdhg", {}, "auto: pdhg (a GPU)"
+    if batch:
+        return "highs", {}, "auto: highs (scenarios on a CPU, each from the last one's basis)"
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if min(cpus, threads or cpus) >= len(CONCURRENT):
         return "highs", {"method": "concurrent"}, ("auto: highs (a single LP on a CPU, its IPM and simplex "
