@@ -110,3 +110,48 @@ def test_norm_of_a_scalar_is_its_absolute_value_as_in_cvxpy():
         opt.append(prob.value)
     assert opt[1] == pytest.approx(opt[0], abs=1e-7)
     assert opt[0] == pytest.approx(1.5)
+
+
+# ------------------------------------------------------------------ numpy functions on expressions
+BINARY_UFUNCS = [np.add, np.subtract, np.matmul, np.equal, np.less_equal, np.greater_equal]
+
+
+@pytest.mark.parametrize("ufunc", BINARY_UFUNCS, ids=lambda u: u.__name__)
+def test_array_op_expression_is_the_reflected_operator(ufunc):
+    a = np.array([[1.0, 3.0], [3.0, 1.0]])
+    out = {}
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable((2, 2))
+        x.value = np.array([[10.0, 11.0], [12.0, 13.0]])
+        got = ufunc(a, x)
+        out[cp] = (type(got).__name__, np.asarray(got.value) if hasattr(got, "value") and got.value is not None
+                   else None, isinstance(got, cp.Constraint))
+    assert out[gridprox][2] == out[cvxpy][2]
+    if out[cvxpy][1] is not None and not out[cvxpy][2]:
+        np.testing.assert_allclose(out[gridprox][1], out[cvxpy][1])
+
+
+@pytest.mark.parametrize("call", [lambda x: np.sqrt(x), lambda x: np.add(x, np.ones((2, 2))),
+                                  lambda x: np.exp(x)])
+def test_other_numpy_functions_refused_in_cvxpys_words(call):
+    from cvxpy.expressions.expression import __NUMPY_UFUNC_ERROR__ as words
+    with pytest.raises(RuntimeError) as got:
+        call(gridprox.Variable((2, 2)))
+    assert str(got.value) == words
+
+
+def test_inplace_update_of_an_array_refused():
+    from cvxpy.expressions.expression import __INPLACE_MUTATION_ERROR__ as words
+    a = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError) as got:
+        a += gridprox.Variable(3)
+    assert str(got.value) == words
+    assert np.array_equal(a, [1.0, 2.0, 3.0])
+
+
+def test_builtin_abs_refused_as_cvxpy():
+    from cvxpy.expressions.expression import __ABS_ERROR__ as words
+    for cp in (cvxpy, gridprox):
+        with pytest.raises(TypeError) as got:
+            abs(cp.Variable(2))
+        assert str(got.value) == words

@@ -58,11 +58,6 @@ def sum_expr():
     return sum
 
 
-def abs_expr():
-    from .piecewise import abs
-    return abs
-
-
 def equality_constr():
     from .constraints import Equality
     return Equality

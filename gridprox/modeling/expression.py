@@ -141,6 +141,29 @@ def from_list(value):
     return np.asarray(value, dtype=float).T
 
 
+# cvxpy's messages for numpy functions on expressions, word for word (cvxpy's tests match them)
+NUMPY_UFUNC_ERROR = """
+You're calling a NumPy function on a CVXPY expression. This is prone to causing
+errors or code that doesn't behave as expected. Consider using one of the
+functions documented here: https://www.cvxpy.org/tutorial/functions/index.html
+"""
+INPLACE_MUTATION_ERROR = """
+You're trying to mutate a CVXPY expression inplace. This is prone to errors or
+code that doesn't behave as expected. Consider alternatives. For example, replace
+    x += 1
+with
+    x = x + 1
+"""
+ABS_ERROR = """
+You're calling the built-in abs function on a CVXPY expression. This is not
+supported. Consider using the abs function provided by CVXPY.
+"""
+# ``array (op) expression``: numpy hands the expression the operation, which it builds reflected
+_REFLECTED = {np.add: "__radd__", np.subtract: "__rsub__", np.multiply: "__rmul__", np.divide: "__rtruediv__",
+              np.matmul: "__rmatmul__", np.power: "__rpow__", np.left_shift: "__rlshift__",
+              np.right_shift: "__rrshift__", np.equal: "__eq__", np.less_equal: "__ge__",
+              np.greater_equal: "__le__", np.less: "__gt__", np.greater: "__lt__"}
+
 LIST_OF_EXPRESSIONS = ("The input must be a single CVXPY Expression, not a list. "
                        "Combine Expressions using atoms such as bmat, hstack, and vstack.")
 
@@ -172,8 +195,19 @@ def as_expr(obj) -> "Expression":
 class Expression:
     """Base of every modelling expression (cvxpy's ``Expression``)."""
 
-    __array_ufunc__ = None          # numpy defers to our reflected operators
     __array_priority__ = 100
+
+    def __array_ufunc__(self, ufunc, method, *args, **kwargs):
+        """cvxpy's rule: ``array (op) expression`` is the expression's reflected operator; an
+        in-place update of the array, or any other numpy function, is refused."""
+        reflected = _REFLECTED.get(ufunc)
+        if reflected is not None and len(args) == 2 and args[1] is self:
+            if not kwargs:
+                return getattr(self, reflected)(args[0])
+            out = kwargs.get("out")
+            if set(kwargs) == {"out"} and isinstance(out, tuple) and len(out) == 1 and out[0] is args[0]:
+                raise RuntimeError(INPLACE_MUTATION_ERROR)
+        raise RuntimeError(NUMPY_UFUNC_ERROR)
     _prec = 100                     # printing precedence (atoms bind tightest)
 
     def __init__(self, args, shape):
@@ -489,7 +523,7 @@ class Expression:
         as_expr(other)._psd(self, "<<")
 
     def __abs__(self):
-        return cvxtypes.abs_expr()(self)
+        raise TypeError(ABS_ERROR)      # as cvxpy: abs(x) is cp.abs(x), not the builtin
 
     def __getitem__(self, key):
         return cvxtypes.index()(self, key)
