@@ -345,3 +345,25 @@ def test_reshape_without_order_warns_where_the_order_matters():
         warnings.simplefilter("error")
         gridprox.reshape(gridprox.Variable(3), (1, 3))       # a vector made a row: no choice to warn about
         X.reshape((2, 6), order="C")
+
+
+SIGNS = {
+    "max_zero": lambda cp: cp.max(0), "max_neg": lambda cp: cp.max(-2),
+    "maximum_zero_neg": lambda cp: cp.maximum(0, -2), "maximum_one_zero": lambda cp: cp.maximum(1, 0),
+    "maximum_var_neg": lambda cp: cp.maximum(cp.Variable(), -2), "minimum_zero_pos": lambda cp: cp.minimum(0, 2),
+    "minimum_var_zero": lambda cp: cp.minimum(cp.Variable(), 0), "sum_largest_zero": lambda cp: cp.sum_largest(
+        cp.Constant(np.zeros(3)), 2),
+    "diag_of_psd": lambda cp: cp.diag(np.array([[1.0, -1.0], [-1.0, 1.0]])),
+    "diag_of_variable": lambda cp: cp.diag(cp.Variable((2, 2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNS))
+def test_atom_signs_as_cvxpys_rules(name):
+    assert SIGNS[name](gridprox).sign == SIGNS[name](cvxpy).sign
+
+
+def test_empty_expression_has_an_empty_value_as_in_cvxpy():
+    for cp in (cvxpy, gridprox):
+        e = cp.Variable(2)[:-100]
+        assert e.size == 0 and np.asarray(e.value).size == 0

@@ -155,3 +155,9 @@ def test_builtin_abs_refused_as_cvxpy():
         with pytest.raises(TypeError) as got:
             abs(cp.Variable(2))
         assert str(got.value) == words
+
+
+def test_float_in_a_slice_is_an_invalid_index():
+    for cp in (cvxpy, gridprox):
+        with pytest.raises(IndexError, match="float is an invalid index type"):
+            cp.Variable((3, 2))[:2.0:40]

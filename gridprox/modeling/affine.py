@@ -18,7 +18,7 @@ from ..errors import ModelingError
 from . import form as F
 from .expression import (DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
                          UNKNOWN_SIGN, ZERO, Constant, Expression, as_expr, broadcast_shapes, default_order, dense,
-                         describe)
+                         describe, sign_of)
 
 
 def _sign_product(signs):
@@ -391,7 +391,8 @@ def _index_error(err, key, shape):
     """numpy's IndexError for ``key`` in cvxpy's words."""
     keys = key if isinstance(key, tuple) else (key,)
     text = str(err)
-    if any(isinstance(k, (float, np.floating)) for k in keys):
+    ends = [e for k in keys if isinstance(k, slice) for e in (k.start, k.stop, k.step)]
+    if any(isinstance(k, (float, np.floating)) for k in keys + tuple(ends)):
         return IndexError("float is an invalid index type.")
     if text.startswith("too many indices"):
         return IndexError("Too many indices for expression.")
@@ -409,7 +410,7 @@ class Index(_GatherMap):
         self.key = key
         try:
             self._idx = F.flat_index(arg.shape)[key]
-        except IndexError as e:
+        except (IndexError, TypeError) as e:          # numpy: a float in a slice is a TypeError
             raise _index_error(e, key, arg.shape) from None
         super().__init__(arg, np.shape(self._idx))
 
@@ -685,6 +686,10 @@ class Diag(Expression):
         return np.diag(dense(vals[0]), self.k)
 
     def _sign_rule(self):
+        # cvxpy asks a numeric matrix whether it is PSD; its diagonal's own sign says at least as much
+        if self.args[0].ndim == 2 and not (self.args[0]._has_vars or self.args[0]._has_params):
+            v = dense(self.value)
+            return sign_of(bool(np.all(v >= 0)), bool(np.all(v <= 0)))
         return self.args[0].sign
 
     def _str(self, a):

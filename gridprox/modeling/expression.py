@@ -37,6 +37,11 @@ _FLIP = {CONVEX: CONCAVE, CONCAVE: CONVEX, AFFINE: AFFINE, CONSTANT: CONSTANT, U
 _STR_LIMIT = 200
 
 
+def sign_of(nonneg: bool, nonpos: bool) -> str:
+    """cvxpy's sign from its (is nonnegative, is nonpositive) pair: both is zero."""
+    return ZERO if nonneg and nonpos else NONNEG if nonneg else NONPOS if nonpos else UNKNOWN_SIGN
+
+
 def curvature_satisfies(curv: str, want: str) -> bool:
     return curv in _ALLOWED[want]
 
@@ -324,6 +329,8 @@ class Expression:
     # --------------------------------------------------------------- value
     @property
     def value(self):
+        if self.size == 0:          # nothing to wait for: an empty expression's value is empty (cvxpy)
+            return np.zeros(self.shape)
         v = evaluate(self, lambda leaf: leaf._leaf_value())
         return None if v is None else dense(v)
 

@@ -17,7 +17,7 @@ from ..errors import ModelingError
 from . import affine as A
 from . import form as F
 from .expression import (AFFINE, CONCAVE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
-                         UNKNOWN_SIGN, Constant, Expression, Leaf, as_expr, broadcast_shapes, dense, evaluate)
+                         UNKNOWN_SIGN, Constant, Expression, Leaf, as_expr, broadcast_shapes, dense, evaluate, sign_of)
 
 
 def _abs_monotonicity(arg):
@@ -110,9 +110,7 @@ class Maximum(_Elementwise):
 
     def _sign_rule(self):
         # cvxpy's rule: one nonnegative argument makes the maximum nonnegative
-        if any(a.is_nonneg() for a in self.args):
-            return NONNEG
-        return NONPOS if all(a.is_nonpos() for a in self.args) else UNKNOWN_SIGN
+        return sign_of(any(a.is_nonneg() for a in self.args), all(a.is_nonpos() for a in self.args))
 
 
 class Minimum(_Elementwise):
@@ -121,9 +119,7 @@ class Minimum(_Elementwise):
     _label = "minimum"
 
     def _sign_rule(self):
-        if any(a.is_nonpos() for a in self.args):
-            return NONPOS
-        return NONNEG if all(a.is_nonneg() for a in self.args) else UNKNOWN_SIGN
+        return sign_of(all(a.is_nonneg() for a in self.args), any(a.is_nonpos() for a in self.args))
 
 
 class _Reduction(_Epigraph):
@@ -348,7 +344,7 @@ def norm(x, p=2, axis=None, keepdims=False):
 
 # ------------------------------------------------ sorted-sum atoms (cvxpy's LP-representable ones)
 def _sign_of_arg(args):
-    return NONNEG if args[0].is_nonneg() else NONPOS if args[0].is_nonpos() else UNKNOWN_SIGN
+    return args[0].sign
 
 
 def _largest_sums(v, k, axes, shape):
