@@ -15,9 +15,9 @@ Variable, Problem, SOC, ...); imports of cvxpy internals (settings, reductions, 
 Three runs of the same files, each one pytest process with a small plugin:
 * ``cvxpy``: the tests unchanged, to learn which pass on this machine (the others are "n/a": a
   missing solver or package) and which are not LPs: a test is non-LP when it builds a non-PWL
-  atom of a variable, a cone constraint, an integer/boolean/PSD/sparse/diag/complex leaf (asked
-  for, even where cvxpy then refuses the leaf's arguments), or solves a problem whose ``is_lp()``
-  is False.
+  atom of a variable, a product of two variable expressions or a division by one, a cone
+  constraint, an integer/boolean/PSD/sparse/diag/complex leaf (asked for, even where cvxpy then
+  refuses the leaf's arguments), or solves a problem whose ``is_lp()`` is False.
 * ``highs`` / ``pdhg``: swapped; every ``solve(solver=...)`` goes to that gridprox backend
   (pdhg at ``--pdhg-tol``), whatever solver the test names, with cvxpy's solver options dropped.
 A swapped test counts as "refused" when it ends in ``gridprox.ModelingError``.
@@ -127,11 +127,18 @@ if MODE == "cvxpy":
     NON_LP_ATTRS = ("integer", "boolean", "PSD", "NSD", "symmetric", "hermitian", "complex", "imag", "diag",
                     "sparsity")
 
+    from cvxpy.atoms.affine.binary_operators import DivExpression, MulExpression, multiply
+
     def atom_init(self, *args, **kwargs):
         _atom_init(self, *args, **kwargs)
         try:
             if not self.is_constant() and not self.is_pwl():
                 _flag(type(self).__name__)
+            # cvxpy calls a product of two variable expressions piecewise linear; it is quadratic
+            if isinstance(self, (MulExpression, multiply)) and sum(not a.is_constant() for a in self.args) > 1:
+                _flag("product")
+            if isinstance(self, DivExpression) and not self.args[1].is_constant():
+                _flag("division")
         except Exception:
             pass
 
