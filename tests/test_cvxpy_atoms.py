@@ -222,7 +222,7 @@ def test_non_lp_cases_still_refused():
     x, X = gridprox.Variable(3), gridprox.Variable((2, 2))
     for make, label in [(lambda: gridprox.pnorm(x, 2), "pnorm"), (lambda: gridprox.power(x, 2), "power"),
                         (lambda: gridprox.tv(X), "tv"), (lambda: gridprox.mixed_norm(X, 2, 1), "mixed_norm"),
-                        (lambda: gridprox.exp(x), "exp"), (lambda: gridprox.exp(gridprox.Parameter(value=1.0)), "exp"),
+                        (lambda: gridprox.exp(x), "exp"),
                         (lambda: gridprox.norm(x, 2), "norm")]:
         with pytest.raises(gridprox.ModelingError, match=label):
             make()
@@ -310,3 +310,37 @@ def test_signs_of_max_min_and_abs_of_signed_curved_arguments():
         return cp.Problem(cp.Minimize(obj), [x + y >= np.array([1.0, -2.0]), x <= 5])
     ref, got = both(build)
     assert got == pytest.approx(ref, abs=1e-6)
+
+
+# ------------------------------------------------------------------ non-LP atoms of Parameters
+def _parameter_atom_problem(cp):
+    p = cp.Parameter(nonneg=True, value=0.5, name="p")
+    q = cp.Parameter(2, value=np.array([3.0, 4.0]), name="q")
+    x = cp.Variable(nonneg=True)
+    prob = cp.Problem(cp.Minimize(cp.exp(p) * x + p ** 2 * x + cp.sqrt(p) * x),
+                      [x >= cp.norm(q), x >= cp.log_sum_exp(q), x <= 10])
+    return prob, p, q
+
+
+def test_non_lp_atoms_of_parameters_are_numbers_at_each_solve():
+    """exp(p) * x is an LP once p has a value: not DPP, compiled again per solve, as in cvxpy."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref, rp, rq = _parameter_atom_problem(cvxpy)
+        got, gp_, gq = _parameter_atom_problem(gridprox)
+        assert got.is_dpp() == ref.is_dpp() is False
+        assert got.is_dcp() and ref.is_dcp()
+        for p_val, q_val in ((0.5, [3.0, 4.0]), (2.0, [6.0, 8.0])):
+            rp.value = gp_.value = p_val
+            rq.value = gq.value = np.array(q_val)
+            ref.solve(solver="CLARABEL")
+            got.solve()
+            assert got.status == "optimal"
+            assert got.value == pytest.approx(ref.value, rel=1e-7)
+
+
+def test_non_lp_atom_of_a_variable_still_refused():
+    x, p = gridprox.Variable(), gridprox.Parameter(value=1.0)
+    with pytest.raises(gridprox.ModelingError, match="exp"):
+        gridprox.exp(x + p)
+    assert not (x == gridprox.norm(gridprox.Parameter(2))).is_dcp(dpp=True)

@@ -504,8 +504,8 @@ class Expression:
     def __pow__(self, power):
         if isinstance(power, numbers.Number) and power == 1:
             return self
-        if not self._has_vars and not self._has_params and isinstance(power, numbers.Number):
-            return Constant(self.value ** float(power))     # cvxpy's power of numbers is a number
+        if not self._has_vars and isinstance(power, numbers.Number):   # of numbers a number, of Parameters
+            return cvxtypes.atom("power")(self, power)                  # a number at each solve
         raise ModelingError(f"({self}) ** {power} is not linear: gridprox models linear programs only")
 
     def __rpow__(self, base):

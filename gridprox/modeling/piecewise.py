@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import ModelingError
 from . import affine as A
+from .canon import DPPError
 from . import form as F
 from .expression import (AFFINE, CONCAVE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
                          UNKNOWN_SIGN, Constant, Expression, Leaf, as_expr, broadcast_shapes, dense, evaluate, sign_of)
@@ -336,7 +337,7 @@ def norm(x, p=2, axis=None, keepdims=False):
         return norm_inf(x, axis, keepdims)
     elif isinstance(p, str) and p.lower() != "fro":
         raise RuntimeError(f"Unsupported norm option {p} for non-matrix.")
-    if not x._has_vars and not x._has_params:
+    if not x._has_vars:
         return _not_lp("norm")(x, p, axis=axis, keepdims=keepdims)
     raise ModelingError(f"norm({as_expr(x)}, {p}): only the 1- and inf-norms are linear-programming "
                         "representable; gridprox models linear programs only")
@@ -514,6 +515,38 @@ def _numeric_constant(a):
         isinstance(a, Expression) and not a._has_vars and not a._has_params)
 
 
+def _variable_free(a):
+    return _numeric_constant(a) or (isinstance(a, Expression) and not a._has_vars)
+
+
+class ParameterAtom(Expression):
+    """A non-LP atom of numbers and Parameters only (exp(p), norm(p), p ** 1.2): a number once
+    the Parameters hold values, but not affine in them, so a problem using it is not DPP and
+    is compiled again at each solve with the values of then (cvxpy's way)."""
+
+    def __init__(self, label, fold, args, kwargs):
+        self._label, self._fold, self._kwargs = label, fold, kwargs
+        self._static = [a if isinstance(a, str) else None for a in args]      # 'fro', 'inf': stay as given
+        exprs = [as_expr(a) for a in args if not isinstance(a, str)]
+        with np.errstate(all="ignore"):                                      # the shape from placeholder ones
+            shape = np.shape(self._call([np.ones(e.shape) for e in exprs]))
+        super().__init__(exprs, shape)
+
+    def _call(self, vals):
+        given = iter(vals)
+        return self._fold(*[s if s is not None else next(given) for s in self._static], **self._kwargs)
+
+    def _numeric(self, vals):
+        return dense(self._call([dense(v) for v in vals]))
+
+    def _canon(self, ctx):
+        raise DPPError(f"{self}: a non-linear function of Parameters is not affine in them (not DPP); "
+                       "the problem is compiled again at each solve with the Parameters' values")
+
+    def _str(self, a):
+        return f"{self._label}({', '.join(str(x) for x in a)})"
+
+
 def _not_lp(name):
     def atom(x, *args, **kwargs):
         shown = repr(x) if isinstance(x, str) else as_expr(x) if not isinstance(x, (list, tuple)) else "..."
@@ -521,6 +554,11 @@ def _not_lp(name):
         if fold is not None and _numeric_constant(x) and all(_numeric_constant(a) for a in args):
             vals = [a if isinstance(a, str) else dense(as_expr(a).value) for a in (x, *args)]
             return Constant(fold(*vals, **kwargs), name=f"{name}({shown})")
+        if fold is not None and _variable_free(x) and all(_variable_free(a) for a in args):
+            try:
+                return ParameterAtom(name, fold, (x, *args), kwargs)
+            except (ValueError, np.linalg.LinAlgError):     # no shape from placeholder values: refused below
+                pass
         raise ModelingError(f"{name}({shown}) is not linear: gridprox models linear programs only")
     atom.__name__ = name
     atom.__doc__ = f"cvxpy's {name}: not an LP atom (a number on numeric constants), else ModelingError."
