@@ -344,3 +344,20 @@ def test_non_lp_atom_of_a_variable_still_refused():
     with pytest.raises(gridprox.ModelingError, match="exp"):
         gridprox.exp(x + p)
     assert not (x == gridprox.norm(gridprox.Parameter(2))).is_dcp(dpp=True)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_kron_with_a_parameter_refills_like_cvxpy(side):
+    def build(cp):
+        P = cp.Parameter((2, 3), name="P")
+        X = cp.Variable((3, 2))
+        K = cp.kron(P, X) if side == "left" else cp.kron(X, P)
+        W = np.arange(K.size, dtype=float).reshape(K.shape) % 5 - 2
+        return cp.Problem(cp.Minimize(cp.sum(cp.multiply(W, K))), [X >= -1, X <= 2]), P
+    (ref, rP), (got, gP) = build(cvxpy), build(gridprox)
+    assert got.is_dpp()
+    for value in (np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]]), np.array([[-1.0, 4.0, 2.0], [0.0, 1.0, 1.0]])):
+        rP.value = gP.value = value
+        ref.solve(solver="HIGHS")
+        got.solve()
+        assert got.value == pytest.approx(ref.value, abs=1e-7)

@@ -910,13 +910,12 @@ def bmat(block_lists):
 
 
 class Kron(Expression):
-    """Kronecker product with one numeric-constant side (a sparse linear map)."""
+    """Kronecker product with one variable-free side: a sparse linear map when that side is
+    numeric, an entrywise product with parameter-affine coefficients when it holds Parameters."""
 
     def __init__(self, lhs, rhs):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
         _refuse_variable_product(lhs, rhs, "kron")
-        if lhs._has_params or rhs._has_params:
-            raise ModelingError(f"kron({lhs}, {rhs}): kron with a Parameter is not supported")
         if lhs.ndim != 2 or rhs.ndim != 2:
             raise ValueError(f"kron({lhs}, {rhs}): both arguments must be 2-d, got {lhs.shape} and {rhs.shape}")
         shape = (lhs.shape[0] * rhs.shape[0], lhs.shape[1] * rhs.shape[1])
@@ -930,6 +929,8 @@ class Kron(Expression):
 
     def _canon(self, ctx):
         lhs, rhs = self.args
+        if lhs._has_params or rhs._has_params:
+            return self._entrywise(ctx)
         left = not lhs._has_vars
         C = sp.coo_matrix(ctx.numeric(lhs if left else rhs))
         m, n = rhs.shape              # the multiplier of the row/column index of lhs's entries
@@ -945,6 +946,17 @@ class Kron(Expression):
         L = sp.csr_matrix((np.broadcast_to(cv, rows.shape).ravel(), (out_pos, in_pos)),
                           shape=(self.size, a.size))
         return ctx.form(rhs if left else lhs).lmul(L, self.shape)
+
+    def _entrywise(self, ctx):
+        """out[i*m + a, j*n + b] = lhs[i, j] * rhs[a, b]: both sides spread over the output and
+        multiplied entry by entry (the variable side by the parameter-affine one)."""
+        lhs, rhs = self.args
+        q, (m, n) = lhs.shape[1], rhs.shape
+        r, c = np.divmod(np.arange(self.size), self.shape[1])
+        fl = ctx.form(lhs).gather((r // m) * q + c // n, self.shape)
+        fr = ctx.form(rhs).gather((r % m) * n + c % n, self.shape)
+        left_is_expr = lhs._has_vars or (not rhs._has_vars and not rhs._has_params)
+        return fl.mul_by(fr) if left_is_expr else fr.mul_by(fl)
 
     def _str(self, a):
         return f"kron({a[0]}, {a[1]})"
