@@ -367,3 +367,13 @@ def test_empty_expression_has_an_empty_value_as_in_cvxpy():
     for cp in (cvxpy, gridprox):
         e = cp.Variable(2)[:-100]
         assert e.size == 0 and np.asarray(e.value).size == 0
+
+
+def test_stacking_prints_and_trace_class_as_cvxpy():
+    names = []
+    for cp in (cvxpy, gridprox):
+        x, y, A = cp.Variable(2, name="x"), cp.Variable(2, name="y"), cp.Variable((2, 2), name="A")
+        names.append([cp.hstack([x, y, x]).name(), cp.vstack([x, y, x]).name(), cp.concatenate([x, y]).name(),
+                      cp.vstack([A, A]).name()])
+        assert isinstance(cp.trace(A), cp.Trace)
+    assert names[1] == names[0]

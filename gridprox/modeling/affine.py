@@ -831,11 +831,12 @@ def swapaxes(expr, axis1, axis2):
 class Concatenate(Expression):
     """numpy.concatenate of expressions along ``axis`` (behind hstack and vstack)."""
 
-    def __init__(self, args, axis=0, label="concatenate"):
+    def __init__(self, args, axis=0, label="concatenate", shown=None):
         args = [as_expr(a) for a in args]
         if not args:
             raise ValueError(f"{label}() needs at least one expression")
         self.label = label
+        self._shown = shown or args         # what the user stacked (hstack lifts vectors to rows)
         nd = args[0].ndim
         self.axis = _normalize_axis(axis, nd, label)[0] if nd else 0
         for a in args:
@@ -865,7 +866,11 @@ class Concatenate(Expression):
         return _sign_same([a.sign for a in self.args])
 
     def _str(self, a):
-        return f"{self.label}([{', '.join(str(x) for x in a)}])"
+        # cvxpy's names: Hstack(x, y), Vstack(x, y), Concatenate(x, y, 0)
+        inner = ", ".join(str(x) for x in self._shown)
+        if self.label == "concatenate":
+            return f"Concatenate({inner}, {self.axis})"
+        return f"{self.label.capitalize()}({inner})"
 
 
 def _at_least(expr, nd):
@@ -874,13 +879,14 @@ def _at_least(expr, nd):
 
 
 def hstack(args):
-    args = [_at_least(a, 1) for a in args]
-    return Concatenate(args, axis=1 if args[0].ndim >= 2 else 0, label="hstack")
+    shown = [as_expr(a) for a in args]
+    args = [_at_least(a, 1) for a in shown]
+    return Concatenate(args, axis=1 if args[0].ndim >= 2 else 0, label="hstack", shown=shown)
 
 
 def vstack(args):
-    args = [_at_least(a, 2) for a in args]
-    return Concatenate(args, axis=0, label="vstack")
+    shown = [as_expr(a) for a in args]
+    return Concatenate([_at_least(a, 2) for a in shown], axis=0, label="vstack", shown=shown)
 
 
 def stack(arrays, axis=0):
@@ -892,7 +898,8 @@ def stack(arrays, axis=0):
     if not -nd <= axis < nd:
         raise ValueError(f"stack: axis {axis} out of range for {nd}-d result")
     axis %= nd
-    return Concatenate([Reshape(a, a.shape[:axis] + (1,) + a.shape[axis:], "C") for a in arrays], axis, "stack")
+    return Concatenate([Reshape(a, a.shape[:axis] + (1,) + a.shape[axis:], "C") for a in arrays], axis, "stack",
+                       arrays)
 
 
 def promote(expr, shape):
