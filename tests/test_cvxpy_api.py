@@ -257,8 +257,12 @@ def test_constraint_names_and_problem_repr():
         x = cp.Variable(name="x")
         con = x <= 2
         assert con.name() == str(con) and not con.is_dgp() and con.is_dpp()
-    a = gridprox.Variable(name="a")
-    assert repr(gridprox.Problem(gridprox.Minimize(a))) == "Problem(Minimize(a), [])"    # cvxpy's layout
+    reprs = []
+    for cp in (cvxpy, gridprox):
+        a, x = cp.Variable(name="a"), cp.Variable(2, name="x", pos=True)
+        reprs.append([repr(cp.Problem(cp.Minimize(a))), repr(cp.Minimize(2 * a)), repr(x), repr(cp.Variable(3, nonpos=True,
+                      name="z")), repr(cp.Parameter(2, nonneg=True))])
+    assert reprs[1] == reprs[0]                     # cvxpy's layout
 
 
 @pytest.mark.filterwarnings("ignore:You are solving a parameterized problem that is not DPP")
@@ -377,3 +381,39 @@ def test_stacking_prints_and_trace_class_as_cvxpy():
                       cp.vstack([A, A]).name()])
         assert isinstance(cp.trace(A), cp.Trace)
     assert names[1] == names[0]
+
+
+def test_small_cvxpy_behaviours():
+    A, C = np.ones((3, 2)), np.ones((2, 2))
+    for cp in (cvxpy, gridprox):
+        assert cp.concatenate([cp.Variable((3, 2)), cp.Variable((2, 2))], axis=None).shape == (10,)
+        x = cp.Variable((2, 2), bounds=[None, 5])              # a missing side is an unbounded 0-d array
+        assert x.bounds[0].ndim == 0 and np.all(np.broadcast_to(x.bounds[0], (2, 2)) == -np.inf)
+        z = cp.Variable(2)
+        z.save_value(2)                                       # one number fills the variable
+        np.testing.assert_array_equal(z.value, [2.0, 2.0])
+        assert cp.kron(A, cp.Parameter((2, 1), nonneg=True)).is_nonneg()
+    source = np.array([1.0, 2.0])
+    c = gridprox.Constant(source)
+    source[0] = 10.0                                          # the constant keeps the value it was given
+    np.testing.assert_array_equal(c.value, [1.0, 2.0])
+    for cp in (cvxpy, gridprox):
+        with pytest.raises(Exception, match="Cannot evaluate the truth value of a constraint"):
+            bool(cp.Variable() <= cp.Variable() <= 1)
+        with pytest.raises(ValueError, match="Problem has an invalid constraint"):
+            cp.Problem(cp.Minimize(0), [cp.sum(cp.Variable())])
+        with pytest.raises(Exception, match=r"^Problem objective must be Minimize or Maximize.$"):
+            cp.Problem(cp.Variable() + 2)
+
+
+def test_concatenate_flattened_in_numpys_order():
+    """axis=None flattens in C order, as numpy and cvxpy's .value do (cvxpy 1.9.3's own
+    canonicalisation reads F order there, disagreeing with its .value; gridprox follows numpy)."""
+    X, Y = gridprox.Variable((2, 2)), gridprox.Variable(3)
+    v = gridprox.concatenate([X, Y], axis=None)
+    gridprox.Problem(gridprox.Minimize(0), [v == np.arange(7.0)]).solve()
+    np.testing.assert_allclose(X.value, [[0.0, 1.0], [2.0, 3.0]], atol=1e-9)
+    np.testing.assert_allclose(v.value, np.arange(7.0), atol=1e-9)
+    cX = cvxpy.Constant(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    np.testing.assert_allclose(cvxpy.concatenate([cX, cvxpy.Constant(np.arange(4.0, 7.0))], axis=None).value,
+                               np.arange(7.0))

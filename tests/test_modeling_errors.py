@@ -122,5 +122,5 @@ def test_non_lp_atoms_and_attributes_refused():
         x ** 2
     with pytest.raises(ValueError, match="scalar"):
         cp.Minimize(x)
-    with pytest.raises(TypeError, match="constraint 0"):
+    with pytest.raises(ValueError, match="invalid constraint.*constraint 0"):
         cp.Problem(cp.Minimize(0), [1 <= 2])

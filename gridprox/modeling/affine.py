@@ -907,6 +907,8 @@ def promote(expr, shape):
 
 
 def concatenate(args, axis=0):
+    if axis is None:            # numpy: the arguments flattened (C order), then joined
+        return Concatenate([vec(a, "C") for a in args], axis=0, label="concatenate", shown=[as_expr(a) for a in args])
     return Concatenate(args, axis=axis)
 
 
@@ -930,6 +932,9 @@ class Kron(Expression):
 
     def _monotonicity(self, i):
         return _factor_monotonicity(self.args[1 - i]) if not self.args[1 - i]._has_vars else INCREASING
+
+    def _sign_rule(self):
+        return _sign_product([a.sign for a in self.args])
 
     def _numeric(self, vals):
         return np.kron(dense(vals[0]), dense(vals[1]))

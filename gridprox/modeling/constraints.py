@@ -120,8 +120,8 @@ class Constraint:
         return new
 
     def __bool__(self):
-        raise TypeError(f"the truth value of constraint {self} is undefined; it is a constraint, "
-                        "not a comparison (use constraint.value() after solving)")
+        # cvxpy's words: x <= y <= 1 asks Python for the truth of x <= y
+        raise TypeError("Cannot evaluate the truth value of a constraint or chain constraints, e.g., 1 >= x >= 0.")
 
 
 def _difference(lhs, rhs, op):

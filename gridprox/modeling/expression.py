@@ -737,10 +737,19 @@ class _NamedLeaf(Leaf):
 
     def save_value(self, val):
         """cvxpy's unchecked setter (what a solver writes back)."""
-        self._value = None if val is None else np.asarray(dense(val), dtype=float).reshape(self.shape)
+        if val is None:
+            self._value = None
+            return
+        arr = np.asarray(dense(val), dtype=float)       # one number fills the leaf, as in cvxpy
+        self._value = np.broadcast_to(arr, self.shape).copy() if arr.size == 1 else arr.reshape(self.shape)
 
     def __repr__(self):
-        return f"{self._kind}({self.shape}{', ' + repr(self._name) if self._name else ''})"
+        # cvxpy's layout: Variable((2,), x, nonneg=True); a Parameter's repr has no name
+        attrs = self.attributes
+        signs = ["pos" if attrs["pos"] else "nonneg" if attrs["nonneg"] else None,
+                 "neg" if attrs["neg"] else "nonpos" if attrs["nonpos"] else None]
+        parts = [str(self.shape)] + ([self.name()] if self._kind == "Variable" else [])
+        return f"{self._kind}({', '.join(parts + [f'{s}=True' for s in signs if s])})"
 
 
 class Variable(_NamedLeaf):
@@ -758,6 +767,9 @@ class Variable(_NamedLeaf):
             if len(bounds) != 2:
                 raise ValueError(f"{label}: expected [lower, upper], got {bounds!r}")
             bounds = [_bound_operand(bounds[0], self.shape, label), _bound_operand(bounds[1], self.shape, label)]
+            # a missing side is unbounded, held as a 0-d ±inf (cvxpy's representation)
+            bounds = [np.array(-np.inf) if bounds[0] is None else bounds[0],
+                      np.array(np.inf) if bounds[1] is None else bounds[1]]
         self.bounds = bounds
         self.attributes["bounds"] = bounds
         self._aux = False
@@ -830,7 +842,7 @@ class Constant(Leaf):
             if isinstance(value, Expression):
                 raise TypeError(f"Constant() of an expression {value}")
             try:
-                val = np.asarray(from_list(value), dtype=float)
+                val = np.array(from_list(value), dtype=float)     # a copy: the caller's array may change
             except (TypeError, ValueError):
                 raise TypeError(f"cannot use {type(value).__name__} {value!r} in an expression") from None
         super().__init__(val.shape)

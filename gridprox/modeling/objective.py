@@ -31,7 +31,7 @@ class Minimize:
         return f"{self.NAME} {self.expr}"
 
     def __repr__(self):
-        return f"{type(self).__name__}({self.expr})"
+        return f"{type(self).__name__}({self.expr!r})"
 
     def is_dcp(self, dpp: bool = False) -> bool:
         ok = find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None

@@ -108,12 +108,12 @@ class Problem:
 
     def __init__(self, objective, constraints=None):
         if not isinstance(objective, Minimize):
-            raise TypeError(f"Problem objective must be Minimize or Maximize, got {objective!r}")
+            raise TypeError("Problem objective must be Minimize or Maximize.")     # cvxpy's words
         constraints = list(constraints or [])
         for i, con in enumerate(constraints):
             if not isinstance(con, Constraint):
-                raise TypeError(f"Problem constraint {i} is {con!r}, not a constraint "
-                                "(a comparison of plain numbers gives a bool)")
+                raise ValueError(f"Problem has an invalid constraint of type {type(con).__name__}: constraint "
+                                 f"{i} is {con!r} (a comparison of plain numbers gives a bool)")
         self.objective = objective
         self._constraints = constraints
         self._pp = None
