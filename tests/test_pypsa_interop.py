@@ -7,6 +7,7 @@ $GRIDPROX_PYPSA_SDIST, the pip cache folder comparisons/real_models.py uses, els
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
@@ -75,6 +76,16 @@ def optimum(n) -> float:
     return float(n.objective)
 
 
+@functools.cache
+def solved(name: str):
+    """PyPSA's example ``name`` and a copy solved by ``n.optimize()``, once per session (the tests
+    copy either before changing it)."""
+    n = example(name)
+    done = n.copy()
+    optimum(done)
+    return n, done
+
+
 def ours(system: System, **options) -> float:
     result = CapacityExpansion(system, **options).solve("highs")
     assert result.status == "optimal"
@@ -85,10 +96,9 @@ def ours(system: System, **options) -> float:
 @pytest.fixture(scope="module")
 def meshed():
     """ac-dc-meshed: AC lines (KVL), DC lines (KVL on r), reversible DC links, a CO2 limit."""
-    n = example("ac-dc-meshed")
+    n, done = solved("ac-dc-meshed")
     system = System.from_pypsa(n)
-    solved = n.copy()
-    return n, system, optimum(solved), solved, ours(system)
+    return n, system, float(done.objective), done, ours(system)
 
 
 def test_ac_dc_meshed_objective_equals_pypsa(meshed):
@@ -113,16 +123,16 @@ def test_round_trip_from_to_pypsa_keeps_the_problem(meshed):
 
 
 def test_result_written_back_reads_in_pypsa_statistics(meshed):
-    n, _, _, solved, result = meshed
+    n, _, _, done, result = meshed
     written = result.to_pypsa(n.copy())
-    pd.testing.assert_series_equal(written.lines["s_nom_opt"], solved.lines["s_nom_opt"], rtol=1e-6)
-    pd.testing.assert_series_equal(written.links["p_nom_opt"], solved.links["p_nom_opt"], rtol=1e-6)
-    assert written.statistics.capex().sum() == pytest.approx(solved.statistics.capex().sum(), rel=1e-6)
-    assert written.statistics.opex().sum() == pytest.approx(solved.statistics.opex().sum(), rel=1e-6)
-    prices = written.buses_t.marginal_price[solved.buses_t.marginal_price.columns]
-    np.testing.assert_allclose(prices, solved.buses_t.marginal_price, atol=1e-6)
-    flows = written.lines_t.p0[solved.lines_t.p0.columns]
-    np.testing.assert_allclose(flows, solved.lines_t.p0, atol=1e-5)
+    pd.testing.assert_series_equal(written.lines["s_nom_opt"], done.lines["s_nom_opt"], rtol=1e-6)
+    pd.testing.assert_series_equal(written.links["p_nom_opt"], done.links["p_nom_opt"], rtol=1e-6)
+    assert written.statistics.capex().sum() == pytest.approx(done.statistics.capex().sum(), rel=1e-6)
+    assert written.statistics.opex().sum() == pytest.approx(done.statistics.opex().sum(), rel=1e-6)
+    prices = written.buses_t.marginal_price[done.buses_t.marginal_price.columns]
+    np.testing.assert_allclose(prices, done.buses_t.marginal_price, atol=1e-6)
+    flows = written.lines_t.p0[done.lines_t.p0.columns]
+    np.testing.assert_allclose(flows, done.lines_t.p0, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -137,13 +147,13 @@ def test_ac_dc_meshed_pdhg_within_1e_4_of_pypsa(meshed):
 def test_transmission_volume_and_cost_limits_equal_pypsa(meshed):
     """PyPSA's transmission_volume_expansion_limit and transmission_expansion_cost_limit, both
     binding at 70 % of what the unconstrained optimum builds."""
-    n, _, _, solved, _ = meshed
+    n, _, _, done, _ = meshed
     n = n.copy()
     n.lines["length"] = n.links["length"] = 0.0
     n.lines["length"] = np.linspace(100.0, 400.0, len(n.lines))
     n.links.loc["DC link", "length"] = 600.0
-    volume = (solved.lines["s_nom_opt"] * n.lines["length"]).sum() + 600.0 * solved.links.loc["DC link", "p_nom_opt"]
-    cost = (solved.lines.eval("capital_cost * s_nom_opt")).sum() + solved.links.eval("capital_cost * p_nom_opt").sum()
+    volume = (done.lines["s_nom_opt"] * n.lines["length"]).sum() + 600.0 * done.links.loc["DC link", "p_nom_opt"]
+    cost = (done.lines.eval("capital_cost * s_nom_opt")).sum() + done.links.eval("capital_cost * p_nom_opt").sum()
     n.add("GlobalConstraint", "volume", type="transmission_volume_expansion_limit", carrier_attribute="AC, DC",
           sense="<=", constant=0.7 * volume)
     n.add("GlobalConstraint", "cost", type="transmission_expansion_cost_limit", carrier_attribute="AC,DC",
@@ -151,7 +161,7 @@ def test_transmission_volume_and_cost_limits_equal_pypsa(meshed):
     system = System.from_pypsa(n)
     assert [limit["kind"] for limit in system.transmission_limits] == ["volume", "cost"]
     reference = optimum(n.copy())
-    assert reference > solved.objective + 1e3            # the limits bind
+    assert reference > done.objective + 1e3            # the limits bind
     assert ours(system).objective == pytest.approx(reference, rel=REL)
 
 
@@ -200,11 +210,15 @@ def triangle():
     return n
 
 
+@functools.cache
+def triangle_optimum() -> float:
+    return optimum(triangle())
+
+
 def test_kvl_changes_the_answer_against_the_transport_model():
-    n = triangle()
-    system = System.from_pypsa(n)
+    system = System.from_pypsa(triangle())
     kvl = ours(system)
-    assert kvl.objective == pytest.approx(optimum(n), rel=REL)
+    assert kvl.objective == pytest.approx(triangle_optimum(), rel=REL)
     transport = ours(system, power_flow="transport")
     assert transport.objective < kvl.objective * (1 - 1e-3)
     # KVL holds the cheap import to 270 MW in the 300 MW hour (see triangle); transport takes all
@@ -264,17 +278,47 @@ def test_p_min_pu_series_equals_pypsa():
     assert ours(System.from_pypsa(system.to_pypsa())).objective == pytest.approx(result.objective, rel=REL)
 
 
+@pytest.mark.slow
 def test_storage_hvdc_inflow_and_fixed_state_of_charge_equal_pypsa():
-    """storage-hvdc: a storage unit with inflow (and spillage), two with state_of_charge_set."""
+    """storage-hvdc: a storage unit with inflow (and spillage), two with state_of_charge_set (the fast
+    tier's check of both is test_varying_inflow_and_fixed_state_of_charge_equal_pypsa)."""
     n = example("storage-hvdc")
     system = System.from_pypsa(n)
-    assert system.storage_units["inflow"].max() > 0 and system.state_of_charge_set.notna().any().sum() == 2
+    assert system.inflow.to_numpy().max() > 0 and system.state_of_charge_set.notna().any().sum() == 2
     assert ours(system).objective == pytest.approx(optimum(n), rel=REL)
 
 
-def test_varying_inflow_is_named():
+def test_varying_inflow_and_fixed_state_of_charge_equal_pypsa(tmp_path):
+    """storage_units_t.inflow: hydro at the dear bus whose inflow arrives mostly in the first hour,
+    more than it can store (so some is spilled), its level fixed in the second hour
+    (state_of_charge_set); through PyPSA, a system folder and back."""
     n = triangle()
-    n.add("StorageUnit", "hydro", bus="b", p_nom=50, max_hours=4,
-          inflow=pd.Series([5.0, 0.0, 5.0], index=n.snapshots))
-    with pytest.raises(UnsupportedPyPSAError, match=r"StorageUnit 'hydro': inflow varies in time"):
-        System.from_pypsa(n)
+    n.add("StorageUnit", "hydro", bus="b", p_nom=60, max_hours=2, marginal_cost=1.0,
+          inflow=pd.Series([200.0, 0.0, 20.0], index=n.snapshots),
+          state_of_charge_set=pd.Series([np.nan, 90.0, np.nan], index=n.snapshots))
+    system = System.from_pypsa(n)
+    assert system.inflow["hydro"].tolist() == [200.0, 0.0, 20.0]
+    assert system.state_of_charge_set["hydro"].iloc[1] == 90.0
+    result = ours(system)
+    assert result.objective == pytest.approx(optimum(n), rel=REL)
+    assert result.objective < triangle_optimum() - 1e3                 # the inflow is used
+    from gridprox.energy.system import read_system
+    for again in (System.from_pypsa(system.to_pypsa()), read_system(system.to_folder(tmp_path / "hydro"))):
+        assert again.inflow["hydro"].tolist() == [200.0, 0.0, 20.0]
+        pd.testing.assert_frame_equal(again.state_of_charge_set, system.state_of_charge_set, check_freq=False,
+                                      check_column_type=False)
+        assert ours(again).objective == pytest.approx(result.objective, rel=REL)
+
+
+def test_scenario_override_of_a_static_inflow_reaches_the_model():
+    """A series filled from a static value follows a scenario's override of it; one of its own does not."""
+    n = triangle()
+    n.add("StorageUnit", ["hydro", "river"], bus="b", p_nom=60, max_hours=2, inflow=[0.0, 10.0])
+    n.storage_units_t.inflow = pd.DataFrame({"river": [10.0, 0.0, 10.0]}, index=n.snapshots)
+    system = System.from_pypsa(n)
+    system.scenarios = pd.DataFrame({"weight": [1.0]}, index=pd.Index(["wet"], name="name"))
+    system.scenario_overrides = pd.DataFrame({"scenario": ["wet", "wet"], "table": ["storage_units"] * 2,
+                                              "name": ["hydro", "river"], "column": ["inflow"] * 2,
+                                              "value": [30.0, 50.0]})
+    wet = system.validate().scenario("wet")
+    assert wet.inflow["hydro"].tolist() == [30.0] * 3 and wet.inflow["river"].tolist() == [10.0, 0.0, 10.0]

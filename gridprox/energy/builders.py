@@ -194,14 +194,14 @@ def add_storage_units(b: Build, su: Component) -> None:
     d = b.time.dur[:, None]
     level = prev + init + gp.multiply(d * df["efficiency_store"].to_numpy(float), sc) \
         - gp.multiply(d / df["efficiency_dispatch"].to_numpy(float), sd)
-    inflow = df["inflow"].to_numpy(float)
-    wet = np.flatnonzero(inflow > 0)
+    inflow = np.tile(b.system.inflow.to_numpy(float), (b.time.S, 1))    # (T, units) MW, per snapshot
+    wet = np.flatnonzero((inflow > 0).any(axis=0))
     if wet.size:        # inflow enters the level, less what is spilled (PyPSA: 0 <= spill <= inflow)
         spill = b.variable("storage_spill", wet.size)
-        b.add("storage_spill_max", [spill <= np.broadcast_to(inflow[wet], (T, wet.size))])
+        b.add("storage_spill_max", [spill <= inflow[:, wet]])
         pick = np.zeros((wet.size, len(su)))
         pick[np.arange(wet.size), wet] = 1.0
-        level = level + d * inflow[None, :] - gp.multiply(np.broadcast_to(d, (T, wet.size)), spill) @ pick
+        level = level + d * inflow - gp.multiply(np.broadcast_to(d, (T, wet.size)), spill) @ pick
     b.add("state_of_charge", [soc == level])
     fixed = np.tile(b.system.state_of_charge_set.to_numpy(float), (b.time.S, 1))
     rows, cols = np.nonzero(~np.isnan(fixed))

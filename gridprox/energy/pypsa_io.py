@@ -77,7 +77,7 @@ IGNORED = {
 _TABLES = {"Generator": "generators", "Load": "loads", "StorageUnit": "storage_units", "Store": "stores",
            "Link": "links", "Line": "lines", "Transformer": "transformers", "Bus": "buses", "Carrier": "carriers"}
 _SERIES_OK = {("Generator", "p_max_pu"), ("Generator", "p_min_pu"), ("Load", "p_set"),   # series the System holds
-              ("StorageUnit", "state_of_charge_set")}
+              ("StorageUnit", "state_of_charge_set"), ("StorageUnit", "inflow")}
 
 
 def read_network(network_or_path):
@@ -219,11 +219,11 @@ def from_pypsa(network_or_path, name: str | None = None, meta: dict | None = Non
     for key, df in tables.items():
         df.index = pd.Index(df.index.astype(str), name="name")
         df.columns.name = None
-    fixed = n.get_switchable_as_dense("StorageUnit", "state_of_charge_set") if len(n.storage_units) else \
-        pd.DataFrame(index=n.snapshots)
-    fixed.index = snapshots.index
+    for ts, attr in (("state_of_charge_set", "state_of_charge_set"), ("inflow", "inflow")):
+        profiles[ts] = (n.get_switchable_as_dense("StorageUnit", attr) if len(n.storage_units) else
+                        pd.DataFrame(index=n.snapshots)).astype(float).set_axis(snapshots.index)
     return System(name=str(meta["name"]), snapshots=snapshots, demand=demand.astype(float), meta=meta,
-                  state_of_charge_set=fixed.astype(float), **profiles, **tables).validate()
+                  **profiles, **tables).validate()
 
 
 def _is_network(obj) -> bool:
@@ -506,10 +506,12 @@ def _build(n, system: System, scenario):
     fixed = system.state_of_charge_set.loc[:, system.state_of_charge_set.notna().any()]
     if fixed.shape[1]:
         n.storage_units_t.state_of_charge_set = fixed.copy()
-    pmin = system.min_availability
-    varying = [g for g in pmin.columns if not (pmin[g] == system.generators.loc[g, "p_min_pu"]).all()]
-    if varying:
-        n.generators_t.p_min_pu = pmin[varying].copy()
+    for series, table, dynamic, attr in ((system.min_availability, "generators", n.generators_t, "p_min_pu"),
+                                         (system.inflow, "storage_units", n.storage_units_t, "inflow")):
+        static = getattr(system, table)[attr]
+        varying = [c for c in series.columns if not (series[c] == static[c]).all()]
+        if varying:       # written where it varies; elsewhere PyPSA's static value says it
+            dynamic[attr] = series[varying].copy()
     demand = system.demand.loc[:, (system.demand != 0).any()]
     n.add("Load", demand.columns, bus=demand.columns, p_set=demand)
     if system.voll is not None and len(demand.columns):

@@ -211,8 +211,12 @@ TIME_SERIES = {
     "state_of_charge_set": ("storage_units", Column(
         "state_of_charge_set", "float", math.nan, "MWh",
         "state of charge fixed at these snapshots (column = storage unit name; empty: free)", lo=0, nan_ok=True)),
+    "inflow": ("storage_units", Column("inflow", "float", 0.0, "MW",
+                                       "natural inflow per storage unit (column = storage unit name)", lo=0)),
 }
-_STATIC = {"availability": "p_max_pu", "min_availability": "p_min_pu"}   # the column a missing series takes
+# the (table, static column) a missing series column takes
+_STATIC = {"availability": ("generators", "p_max_pu"), "min_availability": ("generators", "p_min_pu"),
+           "inflow": ("storage_units", "inflow")}
 _MISSING = {"demand": "no demand", "state_of_charge_set": "a free state of charge (as empty cells)"}
 POLICIES = {
     "co2_cap": "t CO2 per horizon (sum of weighted emissions)",
@@ -225,6 +229,15 @@ POLICIES = {
 TRANSMISSION_LIMITS = {"volume": "length", "cost": "capital_cost"}
 YAML_KEYS = ("name", "description", "currency", "discount_rate", "voll", "policies", "transmission_limits", "snapshots",
              "scenarios", "files", "source", "licence", "transformations", "reference")
+
+
+def _follow_static(system: "System", table: str, name: str, column: str, value: float) -> None:
+    """Before ``table``'s static ``column`` of ``name`` becomes ``value``: a series filled from that
+    static value (``_STATIC``, not a profile of its own) takes the new value too."""
+    for ts, source in _STATIC.items():
+        series = getattr(system, ts)
+        if source == (table, column) and (series[name] == getattr(system, table).loc[name, column]).all():
+            series[name] = value
 
 
 def schema_markdown() -> str:
@@ -243,7 +256,7 @@ def schema_markdown() -> str:
                 f"First column `snapshot` (the timestamps of snapshots.csv, same order), then one column per "
                 f"row of {ref}.csv; unit {col.unit}; values "
                 f"{'in [0, 1]' if col.hi == 1 else '>= 0'}; missing columns mean "
-                f"{_MISSING.get(ts) or 'the static ' + _STATIC[ts]}.", ""]
+                f"{_MISSING.get(ts) or 'the static ' + _STATIC[ts][1]}.", ""]
     return "\n".join(out)
 
 
@@ -266,8 +279,8 @@ class System:
     Units: MW, MWh, hours, tonnes CO2, ``currency`` (per year for fixed costs).  ``demand`` and
     ``availability`` are full (snapshots x buses) and (snapshots x generators) frames: buses
     without demand hold zeros, generators without a profile hold their static ``p_max_pu``;
-    ``min_availability`` likewise holds ``p_min_pu`` per snapshot (filled from the static column
-    when not given)."""
+    ``min_availability`` likewise holds ``p_min_pu`` per snapshot and ``inflow`` each storage unit's
+    inflow (filled from the static column when not given)."""
 
     name: str
     buses: pd.DataFrame
@@ -283,6 +296,7 @@ class System:
     scenarios: pd.DataFrame = field(default_factory=lambda: _empty("scenarios"))
     min_availability: Optional[pd.DataFrame] = None   # None: every generator's static p_min_pu
     state_of_charge_set: Optional[pd.DataFrame] = None  # None: no state of charge is fixed
+    inflow: Optional[pd.DataFrame] = None             # None: every storage unit's static inflow
     scenario_overrides: pd.DataFrame = field(default_factory=lambda: _empty("scenario_overrides"))
     meta: dict = field(default_factory=dict)
     path: Optional[Path] = None
@@ -298,10 +312,11 @@ class System:
             snaps["duration"] = snaps["weight"]
         snaps["period"] = snaps["period"].astype(str) if "period" in snaps else "0"
         self.snapshots = snaps
-        if self.min_availability is None:
-            pmin = self.generators["p_min_pu"].to_numpy(float)
-            self.min_availability = pd.DataFrame(np.tile(pmin, (len(snaps), 1)), index=snaps.index,
-                                                 columns=self.generators.index)
+        for ts, (table, column) in _STATIC.items():
+            if getattr(self, ts) is None:
+                static = getattr(self, table)[column].to_numpy(float)
+                setattr(self, ts, pd.DataFrame(np.tile(static, (len(snaps), 1)), index=snaps.index,
+                                               columns=getattr(self, table).index))
         if self.state_of_charge_set is None:
             self.state_of_charge_set = pd.DataFrame(np.nan, index=snaps.index, columns=self.storage_units.index)
         for name in ("snapshots", *TIME_SERIES):  # one time resolution everywhere
@@ -392,6 +407,7 @@ class System:
             if r["table"] == "policies":
                 out.meta.setdefault("policies", {})[r["name"]] = float(r["value"])
             else:
+                _follow_static(out, r["table"], r["name"], r["column"], float(r["value"]))
                 getattr(out, r["table"]).loc[r["name"], r["column"]] = float(r["value"])
         out.meta["scenario"] = name
         return out
@@ -406,9 +422,8 @@ class System:
         out.snapshots = self.snapshots.loc[keep].copy()
         if rescale:
             out.snapshots["weight"] *= self.weights.sum() / out.snapshots["weight"].sum()
-        out.demand, out.availability = self.demand.loc[keep].copy(), self.availability.loc[keep].copy()
-        out.min_availability = self.min_availability.loc[keep].copy()
-        out.state_of_charge_set = self.state_of_charge_set.loc[keep].copy()
+        for ts in TIME_SERIES:
+            setattr(out, ts, getattr(self, ts).loc[keep].copy())
         return out
 
     def copy(self) -> "System":
@@ -478,8 +493,8 @@ class System:
         snaps.to_csv(folder / "snapshots.csv", date_format="%Y-%m-%d %H:%M:%S")
         self.demand.loc[:, (self.demand != 0).any()].to_csv(folder / "demand.csv",
                                                             date_format="%Y-%m-%d %H:%M:%S")
-        for ts, column in _STATIC.items():
-            frame, static = getattr(self, ts), self.generators[column]
+        for ts, (table, column) in _STATIC.items():
+            frame, static = getattr(self, ts), getattr(self, table)[column]
             varying = [g for g in frame.columns if not (frame[g] == static[g]).all()]
             if varying:
                 frame[varying].to_csv(folder / f"{ts}.csv", date_format="%Y-%m-%d %H:%M:%S")
@@ -574,9 +589,9 @@ def read_system(folder) -> System:
             raw = _parse_series(path, files[ts], snapshots.index, tables[ref].index, ref, col)
         series[ts] = raw
     profiles = {}
-    for ts, column in _STATIC.items():
-        frame = series[ts].reindex(columns=tables["generators"].index)
-        static = pd.Series(tables["generators"][column], dtype=float)
+    for ts, (table, column) in _STATIC.items():
+        frame = series[ts].reindex(columns=tables[table].index)
+        static = pd.Series(tables[table][column], dtype=float)
         profiles[ts] = (frame.fillna(static) if len(frame.columns) else frame).astype(float)
     demand = series["demand"].reindex(columns=tables["buses"].index, fill_value=0.0)
     fixed = series["state_of_charge_set"].reindex(columns=tables["storage_units"].index).astype(float)

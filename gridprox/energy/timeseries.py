@@ -77,7 +77,7 @@ def resample(system: System, step: Union[str, int, float]) -> System:
                                   "duration": np.add.reduceat(dur, first),
                                   "period": snaps["period"].to_numpy()[first]}, index=index)
     out.demand, out.availability = mean(system.demand), mean(system.availability)
-    out.min_availability = mean(system.min_availability)
+    out.min_availability, out.inflow = mean(system.min_availability), mean(system.inflow)
     out.state_of_charge_set = _unset(system, index)
     return out.validate()
 
@@ -140,7 +140,7 @@ def representative_days(system: System, k: int, seed: int = 0) -> System:
     snaps["period"] = np.repeat([str(dates[d].date()) for d in keep], per_day)  # the day each block starts
     out.snapshots = snaps
     out.demand, out.availability = system.demand.loc[index].copy(), system.availability.loc[index].copy()
-    out.min_availability = system.min_availability.loc[index].copy()
+    out.min_availability, out.inflow = system.min_availability.loc[index].copy(), system.inflow.loc[index].copy()
     out.state_of_charge_set = _unset(system, index)
     return out.validate()
 
