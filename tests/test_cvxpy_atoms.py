@@ -361,3 +361,30 @@ def test_kron_with_a_parameter_refills_like_cvxpy(side):
         ref.solve(solver="HIGHS")
         got.solve()
         assert got.value == pytest.approx(ref.value, abs=1e-7)
+
+
+ATOMS_OF_PARAMETERS = {
+    "abs": lambda cp, p: cp.abs(p), "maximum": lambda cp, p: cp.maximum(p, 1),
+    "norm1": lambda cp, p: cp.norm1(cp.hstack([p, 2 * p])), "pos_plus_max": lambda cp, p: cp.pos(p) + cp.max(
+        cp.hstack([p, 3 * p])),
+    "minimum": lambda cp, p: cp.minimum(p, -1), "norm_scalar": lambda cp, p: cp.norm(p, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATOMS_OF_PARAMETERS))
+def test_piecewise_atoms_of_parameters_as_upper_limits(name):
+    """x <= abs(p) maximised: an epigraph of abs(p) is not pushed down here; gridprox once said
+    'unbounded'.  gridprox compiles every such atom of Parameters with p's value at each solve
+    (not DPP; cvxpy keeps minimum(p) on the small side DPP, a difference in speed, not answer)."""
+    atom = ATOMS_OF_PARAMETERS[name]
+    for value in (-2.0, 0.5):
+        opt = []
+        for cp, kw in ((cvxpy, {"solver": "HIGHS"}), (gridprox, {})):
+            p, x = cp.Parameter(value=value), cp.Variable()
+            prob = cp.Problem(cp.Maximize(x), [x <= atom(cp, p)])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                prob.solve(**kw)
+            assert prob.status == "optimal"
+            opt.append(prob.value)
+        assert opt[1] == pytest.approx(opt[0], abs=1e-9)

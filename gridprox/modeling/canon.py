@@ -54,6 +54,10 @@ class CanonContext:
     def _build(self, node):
         if not node._has_vars and (self.freeze_params or not node._has_params):
             return None
+        if not node._has_vars and node._atom_curvature != AFFINE:
+            # abs(p), maximum(p, 1): an epigraph is exact only where pushed down, and a constant
+            # is pushed nowhere; the problem is compiled again with p's value instead (cvxpy: not DPP)
+            raise DPPError(f"{node}: a convex or concave function of Parameters is not affine in them (not DPP)")
         try:
             return node._canon(self)
         except ParameterProductError:
