@@ -315,7 +315,8 @@ def _run_solve(model, opts):
     if log.isEnabledFor(logging.INFO):
         from .solvers import choose_solver
         solver = opts["solver"]
-        chosen = choose_solver(False, opts.get("device", "auto"))[2] if solver == "auto" else solver
+        chosen = (choose_solver(False, opts.get("device", "auto"), nnz=model.pp.A.nnz)[2] if solver == "auto"
+                  else solver)
         log.info("solving with %s%s", chosen, f", tol {opts['tol']:g}" if solver == "pdhg" else "")
     t0 = time.perf_counter()
     try:

@@ -4,6 +4,7 @@ Parameters without recompiling, and the CLI-facing API (describe, verify, summar
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pandas as pd
@@ -240,9 +241,10 @@ def test_other_backends_agree_with_highs(solver):
     np.testing.assert_allclose(north[0], north[1], rtol=1e-6, atol=1e-6)
 
 
-def test_auto_solver_says_what_it_chose(toy):
+def test_auto_solver_says_what_it_chose(toy, monkeypatch):
     """solver="auto" (the default): HiGHS for one LP on a CPU, with the reason in the message;
     the same optimum as asking for HiGHS; on a CPU sweeps go to HiGHS too."""
+    from gridprox import solvers
     from gridprox.solvers import choose_solver
     model = CapacityExpansion(toy)
     auto = model.solve(device="cpu")
@@ -250,7 +252,11 @@ def test_auto_solver_says_what_it_chose(toy):
     assert auto.summary["objective"].iloc[0] == pytest.approx(model.solve("highs").summary["objective"].iloc[0],
                                                              rel=1e-9)
     assert choose_solver(True, "cpu")[0] == "highs" and choose_solver(False, "cpu")[0] == "highs"
-    # a single LP with two CPUs or more races HiGHS's methods; one thread cannot
-    assert choose_solver(False, "cpu", threads=1)[1] == {}
+    # a large single LP with two CPUs or more races HiGHS's methods; one thread or a small LP does not
+    assert choose_solver(False, "cpu", threads=1)[1] == {} and "concurrent" not in auto.raw.message
     if len(os.sched_getaffinity(0)) >= 2:
-        assert choose_solver(False, "cpu")[1] == {"method": "concurrent"} and "concurrent:" in auto.raw.message
+        assert choose_solver(False, "cpu", nnz=solvers.RACE_MIN_NNZ)[1] == {"method": "concurrent"}
+        monkeypatch.setattr(solvers, "RACE_MIN_NNZ", 0)
+        raced = model.solve(device="cpu")
+        assert re.search(r"; concurrent: (ipm|simplex) first", raced.raw.message), raced.raw.message
+        assert raced.summary["objective"].iloc[0] == pytest.approx(auto.summary["objective"].iloc[0], rel=1e-9)

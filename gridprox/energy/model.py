@@ -229,7 +229,7 @@ class CapacityExpansion:
         lp = self.pp.lp()
         why = None
         if solver == "auto":
-            solver, chosen, why = choose_solver(False, device, solver_opts.get("threads"))
+            solver, chosen, why = choose_solver(False, device, solver_opts.get("threads"), lp.A.nnz)
             solver_opts = {**chosen, **solver_opts}
         if polish == "auto":
             polish = "crossover" if solver == "pdhg" else None
@@ -324,7 +324,7 @@ class CapacityExpansion:
         lines = [f"{self.system.name}: {n} variables, {m} constraints, {lp.A.nnz} nonzeros, {self.time.T} snapshots"]
         why, asked = "", solver
         if solver == "auto":
-            solver, _, why = choose_solver(False, device)
+            solver, _, why = choose_solver(False, device, nnz=lp.A.nnz)
         refs = []
         if solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
             refs.append(("gurobi", {}, "another vendor's solver"))

@@ -192,13 +192,17 @@ def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
             return
 
 
-def choose_solver(batch: bool, device="auto", threads=None) -> tuple[str, dict, str]:
+# below this many nonzeros HiGHS takes about a second whichever method it runs: no race
+RACE_MIN_NNZ = 50_000
+
+
+def choose_solver(batch: bool, device="auto", threads=None, nnz=None) -> tuple[str, dict, str]:
     """``solver="auto"``: (backend, its options, why).  On a CPU everything goes to HiGHS, which
-    solved every real planning model measured faster than PDHG, exactly: a single LP with two
-    CPUs or more (``threads``: the user's cap) races HiGHS's IPM and simplex on a thread each
-    (``method="concurrent"``), as neither wins the real-model set alone; a batch (a sweep) goes
-    scenario by scenario, each from the last one's basis (comparisons/RESULTS.md, "Real planning
-    models").  On a GPU the batched PDHG."""
+    solved every real planning model measured faster than PDHG, exactly: a single LP of
+    ``nnz`` >= RACE_MIN_NNZ nonzeros with two CPUs or more (``threads``: the user's cap) races
+    HiGHS's IPM and simplex on a thread each (``method="concurrent"``), as neither wins the
+    real-model set alone; a batch (a sweep) goes scenario by scenario, each from the last one's
+    basis (comparisons/RESULTS.md, "Real planning models").  On a GPU the batched PDHG."""
     from ..core.device import resolve_device
     from .highs import CONCURRENT
 
@@ -207,7 +211,7 @@ def choose_solver(batch: bool, device="auto", threads=None) -> tuple[str, dict, 
     if batch:
         return "highs", {}, "auto: highs (scenarios on a CPU, each from the last one's basis)"
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if min(cpus, threads or cpus) >= len(CONCURRENT):
+    if min(cpus, threads or cpus) >= len(CONCURRENT) and (nnz is None or nnz >= RACE_MIN_NNZ):
         return "highs", {"method": "concurrent"}, ("auto: highs (a single LP on a CPU, its IPM and simplex "
                                                    "raced on a thread each)")
     return "highs", {}, "auto: highs (a single LP on a CPU)"
