@@ -652,8 +652,12 @@ def _bound_operand(value, shape, what):
         if isinstance(value, Parameter) and value.shape not in ((), shape):
             raise ValueError(f"{what}: Parameter {value} has shape {value.shape}, expected {shape} or ()")
         return value
+    if isinstance(value, Expression) and value._has_vars:        # cvxpy's words
+        raise ValueError(f"Parametric bounds must not depend on Variables. Use Parameters or numeric values "
+                         f"instead. ({what}: {value})")
     if isinstance(value, Expression):
-        raise ModelingError(f"{what}: bounds must be numbers, arrays or Parameters, not {value}")
+        raise ModelingError(f"{what}: an expression of Parameters as a bound is not supported, only a "
+                            f"Parameter itself, not {value}")
     arr = np.asarray(value, dtype=float)
     try:
         np.broadcast_to(arr, shape)
@@ -807,7 +811,8 @@ class Parameter(_NamedLeaf):
             label = f"bounds of Parameter {self}"
             bounds = [_bound_operand(b, self.shape, label) for b in bounds]
             if any(isinstance(b, Parameter) for b in bounds):
-                raise ModelingError(f"{label}: must be numbers or arrays")
+                raise ValueError(f"Parameter bounds must be numeric, not CVXPY Expressions. Parametric bounds "
+                                 f"are only supported on Variables. ({label})")
             bounds = [None if b is None else np.broadcast_to(b, self.shape) for b in bounds]
         self.bounds = bounds
         self.attributes["bounds"] = bounds
