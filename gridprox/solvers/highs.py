@@ -238,16 +238,20 @@ def _race(lp: LinearProgram, options: dict) -> Result:
     for w in workers:
         w.start()
     first = winner = None
-    for _ in workers:
-        method = ended.get()
-        first = first or method
-        if winner is None and runs[method].getModelStatus().name in _SETTLED:
-            winner = method
-            for other, h in runs.items():
-                if other != method:
-                    h.cancelSolve()
-    for w in workers:
-        w.join()
+    try:
+        for _ in workers:
+            method = ended.get()
+            first = first or method
+            if winner is None and runs[method].getModelStatus().name in _SETTLED:
+                winner = method
+                for other, h in runs.items():
+                    if other != method:
+                        h.cancelSolve()
+    finally:    # Ctrl-C or an error here: no HiGHS run is left going on an instance about to be freed
+        for h in runs.values():
+            h.cancelSolve()
+        for w in workers:
+            w.join()
     chosen = winner or first
     out = _read(runs[chosen], lp, time.perf_counter() - start)
     others = ", ".join(m for m in runs if m != chosen)
