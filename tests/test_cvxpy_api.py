@@ -417,3 +417,18 @@ def test_concatenate_flattened_in_numpys_order():
     cX = cvxpy.Constant(np.array([[0.0, 1.0], [2.0, 3.0]]))
     np.testing.assert_allclose(cvxpy.concatenate([cX, cvxpy.Constant(np.arange(4.0, 7.0))], axis=None).value,
                                np.arange(7.0))
+
+
+def test_labels_as_in_cvxpy():
+    texts = []
+    for cp in (cvxpy, gridprox):
+        x, a = cp.Variable(3, name="x"), cp.Parameter(3, name="a", value=np.array([1.0, 2.0, 3.0]))
+        con = x >= cp.Variable(3, name="y")             # (gridprox prints numbers its own way: 0 for cvxpy's 0.0)
+        plain = str(con)
+        con.set_label("non_negative")
+        labelled = (str(con), con.format_labeled())
+        con.label = 123
+        numeric = (con.label, str(con))
+        del con.label
+        texts.append([plain, labelled, numeric, str(con), (a @ x).set_label("weighted_sum").format_labeled()])
+    assert texts[1] == texts[0]

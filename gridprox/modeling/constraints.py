@@ -15,12 +15,12 @@ import numpy as np
 from ..errors import ModelingError
 from .affine import Add, Neg
 from .canon import find_culprit
-from .expression import AFFINE, CONVEX, Expression, Variable, as_expr, broadcast_shapes
+from .expression import AFFINE, CONVEX, Expression, Labelled, Variable, as_expr, broadcast_shapes
 
 _ids = itertools.count(1)
 
 
-class Constraint:
+class Constraint(Labelled):
     """Base class; ``kind`` is "eq" (expr == 0) or "le" (expr <= 0)."""
 
     kind = "eq"
@@ -98,6 +98,13 @@ class Constraint:
     def name(self) -> str:
         return str(self)
 
+    def __str__(self):
+        # cvxpy shows a constraint's label before it: "non_negative: x >= 0"
+        return self._text() if self._label is None else f"{self._label}: {self._text()}"
+
+    def format_labeled(self) -> str:
+        return str(self)
+
     def is_dpp(self) -> bool:
         return self.expr.is_dpp()
 
@@ -138,7 +145,7 @@ class Equality(Constraint):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
         super().__init__((lhs, rhs), _difference(lhs, rhs, "=="))
 
-    def __str__(self):
+    def _text(self):
         return f"{self.args[0]} == {self.args[1]}"
 
 
@@ -151,7 +158,7 @@ class Inequality(Constraint):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
         super().__init__((lhs, rhs), _difference(lhs, rhs, "<="))
 
-    def __str__(self):
+    def _text(self):
         return f"{self.args[0]} <= {self.args[1]}"
 
 
@@ -176,7 +183,7 @@ class Zero(Cone):
         expr = as_expr(expr)
         super().__init__((expr,), expr)
 
-    def __str__(self):
+    def _text(self):
         return f"{self.args[0]} == 0"
 
 
@@ -189,7 +196,7 @@ class NonPos(Cone):
         expr = as_expr(expr)
         super().__init__((expr,), expr)
 
-    def __str__(self):
+    def _text(self):
         return f"{self.args[0]} <= 0"
 
 
@@ -202,7 +209,7 @@ class NonNeg(Cone):
         expr = as_expr(expr)
         super().__init__((expr,), Neg(expr))
 
-    def __str__(self):
+    def _text(self):
         return f"{self.args[0]} >= 0"
 
 

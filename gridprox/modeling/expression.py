@@ -197,7 +197,32 @@ def as_expr(obj) -> "Expression":
     return Constant(obj)
 
 
-class Expression:
+class Labelled:
+    """cvxpy's labels: a name shown instead of an expression's formula, or before a constraint."""
+
+    _label = None
+
+    @property
+    def label(self):
+        return self._label
+
+    @label.setter
+    def label(self, value):
+        self._label = None if value is None else str(value)
+
+    @label.deleter
+    def label(self):
+        self._label = None
+
+    def set_label(self, label):
+        self.label = label
+        return self
+
+    def format_labeled(self) -> str:
+        return self._label if self._label is not None else str(self)
+
+
+class Expression(Labelled):
     """Base of every modelling expression (cvxpy's ``Expression``)."""
 
     __array_priority__ = 100
