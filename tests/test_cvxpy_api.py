@@ -432,3 +432,16 @@ def test_labels_as_in_cvxpy():
         del con.label
         texts.append([plain, labelled, numeric, str(con), (a @ x).set_label("weighted_sum").format_labeled()])
     assert texts[1] == texts[0]
+
+
+def test_size_metrics_as_cvxpy():
+    got = []
+    for cp in (cvxpy, gridprox):
+        a, b, c = cp.Variable(name="a"), cp.Variable(4, name="b"), cp.Variable((1, 1), name="c")
+        p1, p2, p3 = cp.Parameter(), cp.Parameter(3, nonpos=True), cp.Parameter((4, 4), nonneg=True)
+        prob = cp.Problem(cp.Minimize(p1), [a + p1 <= p2, b <= cp.sum(p3, axis=0) + 2,
+                                            c == np.array([[0.5]]), cp.sum(b) >= -5])
+        m = prob.size_metrics
+        got.append((m.num_scalar_variables, m.num_scalar_data, m.num_scalar_eq_constr, m.num_scalar_leq_constr,
+                    m.max_data_dimension, m.max_big_small_squared))
+    assert got[1] == got[0]

@@ -163,3 +163,9 @@ def test_float_in_a_slice_is_an_invalid_index():
     for cp in (cvxpy, gridprox):
         with pytest.raises(IndexError, match="float is an invalid index type"):
             cp.Variable((3, 2))[:2.0:40]
+
+
+def test_float_array_index_in_numpys_words():
+    for cp in (cvxpy, gridprox):
+        with pytest.raises(IndexError, match=r"^arrays used as indices must be of integer \(or boolean\) type$"):
+            cp.Variable(2)[np.array([1.0, 2.0])]

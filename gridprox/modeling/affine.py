@@ -387,7 +387,7 @@ def _short_sequence(seq, most=6):
     return str(seq)
 
 
-def _index_error(err, key, shape):
+def _index_error(err, key):
     """numpy's IndexError for ``key`` in cvxpy's words."""
     keys = key if isinstance(key, tuple) else (key,)
     text = str(err)
@@ -398,7 +398,7 @@ def _index_error(err, key, shape):
         return IndexError("Too many indices for expression.")
     if text.startswith("index ") and "out of bounds" in text:
         return IndexError(f"Index {text[len('index '):]}.")
-    return IndexError(f"{text} (indexing shape {shape} with {_key_str(key)})")
+    return IndexError(text)         # numpy's own words, as cvxpy passes them on
 
 
 class Index(_GatherMap):
@@ -411,7 +411,7 @@ class Index(_GatherMap):
         try:
             self._idx = F.flat_index(arg.shape)[key]
         except (IndexError, TypeError) as e:          # numpy: a float in a slice is a TypeError
-            raise _index_error(e, key, arg.shape) from None
+            raise _index_error(e, key) from None
         super().__init__(arg, np.shape(self._idx))
 
     def _gather_index(self):

@@ -22,6 +22,7 @@ from ..modeling.objective import Minimize
 from ..solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, LIMIT_STATUSES, OPTIMAL, SOLVER_ERROR,
                               UNBOUNDED, UNBOUNDED_INACCURATE, Result)
 from . import certificate, problem_data
+from .size_metrics import SizeMetrics
 
 # cvxpy's status for a solve stopped by an iteration or time limit (with the best point kept)
 USER_LIMIT = "user_limit"
@@ -217,6 +218,10 @@ class Problem:
                 self._pp = compiler.compile_problem(self, freeze_params=True)
             self._compilation_time = time.perf_counter() - t0
         return self._pp
+
+    @property
+    def size_metrics(self) -> SizeMetrics:
+        return SizeMetrics.of(self)
 
     @property
     def compilation_time(self):
