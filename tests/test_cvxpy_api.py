@@ -445,3 +445,25 @@ def test_size_metrics_as_cvxpy():
         got.append((m.num_scalar_variables, m.num_scalar_data, m.num_scalar_eq_constr, m.num_scalar_leq_constr,
                     m.max_data_dimension, m.max_big_small_squared))
     assert got[1] == got[0]
+
+
+def test_infinite_parameter_values_as_in_cvxpy():
+    """cvxpy lets a Parameter hold ±inf: as a bound it is no bound; where it would be an infinite
+    coefficient the LP refuses it by name instead of answering."""
+    opt = []
+    for cp in (cvxpy, gridprox):
+        p, x = cp.Parameter(), cp.Variable()
+        prob = cp.Problem(cp.Maximize(x), [x <= p, x <= 3])
+        p.value = np.inf
+        prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
+        opt.append(prob.value)
+        q = cp.Parameter(nonneg=True)
+        q.value = np.inf
+        with pytest.raises(ValueError, match="Parameter value must be nonnegative"):
+            q.value = -np.inf
+    assert opt[1] == opt[0] == 3.0
+    p, x = gridprox.Parameter(name="p", value=np.inf), gridprox.Variable()
+    with pytest.raises(ValueError, match="c has a non-finite value"):
+        gridprox.Problem(gridprox.Minimize(p * x), [x >= 1]).solve()
+    with pytest.raises(ValueError, match=r"\+inf"):
+        gridprox.Problem(gridprox.Minimize(x), [x >= p]).solve()

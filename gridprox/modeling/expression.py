@@ -740,11 +740,13 @@ class _NamedLeaf(Leaf):
                 raise ValueError(f"Invalid dimensions {arr.shape} for {self._kind} value: {self.name()!r} has "
                                  f"shape {self.shape}" + (f" (expected {want})" if leading else ""))
             arr = arr.reshape(want)
-        check_finite(arr, f"value of {self._kind} {self.name()!r}")
+        # a Parameter may hold ±inf, as in cvxpy (x <= p with p = inf is no bound); the LP refuses
+        # an infinite coefficient or a bound on the wrong side by name
+        check_finite(arr, f"value of {self._kind} {self.name()!r}", allow="inf" if self._kind == "Parameter" else None)
         if self._kind == "Parameter" and self.attributes["nonneg"] and np.any(arr < 0):
-            raise ValueError(f"Parameter {self.name()!r} is nonneg but its value has negative entries")
+            raise ValueError(f"Parameter value must be nonnegative. ({self.name()!r} has negative entries)")
         if self._kind == "Parameter" and self.attributes["nonpos"] and np.any(arr > 0):
-            raise ValueError(f"Parameter {self.name()!r} is nonpos but its value has positive entries")
+            raise ValueError(f"Parameter value must be nonpositive. ({self.name()!r} has positive entries)")
         return arr
 
     @value.setter
