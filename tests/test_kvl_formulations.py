@@ -11,7 +11,7 @@ from gridprox.energy.network import angle_incidence, cycle_matrix
 pytest.importorskip("pypsa")
 pytest.importorskip("linopy")
 
-from test_pypsa_interop import REL, _quiet, example, optimum, ours, solved, triangle, triangle_optimum  # noqa: E402,F401
+from test_pypsa_interop import REL, _quiet, ours, solved, triangle, triangle_optimum  # noqa: E402,F401
 
 from gridprox.energy import CapacityExpansion, System  # noqa: E402
 
@@ -61,10 +61,10 @@ def test_ac_dc_meshed_equals_pypsa(meshed, kvl):
 
 @pytest.fixture(scope="module")
 def scigrid():
-    n = example("scigrid-de")
+    n, done = solved("scigrid-de")
     system = System.from_pypsa(n)
     assert len(system.buses) == 585 and system.lines["x"].notna().all()
-    return system, optimum(n.copy())
+    return system, float(done.objective)
 
 
 @pytest.mark.slow

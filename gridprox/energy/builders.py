@@ -283,7 +283,8 @@ def kirchhoff_cycles(b: Build, flow, x: np.ndarray, bus0: np.ndarray, bus1: np.n
 
 
 def kirchhoff_angles(b: Build, flow, x: np.ndarray, bus0: np.ndarray, bus1: np.ndarray) -> None:
-    """(x_l / x̄) f_l = ψ_bus0 - ψ_bus1 per line, ψ = θ / x̄ a free variable per bus (``network.angle_incidence``)."""
+    """(x_l / x̄) f_l = ψ_bus0 - ψ_bus1 per line, ψ = θ / x̄ a free variable per bus but the references
+    (``network.angle_incidence``)."""
     D = angle_incidence(bus0, bus1, len(b.buses))
     # angles in units of the median reactance: O(1) coefficients whatever the per-unit base, as
     # the cycle rows' scaling
