@@ -467,3 +467,20 @@ def test_infinite_parameter_values_as_in_cvxpy():
         gridprox.Problem(gridprox.Minimize(p * x), [x >= 1]).solve()
     with pytest.raises(ValueError, match=r"\+inf"):
         gridprox.Problem(gridprox.Minimize(x), [x >= p]).solve()
+
+
+def test_semidefinite_tests_and_sparse_constants_as_cvxpy():
+    rng = np.random.default_rng(3)
+    P = rng.standard_normal((6, 6))
+    for M in (np.eye(4), -np.eye(4), P.T @ P, P + P.T, np.ones((3, 2))):
+        assert gridprox.Constant(M).is_psd() == cvxpy.Constant(M).is_psd()
+        assert gridprox.Constant(M).is_nsd() == cvxpy.Constant(M).is_nsd()
+    for w in (np.array([1.0, 2.0]), np.array([-1.0, -2.0]), np.array([1.0, -1.0])):
+        assert gridprox.diag(w).is_psd() == cvxpy.diag(w).is_psd()
+        assert gridprox.diag(w).is_nsd() == cvxpy.diag(w).is_nsd()
+    A = sp.coo_matrix((np.ones(3), ([0, 1, 2], [0, 0, 2])), shape=(3, 3))
+    np.testing.assert_allclose(gridprox.prod(A, axis=0).value, cvxpy.prod(A, axis=0).value)
+    m = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]))
+    c = gridprox.Constant(m)
+    m.data[0] = -3.0                                          # the constant keeps the value it was given
+    assert c.is_nonneg() and c.value[0, 0] == 1.0

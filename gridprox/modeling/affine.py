@@ -670,6 +670,12 @@ class Diag(Expression):
             raise ValueError("Argument to diag must be a 1-d array or 2-d square array.")
         super().__init__([arg], shape)
 
+    def is_psd(self) -> bool:
+        return self.args[0].ndim == 1 and self.k == 0 and self.args[0].is_nonneg()
+
+    def is_nsd(self) -> bool:
+        return self.args[0].ndim == 1 and self.k == 0 and self.args[0].is_nonpos()
+
     def _positions(self, n):
         """C-order positions of diagonal k in an n × n matrix."""
         i = np.arange(n - builtins.abs(self.k))

@@ -339,6 +339,13 @@ class Expression(Labelled):
     def is_zero(self) -> bool:
         return self.sign == ZERO
 
+    def is_psd(self) -> bool:
+        """Known positive semidefinite (a numeric matrix, diag of a nonnegative vector)."""
+        return False
+
+    def is_nsd(self) -> bool:
+        return False
+
     # --------------------------------------------------------------- shape
     @property
     def ndim(self) -> int:
@@ -869,7 +876,7 @@ class Constant(Leaf):
         if isinstance(value, Constant):
             value = value._value
         if sp.issparse(value):
-            val = sp.csr_matrix(value, dtype=float)
+            val = sp.csr_matrix(value, dtype=float, copy=True)      # the caller's matrix may change
         else:
             if isinstance(value, Expression):
                 raise TypeError(f"Constant() of an expression {value}")
@@ -889,6 +896,19 @@ class Constant(Leaf):
     @property
     def value(self):
         return dense(self._value)
+
+    def _semidefinite(self, sign) -> bool:
+        """A symmetric matrix whose eigenvalues, times ``sign``, are >= -1e-10 (cvxpy's tolerance)."""
+        if self.ndim != 2 or self.shape[0] != self.shape[1]:
+            return False
+        A = sign * self.value
+        return bool(np.allclose(A, A.T) and np.linalg.eigvalsh((A + A.T) / 2)[0] >= -1e-10)
+
+    def is_psd(self) -> bool:
+        return self._semidefinite(1.0)
+
+    def is_nsd(self) -> bool:
+        return self._semidefinite(-1.0)
 
     def _str(self, a):
         if self._name:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import ModelingError
 from . import affine as A
@@ -511,7 +512,7 @@ def _log_sum_exp(x, axis, keepdims):
 
 
 def _numeric_constant(a):
-    return isinstance(a, (numbers.Number, np.ndarray, list, str)) or (
+    return isinstance(a, (numbers.Number, np.ndarray, list, str)) or sp.issparse(a) or (
         isinstance(a, Expression) and not a._has_vars and not a._has_params)
 
 
