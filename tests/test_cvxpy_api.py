@@ -484,3 +484,19 @@ def test_semidefinite_tests_and_sparse_constants_as_cvxpy():
     c = gridprox.Constant(m)
     m.data[0] = -3.0                                          # the constant keeps the value it was given
     assert c.is_nonneg() and c.value[0, 0] == 1.0
+
+
+def test_division_by_a_parameter_solves_as_cvxpy():
+    def build(cp):
+        x, q = cp.Variable(2), cp.Parameter(nonneg=True, value=2.0)
+        return cp.Problem(cp.Minimize(cp.sum(x / q) + 4 / q), [x >= np.array([1.0, 3.0])]), q
+    (ref, rq), (got, gq) = build(cvxpy), build(gridprox)
+    for value in (2.0, 0.5):
+        rq.value = gq.value = value
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref.solve(solver="HIGHS")
+            got.solve()
+        assert got.value == pytest.approx(ref.value, rel=1e-9)
+    p = gridprox.Parameter(nonneg=True, value=2.0)
+    assert (2 / p).value == 1.0

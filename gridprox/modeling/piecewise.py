@@ -548,6 +548,15 @@ class ParameterAtom(Expression):
         return f"{self._label}({', '.join(str(x) for x in a)})"
 
 
+def divide(lhs, rhs):
+    """``lhs / rhs``: by a number a linear map; by an expression of Parameters the product with
+    1/rhs, a number at each solve (not DPP, as in cvxpy)."""
+    lhs, rhs = as_expr(lhs), as_expr(rhs)
+    if rhs._has_params and not rhs._has_vars:
+        return A.Multiply(lhs, ParameterAtom("reciprocal", np.reciprocal, (rhs,), {}))
+    return A.Div(lhs, rhs)
+
+
 def _not_lp(name):
     def atom(x, *args, **kwargs):
         shown = repr(x) if isinstance(x, str) else as_expr(x) if not isinstance(x, (list, tuple)) else "..."
