@@ -11,6 +11,8 @@ rescaled to the full horizon):
 * ``pypsa:SYSTEM``: the same system built in PyPSA (``to_pypsa`` of
   datasets/energy-scripts/pypsa_network.py; ``de-stochastic`` with PyPSA's scenarios),
   written by linopy to MPS with explicit names and read back with ``gridprox.read_lp``;
+* ``synthetic:seedK``: ``gridprox.synthetic``'s 1-zone 8,760-h capacity-expansion LP with the
+  profiles of seed K (the solver's defaults were tuned on seed 0);
 * ``example:NAME``: PyPSA's example networks (examples/networks/*.nc of the PyPSA sdist),
   written to MPS the same way.  The sdist is looked for in ``--cache`` and else fetched with
   ``pip download pypsa==<installed> --no-binary :all:``; where pip cannot reach it the rows say so.
@@ -91,8 +93,9 @@ def parse_instance(spec: str) -> tuple[str, str, int | None]:
     """'pypsa:three-country@720' -> ('pypsa', 'three-country', 720)."""
     kind, _, rest = spec.partition(":")
     name, _, hours = rest.partition("@")
-    if kind not in ("gp", "pypsa", "example") or not name:
-        raise SystemExit(f"instance {spec!r}: write gp:SYSTEM[@N], pypsa:SYSTEM[@N] or example:NAME")
+    if kind not in ("gp", "pypsa", "example", "synthetic") or not name:
+        raise SystemExit(f"instance {spec!r}: write gp:SYSTEM[@N], pypsa:SYSTEM[@N], example:NAME or "
+                         "synthetic:seedK[@N]")
     return kind, name, int(hours) if hours else None
 
 
@@ -211,7 +214,22 @@ def load_instance(spec: str, cache: Path) -> Instance:
         return gridprox_instance(spec, name, hours)
     if kind == "pypsa":
         return pypsa_instance(spec, name, hours, cache)
+    if kind == "synthetic":
+        return synthetic_instance(spec, name, hours)
     return example_instance(spec, name, cache)
+
+
+def synthetic_instance(spec: str, name: str, hours: int | None) -> Instance:
+    """``gridprox.synthetic``'s 1-zone capacity-expansion LP with the profiles of seed K (the
+    defaults were tuned on seed 0: other seeds are LPs they were not tuned on)."""
+    from gridprox.synthetic import capacity_expansion_lp
+
+    m = re.fullmatch(r"seed(\d+)", name)
+    if m is None:
+        raise SystemExit(f"instance {spec!r}: write synthetic:seedK[@HOURS]")
+    lp = capacity_expansion_lp(1, hours or 8760, seed=int(m.group(1)))
+    note = f"gridprox.synthetic 1 zone, {hours or 8760} h, seed {m.group(1)}"
+    return Instance(spec, lp, lambda x: np.zeros(0), note)
 
 
 # ----------------------------------------------------------------------------- solvers
