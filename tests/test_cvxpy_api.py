@@ -500,3 +500,15 @@ def test_division_by_a_parameter_solves_as_cvxpy():
         assert got.value == pytest.approx(ref.value, rel=1e-9)
     p = gridprox.Parameter(nonneg=True, value=2.0)
     assert (2 / p).value == 1.0
+
+
+def test_constraint_copy_as_cvxpy():
+    for cp in (cvxpy, gridprox):
+        x, z = cp.Variable(2, name="x"), cp.Variable(2, name="z")
+        A, B = cp.Variable((2, 2), name="A"), cp.Variable((2, 2), name="B")
+        for con in (x == z, x <= z):
+            same = con.copy()
+            assert type(same) is type(con) and same.args == con.args and same.args is not con.args
+            assert same.id != con.id
+            other = con.copy(args=[A, B])
+            assert type(other) is type(con) and other.args[0] is A and other.shape == (2, 2)

@@ -117,6 +117,10 @@ class Constraint(Labelled):
     def __repr__(self):
         return f"{type(self).__name__}({self})"
 
+    def copy(self, args=None, id_objects=None):
+        """cvxpy's ``copy``: a new constraint of this type over the same arguments, or over ``args``."""
+        return type(self)(*(self.args if args is None else args))
+
     def __deepcopy__(self, memo):
         # cvxpy's identities: copy.copy keeps the id (the default), a deep copy is a new constraint
         new = object.__new__(type(self))
