@@ -509,6 +509,6 @@ def test_constraint_copy_as_cvxpy():
         for con in (x == z, x <= z):
             same = con.copy()
             assert type(same) is type(con) and same.args == con.args and same.args is not con.args
-            assert same.id != con.id
+            assert same.id == con.id
             other = con.copy(args=[A, B])
-            assert type(other) is type(con) and other.args[0] is A and other.shape == (2, 2)
+            assert type(other) is type(con) and other.args[0] is A and other.shape == (2, 2) and other.id == con.id

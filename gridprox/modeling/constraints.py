@@ -118,8 +118,11 @@ class Constraint(Labelled):
         return f"{type(self).__name__}({self})"
 
     def copy(self, args=None, id_objects=None):
-        """cvxpy's ``copy``: a new constraint of this type over the same arguments, or over ``args``."""
-        return type(self)(*(self.args if args is None else args))
+        """cvxpy's ``copy``: a new constraint of this type over the same arguments, or over ``args``,
+        keeping the id (cvxpy's copies answer to the same dual)."""
+        new = type(self)(*(self.args if args is None else args))
+        new.id = self.id
+        return new
 
     def __deepcopy__(self, memo):
         # cvxpy's identities: copy.copy keeps the id (the default), a deep copy is a new constraint
