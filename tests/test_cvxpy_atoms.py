@@ -388,3 +388,21 @@ def test_piecewise_atoms_of_parameters_as_upper_limits(name):
             assert prob.status == "optimal"
             opt.append(prob.value)
         assert opt[1] == pytest.approx(opt[0], abs=1e-9)
+
+
+def test_bmat_promotes_scalars_and_vectors_like_numpy_block():
+    U = np.array([[10.0], [20.0]])
+    for blocks in ([[4.0, U.T], [U, np.identity(2)]], [[1.0, np.array([5.0, 6.0])]]):
+        want = cvxpy.bmat(blocks)
+        got = gridprox.bmat(blocks)
+        assert got.shape == want.shape == np.block(blocks).shape
+        np.testing.assert_allclose(got.value, np.block(blocks))
+    opt = []
+    for cp in (cvxpy, gridprox):
+        s, x = cp.Variable(), cp.Variable((2, 1))
+        M = cp.bmat([[s, x.T], [x, np.identity(2)]])
+        prob = cp.Problem(cp.Minimize(cp.sum(cp.multiply(np.arange(9.0).reshape(3, 3) - 4, M))),
+                          [s >= -1, s <= 1, x >= -2, x <= 3])
+        prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
+        opt.append(prob.value)
+    assert opt[1] == pytest.approx(opt[0], abs=1e-9)

@@ -919,9 +919,8 @@ def concatenate(args, axis=0):
 
 
 def bmat(block_lists):
-    # a scalar block is a 1 × 1 block, as in cvxpy (bmat([[X, z], [z.T, 1]]))
-    return vstack([hstack([_at_least(b, 2) if as_expr(b).ndim == 0 else b for b in row])
-                   for row in block_lists])
+    # numpy.block's promotion, as cvxpy's: a scalar block is 1 × 1, a vector block a row
+    return vstack([hstack([_at_least(b, 2) for b in row]) for row in block_lists])
 
 
 class Kron(Expression):
