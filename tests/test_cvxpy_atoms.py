@@ -210,6 +210,8 @@ NUMBERS = {
     "geo_mean_axis_weights": lambda cp, C: cp.geo_mean(C(T3[0]), [3, 1, 2], axis=0),
     "quad_form": lambda cp, C: cp.quad_form(np.array([1.0, 2.0]), np.eye(2)),
     "sigma_max": lambda cp, C: cp.sigma_max(C(V)), "kl_div": lambda cp, C: cp.kl_div(2.0, 1.0),
+    "matrix_frac_matrix": lambda cp, C: cp.matrix_frac(C(np.arange(6.0).reshape(3, 2)),
+                                                       C(np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.0], [0.0, 0.0, 2.0]]))),
 }
 
 

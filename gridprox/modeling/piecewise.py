@@ -495,7 +495,8 @@ _CONSTANT_VALUE = {
     "log_det": lambda X: np.linalg.slogdet(X)[1],
     "sigma_max": lambda X: np.linalg.norm(X, 2),
     "normNuc": lambda X: np.linalg.norm(X, "nuc"),
-    "matrix_frac": lambda x, P: float(np.ravel(x) @ np.linalg.solve(P, np.ravel(x))),
+    "matrix_frac": lambda x, P: float(np.trace(np.reshape(x, (len(P), -1)).T
+                                              @ np.linalg.solve(P, np.reshape(x, (len(P), -1))))),   # tr(XᵀP⁻¹X)
     "logistic": lambda x: np.logaddexp(0, x),
     "xexp": lambda x: x * np.exp(x),
     "cumprod": lambda x, axis=0: np.cumprod(x, axis=axis),
