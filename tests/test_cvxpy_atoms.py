@@ -49,6 +49,7 @@ CONVEX_ATOMS = {
     "ptp": lambda cp, x: cp.ptp(x),
     "cummax": lambda cp, x: cp.sum(cp.cummax(x)),
     "neg_sum_smallest": lambda cp, x: -cp.sum_smallest(x, 2),
+    "scalene": lambda cp, x: cp.sum(cp.scalene(x - 1, 2, 3)),
 }
 
 

@@ -20,7 +20,8 @@ from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
 from .canon import DPPError  # noqa: F401  (a ModelingError, for a non-DPP product of Parameters)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
-                        norm1, norm_inf, pos, ptp, real, conj, imag, sum_largest, sum_smallest)
+                        norm1, norm_inf, pos, ptp, real, conj, imag, scalene, sum_largest,
+                        sum_smallest)
 from . import piecewise as _piecewise
 from .objective import Maximize, Minimize  # noqa: F401
 
@@ -38,7 +39,7 @@ __all__ = [
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",
     "swapaxes", "permute_dims", "stack", "promote", "real", "imag", "conj",
     "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
-    "sum_largest", "sum_smallest", "cvar", "dotsort", "ptp", "cummax",
+    "sum_largest", "sum_smallest", "cvar", "dotsort", "ptp", "cummax", "scalene",
     *NON_LP_ATOMS, *NON_LP_CONSTRAINTS,
 ]
 

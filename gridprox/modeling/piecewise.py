@@ -421,6 +421,15 @@ def dotsort(X, W):
                       numeric=lambda xv, wv: float(np.sort(xv.ravel()) @ np.sort(w)), sign=UNKNOWN_SIGN)
 
 
+def scalene(x, alpha, beta):
+    """alpha·pos(x) + beta·neg(x) elementwise (alpha, beta >= 0, as cvxpy asks)."""
+    x = as_expr(x)
+    if not (alpha >= 0 and beta >= 0):
+        raise ValueError(f"scalene({x}, {alpha}, {beta}): alpha and beta must be nonnegative")
+    return _Composite("scalene", [x], alpha * pos(x) + beta * neg(x), CONVEX, _abs_rule,
+                      {"alpha": alpha, "beta": beta})
+
+
 def ptp(x, axis=None, keepdims=False):
     x = as_expr(x)
     return _Composite("ptp", [x], Max(x, axis, keepdims) - Min(x, axis, keepdims), CONVEX, NONMONOTONE,
@@ -584,7 +593,7 @@ NON_LP_ATOMS = ("square", "sum_squares", "quad_form", "quad_over_lin", "power", 
                 "pf_eigenvalue", "eye_minus_inv", "gen_lambda_max", "condition_number", "dist_ratio",
                 "diff_pos", "one_minus_pos", "loggamma", "log_normcdf", "tr_inv", "von_neumann_entr",
                 "quantum_rel_entr", "quantum_cond_entr", "inv_prod", "resolvent", "suppfunc", "length",
-                "ceil", "floor", "sign", "scalene", "gmatmul", "psd_wrap", "symmetric_wrap", "hermitian_wrap",
+                "ceil", "floor", "sign", "gmatmul", "psd_wrap", "symmetric_wrap", "hermitian_wrap",
                 "skew_symmetric_wrap", "partial_trace", "partial_transpose", "einsum")
 for _name in NON_LP_ATOMS:
     globals()[_name] = _not_lp(_name)
