@@ -117,7 +117,7 @@ class CompiledTerm:
         """prox_{t g*}(v); closed form for the norms (projection onto the dual ball)."""
         k = self.term.kind
         if k == "group_norm1":
-            return P.project_group_l2_ball(v if self.b is None else v - t * self.b, self.w, dim=self.group_dim)
+            return _project_group_ball(v if self.b is None else v - t * self.b, self.w, self.group_dim)
         if k == "norm1" and not v.is_complex():
             u = v if self.b is None else v - t * self.b
             return P.project_box(u, -self.w, self.w)
@@ -134,6 +134,18 @@ class CompiledTerm:
         if self.term.kind == "group_norm1":
             return self.w * math.sqrt(n / self.op.out_shape[self.group_dim])
         return math.inf
+
+
+def _project_group_ball(v, radius, dim):
+    """P.project_group_l2_ball as v · rsqrt(max(‖v_g‖²/r², 1)): no square root per pixel
+    and no division, half the passes (PDHG's dual step on TV)."""
+    if radius == 0:
+        return torch.zeros_like(v)
+    parts = [q for c in v.unbind(dim) for q in ((c.real, c.imag) if v.is_complex() else (c,))]
+    a = parts[0] * parts[0]
+    for q in parts[1:]:
+        a = a.addcmul_(q, q)
+    return v * a.mul_(1.0 / (radius * radius)).clamp_min_(1.0).rsqrt_().unsqueeze(dim)
 
 
 def compile_terms(objective, variable: Variable | None, dtype, device):

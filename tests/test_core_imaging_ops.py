@@ -156,3 +156,38 @@ def test_prox_sum_squares_op_batched():
     u = prox_sum_squares_op(v, 0.5, K, b, weight=2.0)
     # optimality: 2 Kᵀ(Ku − b) + (u − v)/0.5 = 0
     torch.testing.assert_close(2.0 * K.adjoint(K(u) - b) + (u - v) / 0.5, torch.zeros_like(u), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("ops", [[(Identity((6, 5)), 1.0)], [(Mask((torch.rand(6, 5, generator=G) > 0.5).double(), (6, 5)), 2.0)],
+                                 [(Convolution(torch.rand(3, 3, generator=G, dtype=torch.float64), (6, 5)), 1.0)]])
+def test_quadratic_prox_equals_its_solve(ops):
+    """QuadraticSolver.prox (PDHG's data step) is solve(r + v/t, c = 1/t), also for r = 0."""
+    s = QuadraticSolver(ops, shape=(6, 5))
+    v, r = rand((2, 6, 5)), rand((6, 5))
+    for rr in (r, 0.0):
+        torch.testing.assert_close(s.prox(v, 0.3, rr), s.solve(rr + v / 0.3, c=1 / 0.3))
+
+
+def test_group_ball_projection_matches_core():
+    """imaging's fewer-pass projection onto the group-ℓ2 ball is core's, real and complex."""
+    from gridprox.core.prox import project_group_l2_ball
+    from imaging.compiler import _project_group_ball
+    for cplx in (False, True):
+        v = rand((2, 3, 7, 4), cplx)
+        for dim in (0, 1):
+            torch.testing.assert_close(_project_group_ball(v, 0.7, dim), project_group_l2_ball(v, 0.7, dim))
+    assert _project_group_ball(v, 0.0, 0).abs().max() == 0
+
+
+def test_pdhg_relaxation_reaches_the_same_optimum():
+    """Over-relaxed PDHG (ρ = 1.9) and plain PDHG agree on a small ROF problem; ρ ∉ (0, 2) refused."""
+    from gridprox.core import splitting as S
+    from gridprox.core.prox import project_group_l2_ball
+    b, lam = rand((12, 10)), 0.3
+    D = Gradient((12, 10))
+    term = S.ProxTerm(D, None, lambda v, t: project_group_l2_ball(v, lam))
+    prox_f = lambda v, t: (v + t * b) / (1 + t)  # noqa: E731
+    sols = [S.pdhg(prox_f, [term], b.clone(), 0.35, 0.35, max_iter=5000, tol=1e-10, relax=rl).x for rl in (1.0, 1.9)]
+    torch.testing.assert_close(sols[0], sols[1], atol=1e-7, rtol=0)
+    with pytest.raises(ValueError):
+        S.pdhg(prox_f, [term], b, 0.35, 0.35, relax=2.0)

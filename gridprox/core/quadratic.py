@@ -183,6 +183,14 @@ class QuadraticSolver:
             return self._fourier_divide(r, self.d_data + rho * self.d_pen + c)
         return self._cg(r, rho, c, x0, self.cg_tol if tol is None else tol)
 
+    def prox(self, v: torch.Tensor, t: float, r) -> torch.Tensor:
+        """solve(r + v/t, c=1/t): the prox of t·(½xᵀGx − rᵀx) at v (G the data Gram);
+        pixel-diagonal Grams as (v + t r)/(t d + 1), two passes over the image."""
+        if self.mode == "spatial":
+            out = v + t * r if isinstance(r, (int, float)) else torch.add(v, r, alpha=t)
+            return out.div_(t * self.d_data + 1.0)
+        return self.solve(r + v / t, c=1.0 / t)
+
     def _cg(self, r, rho, c, x0, tol):
         def dot(a, b):
             return (a.conj() * b).real.sum(dim=self.dims, keepdim=True) if a.is_complex() \

@@ -171,15 +171,21 @@ def _restores_threads(solver):
 def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: float, sigma: float,
          max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0, batch_ndim: int = 0,
          strong_convexity: float = 0.0, adaptive: bool = True, check_every: int = 10,
-         y0: Sequence[torch.Tensor] | None = None, callback=None) -> SplitResult:
+         y0: Sequence[torch.Tensor] | None = None, callback=None, relax: float = 1.0) -> SplitResult:
     """Chambolle–Pock for min f(x) + Σ g_j(K_j x): needs τσ‖K‖² ≤ 1 (‖K‖ of the stack).
 
-    x⁺ = prox_{τf}(x − τKᵀy);  x̄ = x⁺ + θ(x⁺ − x);  y⁺ = prox_{σg*}(y + σKx̄).
+    x̃ = prox_{τf}(x − τKᵀy);  x̄ = x̃ + θ(x̃ − x);  ỹ = prox_{σg*}(y + σKx̄).
+    ``relax`` ρ ∈ (0, 2) then steps x⁺ = x + ρ(x̃ − x), y⁺ = y + ρ(ỹ − y) (Condat 2013;
+    ρ = 1 is plain CP); residuals and the returned iterate are x̃, ỹ's.
     ``strong_convexity`` μ > 0 switches on the accelerated rule (CP 2011, Alg. 2:
-    θ = 1/√(1+2μτ), τ ← θτ, σ ← σ/θ), O(1/k²).  ``adaptive`` balances the primal and
-    dual residuals by rescaling τ/σ at checks (τσ fixed; Goldstein et al. 2015), with
-    the adaptation damped geometrically so that it dies out.
+    θ = 1/√(1+2μτ), τ ← θτ, σ ← σ/θ), O(1/k²), without relaxation.  ``adaptive``
+    balances the primal and dual residuals by rescaling τ/σ at checks (τσ fixed;
+    Goldstein et al. 2015), with the adaptation damped geometrically so that it dies out.
     """
+    if not 0.0 < relax < 2.0:
+        raise ValueError(f"pdhg: relax must lie in (0, 2), got {relax}")
+    if strong_convexity > 0:
+        relax = 1.0
     terms = list(terms)
     x = x0
     y = [torch.zeros_like(t.op.forward(x)) for t in terms] if y0 is None else list(y0)
@@ -213,9 +219,15 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
                     alpha *= 0.95
         else:
             stop = False
-        x, y, KTy = x_new, y_new, KTy_new
-        if stop:
+        if stop or k + 1 == max_iter:
+            x, y = x_new, y_new
             break
+        if relax != 1.0:   # Kᵀ is linear: Kᵀy⁺ by the same step, no adjoint
+            x = torch.lerp(x, x_new, relax)
+            y = [torch.lerp(yo, yn, relax) for yo, yn in zip(y, y_new)]
+            KTy = torch.lerp(KTy, KTy_new, relax)
+        else:
+            x, y, KTy = x_new, y_new, KTy_new
     return mon.result(x, {"tau": tau, "sigma": sigma, "y": y})
 
 
