@@ -409,3 +409,19 @@ def test_bmat_promotes_scalars_and_vectors_like_numpy_block():
         prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
         opt.append(prob.value)
     assert opt[1] == pytest.approx(opt[0], abs=1e-9)
+
+
+def test_monotonicity_queries_as_cvxpy():
+    for make in (lambda cp: cp.dotsort(cp.Variable(5), np.array([2.0, 1.0])),
+                 lambda cp: cp.dotsort(cp.Variable(5), np.array([-2.0, -1.0])),
+                 lambda cp: cp.dotsort(np.arange(25.0), np.arange(4.0).reshape(2, 2)),
+                 lambda cp: cp.maximum(cp.Variable(2), 1), lambda cp: cp.neg(cp.Variable(2)),
+                 lambda cp: cp.abs(cp.Variable(2, nonneg=True)), lambda cp: cp.abs(cp.Variable(2))):
+        want, got = make(cvxpy), make(gridprox)
+        assert (got.is_incr(0), got.is_decr(0)) == (want.is_incr(0), want.is_decr(0))
+    opt = []
+    for cp in (cvxpy, gridprox):
+        prob = cp.Problem(cp.Minimize(cp.dotsort(np.arange(25.0), np.arange(4.0).reshape(2, 2))), [])
+        prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
+        opt.append(prob.value)
+    assert opt[1] == pytest.approx(opt[0])

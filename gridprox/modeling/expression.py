@@ -265,6 +265,13 @@ class Expression(Labelled):
 
     _atom_curvature = AFFINE        # AFFINE for linear maps, CONVEX/CONCAVE for atoms
 
+    def is_incr(self, idx: int) -> bool:
+        """cvxpy's: is this node increasing in argument ``idx``?"""
+        return self._monotonicity(idx) == INCREASING
+
+    def is_decr(self, idx: int) -> bool:
+        return self._monotonicity(idx) == DECREASING
+
     # ------------------------------------------------------------ curvature
     def _curvature(self) -> str:
         if not self._has_vars:
