@@ -701,9 +701,23 @@ def _bound_operand(value, shape, what):
     try:
         np.broadcast_to(arr, shape)
     except ValueError:
-        raise ValueError(f"{what}: bound of shape {arr.shape} does not fit variable shape {shape}") from None
-    check_finite(arr, what, allow="inf")
+        raise ValueError("Bounds should be None, scalars, or arrays with the same dimensions as the "
+                         f"variable/parameter. ({what}: shape {arr.shape}, not {shape})") from None
+    if np.isnan(arr).any():
+        raise ValueError(f"np.nan is not feasible as lower or upper bound. ({what})")
     return arr
+
+
+def _check_numeric_bounds(lo, hi):
+    """cvxpy's refusals of numeric bounds no value can meet (a Parameter bound is checked at solve)."""
+    if isinstance(lo, Expression) or isinstance(hi, Expression):
+        return
+    if np.any(hi == -np.inf):
+        raise ValueError("-np.inf is not feasible as an upper bound.")
+    if np.any(lo == np.inf):
+        raise ValueError("np.inf is not feasible as a lower bound.")
+    if np.any(np.asarray(hi) < np.asarray(lo)):
+        raise ValueError("Invalid bounds: some upper bounds are less than corresponding lower bounds.")
 
 
 class _NamedLeaf(Leaf):
@@ -809,12 +823,13 @@ class Variable(_NamedLeaf):
         self._curv = AFFINE
         label = f"bounds of Variable {self}"
         if bounds is not None:
-            if len(bounds) != 2:
-                raise ValueError(f"{label}: expected [lower, upper], got {bounds!r}")
+            if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+                raise ValueError(f"Bounds should be a list of two items. ({label}: {bounds!r})")
             bounds = [_bound_operand(bounds[0], self.shape, label), _bound_operand(bounds[1], self.shape, label)]
             # a missing side is unbounded, held as a 0-d ±inf (cvxpy's representation)
             bounds = [np.array(-np.inf) if bounds[0] is None else bounds[0],
                       np.array(np.inf) if bounds[1] is None else bounds[1]]
+            _check_numeric_bounds(*bounds)
         self.bounds = bounds
         self.attributes["bounds"] = bounds
         self._aux = False
