@@ -708,16 +708,18 @@ def _bound_operand(value, shape, what):
     return arr
 
 
-def _check_numeric_bounds(lo, hi):
-    """cvxpy's refusals of numeric bounds no value can meet (a Parameter bound is checked at solve)."""
+def _check_numeric_bounds(lo, hi, shape, what):
+    """cvxpy's refusals of numeric bounds no value can meet, in its words, then the first entry
+    at fault (a Parameter bound is checked at each solve: crossed, the status is infeasible)."""
     if isinstance(lo, Expression) or isinstance(hi, Expression):
         return
-    if np.any(hi == -np.inf):
-        raise ValueError("-np.inf is not feasible as an upper bound.")
-    if np.any(lo == np.inf):
-        raise ValueError("np.inf is not feasible as a lower bound.")
-    if np.any(np.asarray(hi) < np.asarray(lo)):
-        raise ValueError("Invalid bounds: some upper bounds are less than corresponding lower bounds.")
+    lo, hi = np.broadcast_to(lo, shape), np.broadcast_to(hi, shape)
+    for bad, words in ((hi == -np.inf, "-np.inf is not feasible as an upper bound."),
+                       (lo == np.inf, "np.inf is not feasible as a lower bound."),
+                       (hi < lo, "Invalid bounds: some upper bounds are less than corresponding lower bounds.")):
+        if np.any(bad):
+            at = np.unravel_index(int(np.flatnonzero(bad)[0]), shape) if shape else ()
+            raise ValueError(f"{words} ({what}, entry {tuple(int(i) for i in at)})")
 
 
 class _NamedLeaf(Leaf):
@@ -829,7 +831,7 @@ class Variable(_NamedLeaf):
             # a missing side is unbounded, held as a 0-d ±inf (cvxpy's representation)
             bounds = [np.array(-np.inf) if bounds[0] is None else bounds[0],
                       np.array(np.inf) if bounds[1] is None else bounds[1]]
-            _check_numeric_bounds(*bounds)
+            _check_numeric_bounds(*bounds, self.shape, label)
         self.bounds = bounds
         self.attributes["bounds"] = bounds
         self._aux = False
