@@ -267,3 +267,18 @@ def test_cvxpy_unknown_inner_solver_and_bad_gurobi_param():
     gurobi_or_skip()
     with pytest.raises(SolverError, match="NoSuchParam"):
         solve_lp(random_lp(0), solver="gurobi", NoSuchParam=1)
+
+
+def test_problem_solve_without_a_solver_races_highs_on_a_large_lp(monkeypatch):
+    """prob.solve() runs HiGHS as solver="auto" does on a CPU: a large LP (here: any, the size
+    threshold lowered) races IPM and simplex; solver="highs" named is HiGHS's own choice."""
+    import gridprox.solvers as solvers
+    if len(__import__("os").sched_getaffinity(0)) < 2:
+        pytest.skip("a race needs two CPUs")
+    x = gp.Variable(3, nonneg=True)
+    prob = gp.Problem(gp.Minimize(np.array([1.0, 2.0, 3.0]) @ x), [gp.sum(x) >= 2, x[0] <= 1.5])
+    monkeypatch.setattr(solvers, "RACE_MIN_NNZ", 0)
+    assert prob.solve() == pytest.approx(1.5 + 2 * 0.5)
+    assert prob.solver_stats.extra_stats["message"].startswith("concurrent: ")
+    prob.solve(solver="highs")
+    assert "concurrent" not in prob.solver_stats.extra_stats["message"] and prob.value == pytest.approx(2.5)

@@ -254,7 +254,8 @@ class Problem:
     def solve(self, *args, method=None, solver=None, **opts):
         """Solve with ``solver`` in "highs" (default), "pdhg", "cvxpy", "gurobi" (or a cvxpy
         solver name); fills status, value, variable values, constraint duals, solver_stats.
-        ``method`` names a function given to ``register_solve``."""
+        Without a ``solver`` HiGHS runs as ``solver="auto"`` runs it on a CPU (``choose_solver``:
+        a large LP races its IPM and simplex).  ``method`` names a function given to ``register_solve``."""
         if method is not None:
             if method not in self.REGISTERED_SOLVE_METHODS:
                 raise ModelingError(f"solve(method={method!r}): no such method was registered with "
@@ -274,6 +275,8 @@ class Problem:
         if self._frozen and self.parameters():
             warnings.warn("You are solving a parameterized problem that is not DPP: it is compiled again at "
                           "every solve, with the Parameters' values (as cvxpy does)", UserWarning, stacklevel=2)
+        if solver is None and not lp.is_batch and not {"method", "threads"} & opts.keys():
+            opts = {**solvers.choose_solver(False, "cpu", nnz=lp.A.nnz)[1], **opts}
         if lp.num_vars == 0 and not lp.is_batch:
             result = constant_result(lp, backend)   # HiGHS and cvxpy's chain refuse an empty LP
         else:
