@@ -71,8 +71,10 @@ def test_batched_warm_start_from_results(sweep8):
 
 def test_float32_within_its_floor():
     """float32 reaches 1e-5 relative KKT on these LPs (documented floor: tol >= 1e-5);
-    residuals are recomputed in float64, so the status is honest either way."""
-    lp = capacity_expansion_lp(1, 168)
+    residuals are recomputed in float64, so the status is honest either way.  48 h: at 168 h
+    float32 meets the per-row test only after ~460k iterations (RESULTS, "float32 and the
+    per-row test"), a minute of the suite for the same check."""
+    lp = capacity_expansion_lp(1, 48)
     ref = highs(lp)
     res = solve_pdhg(lp, tol=1e-5, dtype="float32")
     assert_solution(res, ref, 1e-5)
