@@ -274,7 +274,8 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
     if lp.is_batch:
         raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
     if method == "concurrent":
-        _configure(new_highs(), method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
+        check_options(method=method, tol=tol, time_limit=time_limit, threads=threads, verbose=verbose,
+                      highs_presolve=highs_presolve, **highs_options)
         return _race(lp, dict(tol=tol, time_limit=time_limit, verbose=verbose, highs_presolve=highs_presolve,
                               **highs_options))
     h = _build(lp)
