@@ -10,16 +10,14 @@ With a free core per racer the race's wall time is about the winner's CPU time.
 from __future__ import annotations
 
 import argparse
-import queue
 import sys
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_models  # noqa: E402  (also puts the repository on sys.path)
 
-from gridprox.solvers.highs import CONCURRENT, _build, _configure, _highspy  # noqa: E402
+from gridprox.solvers.highs import _build, _configure, _highspy, solve_highs  # noqa: E402
 
 
 def alone(lp, method: str) -> tuple[float, float, str]:
@@ -33,32 +31,11 @@ def alone(lp, method: str) -> tuple[float, float, str]:
 
 
 def raced(lp) -> tuple[float, float, str]:
-    """(wall s, the winner's thread CPU s, winner) of CONCURRENT raced as ``highs._race`` does,
-    timed from inside the threads."""
-    runs = {}
-    for method in CONCURRENT:
-        runs[method] = h = _build(lp)
-        _configure(h, method, threads=1)
-        h.HandleUserInterrupt = True
-    _highspy().Highs.resetGlobalScheduler(True)
-    ended: queue.Queue = queue.Queue()
-    start = time.perf_counter()
-
-    def run(method):
-        cpu = time.thread_time()
-        runs[method].run()
-        ended.put((method, time.perf_counter() - start, time.thread_time() - cpu))
-
-    workers = [threading.Thread(target=run, args=(m,)) for m in runs]
-    for w in workers:
-        w.start()
-    winner, wall, cpu = ended.get()
-    for method, h in runs.items():
-        if method != winner:
-            h.cancelSolve()
-    for w in workers:
-        w.join()
-    return wall, cpu, winner
+    """(wall s, the winner's thread CPU s, winner) of CONCURRENT raced: ``solve_highs``'s race,
+    whose ``stages`` give each racer's thread CPU seconds."""
+    res = solve_highs(lp, method="concurrent")
+    winner = next(m for m, stage in res.stages.items() if stage["won"])
+    return res.seconds, res.stages[winner]["cpu_seconds"], winner
 
 
 def main() -> None:

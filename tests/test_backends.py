@@ -144,6 +144,10 @@ def test_concurrent_reports_its_winner_and_stops_the_other():
                                                  res.message), res.message
     assert res.objective == pytest.approx(solve_lp(lp, method="simplex").objective, rel=1e-9)
     assert not [t for t in threading.enumerate() if t.name.startswith("highs-")]
+    winner = res.message.split()[1]
+    assert set(res.stages) == {"ipm", "simplex"} and res.stages[winner]["won"]
+    assert res.stages[winner]["iterations"] == res.iterations > 0
+    assert all(0 <= s["cpu_seconds"] <= res.seconds + 0.05 for s in res.stages.values())
     limited = solve_lp(lp, method="concurrent", simplex_iteration_limit=1, ipm_iteration_limit=1,
                        highs_presolve="off")
     assert limited.status == "iteration_limit" and "ended first" in limited.message

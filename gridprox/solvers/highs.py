@@ -216,7 +216,8 @@ def _read(h, lp: LinearProgram, seconds: float) -> Result:
 def _race(lp: LinearProgram, options: dict) -> Result:
     """``method="concurrent"``: each of CONCURRENT on its own HiGHS instance and thread (HiGHS
     releases the GIL); the first to settle the LP wins and the others are interrupted through
-    HiGHS's interrupt callbacks.  Where none settles (limits), the first to end is reported."""
+    HiGHS's interrupt callbacks.  Where none settles (limits), the first to end is reported.
+    ``stages`` gives each racer's iterations and thread CPU seconds."""
     highspy = _highspy()
     runs = {}
     for method in CONCURRENT:
@@ -228,10 +229,14 @@ def _race(lp: LinearProgram, options: dict) -> Result:
     ended: queue.Queue = queue.Queue()
     start = time.perf_counter()
 
+    cpu = {}
+
     def run(method: str) -> None:
+        start_cpu = time.thread_time()
         try:
             runs[method].run()
         finally:
+            cpu[method] = time.thread_time() - start_cpu
             ended.put(method)
 
     workers = [threading.Thread(target=run, args=(m,), name=f"highs-{m}", daemon=True) for m in runs]
@@ -256,6 +261,9 @@ def _race(lp: LinearProgram, options: dict) -> Result:
     out = _read(runs[chosen], lp, time.perf_counter() - start)
     others = ", ".join(m for m in runs if m != chosen)
     out.message = f"concurrent: {chosen} {'first' if winner else 'ended first'} ({others} stopped); {out.message}"
+    # each racer's own CPU seconds: on a busy machine the wall time says more about the load than the method
+    out.stages = {m: {"iterations": _iterations(h.getInfo()), "cpu_seconds": cpu[m], "won": m == chosen}
+                  for m, h in runs.items()}
     return out
 
 
