@@ -20,7 +20,8 @@ Three runs of the same files, each one pytest process with a small plugin:
   refuses the leaf's arguments), or solves a problem whose ``is_lp()`` is False.
 * ``highs`` / ``pdhg``: swapped; every ``solve(solver=...)`` goes to that gridprox backend
   (pdhg at ``--pdhg-tol``), whatever solver the test names, with cvxpy's solver options dropped.
-A swapped test counts as "refused" when it ends in ``gridprox.ModelingError``.
+A swapped test counts as "refused" when it ends in ``gridprox.ModelingError`` (or a subclass:
+DPPError, ParameterError).
 
 Then cvxpy's 11 standard LP problems (solver_test_helpers.py: lp_0 ... lp_7, lp_bound_attr and
 StandardTestInfeasibleProblems' two LP certificate cases) through the swapped helpers on both
@@ -209,7 +210,7 @@ def pytest_runtest_logreport(report):
         rec["outcome"] = "failed"
         exc = getattr(report, "_exc", None)
         rec["error"] = exc or ""
-        rec["refused"] = rec["error"].startswith("gridprox.errors.ModelingError")
+        rec["refused"] = getattr(report, "_refused", False)
     elif report.skipped and rec["outcome"] == "passed":
         rec["outcome"] = "skipped"
 
@@ -221,6 +222,8 @@ def pytest_runtest_makereport(item, call):
     if call.excinfo is not None and not call.excinfo.errisinstance(pytest.skip.Exception):
         t = call.excinfo.type
         rep._exc = f"{t.__module__}.{t.__qualname__}: {str(call.excinfo.value).splitlines()[0][:160] if str(call.excinfo.value) else ''}"
+        # refused: gridprox.ModelingError or one of its kinds (DPPError, ParameterError)
+        rep._refused = MODE != "cvxpy" and call.excinfo.errisinstance(gridprox.ModelingError)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -512,3 +512,80 @@ def test_constraint_copy_as_cvxpy():
             assert same.id == con.id
             other = con.copy(args=[A, B])
             assert type(other) is type(con) and other.args[0] is A and other.shape == (2, 2) and other.id == con.id
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg"])
+def test_parameter_expression_bounds_refill_as_cvxpy(solver):
+    """bounds=[p + 1, 2 * p] follow p at each solve (crossed bounds: infeasible), as in cvxpy."""
+    got = {}
+    for cp, kw in ((cvxpy, {"solver": "HIGHS"}), (gridprox, {"solver": solver})):
+        p = cp.Parameter(2, value=[1.0, 3.0])
+        x = cp.Variable(2, bounds=[p + 1, 2 * p])
+        prob = cp.Problem(cp.Minimize(cp.sum(x) - 2 * x[1]))
+        got[cp] = []
+        for value in ([1.0, 3.0], [2.0, 1.5], [2.0, 0.5]):
+            p.value = value
+            prob.solve(**kw)
+            got[cp].append((prob.status, None if x.value is None else np.round(x.value, 5).tolist()))
+    assert got[gridprox] == got[cvxpy]
+    assert got[cvxpy][2][0] == "infeasible"
+    back = gridprox.Problem(gridprox.Minimize(gridprox.sum(x)))        # to_cvxpy keeps the expression bound
+    assert np.allclose(back.to_cvxpy().variables()[0].bounds[1].value, [4.0, 1.0])
+
+
+def test_parameter_without_value_is_cvxpys_parameter_error():
+    for cp in (cvxpy, gridprox):
+        q = cp.Parameter(name="q")
+        with pytest.raises(cp.error.ParameterError if cp is cvxpy else gridprox.ParameterError,
+                           match=r"^A Parameter \(whose name is 'q'\) does not have a value associated with it"):
+            cp.Problem(cp.Minimize(q * cp.Variable())).solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
+    assert issubclass(gridprox.ParameterError, ModelingError)
+
+
+def test_copy_with_new_arguments_and_get_data_as_cvxpy():
+    got = {}
+    for cp in (cvxpy, gridprox):
+        x, y = cp.Variable(3), cp.Variable(3)
+        x.value, y.value = np.array([0.5, 4.0, -1.0]), np.array([1.0, -2.0, 3.0])
+        atoms = [cp.sum(cp.reshape(x, (3, 1), order="C"), axis=1), cp.cumsum(x), cp.max(x), cp.sum_largest(x, 2),
+                 cp.abs(x), cp.maximum(x, 2 * x)]
+        got[cp] = [(a.get_data(), np.round(a.copy(args=[b + y[0] for b in a.args]).value, 6).tolist()) for a in atoms]
+        got[cp].append(np.round(cp.hstack([x, y]).copy(args=[y, x]).value, 6).tolist())
+    assert got[gridprox] == got[cvxpy]
+
+
+def test_numbers_and_sums_print_as_cvxpy():
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable((2, 3), name="x")
+        assert [str(x >= 1), str(cp.sum(x, axis=1)), str(cp.abs(x[0, 0] - 2))] == \
+            ["1.0 <= x", "Sum(x, 1, False)", "abs(x[0, 0] + -2.0)" if cp is cvxpy else "abs(x[0, 0] - 2.0)"]
+
+
+def test_log_log_analysis_as_cvxpy_and_geometric_programs_refused():
+    got = {}
+    for cp in (cvxpy, gridprox):
+        p, q = cp.Variable(pos=True), cp.Variable(pos=True)
+        c = cp.Parameter(pos=True, value=2.0)
+        probs = [cp.Problem(cp.Minimize(p + q), [c * p >= 1]), cp.Problem(cp.Minimize(p - q)),
+                 cp.Problem(cp.Maximize(cp.minimum(p, q)), [p <= 2]), cp.Problem(cp.Minimize(p / 2), [p >= 1]),
+                 cp.Problem(cp.Minimize(cp.max(cp.hstack([p, q]))), [p == c])]
+        got[cp] = ([pr.is_dgp() for pr in probs], probs[0].is_dpp("dgp"), (c * p).log_log_curvature,
+                   (p + q).log_log_curvature, (p + q).is_log_log_affine(), c.is_log_log_constant())
+    assert got[gridprox] == got[cvxpy]
+    with pytest.raises(ModelingError, match="geometric program"):
+        probs[0].solve(gp=True)
+
+
+@pytest.mark.parametrize("solver", ["highs", "pdhg"])
+def test_indicator_transform_as_cvxpy(solver):
+    got = {}
+    for cp, kw in ((cvxpy, {"solver": "HIGHS"}), (gridprox, {"solver": solver})):
+        z = cp.Variable(2)
+        ind = cp.transforms.indicator([z >= 1, z[0] == 2])
+        prob = cp.Problem(cp.Minimize(cp.sum(z) + ind))
+        prob.solve(**kw)
+        outside = ind.value
+        z.value = np.array([0.0, 0.0])
+        got[cp] = (prob.status, round(prob.value, 5), np.round(z.value, 5).tolist(), outside, ind.value,
+                   ind.is_convex(), ind.is_nonneg())
+    assert got[gridprox] == got[cvxpy]

@@ -2,6 +2,7 @@
 own tests match them), and the shapes cvxpy infers where the call is valid."""
 import cvxpy
 import numpy as np
+import scipy.sparse as sp
 import pytest
 
 import gridprox
@@ -55,6 +56,15 @@ BAD_CALLS = {
     "moveaxis_source_bounds": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [3], [0]),
     "moveaxis_repeated": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0, 0], [1, 2]),
     "moveaxis_counts": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0], [1, 2]),
+    # cvxpy's checks on non-LP atoms' arguments and on bounds, run before gridprox refuses or folds them
+    "lambda_max_unsymmetric": lambda cp: cp.lambda_max(np.array([[1.0, 2.0], [0.0, 1.0]])).value,
+    "log_det_unsymmetric": lambda cp: cp.log_det(np.array([[1.0, 2.0], [0.0, 1.0]])).value,
+    "lambda_sum_largest_rectangle": lambda cp: cp.lambda_sum_largest(cp.Variable((2, 3)), 1),
+    "partial_trace_rectangle": lambda cp: cp.partial_trace(cp.Variable((2, 3)), [1, 2]),
+    "partial_trace_dims": lambda cp: cp.partial_trace(cp.Variable((4, 4)), [3, 2]),
+    "partial_transpose_dims": lambda cp: cp.partial_transpose(cp.Variable((4, 4)), [3, 2]),
+    "std_tuple_axis": lambda cp: cp.std(cp.Variable((2, 3)), axis=(0, 1)),
+    "sparse_bounds": lambda cp: cp.Variable((2, 2), bounds=[sp.eye(2), None]),
     "moveaxis_destination_repeated": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0, 1], [0, 0]),
 }
 

@@ -283,8 +283,9 @@ def test_same_script_with_cvxpy_and_gridprox():
 def test_readable_expression_strings():
     x = gridprox.Variable(3, name="x")
     y = gridprox.Variable(3, name="y")
-    assert str(gridprox.abs(x[0] - 1)) == "abs(x[0] - 1)"
-    assert str(x + 2 * y) == "x + 2 * y"
+    # numbers and sums print as cvxpy prints them (2.0, Sum(x, axis, keepdims))
+    assert str(gridprox.abs(x[0] - 1)) == "abs(x[0] - 1.0)"
+    assert str(x + 2 * y) == "x + 2.0 * y"
     assert str(-(x - y)) == "-(x - y)"
-    assert str(gridprox.sum(x, axis=0)) == "sum(x, axis=0)"
-    assert str(x <= y) == "x <= y" and str(x >= 1) == "1 <= x"
+    assert str(gridprox.sum(x, axis=0)) == "Sum(x, 0, False)"
+    assert str(x <= y) == "x <= y" and str(x >= 1) == "1.0 <= x"

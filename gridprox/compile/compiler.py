@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..modeling.canon import CanonContext, check_dcp
-from ..modeling.expression import AFFINE, CONCAVE, CONVEX, Parameter
+from ..modeling.expression import AFFINE, CONCAVE, CONVEX, Expression
 from ..modeling.form import Form
 from .parametric import BoundDual, ParamAffine, ParametricProgram
 
@@ -157,11 +157,12 @@ def _attribute_requests(var, layout: _Layout, bounds: _Bounds, ctx: CanonContext
     if var.attributes["nonpos"]:
         reqs.append((True, np.zeros(var.size), None, every, None))
     for upper, b in zip((False, True), var.bounds or ()):
-        if isinstance(b, Parameter):
+        if isinstance(b, Expression):
+            # a Parameter or an affine expression of them: value + Pent θ, refilled at each solve (in a
+            # non-DPP problem, compiled with the Parameters' values, Pent is empty and the bound a number)
             idx = np.broadcast_to(np.arange(b.size).reshape(b.shape), var.shape).ravel()
-            Pent = sp.csr_matrix((np.ones(var.size), (np.arange(var.size), idx + layout.param_off[b.id])),
-                                 shape=(var.size, layout.P))
-            reqs.append((upper, np.zeros(var.size), Pent, every, b))
+            f = ctx.form(b)
+            reqs.append((upper, f.const[idx], layout.param_rows(f)[idx], every, b))
         elif b is not None:
             v = np.broadcast_to(b, var.shape).ravel().astype(float)
             reqs.append((upper, v, None, v != (np.inf if upper else -np.inf), None))
@@ -171,7 +172,7 @@ def _attribute_requests(var, layout: _Layout, bounds: _Bounds, ctx: CanonContext
                             Pent[sub] if Pent is not None else None, -1)
         if not ok:        # only a Parameter bound can clash: keep it as the row x - p <= 0 / p - x <= 0
             idx = np.broadcast_to(np.arange(param.size).reshape(param.shape), var.shape).ravel()
-            diff = Form.variable(var.id, var.shape) - Form.parameter(param.id, param.shape).gather(idx, var.shape)
+            diff = Form.variable(var.id, var.shape) - ctx.form(param).gather(idx, var.shape)
             ctx.add_hidden(diff if upper else -diff, "le", var)
 
 

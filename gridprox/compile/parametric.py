@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ModelingError
+from ..modeling.canon import ParameterError
 from .lp import LinearProgram
 
 
@@ -129,7 +130,8 @@ class ParametricProgram:
             off = self.param_offsets[p.id]
             v = over.get(p.id, p.value)
             if v is None:
-                raise ModelingError(f"Parameter {p.name()!r} has no value; set {p.name()}.value before solving")
+                raise ParameterError(f"A Parameter (whose name is {p.name()!r}) does not have a value associated "
+                                     f"with it; set {p.name()}.value before solving.")     # cvxpy's words
             theta[off:off + p.size] = p.checked(v).ravel()
         return theta
 

@@ -86,22 +86,13 @@ class _FromCvxpy:
         self.variables = []      # (cvxpy Variable, gridprox Variable)
         self.parameters = []     # (cvxpy Parameter, gridprox Parameter)
         self.by_id = {}          # cvxpy leaf id -> gridprox leaf: cvxpy treats one id as one leaf
-        self.bound_constraints = []   # Parameter-expression bounds, kept as constraints
 
     def _bounds(self, e, cp):
-        """cvxpy bounds as gridprox ones.  A Parameter stays one; an expression of Parameters
-        (``-u``) becomes a constraint, so that it follows u (gridprox bounds hold numbers or a
-        bare Parameter); a constant expression is evaluated."""
-        out, extra = [], []
-        for side, b in enumerate(e.attributes.get("bounds")):
-            if isinstance(b, cp.Parameter):
-                out.append(self.convert(b))
-            elif isinstance(b, cp.Expression) and b.parameters():
-                out.append(None)
-                extra.append((side, self.convert(b)))
-            else:
-                out.append(None if b is None else np.asarray(b.value if hasattr(b, "value") else b, dtype=float))
-        return out, extra
+        """cvxpy bounds as gridprox ones: a Parameter or an expression of them (``-u``) stays one,
+        refilled at each solve; a constant expression is evaluated."""
+        return [self.convert(b) if isinstance(b, cp.Expression) and b.parameters()
+                else None if b is None else np.asarray(b.value if hasattr(b, "value") else b, dtype=float)
+                for b in e.attributes.get("bounds")]
 
     def leaf(self, e):
         import cvxpy as cp
@@ -116,10 +107,9 @@ class _FromCvxpy:
             if bad:
                 raise ModelingError(f"cvxpy Variable {e.name()} has attribute {bad[0]}=True, which is not "
                                     "part of a continuous LP")
-            bounds, extra = (None, []) if e.attributes.get("bounds") is None else self._bounds(e, cp)
+            bounds = None if e.attributes.get("bounds") is None else self._bounds(e, cp)
             v = Variable(e.shape, name=e.name(), nonneg=e.attributes["nonneg"], nonpos=e.attributes["nonpos"],
                          bounds=bounds)
-            self.bound_constraints += [C.Inequality(b, v) if side == 0 else C.Inequality(v, b) for side, b in extra]
             self.variables.append((e, v))
             self.by_id[e.id] = v
             return v
@@ -213,4 +203,4 @@ def from_cvxpy(problem) -> CvxpyLinkedProblem:
     sense = Maximize if isinstance(obj, cp.Maximize) else Minimize
     objective = sense(conv.convert(obj.args[0]))
     pairs = [(con, conv.constraint(con)) for con in problem.constraints]
-    return CvxpyLinkedProblem(objective, [c for _, c in pairs] + conv.bound_constraints, problem, conv, pairs)
+    return CvxpyLinkedProblem(objective, [c for _, c in pairs], problem, conv, pairs)

@@ -10,7 +10,7 @@ from ..errors import ModelingError
 from ..modeling import affine as A
 from ..modeling import constraints as C
 from ..modeling import piecewise as PW
-from ..modeling.expression import Parameter, Variable, fold
+from ..modeling.expression import Expression, Parameter, Variable, fold
 from ..modeling.objective import Maximize
 
 
@@ -65,7 +65,7 @@ def to_cvxpy(problem):
         if isinstance(n, Variable):
             bounds = None
             if n.bounds is not None:
-                bounds = [convert(b) if isinstance(b, Parameter) else b for b in n.bounds]
+                bounds = [convert(b) if isinstance(b, Expression) else b for b in n.bounds]
             return cp.Variable(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
                                nonpos=n.attributes["nonpos"], bounds=bounds)
         if isinstance(n, Parameter):

@@ -15,10 +15,11 @@ from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, di
                      vec_to_upper_tri, vstack)
 from .constraints import NON_LP_CONSTRAINTS, Cone, Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
 from . import constraints  # noqa: F401  (cvxpy's ``cp.constraints`` namespace)
+from . import transforms  # noqa: F401  (cvxpy's ``cp.transforms.indicator``)
 from . import constraints as _constraints
 from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
 from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
-from .canon import DPPError  # noqa: F401  (a ModelingError, for a non-DPP product of Parameters)
+from .canon import DPPError, ParameterError  # noqa: F401  (ModelingErrors: a non-DPP product, a Parameter without value)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
                         norm1, norm_inf, pos, ptp, real, conj, imag, scalene, sum_largest,
                         sum_smallest)
@@ -32,8 +33,8 @@ for _name in NON_LP_CONSTRAINTS:
 del _name
 
 __all__ = [
-    "Variable", "Parameter", "Constant", "Expression", "DCPError", "DPPError", "Minimize", "Maximize",
-    "Trace", "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints",
+    "Variable", "Parameter", "Constant", "Expression", "DCPError", "DPPError", "ParameterError", "Minimize", "Maximize",
+    "Trace", "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",

@@ -16,7 +16,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..errors import ModelingError
 from . import form as F
-from .expression import (DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
+from .expression import (AFFINE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
                          UNKNOWN_SIGN, ZERO, Constant, Expression, as_expr, broadcast_shapes, default_order, dense,
                          describe, sign_of)
 
@@ -70,6 +70,7 @@ class Add(Expression):
     """Sum of expressions with broadcasting (cvxpy's AddExpression)."""
 
     _prec = 30
+    _log_log_atom = CONVEX           # a posynomial
 
     def __init__(self, args):
         flat = []
@@ -78,6 +79,9 @@ class Add(Expression):
         shape = broadcast_shapes(*(a.shape for a in flat),
                                  context=lambda: " + ".join(str(a) for a in flat[:4]))
         super().__init__(flat, shape)
+
+    def _rebuild(self, args):
+        return Add(args)
 
     def _numeric(self, vals):
         out = dense(vals[0])
@@ -160,6 +164,7 @@ class Multiply(Expression):
 
     _prec = 40
     _op = "*"
+    _log_log_atom = AFFINE           # a product of monomials is one
 
     def __init__(self, lhs, rhs):
         lhs, rhs = _scale_operands(as_expr(lhs), as_expr(rhs))
@@ -202,6 +207,9 @@ class Div(Multiply):
     """``expr / c`` with c a numeric constant (division by a Parameter is not affine in it)."""
 
     _op = "/"
+
+    def _log_log_monotonicity(self, i):
+        return INCREASING if i == 0 else DECREASING
 
     def __init__(self, lhs, rhs):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
@@ -265,6 +273,7 @@ class MatMul(Expression):
     """Matrix product ``a @ b`` (cvxpy's MulExpression); one side must be variable-free."""
 
     _prec = 40
+    _log_log_atom = CONVEX           # sums of products
 
     def __init__(self, lhs, rhs):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
@@ -347,6 +356,8 @@ def matmul(a, b):
 class _GatherMap(Expression):
     """A single-argument node whose form is a gather of its argument's entries."""
 
+    _log_log_atom = AFFINE
+
     def __init__(self, arg, shape):
         super().__init__([arg], shape)
 
@@ -414,6 +425,9 @@ class Index(_GatherMap):
             raise _index_error(e, key) from None
         super().__init__(arg, np.shape(self._idx))
 
+    def get_data(self):
+        return [self.key]
+
     def _gather_index(self):
         return self._idx
 
@@ -430,6 +444,9 @@ class Transpose(_GatherMap):
         self.axes = None if axes is None else tuple(int(x) % arg.ndim for x in axes)
         shape = np.empty(arg.shape, dtype=bool).transpose(self.axes).shape if arg.ndim else ()
         super().__init__(arg, shape)
+
+    def get_data(self):
+        return [self.axes]
 
     def _gather_index(self):
         return F.flat_index(self.args[0].shape).transpose(self.axes)
@@ -453,6 +470,9 @@ class Reshape(_GatherMap):
         if math.prod(new) != arg.size:
             raise ValueError(f"Invalid reshape dimensions {new}.")
         super().__init__(arg, new)
+
+    def get_data(self):
+        return [self.shape, self.order]
 
     def _gather_index(self):
         return F.flat_index(self.args[0].shape).reshape(self.shape, order=self.order)
@@ -489,6 +509,9 @@ class AsScalar(Reshape):
         super().__init__(arg, ())
         self._prec = arg._prec
 
+    def get_data(self):
+        return None
+
     def _str(self, a):
         return str(a[0])
 
@@ -520,10 +543,15 @@ def broadcast_to(expr, shape):
 
 # ------------------------------------------------------------- linear maps
 class Sum(Expression):
+    _log_log_atom = CONVEX
+
     def __init__(self, arg, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, bool(keepdims)
         self._axes, _, shape = reduced_shape(arg.shape, axis, keepdims, lambda: f"sum({arg})")
         super().__init__([arg], shape)
+
+    def get_data(self):
+        return [self.axis, self.keepdims]
 
     def _numeric(self, vals):
         return np.sum(dense(vals[0]), axis=self._axes, keepdims=self.keepdims)
@@ -535,9 +563,7 @@ class Sum(Expression):
         return self.args[0].sign
 
     def _str(self, a):
-        extra = "" if self.axis is None else f", axis={self.axis}"
-        extra += ", keepdims=True" if self.keepdims else ""
-        return f"sum({a[0]}{extra})"
+        return f"Sum({a[0]}, {self.axis}, {self.keepdims})"       # cvxpy's printing
 
 
 def sum(expr, axis=None, keepdims=False):  # noqa: A001 - cvxpy's name
@@ -567,6 +593,9 @@ class Diff(Expression):
 
     def _monotonicity(self, i):
         return NONMONOTONE
+
+    def get_data(self):
+        return [self.k, self.axis]
 
     def _numeric(self, vals):
         return np.diff(dense(vals[0]), n=self.k, axis=self.axis)
@@ -602,6 +631,9 @@ class Cumsum(Expression):
         self.axis = _normalize_axis(axis, arg.ndim, lambda: f"cumsum({arg})")[0] if arg.ndim else 0
         super().__init__([arg], arg.shape)
         self._aux = None
+
+    def get_data(self):
+        return [self.axis]
 
     def _numeric(self, vals):
         v = dense(vals[0])
@@ -670,6 +702,9 @@ class Diag(Expression):
             raise ValueError("Argument to diag must be a 1-d array or 2-d square array.")
         super().__init__([arg], shape)
 
+    def get_data(self):
+        return [self.k]
+
     def is_psd(self) -> bool:
         return self.args[0].ndim == 1 and self.k == 0 and self.args[0].is_nonneg()
 
@@ -715,6 +750,18 @@ class LinearMap(Expression):
         self._export_args = export_args if export_args is not None else [arg]
         self._kwargs = kwargs or {}
         super().__init__([arg], shape)
+
+    def get_data(self):
+        return [self._label, self._L, self.shape]
+
+    def _rebuild(self, args):
+        # the map is fixed by the argument's shape: another shape needs the atom built anew
+        old, new = self.args[0], args[0]
+        if new.shape != old.shape:
+            raise ModelingError(f"{self}.copy(args=...): {self._label} over an argument of shape {new.shape} "
+                                f"instead of {old.shape} is not supported; call {self._label} again")
+        return LinearMap(self._label, new, self._L, self.shape,
+                         [new if e is old else e for e in self._export_args], self._kwargs)
 
     def _canon(self, ctx):
         return ctx.form(self.args[0]).lmul(self._L, self.shape)
@@ -837,11 +884,13 @@ def swapaxes(expr, axis1, axis2):
 class Concatenate(Expression):
     """numpy.concatenate of expressions along ``axis`` (behind hstack and vstack)."""
 
+    _log_log_atom = AFFINE
+
     def __init__(self, args, axis=0, label="concatenate", shown=None):
         args = [as_expr(a) for a in args]
         if not args:
             raise ValueError(f"{label}() needs at least one expression")
-        self.label = label
+        self._stack = label       # not ``label``: that is cvxpy's user label (Labelled)
         self._shown = shown or args         # what the user stacked (hstack lifts vectors to rows)
         nd = args[0].ndim
         self.axis = _normalize_axis(axis, nd, label)[0] if nd else 0
@@ -852,6 +901,12 @@ class Concatenate(Expression):
         shape = list(args[0].shape)
         shape[self.axis] = builtins.sum(a.shape[self.axis] for a in args)
         super().__init__(args, tuple(shape))
+
+    def get_data(self):
+        return [self.axis]
+
+    def _rebuild(self, args):
+        return Concatenate(args, self.axis, self._stack)
 
     def _numeric(self, vals):
         return np.concatenate([dense(v) for v in vals], axis=self.axis)
@@ -874,9 +929,9 @@ class Concatenate(Expression):
     def _str(self, a):
         # cvxpy's names: Hstack(x, y), Vstack(x, y), Concatenate(x, y, 0)
         inner = ", ".join(str(x) for x in self._shown)
-        if self.label == "concatenate":
+        if self._stack == "concatenate":
             return f"Concatenate({inner}, {self.axis})"
-        return f"{self.label.capitalize()}({inner})"
+        return f"{self._stack.capitalize()}({inner})"
 
 
 def _at_least(expr, nd):

@@ -19,6 +19,10 @@ class DPPError(ModelingError):
     Parameters, so it cannot be compiled once and refilled (cvxpy's DPPError)."""
 
 
+class ParameterError(ModelingError):
+    """A Parameter without a value where one is needed (cvxpy's ParameterError)."""
+
+
 class CanonContext:
     """``freeze_params``: Parameters are read as the constants they hold now (cvxpy's way with
     a non-DPP problem: compiled again at every solve)."""

@@ -100,7 +100,7 @@ class Constraint(Labelled):
 
     def __str__(self):
         # cvxpy shows a constraint's label before it: "non_negative: x >= 0"
-        return self._text() if self._label is None else f"{self._label}: {self._text()}"
+        return self._text() if self._user_label is None else f"{self._user_label}: {self._text()}"
 
     def format_labeled(self) -> str:
         return str(self)
@@ -109,7 +109,14 @@ class Constraint(Labelled):
         return self.expr.is_dpp()
 
     def is_dgp(self, dpp: bool = False) -> bool:
-        return False                # log-log constraints are not LP constraints
+        """cvxpy's DGP test: lhs <= rhs with lhs log-log convex and rhs log-log concave, lhs == rhs
+        with both log-log affine (gridprox only reports it: geometric programs are not LPs)."""
+        if len(self.args) != 2:
+            return False
+        lhs, rhs = self.args
+        if self.kind == "eq":
+            return lhs.is_log_log_affine(dpp) and rhs.is_log_log_affine(dpp)
+        return lhs.is_log_log_convex(dpp) and rhs.is_log_log_concave(dpp)
 
     def parameters(self):
         return self.expr.parameters()

@@ -46,6 +46,33 @@ def curvature_satisfies(curv: str, want: str) -> bool:
     return curv in _ALLOWED[want]
 
 
+def compose_curvature(own: str, curvs, monotonicity) -> str:
+    """DCP's composition rule: an atom of curvature ``own`` over arguments of curvatures ``curvs``
+    (``monotonicity(i)`` in argument i); used on curvatures and on log-log curvatures alike."""
+    result = AFFINE
+    for i, c in enumerate(curvs):
+        if c in (CONSTANT, AFFINE):        # fits every monotonicity; no need to ask
+            continue
+        if c == UNKNOWN:
+            return UNKNOWN
+        mono = monotonicity(i)
+        if mono == DECREASING:
+            c = _FLIP[c]
+        elif mono == NONMONOTONE:
+            return UNKNOWN
+        if own == AFFINE:
+            if result not in (AFFINE, c):
+                return UNKNOWN
+            result = c
+        elif c != own:
+            return UNKNOWN
+    return result if own == AFFINE else own
+
+
+def _positive(value) -> bool:
+    return value is not None and bool(np.all(dense(value) > 0))
+
+
 def normalize_shape(shape) -> tuple:
     if shape is None:
         return ()
@@ -200,26 +227,27 @@ def as_expr(obj) -> "Expression":
 class Labelled:
     """cvxpy's labels: a name shown instead of an expression's formula, or before a constraint."""
 
-    _label = None
+    # not ``_label``: atoms keep their own names there (maximum, pos, upper_tri)
+    _user_label = None
 
     @property
     def label(self):
-        return self._label
+        return self._user_label
 
     @label.setter
     def label(self, value):
-        self._label = None if value is None else str(value)
+        self._user_label = None if value is None else str(value)
 
     @label.deleter
     def label(self):
-        self._label = None
+        self._user_label = None
 
     def set_label(self, label):
         self.label = label
         return self
 
     def format_labeled(self) -> str:
-        return self._label if self._label is not None else str(self)
+        return self._user_label if self._user_label is not None else str(self)
 
 
 class Expression(Labelled):
@@ -276,27 +304,50 @@ class Expression(Labelled):
     def _curvature(self) -> str:
         if not self._has_vars:
             return CONSTANT
-        own = self._atom_curvature
-        result = AFFINE if own == AFFINE else own
-        for i, a in enumerate(self.args):
-            c = a._curv
-            if c in (CONSTANT, AFFINE):        # fits every monotonicity; no need to ask
-                continue
-            if c == UNKNOWN:
-                return UNKNOWN
-            mono = self._monotonicity(i)
-            if mono == DECREASING:
-                c = _FLIP[c]
-            elif mono == NONMONOTONE and c != AFFINE:
-                return UNKNOWN
-            if own == AFFINE:
-                if c != AFFINE:
-                    if result not in (AFFINE, c):
-                        return UNKNOWN
-                    result = c
-            elif c not in (AFFINE, own):
-                return UNKNOWN
-        return result
+        return compose_curvature(self._atom_curvature, [a._curv for a in self.args], self._monotonicity)
+
+    # cvxpy's log-log (DGP) analysis: this atom's log-log curvature (AFFINE, CONVEX, CONCAVE; None: not a
+    # DGP atom) and its monotonicity there.  Products and quotients are log-log affine, sums log-log convex.
+    _log_log_atom = None
+
+    def _log_log_monotonicity(self, i: int) -> str:
+        return INCREASING
+
+    def log_log_curvature_of(self, dpp: bool = False) -> str:
+        def leaf(n):
+            return "UNKNOWN" if n.size == 0 else n._leaf_log_log(dpp)
+
+        return fold(self, leaf, lambda n, curvs: n._log_log_combine(curvs))
+
+    def _log_log_combine(self, curvs) -> str:
+        if self._log_log_atom is None:
+            return CONSTANT if not (self._has_vars or self._has_params) and _positive(self.value) else UNKNOWN
+        if all(c == CONSTANT for c in curvs):
+            return CONSTANT
+        return compose_curvature(self._log_log_atom, curvs, self._log_log_monotonicity)
+
+    def _leaf_log_log(self, dpp):
+        return UNKNOWN
+
+    @property
+    def log_log_curvature(self) -> str:
+        c = self.log_log_curvature_of()
+        return c if c == UNKNOWN else f"LOG-LOG {c}"
+
+    def is_log_log_constant(self) -> bool:
+        return self.log_log_curvature_of() == CONSTANT
+
+    def is_log_log_affine(self, dpp: bool = False) -> bool:
+        return self.log_log_curvature_of(dpp) in (CONSTANT, AFFINE)
+
+    def is_log_log_convex(self, dpp: bool = False) -> bool:
+        return self.log_log_curvature_of(dpp) in (CONSTANT, AFFINE, CONVEX)
+
+    def is_log_log_concave(self, dpp: bool = False) -> bool:
+        return self.log_log_curvature_of(dpp) in (CONSTANT, AFFINE, CONCAVE)
+
+    def is_dgp(self, dpp: bool = False) -> bool:
+        return self.log_log_curvature_of(dpp) != UNKNOWN
 
     @property
     def curvature(self) -> str:
@@ -615,10 +666,23 @@ class Expression(Labelled):
         return self._fresh(new)
 
     def copy(self, args=None, id_objects=None):
-        """cvxpy's ``copy``: a leaf is itself, another node a new node over the same arguments."""
-        if args is not None:
-            raise ModelingError(f"{self}.copy(args=...): rebuilding a node over other arguments is not supported")
-        return _copy.copy(self)
+        """cvxpy's ``copy``: a leaf is itself, another node a new node over the same arguments, or
+        over ``args`` (the node built again by its constructor, with ``get_data()``)."""
+        if args is None or not self.args:
+            return _copy.copy(self)
+        if len(args) != len(self.args):
+            raise ValueError(f"{self}.copy(args=...): {len(self.args)} arguments expected, got {len(args)}")
+        return self._rebuild([as_expr(a) for a in args])
+
+    def get_data(self):
+        """cvxpy's ``get_data``: the constructor's arguments other than the expressions (None when
+        it takes expressions only)."""
+        return None
+
+    def _rebuild(self, args):
+        """This node's constructor over new arguments; nodes whose constructor is not
+        ``type(self)(*args, *get_data())`` override it."""
+        return type(self)(*args, *(self.get_data() or ()))
 
     # ------------------------------------------------------ cvxpy methods
     def sum(self, axis=None, keepdims=False):
@@ -686,17 +750,21 @@ _ALL_ATTRS = ("nonneg", "nonpos", "pos", "neg", "complex", "imag", "symmetric", 
 
 
 def _bound_operand(value, shape, what):
-    """A bound given as None, a number/array (±inf allowed) or a Parameter."""
-    if value is None or isinstance(value, Parameter):
-        if isinstance(value, Parameter) and value.shape not in ((), shape):
-            raise ValueError(f"{what}: Parameter {value} has shape {value.shape}, expected {shape} or ()")
+    """A bound given as None, a number/array (±inf allowed), or a Parameter or expression of
+    Parameters (``-u``, ``p + 1``: the compiler refills it from their values at each solve)."""
+    if value is None:
         return value
+    if sp.issparse(value):          # cvxpy's words: sparse bounds belong to sparse variables, not LP ones
+        raise ValueError(f"Sparse bounds are only supported for sparse variables. ({what})")
     if isinstance(value, Expression) and value._has_vars:        # cvxpy's words
         raise ValueError(f"Parametric bounds must not depend on Variables. Use Parameters or numeric values "
                          f"instead. ({what}: {value})")
+    if isinstance(value, Expression) and value._has_params:
+        if value.shape != shape and np.broadcast_shapes(value.shape, shape) != shape:
+            raise ValueError(f"{what}: {value} has shape {value.shape}, which does not broadcast to {shape}")
+        return value
     if isinstance(value, Expression):
-        raise ModelingError(f"{what}: an expression of Parameters as a bound is not supported, only a "
-                            f"Parameter itself, not {value}")
+        value = value.value
     arr = np.asarray(value, dtype=float)
     try:
         np.broadcast_to(arr, shape)
@@ -782,6 +850,12 @@ class _NamedLeaf(Leaf):
     @value.setter
     def value(self, val):
         self._value = None if val is None else self.checked(from_list(val))
+
+    def _leaf_log_log(self, dpp):
+        # a positive variable is log-log affine; a positive Parameter log-log constant (affine under DPP)
+        if not self.attributes["pos"]:
+            return UNKNOWN
+        return AFFINE if self._kind == "Variable" or dpp else CONSTANT
 
     def _has_lower_bounds(self) -> bool:
         return self._has_bound(0, "nonneg", -np.inf)
@@ -917,6 +991,9 @@ class Constant(Leaf):
     def _leaf_value(self):
         return self._value
 
+    def _leaf_log_log(self, dpp):
+        return CONSTANT if _positive(self._value) else UNKNOWN
+
     @property
     def value(self):
         return dense(self._value)
@@ -941,7 +1018,7 @@ class Constant(Leaf):
         if sp.issparse(v) or v.size > 6:
             return f"Constant{self.shape}"
         if v.ndim == 0:
-            return f"{float(v):g}"
+            return str(float(v))        # cvxpy's: Constant(2) prints as 2.0
         return np.array2string(v, separator=", ", formatter={"float_kind": lambda t: f"{t:g}"}).replace("\n", "")
 
     def __repr__(self):

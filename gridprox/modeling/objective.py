@@ -37,6 +37,11 @@ class Minimize:
         ok = find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
         return ok and self.expr.is_dpp() if dpp else ok
 
+    def is_dgp(self, dpp: bool = False) -> bool:
+        if self.NAME == "minimize":
+            return self.expr.is_log_log_convex(dpp)
+        return self.expr.is_log_log_concave(dpp)
+
     # ------------------------------------------------------------ arithmetic
     def _flipped(self):
         return Minimize if isinstance(self, Maximize) else Maximize

@@ -9,6 +9,7 @@ atoms are present by name and refuse with ModelingError, so a non-LP script fail
 """
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy as np
@@ -19,7 +20,8 @@ from . import affine as A
 from .canon import DPPError
 from . import form as F
 from .expression import (AFFINE, CONCAVE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
-                         UNKNOWN_SIGN, Constant, Expression, Leaf, as_expr, broadcast_shapes, dense, evaluate, sign_of)
+                         UNKNOWN_SIGN, Constant, Expression, Leaf, as_expr, broadcast_shapes, compose_curvature, dense,
+                         evaluate, sign_of)
 
 
 def _abs_monotonicity(arg):
@@ -106,6 +108,7 @@ class _Elementwise(_Epigraph):
 
 
 class Maximum(_Elementwise):
+    _log_log_atom = CONVEX
     _atom_curvature = CONVEX
     _np = staticmethod(np.maximum)
     _label = "maximum"
@@ -116,6 +119,7 @@ class Maximum(_Elementwise):
 
 
 class Minimum(_Elementwise):
+    _log_log_atom = CONCAVE
     _atom_curvature = CONCAVE
     _np = staticmethod(np.minimum)
     _label = "minimum"
@@ -137,6 +141,9 @@ class _Reduction(_Epigraph):
                                                             lambda: f"{self._label}({arg})")
         super().__init__([arg], shape)
 
+    def get_data(self):
+        return [self.axis, self.keepdims]
+
     def _numeric(self, vals):
         return self._np(dense(vals[0]), axis=self._axes, keepdims=self.keepdims)
 
@@ -154,12 +161,14 @@ class _Reduction(_Epigraph):
 
 
 class Max(_Reduction):
+    _log_log_atom = CONVEX
     _atom_curvature = CONVEX
     _np = staticmethod(np.max)
     _label = "max"
 
 
 class Min(_Reduction):
+    _log_log_atom = CONCAVE
     _atom_curvature = CONCAVE
     _np = staticmethod(np.min)
     _label = "min"
@@ -171,7 +180,8 @@ class _Composite(Expression):
 
     def __init__(self, label, args, impl, curvature, mono, kwargs=None, numeric=None, sign=NONNEG):
         self._label, self._impl, self._mono = label, impl, mono
-        self._kwargs = {k: v for k, v in (kwargs or {}).items() if v is not None and v is not False}
+        self._given = dict(kwargs or {})        # as called: copy(args=...) calls the atom again with them
+        self._kwargs = {k: v for k, v in self._given.items() if v is not None and v is not False}
         self._atom_curvature = curvature
         self._direct, self._sign_of = numeric, sign
         super().__init__(args, impl.shape)
@@ -185,6 +195,13 @@ class _Composite(Expression):
         if self._direct is not None:
             return dense(self._direct(*[dense(v) for v in vals]))
         return dense(_eval_impl(self, vals))
+
+    def get_data(self):
+        return list(self._given.values()) or None
+
+    def _rebuild(self, args):
+        # the atom's function (pos, sum_largest, dotsort, ...) builds its lowering over the new arguments
+        return globals()[self._label](*args, **self._given)
 
     def _canon(self, ctx):
         return ctx.form(self._impl)
@@ -227,6 +244,9 @@ class Cummax(_Epigraph):
             raise ValueError(f"cummax({arg}): axis must be an integer axis of the expression, got {axis!r}")
         self.axis = int(axis) % nd
         super().__init__([arg], arg.shape)
+
+    def get_data(self):
+        return [self.axis]
 
     def _sign_rule(self):
         return self.args[0].sign
@@ -481,6 +501,71 @@ def _geo_mean(x, p=None, max_denom=1024, approx=True, axis=None, keepdims=False)
     return np.reshape(np.prod(slices ** (w / w.sum()), axis=-1), shape)
 
 
+def _symmetric(X):
+    """cvxpy's check on the matrix (or stack of matrices) of an eigenvalue atom's value."""
+    X = np.asarray(X, dtype=float)
+    if not np.allclose(X, np.swapaxes(X, -1, -2)):
+        raise ValueError("Input matrix was not Hermitian/symmetric.")
+    return X
+
+
+def _eig_sum(X, k, largest):
+    """Sum of the k largest (smallest) eigenvalues of each matrix; a fractional k adds that
+    share of the next one, as cvxpy's lambda_sum_largest."""
+    w = np.linalg.eigvalsh(_symmetric(X))
+    w = w[..., ::-1] if largest else w
+    whole = int(np.floor(k))
+    out = w[..., :whole].sum(axis=-1)
+    if whole < w.shape[-1]:
+        out = out + (k - whole) * w[..., whole]
+    return out
+
+
+def _geo_mean_weights(n, p=None, max_denom=1024):
+    """cvxpy's ``geo_mean.w``: the weights p / sum(p) as fractions (exact for integer weights)."""
+    from fractions import Fraction
+    if p is None:
+        return (Fraction(1, n),) * n
+    p = [Fraction(v) if isinstance(v, (numbers.Integral, Fraction)) else Fraction(float(v)) for v in np.ravel(p)]
+    total = builtins.sum(p)
+    w = [v / total for v in p]
+    if builtins.max(v.denominator for v in w) > max_denom:
+        w = [v.limit_denominator(max_denom) for v in w]
+    return tuple(w)
+
+
+def _square_arg(x, message):
+    shape = as_expr(x).shape
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(message)
+
+
+def _subsystems(name):
+    def check(X, dims, axis=0):
+        shape = as_expr(X).shape
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ValueError(f"{name} only supports 2-d square arrays.")
+        if int(np.prod(dims)) != shape[0]:
+            raise ValueError("Dimension of system doesn't correspond to dimension of subsystems.")
+    return check
+
+
+def _std_axis(x, axis=None, keepdims=False, ddof=0):
+    if isinstance(axis, (tuple, list)):
+        raise ValueError("cp.std doesn't yet support tuple axis values.")
+
+
+# cvxpy's argument checks of non-LP atoms, in its words: run before folding or refusing, so a
+# script gets cvxpy's error for a malformed call whatever its arguments hold
+_ARG_CHECKS = {
+    "lambda_sum_largest": lambda X, *_, **__: _square_arg(X, "First argument must be a square matrix."),
+    "lambda_sum_smallest": lambda X, *_, **__: _square_arg(X, "First argument must be a square matrix."),
+    "partial_trace": _subsystems("partial_trace"),
+    "partial_transpose": _subsystems("partial_transpose"),
+    "std": _std_axis,
+}
+
+
 # the non-LP atoms of numeric constants are numbers (cvxpy folds exp(1) * x into an affine
 # expression); each entry computes cvxpy's value with numpy from the arguments' values
 _CONSTANT_VALUE = {
@@ -499,9 +584,12 @@ _CONSTANT_VALUE = {
     "pnorm": _flat_norm,
     "geo_mean": _geo_mean,
     "harmonic_mean": lambda x: np.size(x) / np.sum(1 / x),
-    "lambda_max": lambda X: np.linalg.eigvalsh(X)[-1],
-    "lambda_min": lambda X: np.linalg.eigvalsh(X)[0],
-    "log_det": lambda X: np.linalg.slogdet(X)[1],
+    "lambda_max": lambda X: np.linalg.eigvalsh(_symmetric(X))[..., -1],
+    "lambda_min": lambda X: np.linalg.eigvalsh(_symmetric(X))[..., 0],
+    "lambda_sum_largest": lambda X, k=1: _eig_sum(X, k, True),
+    "lambda_sum_smallest": lambda X, k=1: _eig_sum(X, k, False),
+    "log_det": lambda X: np.linalg.slogdet(_symmetric(X))[1],
+    "psd_wrap": lambda X: X,            # cvxpy's promise that X is PSD; Constant.is_psd checks it
     "sigma_max": lambda X: np.linalg.norm(X, 2),
     "normNuc": lambda X: np.linalg.norm(X, "nuc"),
     "matrix_frac": lambda x, P: float(np.trace(np.reshape(x, (len(P), -1)).T
@@ -547,6 +635,21 @@ class ParameterAtom(Expression):
         given = iter(vals)
         return self._fold(*[s if s is not None else next(given) for s in self._static], **self._kwargs)
 
+    def get_data(self):
+        return [self._label, self._fold, self._kwargs]
+
+    def _log_log_combine(self, curvs):
+        # x ** p of a log-log affine x is log-log affine (cvxpy's DGP power), whatever the sign of p
+        if self._label != "power" or self.args[1]._has_params:
+            return super()._log_log_combine(curvs)
+        p = float(dense(self.args[1].value))
+        return compose_curvature(AFFINE, curvs[:1], lambda i: INCREASING if p > 0 else DECREASING)
+
+    def _rebuild(self, args):
+        given = iter(args)
+        return ParameterAtom(self._label, self._fold, [s if s is not None else next(given) for s in self._static],
+                             self._kwargs)
+
     def _numeric(self, vals):
         return dense(self._call([dense(v) for v in vals]))
 
@@ -570,10 +673,16 @@ def divide(lhs, rhs):
 def _not_lp(name):
     def atom(x, *args, **kwargs):
         shown = repr(x) if isinstance(x, str) else as_expr(x) if not isinstance(x, (list, tuple)) else "..."
+        if name in _ARG_CHECKS:
+            _ARG_CHECKS[name](x, *args, **kwargs)
         fold = _CONSTANT_VALUE.get(name)
         if fold is not None and _numeric_constant(x) and all(_numeric_constant(a) for a in args):
             vals = [a if isinstance(a, str) else dense(as_expr(a).value) for a in (x, *args)]
-            return Constant(fold(*vals, **kwargs), name=f"{name}({shown})")
+            out = Constant(fold(*vals, **kwargs), name=f"{name}({shown})")
+            if name == "geo_mean" and kwargs.get("axis") is None:      # cvxpy's weights attribute
+                out.w = _geo_mean_weights(as_expr(x).size, *args, **{k: v for k, v in kwargs.items()
+                                                                      if k == "max_denom"})
+            return out
         if fold is not None and _variable_free(x) and all(_variable_free(a) for a in args):
             try:
                 return ParameterAtom(name, fold, (x, *args), kwargs)

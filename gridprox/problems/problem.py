@@ -17,7 +17,7 @@ from ..interop.cvxpy_export import to_cvxpy
 from ..errors import ModelingError
 from ..modeling.canon import DPPError
 from ..modeling.constraints import Constraint
-from ..modeling.expression import Constant, Parameter, Variable, postorder
+from ..modeling.expression import Constant, Expression, Parameter, Variable, postorder
 from ..modeling.objective import Minimize
 from ..solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, LIMIT_STATUSES, OPTIMAL, SOLVER_ERROR,
                               UNBOUNDED, UNBOUNDED_INACCURATE, Result)
@@ -146,8 +146,9 @@ class Problem:
     def parameters(self):
         out, seen = [], set()
         for n in self._nodes():
-            cands = [n] if isinstance(n, Parameter) else (
-                [b for b in (n.bounds or ()) if isinstance(b, Parameter)] if isinstance(n, Variable) else [])
+            cands = [n] if isinstance(n, Parameter) else (     # and those in a Variable's bound expressions
+                [q for b in (n.bounds or ()) if isinstance(b, Expression) for q in b.parameters()]
+                if isinstance(n, Variable) else [])
             for p in cands:
                 if p.id not in seen:
                     seen.add(p.id)
@@ -189,13 +190,17 @@ class Problem:
         return self.is_dcp()
 
     def is_dgp(self, dpp: bool = False) -> bool:
-        return False                  # log-log programs are not LPs
+        """cvxpy's test (gridprox solves no geometric program: solve(gp=True) is refused)."""
+        return self.objective.is_dgp(dpp) and all(c.is_dgp(dpp) for c in self._constraints)
 
     def is_mixed_integer(self) -> bool:
         return False
 
-    def is_dpp(self) -> bool:
-        """True when the problem compiles once for all Parameter values (they enter affinely)."""
+    def is_dpp(self, context: str = "dcp") -> bool:
+        """True when the problem compiles once for all Parameter values (they enter affinely);
+        ``context="dgp"``: cvxpy's log-log DPP test."""
+        if context.lower() == "dgp":
+            return self.is_dgp(dpp=True)
         try:
             self.parametric
         except Exception:  # noqa: BLE001 - any refusal means "not DPP"
@@ -263,6 +268,12 @@ class Problem:
             if solver is not None:
                 opts["solver"] = solver
             return self.REGISTERED_SOLVE_METHODS[method](self, *args, **opts)
+        if opts.get("gp"):
+            raise ModelingError("solve(gp=True): a geometric program is solved in log-log space, not as an LP; "
+                                "gridprox models linear programs only")
+        if opts.get("canon_backend") == CPP_CANON_BACKEND and any(n.ndim > 2 for n in self._nodes()):
+            raise ValueError("Only the COO and SCIPY backends are supported for problems with expressions of "
+                             "dimension greater than 2.")      # cvxpy's refusal, word for word
         if opts.get("enforce_dpp") and not self.is_dpp():
             raise DPPError(f"{self.objective}: the problem is not DPP (a product of Parameters), and "
                            "enforce_dpp=True")
