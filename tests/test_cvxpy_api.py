@@ -589,3 +589,99 @@ def test_indicator_transform_as_cvxpy(solver):
         got[cp] = (prob.status, round(prob.value, 5), np.round(z.value, 5).tolist(), outside, ind.value,
                    ind.is_convex(), ind.is_nonneg())
     assert got[gridprox] == got[cvxpy]
+
+
+def test_copies_are_new_nodes_and_objectives_copy_as_cvxpy():
+    got = {}
+    for cp in (cvxpy, gridprox):
+        x, y = cp.Variable(2, name="x"), cp.Variable(2, name="y")
+        out = []
+        for atom in (x + y, x[0], cp.dotsort(x, np.array([1.0, 2.0])), cp.Minimize(cp.sum(x))):
+            c = atom.copy()
+            out.append((type(c) is type(atom), c.args is atom.args, all(a is b for a, b in zip(c.args, atom.args))))
+        new = cp.Maximize(cp.sum(x)).copy(args=[cp.sum(y)])
+        out.append((type(new).__name__, new.args[0].args[0] is y))
+        got[cp] = out
+    assert got[gridprox] == got[cvxpy]
+
+
+def test_trace_of_a_product_sum_and_constant_repr_as_cvxpy():
+    got = {}
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    for cp in (cvxpy, gridprox):
+        X = cp.Variable((2, 2))
+        X.value = np.array([[5.0, 6.0], [7.0, 8.0]])
+        t = cp.trace(A @ X)
+        got[cp] = (type(t).__name__, isinstance(t, cp.Sum if cp is gridprox else cvxpy.atoms.affine.sum.Sum),
+                   t.value, cp.trace(X @ A).value, type(cp.trace(X)).__name__,
+                   repr(cp.Constant([1, 2])), repr(cp.Constant(-3.0)),
+                   cp.sum(cp.Variable(2) for _ in range(3)).shape, cp.sum(range(3)).shape)
+    assert got[gridprox] == got[cvxpy]
+
+
+def test_adding_zero_returns_the_expression_as_cvxpy():
+    for cp in (cvxpy, gridprox):
+        x, a = cp.Variable(2), cp.Variable()
+        assert x + 0 is x and 0 + x is x and x + np.zeros(2) is x and np.zeros(2) + x is x
+        assert (a + np.zeros(3)).shape == (3,) and (np.zeros(3) + a).shape == (3,)
+        assert x + 1 is not x
+
+
+def test_canonical_form_and_objective_shape_message_as_cvxpy():
+    for cp in (cvxpy, gridprox):
+        x, z = cp.Variable(2), cp.Variable()
+        for obj in (cp.Minimize(x[0] + z), cp.Maximize(x[0] + z)):
+            form, rows = obj.canonical_form
+            assert rows == []
+        with pytest.raises(ValueError, match=r"^The 'minimize' objective must resolve to a scalar.$"):
+            cp.Minimize(x).canonical_form
+    form, rows = gridprox.Maximize(gridprox.abs(gridprox.Variable()) * -1).canonical_form
+    assert len(rows) > 0                   # abs adds its epigraph rows, as cvxpy's canonical form does
+
+
+def test_symmetry_of_constants_as_cvxpy():
+    mats = [np.eye(3), np.zeros((3, 3)), np.array([[0, 1], [-1, 0]]), np.array([[0, 1], [1, 0]]),
+            np.array([[0, 1], [-1.1, 0]]), np.array(2.0)]
+    for m in mats:
+        for data in (m, sp.csc_array(m) if m.ndim == 2 else m):
+            want, got = cvxpy.Constant(data), gridprox.Constant(data)
+            assert (got.is_symmetric(), got.is_skew_symmetric(), got.is_hermitian()) == \
+                (want.is_symmetric(), want.is_skew_symmetric(), want.is_hermitian())
+    assert not gridprox.Constant(np.ones((2, 3))).is_skew_symmetric()      # cvxpy raises there
+    for cp in (cvxpy, gridprox):
+        assert cp.abs(cp.Variable()).is_symmetric() and not cp.abs(cp.Variable((2, 2))).is_symmetric()
+
+
+def test_complex_data_refused_by_name_not_dropped():
+    """cvxpy keeps 1j * A complex; casting it to float would drop the imaginary part silently."""
+    x = gridprox.Variable(2)
+    for build in (lambda: gridprox.Constant(1j * np.eye(2)), lambda: x + np.array([1j, 2.0]),
+                  lambda: gridprox.Constant(sp.csc_array(1j * np.eye(2)))):
+        with pytest.raises(ModelingError, match="complex"):
+            build()
+    assert not cvxpy.Constant(1j * np.eye(2)).is_real()
+
+
+def test_project_onto_signs_and_bounds_as_cvxpy():
+    val = np.array([-2.0, 0.5, 4.0])
+    for kw in ({"nonneg": True}, {"nonpos": True}, {"bounds": [np.array([0.0, -1.0, 2.0]), 3.0]},
+               {"bounds": [0, 1], "nonneg": True}, {}):
+        np.testing.assert_array_equal(gridprox.Variable(3, **kw).project(val), cvxpy.Variable(3, **kw).project(val))
+
+
+def test_expression_without_cpp_support_as_cvxpy():
+    got = {}
+    for cp in (cvxpy, gridprox):
+        Sum = cp.Sum if cp is gridprox else cvxpy.atoms.affine.sum.Sum
+
+        class NoCpp(Sum):
+            def _supports_cpp(self):
+                return False
+
+        prob = cp.Problem(cp.Minimize(0), [NoCpp(cp.Variable(2)) == 1])
+        with pytest.raises(ValueError, match="The CPP backend cannot be used with problems that have expressions"):
+            prob.solve(canon_backend=cp.CPP_CANON_BACKEND)
+        with pytest.warns(UserWarning, match="The problem includes expressions that don't support CPP backend"):
+            prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
+        got[cp] = prob.status
+    assert got[gridprox] == got[cvxpy]

@@ -8,7 +8,7 @@ cases of pnorm, mixed_norm, tv, power), the constraints and Minimize/Maximize.  
 and cone constraints are present by name and raise ModelingError (on numbers they are numbers).  ``Problem`` is a layer above (``gridprox.problems``):
 it compiles and solves, and this package imports neither the compiler nor the solvers.
 """
-from .affine import Trace  # noqa: F401  (cvxpy's class, which cvxpy's trace() returns)
+from .affine import Sum, Trace  # noqa: F401  (cvxpy's classes, which cvxpy's sum() and trace() return)
 from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, diag, diff, dot,  # noqa: F401
                      hstack, kron, matmul, mean, moveaxis, multiply, outer, permute_dims, promote, reshape,
                      scalar_product, squeeze, stack, sum, swapaxes, trace, transpose, upper_tri, vdot, vec,
@@ -34,7 +34,7 @@ del _name
 
 __all__ = [
     "Variable", "Parameter", "Constant", "Expression", "DCPError", "DPPError", "ParameterError", "Minimize", "Maximize",
-    "Trace", "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms",
+    "Sum", "Trace", "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",

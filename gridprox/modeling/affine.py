@@ -8,6 +8,7 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+from types import GeneratorType
 import warnings
 
 import numpy as np
@@ -567,6 +568,8 @@ class Sum(Expression):
 
 
 def sum(expr, axis=None, keepdims=False):  # noqa: A001 - cvxpy's name
+    if isinstance(expr, GeneratorType):        # cvxpy sums a generator's items as a list's
+        expr = list(expr)
     if isinstance(expr, (list, tuple)):
         return builtins.sum(expr[1:], expr[0]) if expr else Constant(0.0)
     expr = as_expr(expr)
@@ -683,7 +686,10 @@ class Trace(Expression):
 
 
 def trace(expr):
-    return Trace(as_expr(expr))
+    expr = as_expr(expr)
+    if type(expr) is MatMul:        # cvxpy's rewrite: trace(A @ B) = sum(A * B.T), a Sum, not a Trace
+        return Sum(Multiply(expr.args[0], Transpose(expr.args[1])))
+    return Trace(expr)
 
 
 class Diag(Expression):

@@ -163,6 +163,12 @@ NESTED_LIST_WARNING = ("Initializing a Constant with a nested list is undefined 
                        "Consider using a numpy array instead.")
 
 
+def refuse_complex(value, what):
+    """Complex data is refused by name: casting it to float would drop the imaginary part."""
+    if np.iscomplexobj(value.data if sp.issparse(value) else value):
+        raise ModelingError(f"{what} is complex: gridprox models real linear programs only")
+
+
 def from_list(value):
     """A Python list as cvxpy reads it: transposed, so ``[[1, 2], [3, 4]]`` gives the columns
     [1, 2] and [3, 4] (with cvxpy's warning for nested lists); other values unchanged."""
@@ -404,6 +410,16 @@ class Expression(Labelled):
     def is_nsd(self) -> bool:
         return False
 
+    def is_symmetric(self) -> bool:
+        """cvxpy's default: only a scalar is known symmetric (a numeric matrix is checked)."""
+        return self.size == 1
+
+    def is_hermitian(self) -> bool:
+        return self.is_symmetric()          # gridprox expressions are real
+
+    def is_skew_symmetric(self) -> bool:
+        return False
+
     # --------------------------------------------------------------- shape
     @property
     def ndim(self) -> int:
@@ -556,10 +572,22 @@ class Expression(Labelled):
 
     # ----------------------------------------------------------- operators
     def __add__(self, other):
-        return cvxtypes.add_expr()([self, as_expr(other)])
+        other = as_expr(other)
+        return self if self._absorbs(other) else cvxtypes.add_expr()([self, other])
 
     def __radd__(self, other):
-        return cvxtypes.add_expr()([as_expr(other), self])
+        other = as_expr(other)
+        return self if self._absorbs(other) else cvxtypes.add_expr()([other, self])
+
+    def _absorbs(self, other) -> bool:
+        """cvxpy folds ``x + 0`` to x itself: a nonempty zero constant that does not broadcast x
+        to a larger shape."""
+        if not (isinstance(other, Constant) and other.size > 0 and other.is_zero()):
+            return False
+        try:
+            return np.broadcast_shapes(self.shape, other.shape) == self.shape
+        except ValueError:          # mismatched shapes: Add gives cvxpy's error
+            return False
 
     def __sub__(self, other):
         return cvxtypes.add_expr()([self, -as_expr(other)])
@@ -656,6 +684,7 @@ class Expression(Labelled):
             return self
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
+        new.args = tuple(list(self.args))      # equal, not the same object (cvxpy's copies build a new list)
         return self._fresh(new)
 
     def __deepcopy__(self, memo):
@@ -673,6 +702,19 @@ class Expression(Labelled):
         if len(args) != len(self.args):
             raise ValueError(f"{self}.copy(args=...): {len(self.args)} arguments expected, got {len(args)}")
         return self._rebuild([as_expr(a) for a in args])
+
+    @property
+    def canonical_form(self):
+        """cvxpy's (affine expression, [constraints]): this node's linear form over the variables
+        (and its atoms' auxiliary ones) and the rows those atoms add, as (form, "eq"/"le", atom)."""
+        from .canon import CanonContext
+        ctx = CanonContext()
+        return ctx.form(self), list(ctx.hidden)
+
+    def _supports_cpp(self) -> bool:
+        """cvxpy's hook for its C++ canonicalisation backend (gridprox has one compiler: only a
+        subclass that says False changes what ``solve(canon_backend=...)`` accepts)."""
+        return True
 
     def get_data(self):
         """cvxpy's ``get_data``: the constructor's arguments other than the expressions (None when
@@ -830,6 +872,7 @@ class _NamedLeaf(Leaf):
     def checked(self, value, leading=()) -> np.ndarray:
         """``value`` as a float array of shape leading + self.shape, refused (naming this
         leaf) when its shape is wrong, it holds NaN/inf, or it breaks nonneg/nonpos."""
+        refuse_complex(value, f"value of {self._kind} {self.name()!r}")
         arr = np.array(dense(value), dtype=float)
         want = tuple(leading) + self.shape
         if arr.shape != want:
@@ -850,6 +893,21 @@ class _NamedLeaf(Leaf):
     @value.setter
     def value(self, val):
         self._value = None if val is None else self.checked(from_list(val))
+
+    def project(self, val):
+        """cvxpy's projection of ``val`` onto this leaf's sign or numeric bounds (its rules: with
+        more than one attribute, or bounds holding Parameters, ``val`` comes back as is)."""
+        val = np.real(np.asarray(from_list(val), dtype=float))
+        attrs = self.attributes
+        if builtins.sum(v is not None and v is not False for v in attrs.values()) > 1:
+            return val
+        if attrs["nonpos"] or attrs["neg"]:
+            return np.minimum(val, 0.0)
+        if attrs["nonneg"] or attrs["pos"]:
+            return np.maximum(val, 0.0)
+        if self.bounds is not None and not any(isinstance(b, Expression) for b in self.bounds):
+            return np.clip(val, *self.bounds)
+        return val
 
     def _leaf_log_log(self, dpp):
         # a positive variable is log-log affine; a positive Parameter log-log constant (affine under DPP)
@@ -973,6 +1031,8 @@ class Constant(Leaf):
     def __init__(self, value, name: Optional[str] = None):
         if isinstance(value, Constant):
             value = value._value
+        if not isinstance(value, Expression):
+            refuse_complex(value, f"constant {name or ''}".rstrip())
         if sp.issparse(value):
             val = sp.csr_matrix(value, dtype=float, copy=True)      # the caller's matrix may change
         else:
@@ -1003,10 +1063,22 @@ class Constant(Leaf):
         if self.ndim != 2 or self.shape[0] != self.shape[1]:
             return False
         A = sign * self.value
-        return bool(np.allclose(A, A.T) and np.linalg.eigvalsh((A + A.T) / 2)[0] >= -1e-10)
+        return bool(self.is_symmetric() and np.linalg.eigvalsh((A + A.T) / 2)[0] >= -1e-10)
 
     def is_psd(self) -> bool:
         return self._semidefinite(1.0)
+
+    def _square_matching(self, sign) -> bool:
+        """A square matrix equal to ``sign`` times its transpose (numpy's tolerance, as is_psd)."""
+        if self.ndim != 2 or self.shape[0] != self.shape[1]:
+            return False
+        return bool(np.allclose(self.value, sign * self.value.T))
+
+    def is_symmetric(self) -> bool:
+        return self.size == 1 or self._square_matching(1.0)
+
+    def is_skew_symmetric(self) -> bool:
+        return self._square_matching(-1.0)
 
     def is_nsd(self) -> bool:
         return self._semidefinite(-1.0)
@@ -1022,4 +1094,4 @@ class Constant(Leaf):
         return np.array2string(v, separator=", ", formatter={"float_kind": lambda t: f"{t:g}"}).replace("\n", "")
 
     def __repr__(self):
-        return f"Constant({self._str(())})"
+        return f"Constant(CONSTANT, {self.sign}, {self.shape})"      # cvxpy's repr

@@ -16,7 +16,7 @@ class Minimize:
     def __init__(self, expr):
         expr = as_expr(expr)
         if expr.size != 1:
-            raise ValueError(f"the objective must be a scalar, got {expr} of shape {expr.shape}")
+            raise ValueError(f"The '{self.NAME}' objective must resolve to a scalar.")     # cvxpy's words
         if expr.shape != ():
             expr = reshape(expr, (), "F")
         self.expr = expr
@@ -36,6 +36,16 @@ class Minimize:
     def is_dcp(self, dpp: bool = False) -> bool:
         ok = find_culprit(self.expr, CONVEX if self.NAME == "minimize" else CONCAVE) is None
         return ok and self.expr.is_dpp() if dpp else ok
+
+    def copy(self, args=None, id_objects=None):
+        """cvxpy's ``copy``: the same sense over the same expression, or over ``args[0]``."""
+        return type(self)(self.expr if args is None else args[0])
+
+    @property
+    def canonical_form(self):
+        """cvxpy's (objective form to minimize, [rows]): a Maximize's form negated."""
+        form, rows = self.expr.canonical_form
+        return (-form if self.NAME == "maximize" else form), rows
 
     def is_dgp(self, dpp: bool = False) -> bool:
         if self.NAME == "minimize":

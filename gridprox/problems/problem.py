@@ -271,6 +271,15 @@ class Problem:
         if opts.get("gp"):
             raise ModelingError("solve(gp=True): a geometric program is solved in log-log space, not as an LP; "
                                 "gridprox models linear programs only")
+        if "_cpp_ok" not in self.__dict__:      # walked once per problem: re-solves skip it
+            self._cpp_ok = all(n._supports_cpp() for n in self._nodes())
+        if not self._cpp_ok:                     # cvxpy's backend choice, in its words
+            if opts.get("canon_backend") is None:
+                warnings.warn(f"The problem includes expressions that don't support {CPP_CANON_BACKEND} backend. "
+                              f"Defaulting to the {SCIPY_CANON_BACKEND} backend for canonicalization.")
+            elif opts.get("canon_backend") == CPP_CANON_BACKEND:
+                raise ValueError(f"The {CPP_CANON_BACKEND} backend cannot be used with problems that have "
+                                 "expressions which do not support it.")
         if opts.get("canon_backend") == CPP_CANON_BACKEND and any(n.ndim > 2 for n in self._nodes()):
             raise ValueError("Only the COO and SCIPY backends are supported for problems with expressions of "
                              "dimension greater than 2.")      # cvxpy's refusal, word for word
