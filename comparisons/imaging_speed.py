@@ -123,13 +123,22 @@ def first_at(curve, level):
     return None
 
 
+def timed(run, repeats):
+    """(median time, min, max, last output) of ``repeats`` calls of run()."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = run()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), min(times), max(times), out
+
+
 def ladder(run, counts, F):
     """Runs of a solver with growing iteration counts: a curve without a callback."""
     out = []
     for n in counts:
-        t0 = time.perf_counter()
-        x = run(n)
-        out.append((time.perf_counter() - t0, n, F(x), to_np(x)))
+        t, _, _, x = timed(lambda: run(n), 1)
+        out.append((t, n, F(x), to_np(x)))
     return out
 
 
@@ -286,10 +295,9 @@ def run_denoise(S, quick):
     counts = [100, 200, 400] if quick else [100, 200, 400, 800, 1600]
     peers = {"scikit-image denoise_tv_chambolle (eps=0)":
              ladder(lambda n: denoise_tv_chambolle(S.y2, weight=LAM_B, eps=0.0, max_num_iter=n), counts, S.F_B)}
-    d = denoise_tv_chambolle(S.y2, weight=LAM_B)
-    t0 = time.perf_counter()
-    d = denoise_tv_chambolle(S.y2, weight=LAM_B)
-    peers["scikit-image denoise_tv_chambolle (defaults)"] = [(time.perf_counter() - t0, "auto", S.F_B(d), d)]
+    denoise_tv_chambolle(S.y2, weight=LAM_B)   # warm-up
+    t, _, _, d = timed(lambda: denoise_tv_chambolle(S.y2, weight=LAM_B), 1)
+    peers["scikit-image denoise_tv_chambolle (defaults)"] = [(t, "auto", S.F_B(d), d)]
 
     def fgp(n):
         return pyproximal.TV(dims=S.x.shape, sigma=LAM_B, niter=n, rtol=0.0).prox(S.y2.ravel(), 1.0).reshape(S.x.shape)
@@ -299,9 +307,8 @@ def run_denoise(S, quick):
         deepinv_tv_denoiser(S, 2)  # warm-up
         dcounts = counts if quick else [100, 200, 300, 400, 500, 600, 800, 1200]  # finer: it has no callback
         peers["DeepInverse TVDenoiser (float32)"] = ladder(lambda n: deepinv_tv_denoiser(S, n), dcounts, S.F_B)
-        t0 = time.perf_counter()
-        d = deepinv_tv_denoiser(S)
-        peers["DeepInverse TVDenoiser (defaults)"] = [(time.perf_counter() - t0, "auto", S.F_B(to_np(d)), to_np(d))]
+        t, _, _, d = timed(lambda: deepinv_tv_denoiser(S), 1)
+        peers["DeepInverse TVDenoiser (defaults)"] = [(t, "auto", S.F_B(to_np(d)), to_np(d))]
     else:
         print("DeepInverse: not importable (optional) - skipped")
     compare(S, "B: TV denoising (ROF), cameraman 512²", S.F_B, F_B_REF, gp, peers)
@@ -309,27 +316,15 @@ def run_denoise(S, quick):
 
 def run_pnp(S, quick):
     print("\n## D: deblurring, problem A's data: TV (converged) vs plug-and-play")
-    t0 = time.perf_counter()
-    xtv = im.deconvolve(S.y, S.k, LAM_A, tol=1e-5, max_iter=3000)
-    ttv = time.perf_counter() - t0
+    ttv, _, _, xtv = timed(lambda: im.deconvolve(S.y, S.k, LAM_A, tol=1e-5, max_iter=3000), 1)
     print("| method | PSNR (dB) | time (s) |\n|---|---|---|")
     print(f"| TV λ=1e-3 (pdhg, tol 1e-5) | {im.psnr(xtv, S.x):.3f} | {ttv:.1f} |")
     for label, model in pnp_models():
-        t0 = time.perf_counter()
-        xp, p = im.deconvolve(S.y, S.k, prior="pnp", model=model, sigma=0.01, full_output=True)
+        t, _, _, (xp, p) = timed(lambda: im.deconvolve(S.y, S.k, prior="pnp", model=model, sigma=0.01,
+                                                       full_output=True), 1)
         r = p.result.extra["fixed_point_residuals"]
         print(f"| PnP-HQS {label} ({p.iterations} it., last fixed-point residual {r[-1]:.1e}) | "
-              f"{im.psnr(xp, S.x):.3f} | {time.perf_counter() - t0:.1f} |")
-
-
-def timed(run, repeats):
-    """(median time, min, max, last output) of ``repeats`` calls of run()."""
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = run()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), min(times), max(times), out
+              f"{im.psnr(xp, S.x):.3f} | {t:.1f} |")
 
 
 def peer(name):
@@ -447,14 +442,10 @@ def run_mri(S, quick):
                 continue
             y = m * (np.fft.fft2(x, norm="ortho") + noise)
             zf = np.fft.ifft2(y, norm="ortho")
-            t0 = time.perf_counter()
-            xt = im.mri_reconstruct(y, m, 3e-3, tol=1e-5, max_iter=3000)
-            ttv = time.perf_counter() - t0
+            ttv, _, _, xt = timed(lambda: im.mri_reconstruct(y, m, 3e-3, tol=1e-5, max_iter=3000), 1)
             cells, tp = [], 0.0
             for _, model in models:
-                t0 = time.perf_counter()
-                xp = im.mri_reconstruct(y, m, prior="pnp", model=model, sigma=0.01)
-                tp = time.perf_counter() - t0
+                tp, _, _, xp = timed(lambda: im.mri_reconstruct(y, m, prior="pnp", model=model, sigma=0.01), 1)
                 cells.append(f"{im.psnr(np.abs(xp), x):.2f}")
             print(f"| {iname} | {mname} | {m.mean():.3f} | {im.psnr(np.abs(zf), x):.2f} | "
                   f"{im.psnr(np.abs(xt), x):.2f} | " + " | ".join(cells) + f" | {ttv:.1f} / {tp:.1f} |", flush=True)
@@ -465,13 +456,8 @@ def run_periter(S, quick, repeats):
     iterations), gridprox's fewest iterations to scikit-image's default objective, and both at their defaults."""
     from skimage.restoration import denoise_tv_chambolle as sk
 
-    def best(f, n):
-        ts, r = [], None
-        for _ in range(n):
-            t0 = time.perf_counter()
-            r = f()
-            ts.append(time.perf_counter() - t0)
-        return min(ts), r
+    def best(f, n):   # fastest of n calls, and the output
+        return timed(f, n)[1::2]
 
     print("| precision | gridprox ms/it | scikit-image ms/it | gridprox it. to sk objective | time (s) | "
           "objective | sk defaults (s) | sk objective | ratio at sk objective | gridprox defaults (s) | "
@@ -510,14 +496,19 @@ def main():
                     help="DnCNN weights (names in imaging/weights) for the PnP parts D and C")
     ap.add_argument("--rows", default="",
                     help="only these C rows, comma-separated 'image mask' labels (e.g. 'cameraman 256 radial x4')")
+    ap.add_argument("--no-fused-tv", action="store_true",
+                    help="PDHG's TV dual step done in turn, not fused (finite_diff.tv_dual_step): for A/B timings")
     args = ap.parse_args()
+    if args.no_fused_tv:
+        from imaging.compiler import CompiledTerm
+        CompiledTerm._fused_dual_step = lambda self: None
     MODELS[:] = args.models.split(",")
     GP_DTYPE[0] = getattr(torch, args.dtype)
     ROWS[:] = [r.strip() for r in args.rows.split(",") if r.strip()]
     torch.set_num_threads(args.threads)
     print(f"# imaging comparisons, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads)")
+          f"({torch.get_num_threads()} threads){', TV dual step unfused' if args.no_fused_tv else ''}")
     t = time.perf_counter()
     a = np.random.default_rng(0).standard_normal((512, 512))
     for _ in range(20):

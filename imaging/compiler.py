@@ -20,6 +20,7 @@ import torch
 
 from gridprox.core import Diagonal, Identity, LinearOperator, ScaledOperator
 from gridprox.core import prox as P
+from gridprox.core.finite_diff import Gradient, tv_dual_step
 from gridprox.core.operators import Composition, SumOperator
 from gridprox.core.quadratic import QuadraticSolver
 from gridprox.core.splitting import ProxTerm
@@ -124,7 +125,17 @@ class CompiledTerm:
         return v - t * self.prox(v / t, 1.0 / t)
 
     def as_prox_term(self) -> ProxTerm:
-        return ProxTerm(self.op, self.prox, self.prox_conj)
+        return ProxTerm(self.op, self.prox, self.prox_conj, self._fused_dual_step())
+
+    def _fused_dual_step(self):
+        """PDHG's dual step fused for w·TV(x) of a real image (``finite_diff.tv_dual_step``):
+        a group norm over the components of a plain 2-D gradient, no offset; else None."""
+        grad = _plain_gradient(self.op)
+        if (self.term.kind != "group_norm1" or grad is None or self.b is not None or self.complex_out
+                or self.group_dim != -len(self.op.out_shape) or not self.w > 0):
+            return None
+        w = float(self.w)
+        return lambda y, x_new, x, theta, sigma, relax: tv_dual_step(y, x_new, x, theta, sigma, w, relax)
 
     def lipschitz(self) -> float:
         """Lipschitz constant of g(z) = wφ(z − b) in ‖·‖₂ (inf when it has none)."""
@@ -134,6 +145,16 @@ class CompiledTerm:
         if self.term.kind == "group_norm1":
             return self.w * math.sqrt(n / self.op.out_shape[self.group_dim])
         return math.inf
+
+
+def _plain_gradient(op):
+    """The Gradient over the last two dims that ``op`` is (alone or after identities), else None."""
+    ops = op.ops if isinstance(op, Composition) else [op]
+    rest = [o for o in ops if not isinstance(o, Identity)]
+    if len(rest) != 1 or not isinstance(rest[0], Gradient) or ops[0] is not rest[0]:
+        return None
+    g = rest[0]
+    return g if g.ndim == 2 and g.axes == (len(g.in_shape) - 2, len(g.in_shape) - 1) else None
 
 
 def _project_group_ball(v, radius, dim):

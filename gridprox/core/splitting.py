@@ -33,10 +33,14 @@ from .threads import ThreadTuner, start_threads
 @dataclass
 class ProxTerm:
     """g(K x): ``prox(v, t)`` = prox_{t g}(v); ``prox_conj(v, t)`` = prox_{t g*}(v)
-    (Moreau's identity is used when it is None)."""
+    (Moreau's identity is used when it is None).  ``dual_step(y, x⁺, x, θ, σ, ρ)``,
+    optional, is PDHG's whole dual step for this term fused (x̄, ỹ = prox_{σg*}(y + σKx̄),
+    y ← y + ρ(ỹ − y) in place, returns Kᵀy; e.g. ``finite_diff.tv_dual_step``): used on the
+    iterations that do not check, which need neither ỹ nor K x̄."""
     op: LinearOperator
     prox: Callable
     prox_conj: Callable | None = None
+    dual_step: Callable | None = None
 
     def conj(self, v, t):
         if self.prox_conj is not None:
@@ -104,9 +108,11 @@ class Monitor:
             most = torch.get_num_threads()
             self.tuner = ThreadTuner(most, start=start_threads(most))
 
-    def due(self, k: int) -> bool:
-        """Whether iteration k checks; called once per iteration, so it also times them."""
+    def due(self, k: int, tick: bool = True) -> bool:
+        """Whether iteration k checks; called once per iteration (``tick``), so it also times them."""
         due = (k + 1) % self.check_every == 0 or k + 1 == self.max_iter
+        if not tick:
+            return due
         if self.tuner is not None:
             self.tuner.tick(not self.was_due, 1)
         self.was_due = due
@@ -192,12 +198,22 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
     KTy = adjoint_sum(terms, y)
     mon = Monitor(x, batch_ndim, tol, atol, max_iter, check_every, callback, "pdhg")
     alpha, theta = 0.5, 1.0
+    # the terms' fused dual steps update y in place: y must be ours, not the caller's y0
+    fused = strong_convexity == 0 and all(t.dual_step is not None for t in terms)
+    if fused and y0 is not None:
+        y = [yj.clone() for yj in y]
     for k in range(max_iter):
         x_new = prox_f(torch.add(x, KTy, alpha=-tau), tau)
         tau_used = tau
         if strong_convexity > 0:
             theta = 1.0 / math.sqrt(1.0 + 2.0 * strong_convexity * tau)
             tau, sigma = theta * tau, sigma / theta
+        if fused and not x_new.requires_grad and not mon.due(k, tick=False):
+            mon.due(k)
+            kty = [t.dual_step(yj, x_new, x, theta, sigma, relax) for t, yj in zip(terms, y)]
+            KTy = kty[0] if len(kty) == 1 else sum(kty)
+            x = torch.lerp(x, x_new, relax) if relax != 1.0 else x_new
+            continue
         # K x̄ with x̄ = x⁺ + θ(x⁺ − x): one operator application per term, none of K x⁺
         Kxbar = [t.op.forward(torch.lerp(x_new, x, -theta)) for t in terms]
         y_new = [t.conj(torch.add(yj, kb, alpha=sigma), sigma) for t, yj, kb in zip(terms, y, Kxbar)]
