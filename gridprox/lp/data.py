@@ -86,6 +86,7 @@ class ScaledLP:
     g_lo: torch.Tensor           # reduced costs that finite variable bounds absorb: clamp(g, g_lo, g_hi)
     g_hi: torch.Tensor
     c0: torch.Tensor             # (1, B)
+    cx_origin: torch.Tensor      # (1, B) c·origin, the primal objective the iterates do not hold (origin.py)
     d_row: torch.Tensor
     d_col: torch.Tensor
     lx_orig: torch.Tensor        # unscaled variable bounds (results are clipped to them)
@@ -99,7 +100,8 @@ class ScaledLP:
     @classmethod
     def build(cls, lp: LPTensors, ruiz_iters: int, pc_alpha) -> tuple["ScaledLP", SparseMatrixOperator]:
         A, d_row, d_col = precondition(lp.A, ruiz_iters, pc_alpha)
-        B, zero = lp.batch_size, torch.zeros((), dtype=A.dtype, device=A.device)
+        B, fdt = lp.batch_size, dict(dtype=A.dtype, device=A.device)
+        zero = torch.zeros((), **fdt)
         c, lc, uc, lx, ux = d_col * lp.c, d_row * lp.lc, d_row * lp.uc, lp.lx / d_col, lp.ux / d_col
         fin = {k: torch.isfinite(v) for k, v in (("lx", lx), ("ux", ux), ("lc", lc), ("uc", uc))}
         row = lambda t: t.reshape(1, -1).expand(1, B).clone()  # noqa: E731
@@ -113,7 +115,8 @@ class ScaledLP:
                    lcz=torch.where(fin["lc"], lc, zero), ucz=torch.where(fin["uc"], uc, zero),
                    lx_fin=fin["lx"], ux_fin=fin["ux"], lc_fin=fin["lc"], uc_fin=fin["uc"],
                    g_lo=torch.where(fin["ux"], -math.inf, zero), g_hi=torch.where(fin["lx"], math.inf, zero),
-                   c0=row(lp.c0.to(dtype=A.dtype, device=A.device)), d_row=d_row, d_col=d_col,
+                   c0=row(lp.c0.to(dtype=A.dtype, device=A.device)), cx_origin=torch.zeros(1, B, **fdt),
+                   d_row=d_row, d_col=d_col,
                    lx_orig=lp.lx, ux_orig=lp.ux, bnorm=row(1.0 / theta_b - 1.0), cnorm=row(1.0 / theta_c - 1.0),
                    thetas=(tb * tc).clone(), omega0=(tb / tc).clone(), eta=row(eta))
         return data, A

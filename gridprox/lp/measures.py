@@ -65,7 +65,7 @@ class CheckSums:
 
 def metrics(sums: CheckSums, d: ScaledLP) -> torch.Tensor:
     """(5, W): relative primal residual, dual residual, gap, primal and dual objective."""
-    p_obj = sums.cx + d.c0
+    p_obj = sums.cx + d.cx_origin + d.c0
     d_obj = sums.y_bound + sums.g_bound + d.c0
     rel_p = sums.primal.sqrt() / (1 + d.bnorm)
     rel_d = sums.dual.sqrt() / (1 + d.cnorm)

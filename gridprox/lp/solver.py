@@ -24,6 +24,7 @@ from .data import LPTensors, ScaledLP, gather
 from .measures import METRICS, fixed_point_error, metrics
 from .method import advance, restart, restart_due, set_steps
 from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
+from .origin import move_origin, shifted
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
 from .termination import count_certificates, each_within, finished, keep_best, limited
@@ -85,6 +86,7 @@ class _Solve:
         self.B, (self.m, self.n) = B, (m, n) = lp.batch_size, lp.A.shape
         self.pool, self.A_pool = ScaledLP.build(lp, opt.ruiz_iters, opt.pc_alpha)
         fdt = self.fdt = dict(dtype=lp.A.dtype, device=lp.A.device)
+        self.moves_origin = lp.A.dtype != torch.float64      # float32: origin.py
         self.start_X, self.start_Y = torch.zeros(n, B, **fdt), torch.zeros(m, B, **fdt)
         self.start_weight = torch.full((1, B), math.nan, **fdt)
         if warm_start is not None:
@@ -110,23 +112,26 @@ class _Solve:
         baseline = False
         while s.W > 0:
             n = self._plain_count()
+            if baseline and self.moves_origin:
+                move_origin(s, s.need_baseline)
+                self._shift()
             if n > 0 and baseline:         # the fixed-point error after a restart, its epoch's reference
                 self.iteration += 1
-                sums = self.backend.check(s, self.d, self.A)
+                sums = self.backend.check(s, self.dd, self.A)
                 s.fpe0 = torch.where(s.need_baseline, fixed_point_error(sums, s), s.fpe0)
                 s.need_baseline.zero_()
                 advance(s)
                 n -= 1
             if n > 0:
-                self.backend.run(s, self.d, self.A, n)
+                self.backend.run(s, self.dd, self.A, n)
                 self.iteration += n
             self.iteration += 1
-            sums = self.backend.check(s, self.d, self.A)
-            met = metrics(sums, self.d)
+            sums = self.backend.check(s, self.dd, self.A)
+            met = metrics(sums, self.dd)
             due = restart_due(s, sums, self.iteration - s.born, opt.check_every)
             self.checks += 1
             if self.checks % opt.infeasibility_every == 0 or bool((s.pinf_count + s.dinf_count > 0).any()):
-                count_certificates(s, self.d, self.A, opt.infeasibility_tol)
+                count_certificates(s, self.dd, self.A, opt.infeasibility_tol)
             keep_best(s, met)
             s.omega_point = s.omega
             advance(s)
@@ -134,9 +139,9 @@ class _Solve:
             baseline = bool(s.need_baseline.any())
             if opt.verbose:
                 self._log(met)
-            done = finished(s, met, opt, (lambda: each_within(s, self.d, self._abs_A(), opt.tol))
+            done = finished(s, met, opt, (lambda: each_within(s, self.dd, self._abs_A(), opt.tol))
                             if opt.each_row else None)
-            self._record(done, s.XH, s.YH, met)
+            self._record(done, s.point(), s.YH, met)
             hit = self._limited(done)
             self._record(hit, s.XBEST, s.YBEST, s.best_metrics)
             self._settle(sorted({**done, **hit}))
@@ -227,6 +232,7 @@ class _Solve:
         if self.A_pool.batch_values > 1:      # per-scenario matrix values: select them again
             return self._activate()
         self.d.write_columns(at, self.pool, new.ids)
+        self._shift()
         self._set_oldest()
         set_steps(self.s)
 
@@ -236,8 +242,18 @@ class _Solve:
         self._set_oldest()
         self.d = self.pool.columns(s.ids, self.B)
         self.A = self.A_pool if s.W == self.B else self.A_pool.select(s.ids)
+        self._shift()
         s.allocate_scratch(self.m, self.n)
         set_steps(s)
+
+    def _shift(self) -> None:
+        """``dd``: the data the iterations see, bounds shifted by the columns' origins."""
+        if not self.moves_origin:
+            self.dd = self.d
+            return
+        if getattr(self, "_A64", (None, None))[0] is not self.A:
+            self._A64 = (self.A, self.A.to(dtype=torch.float64))
+        self.dd = shifted(self.d, self.s.XOFF, self._A64[1])
 
     def _abs_A(self):
         """|Ã| of the columns iterating now (made when first asked for this matrix)."""

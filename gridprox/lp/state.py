@@ -26,6 +26,7 @@ class Iterates:
     X: torch.Tensor = field(metadata=COLUMN_PLAIN)             # Halpern iterate (x, y)
     Y: torch.Tensor = field(metadata=COLUMN_PLAIN)
     X0: torch.Tensor = field(metadata=COLUMN_PLAIN)            # Halpern anchor: the last restart point
+    XOFF: torch.Tensor = field(metadata=COLUMN)                # origin X, X0, XH are measured from (origin.py)
     Y0: torch.Tensor = field(metadata=COLUMN_PLAIN)
     k: torch.Tensor = field(metadata=COLUMN_PLAIN)             # iterations since the last restart
     eta: torch.Tensor = field(metadata=COLUMN)                 # step
@@ -73,7 +74,8 @@ class Iterates:
         Y = project_dual(Y, data.lc_fin, data.uc_fin).contiguous()
         omega = torch.where(ok, weight * data.omega0, data.omega0)
         row = lambda v: torch.full((1, k), v, **fdt)  # noqa: E731
-        return cls(X=X, Y=Y, X0=X.clone(), Y0=Y.clone(), k=row(0.0), eta=data.eta.expand(1, k).clone(),
+        return cls(X=X, Y=Y, X0=X.clone(), Y0=Y.clone(), XOFF=torch.zeros_like(X), k=row(0.0),
+                   eta=data.eta.expand(1, k).clone(),
                    omega=omega, omega_point=data.omega0.expand(1, k).clone(), omega_best=omega.clone(),
                    best_balance=row(math.inf), pid_int=row(0.0),
                    kept=torch.where(ok, float(WARM_WEIGHT_RESTARTS), 0.0).to(**fdt),
@@ -82,6 +84,10 @@ class Iterates:
                    pinf_count=row(0.0), dinf_count=row(0.0), best_score=row(math.inf),
                    best_metrics=torch.full((5, k), math.nan, **fdt), XBEST=X.clone(), YBEST=Y.clone(),
                    born=row(float(iteration)), ids=ids)
+
+    def point(self) -> torch.Tensor:
+        """x̂ in the scaled problem's own coordinates (the iterates are relative to XOFF)."""
+        return self.XH + self.XOFF
 
     def columns(self):
         return [f.name for f in fields(self) if f.metadata.get("kind") == "column"]

@@ -18,7 +18,7 @@ def count_certificates(s: Iterates, d: ScaledLP, A: SparseMatrixOperator, tol: f
     which converges to the minimal displacement, and the point itself, which grows along the
     ray when there is one (so its oscillation shrinks relative to the ray)."""
     pinf = dual_ray(s.YH - s.Y, None, d, A, tol) | dual_ray(s.YH, s.ATYH, d, A, tol)
-    dinf = primal_ray(s.XH - s.X, d, A, tol) | primal_ray(s.XH, d, A, tol)
+    dinf = primal_ray(s.XH - s.X, d, A, tol) | primal_ray(s.point(), d, A, tol)
     s.pinf_count = torch.where(pinf, s.pinf_count + 1, torch.zeros_like(s.pinf_count))
     s.dinf_count = torch.where(dinf, s.dinf_count + 1, torch.zeros_like(s.dinf_count))
 
@@ -60,7 +60,7 @@ def each_within(s: Iterates, d: ScaledLP, absA: SparseMatrixOperator, tol: float
     bad row among many loose ones can hide.  ``absA``: |Ã|."""
     r = (s.AXH - torch.maximum(torch.minimum(s.AXH, d.uc), d.lc)).abs()
     # r / d_row <= tol (1 + scale / d_row), scale and bounds in scaled units
-    row_scale = torch.maximum(torch.maximum(d.lcz.abs(), d.ucz.abs()), absA.matmat(s.XH.abs()))
+    row_scale = torch.maximum(torch.maximum(d.lcz.abs(), d.ucz.abs()), absA.matmat(s.point().abs()))
     g = d.c - s.ATYH
     gr = (g - torch.maximum(torch.minimum(g, d.g_hi), d.g_lo)).abs()
     col_scale = d.c.abs() + absA.rmatmat(s.YH.abs())
@@ -75,7 +75,7 @@ def keep_best(s: Iterates, met: torch.Tensor) -> None:
         s.best_score = torch.where(better, score, s.best_score)
         s.best_metrics = torch.where(better, met, s.best_metrics)
         cols = torch.nonzero(better[0]).flatten()
-        s.set_columns("XBEST", better, cols, s.XH)
+        s.set_columns("XBEST", better, cols, s.point())
         s.set_columns("YBEST", better, cols, s.YH)
 
 
