@@ -129,6 +129,7 @@ AFFINE = {
     "vec_to_upper_tri_strict": lambda cp, C: cp.vec_to_upper_tri(C(np.array([1.0, 2.0, 3.0])), strict=True),
     "convolve": lambda cp, C: cp.convolve(C(np.array([1.0, 2.0])), C(np.array([1.0, -1.0, 3.0]))),
     "conv": lambda cp, C: cp.conv(C(np.array([1.0, 2.0])), C(np.array([1.0, -1.0, 3.0]))),
+    "conv_column": lambda cp, C: cp.conv(C(np.array([[1.0], [2.0]])), C(np.array([[1.0], [-1.0], [3.0]]))),
     "squeeze": lambda cp, C: cp.squeeze(C(np.arange(3.0).reshape(1, 3, 1))),
     "squeeze_axis": lambda cp, C: cp.squeeze(C(np.arange(3.0).reshape(1, 3, 1)), axis=0),
     "moveaxis": lambda cp, C: cp.moveaxis(C(T3), 0, -1),
@@ -148,6 +149,13 @@ def test_affine_atom_value(name):
         np.testing.assert_allclose(gridprox.upper_tri(M3).value.ravel(), cvxpy.upper_tri(M3).value)
         return
     same_value(AFFINE[name])
+
+
+def test_convolve_of_a_column_refused_with_cvxpys_words():
+    """convolve takes scalars and 1-d arrays only (conv, deprecated, also columns)."""
+    for cp in (cvxpy, gridprox):
+        with pytest.raises(ValueError, match="must be scalar or 1D"):
+            cp.convolve(np.array([[1.0], [2.0]]), cp.Variable((3, 1)))
 
 
 def test_affine_atoms_in_a_problem():

@@ -824,12 +824,17 @@ def _convolution(label, a, b, constant_first):
     if c._has_vars or c._has_params:
         which = "the first argument" if constant_first else "one argument"
         raise ModelingError(f"{label}({a}, {b}): {which} must be a numeric constant")
-    if c.ndim > 1 or x.ndim > 1:
-        raise ValueError(f"{label}({a}, {b}): 1-d arguments are needed, got {a.shape} and {b.shape}")
+    # cvxpy's checks and words: convolve takes scalars and 1-d arrays, the deprecated conv also
+    # column vectors (n, 1), and then gives a column
+    if label == "convolve" and (a.ndim > 1 or b.ndim > 1):
+        raise ValueError(f"The arguments to conv must be scalar or 1D. ({label}({a}, {b}))")
+    column = any(e.ndim == 2 for e in (a, b))
+    if label == "conv" and any(e.ndim > 2 or (e.ndim == 2 and min(e.shape) != 1) for e in (a, b)):
+        raise ValueError(f"The arguments to conv must resolve to a 1-d array ({label}({a}, {b}))")
     cv = dense(c.value).ravel()
     n = x.size
     L = sp.diags([np.full(n, v) for v in cv], [-i for i in range(cv.size)], shape=(n + cv.size - 1, n))
-    return LinearMap(label, x, L, (n + cv.size - 1,), export_args=[a, b])
+    return LinearMap(label, x, L, (n + cv.size - 1, 1) if column else (n + cv.size - 1,), export_args=[a, b])
 
 
 def convolve(a, b):

@@ -707,8 +707,7 @@ class Expression(Labelled):
     def canonical_form(self):
         """cvxpy's (affine expression, [constraints]): this node's linear form over the variables
         (and its atoms' auxiliary ones) and the rows those atoms add, as (form, "eq"/"le", atom)."""
-        from .canon import CanonContext
-        ctx = CanonContext()
+        ctx = cvxtypes.canon_context()()
         return ctx.form(self), list(ctx.hidden)
 
     def _supports_cpp(self) -> bool:
