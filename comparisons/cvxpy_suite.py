@@ -10,7 +10,9 @@ some of the files import, is read from ``<cache>/site`` when installed there wit
 copied with its imports rewritten: ``import cvxpy as cp`` -> ``import gridprox as cp``, ``from
 cvxpy import ...`` -> ``from gridprox import ...``, and ``from cvxpy.sub.module import names`` ->
 ``from gridprox import names`` where gridprox has every one of the names (cvxpy's public classes:
-Variable, Problem, SOC, ...); imports of cvxpy internals (settings, reductions, base_test) stay.
+Variable, Problem, SOC, ...), ``import cvxpy.error as e`` -> ``from gridprox import error as e`` where
+gridprox's namespace has every name the file reads from it; imports of cvxpy internals (settings,
+reductions, base_test) stay.
 
 Three runs of the same files, each one pytest process with a small plugin:
 * ``cvxpy``: the tests unchanged, to learn which pass on this machine (the others are "n/a": a
@@ -73,9 +75,21 @@ def tests_folder(cache: Path) -> Path:
 
 
 # ------------------------------------------------------------------------------ import swap
+_PUBLIC_MODULES = ("expressions", "atoms", "constraints", "problems", "error")
+
+
 def _gridprox_has(names) -> bool:
+    """gridprox has every one of ``names`` (dotted: an attribute of a namespace)."""
     import gridprox
-    return all(hasattr(gridprox, n) for n in names)
+
+    def has(name):
+        obj = gridprox
+        for part in name.split("."):
+            if not hasattr(obj, part):
+                return False
+            obj = getattr(obj, part)
+        return True
+    return all(has(n) for n in names)
 
 
 def swap_imports(source: str) -> str:
@@ -89,11 +103,19 @@ def swap_imports(source: str) -> str:
                 continue
             alias = node.names[0].asname or "cvxpy"
             edits.append((node, f"{pad}import gridprox as {alias}\n"))
+        elif isinstance(node, ast.Import) and len(node.names) == 1 and node.names[0].asname and \
+                node.names[0].name.count(".") == 1 and node.names[0].name.split(".")[1] in _PUBLIC_MODULES:
+            # import cvxpy.error as error: gridprox's namespace of that name, when it has every
+            # name the file reads from it
+            sub, alias = node.names[0].name.split(".")[1], node.names[0].asname
+            used = {n.attr for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name) and n.value.id == alias}
+            if _gridprox_has([sub]) and _gridprox_has([f"{sub}.{u}" for u in used]):
+                edits.append((node, f"{pad}from gridprox import {sub} as {alias}\n"))
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and (
                 node.module == "cvxpy" or node.module.startswith("cvxpy.")):
             names = [a.name for a in node.names]
-            if node.module != "cvxpy" and not (node.module.split(".")[1] in ("expressions", "atoms", "constraints",
-                                                                                "problems", "error")
+            if node.module != "cvxpy" and not (node.module.split(".")[1] in _PUBLIC_MODULES
                                                and _gridprox_has(names)):
                 continue
             listed = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)

@@ -685,3 +685,41 @@ def test_expression_without_cpp_support_as_cvxpy():
             prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
         got[cp] = prob.status
     assert got[gridprox] == got[cvxpy]
+
+
+def test_error_namespace_as_cvxpy():
+    # cp.error.X: the classes gridprox raises, under cvxpy's names
+    for name in ("SolverError", "DCPError", "DGPError", "DQCPError", "DPPError", "ParameterError"):
+        assert hasattr(cvxpy.error, name) and hasattr(gridprox.error, name)
+    assert gridprox.error.SolverError is gridprox.SolverError
+    assert gridprox.error.DPPError is gridprox.DPPError and gridprox.error.DCPError is gridprox.DCPError
+    for cp in (cvxpy, gridprox):
+        p = cp.Parameter(value=5.0)
+        y = cp.Variable()
+        prob = cp.Problem(cp.Minimize(p + y), [p == y])
+        with pytest.raises(cp.error.DPPError, match="Cannot set enforce_dpp = True and ignore_dpp = True."):
+            prob.solve(enforce_dpp=True, ignore_dpp=True)
+        x = cp.Variable(bounds=[cp.Parameter(value=1.0) * cp.Parameter(value=1.0), None])
+        with pytest.raises(cp.error.DPPError):
+            cp.Problem(cp.Minimize(x), [x <= 10]).solve(enforce_dpp=True)
+
+
+def test_callback_param_as_cvxpy():
+    got = {}
+    for cp in (cvxpy, gridprox):
+        x, p, q = cp.Variable(), cp.Parameter(), cp.Parameter()
+        pq = cp.CallbackParam(callback=lambda: p.value * q.value)
+        prob = cp.Problem(cp.Minimize(x), [x >= pq])
+        assert prob.is_dpp()
+        p.value, q.value = 1.0, 4.0
+        values = [prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))]
+        p.value = 2.0
+        values.append(prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {})))
+        got[cp] = values + [pq.value]
+        with pytest.raises(NotImplementedError, match="Cannot set the value of a CallbackParam"):
+            pq.value = 1.0
+    np.testing.assert_allclose(got[gridprox], got[cvxpy])
+    assert got[gridprox] == [4.0, 8.0, 8.0]
+    x, p = gridprox.Variable(), gridprox.Parameter(value=3.0)
+    prob = gridprox.Problem(gridprox.Minimize(x), [x >= gridprox.CallbackParam(lambda: 2 * p.value)])
+    assert prob.solve(solver="pdhg") == pytest.approx(6.0, abs=1e-5)

@@ -16,9 +16,10 @@ from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, di
 from .constraints import NON_LP_CONSTRAINTS, Cone, Constraint, Equality, Inequality, NonNeg, NonPos, Zero  # noqa: F401
 from . import constraints  # noqa: F401  (cvxpy's ``cp.constraints`` namespace)
 from . import transforms  # noqa: F401  (cvxpy's ``cp.transforms.indicator``)
+from . import error  # noqa: F401  (cvxpy's ``cp.error.SolverError``, ...)
 from . import constraints as _constraints
-from .expression import Constant, Expression, Parameter, Variable  # noqa: F401
-from ..errors import ModelingError as DCPError  # noqa: F401  (cvxpy's name for a non-DCP model)
+from .expression import CallbackParam, Constant, Expression, Parameter, Variable  # noqa: F401
+from .error import DCPError  # noqa: F401  (cvxpy's name for a non-DCP model: ModelingError)
 from .canon import DPPError, ParameterError  # noqa: F401  (ModelingErrors: a non-DPP product, a Parameter without value)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
                         norm1, norm_inf, pos, ptp, real, conj, imag, scalene, sum_largest,
@@ -33,8 +34,9 @@ for _name in NON_LP_CONSTRAINTS:
 del _name
 
 __all__ = [
-    "Variable", "Parameter", "Constant", "Expression", "DCPError", "DPPError", "ParameterError", "Minimize", "Maximize",
+    "Variable", "Parameter", "CallbackParam", "Constant", "Expression", "DCPError", "DPPError", "ParameterError", "Minimize", "Maximize",
     "Sum", "Trace", "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms",
+    "error",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",

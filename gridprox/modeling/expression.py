@@ -1024,6 +1024,27 @@ class Parameter(_NamedLeaf):
         return Form.parameter(self.id, self.shape)
 
 
+class CallbackParam(Parameter):
+    """cvxpy's Parameter whose value is ``callback()``, read at each solve: a product of Parameters
+    written as one keeps the problem DPP (``CallbackParam(lambda: p.value * q.value)``)."""
+
+    def __init__(self, callback, shape=(), **kwargs):
+        self._callback = callback
+        super().__init__(shape, **kwargs)
+
+    def _leaf_value(self):
+        return self.value
+
+    @property
+    def value(self):
+        val = self._callback()
+        return None if val is None else self.checked(from_list(val))
+
+    @value.setter
+    def value(self, val):
+        raise NotImplementedError(f"Cannot set the value of a CallbackParam. ({self.name()!r})")
+
+
 class Constant(Leaf):
     """Numeric data (numpy arrays, numbers, scipy.sparse matrices)."""
 

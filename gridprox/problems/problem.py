@@ -283,6 +283,8 @@ class Problem:
         if opts.get("canon_backend") == CPP_CANON_BACKEND and any(n.ndim > 2 for n in self._nodes()):
             raise ValueError("Only the COO and SCIPY backends are supported for problems with expressions of "
                              "dimension greater than 2.")      # cvxpy's refusal, word for word
+        if opts.get("enforce_dpp") and opts.get("ignore_dpp"):
+            raise DPPError("Cannot set enforce_dpp = True and ignore_dpp = True.")      # cvxpy's words
         if opts.get("enforce_dpp") and not self.is_dpp():
             raise DPPError(f"{self.objective}: the problem is not DPP (a product of Parameters), and "
                            "enforce_dpp=True")

@@ -1,0 +1,11 @@
+"""cvxpy's ``cp.error`` namespace (``except cp.error.SolverError``), on gridprox's exceptions.
+
+gridprox refuses every non-LP model with ModelingError, so cvxpy's DCP, DGP and DQCP errors
+are that one class under their cvxpy names.
+"""
+from ..errors import ModelingError, SolverError  # noqa: F401
+from .canon import DPPError, ParameterError  # noqa: F401
+
+DCPError = DGPError = DQCPError = ModelingError
+
+__all__ = ["SolverError", "DCPError", "DGPError", "DQCPError", "DPPError", "ParameterError"]
