@@ -723,3 +723,16 @@ def test_callback_param_as_cvxpy():
     x, p = gridprox.Variable(), gridprox.Parameter(value=3.0)
     prob = gridprox.Problem(gridprox.Minimize(x), [x >= gridprox.CallbackParam(lambda: 2 * p.value)])
     assert prob.solve(solver="pdhg") == pytest.approx(6.0, abs=1e-5)
+
+
+def test_sparse_constant_value_stays_sparse_as_cvxpy():
+    for fmt in (sp.csc_array, sp.coo_matrix, sp.csr_matrix):
+        m = fmt(np.array([[1.0, 0.0], [0.0, 2.0]]))
+        got, ref = gridprox.Constant(m), cvxpy.Constant(m)
+        assert type(got.value) is type(ref.value) is sp.csc_array
+        m.data[0] = -3.0                     # the caller's matrix changes; the constant does not
+        np.testing.assert_array_equal(got.value.toarray(), ref.value.toarray())
+        assert got.is_nonneg() and ref.is_nonneg() and got.is_psd() == ref.is_psd()
+        # an expression of it has a dense value, as cvxpy's sum and matmul do
+        for f in (lambda c: c + 1, lambda c: c @ np.ones(2), lambda c: gridprox.sum(c) if c is got else cvxpy.sum(c)):
+            np.testing.assert_allclose(f(got).value, f(ref).value)

@@ -628,7 +628,7 @@ class Expression(Labelled):
 
     def __rpow__(self, base):
         if not self._has_vars and not self._has_params and isinstance(base, numbers.Number):
-            return Constant(float(base) ** self.value)
+            return Constant(float(base) ** dense(self.value))
         raise ModelingError(f"{base} ** ({self}) is not linear: gridprox models linear programs only")
 
     def _psd(self, other, op):
@@ -805,7 +805,7 @@ def _bound_operand(value, shape, what):
             raise ValueError(f"{what}: {value} has shape {value.shape}, which does not broadcast to {shape}")
         return value
     if isinstance(value, Expression):
-        value = value.value
+        value = dense(value.value)
     arr = np.asarray(value, dtype=float)
     try:
         np.broadcast_to(arr, shape)
@@ -1076,13 +1076,14 @@ class Constant(Leaf):
 
     @property
     def value(self):
-        return dense(self._value)
+        # cvxpy keeps a sparse constant sparse, as a csc_array whatever format it was given in
+        return sp.csc_array(self._value) if sp.issparse(self._value) else self._value
 
     def _semidefinite(self, sign) -> bool:
         """A symmetric matrix whose eigenvalues, times ``sign``, are >= -1e-10 (cvxpy's tolerance)."""
         if self.ndim != 2 or self.shape[0] != self.shape[1]:
             return False
-        A = sign * self.value
+        A = sign * dense(self._value)
         return bool(self.is_symmetric() and np.linalg.eigvalsh((A + A.T) / 2)[0] >= -1e-10)
 
     def is_psd(self) -> bool:
@@ -1092,7 +1093,8 @@ class Constant(Leaf):
         """A square matrix equal to ``sign`` times its transpose (numpy's tolerance, as is_psd)."""
         if self.ndim != 2 or self.shape[0] != self.shape[1]:
             return False
-        return bool(np.allclose(self.value, sign * self.value.T))
+        v = dense(self._value)
+        return bool(np.allclose(v, sign * v.T))
 
     def is_symmetric(self) -> bool:
         return self.size == 1 or self._square_matching(1.0)
