@@ -736,3 +736,11 @@ def test_sparse_constant_value_stays_sparse_as_cvxpy():
         # an expression of it has a dense value, as cvxpy's sum and matmul do
         for f in (lambda c: c + 1, lambda c: c @ np.ones(2), lambda c: gridprox.sum(c) if c is got else cvxpy.sum(c)):
             np.testing.assert_allclose(f(got).value, f(ref).value)
+
+
+@pytest.mark.parametrize("value", [3, 2.5, np.array([1.5, 2.0]), np.ones((3, 3)), np.ones((5, 2)), np.ones((1, 3)),
+                                   np.arange(10.0), np.arange(2000.0), -np.eye(2)])
+def test_constant_prints_as_cvxpy(value):
+    assert str(gridprox.Constant(value)) == str(cvxpy.Constant(value))
+    x, rx = gridprox.Variable(2, name="x"), cvxpy.Variable(2, name="x")
+    assert str(x <= np.array([1.0, 2.5])) == str(rx <= np.array([1.0, 2.5]))

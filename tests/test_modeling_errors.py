@@ -34,7 +34,7 @@ def test_product_of_variables_refused(xy, make, culprit):
     (lambda x, y: cp.Problem(cp.Minimize(0), [cp.max(x) == 1]), "max(x)"),
     (lambda x, y: cp.Problem(cp.Minimize(0), [cp.sum(cp.abs(cp.abs(x) - 1)) <= 3]), "abs(abs(x) - 1.0)"),
     (lambda x, y: cp.Problem(cp.Minimize(cp.multiply(np.array([1.0, -1.0, 1.0]), cp.abs(x))[1]), []),
-     "[1, -1, 1] * abs(x)"),
+     "[ 1. -1.  1.] * abs(x)"),      # cvxpy's printing of the constant
 ])
 def test_wrong_curvature_refused_naming_the_atom(xy, build, culprit):
     prob = build(*xy)

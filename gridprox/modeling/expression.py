@@ -35,6 +35,7 @@ _ALLOWED = {AFFINE: (CONSTANT, AFFINE), CONVEX: (CONSTANT, AFFINE, CONVEX),
             CONCAVE: (CONSTANT, AFFINE, CONCAVE)}
 _FLIP = {CONVEX: CONCAVE, CONCAVE: CONVEX, AFFINE: AFFINE, CONSTANT: CONSTANT, UNKNOWN: UNKNOWN}
 _STR_LIMIT = 200
+PRINT_EDGEITEMS, PRINT_THRESHOLD = 2, 5     # cvxpy's settings for printing a constant matrix
 
 
 def sign_of(nonneg: bool, nonpos: bool) -> str:
@@ -1109,11 +1110,14 @@ class Constant(Leaf):
         if self._name:
             return self._name
         v = self._value
-        if sp.issparse(v) or v.size > 6:
+        if sp.issparse(v):
             return f"Constant{self.shape}"
-        if v.ndim == 0:
-            return str(float(v))        # cvxpy's: Constant(2) prints as 2.0
-        return np.array2string(v, separator=", ", formatter={"float_kind": lambda t: f"{t:g}"}).replace("\n", "")
+        # cvxpy's printing: numpy's str of the value (2.0, [1. 2.]), a matrix of several rows
+        # with two decimals and its middle rows elided
+        if v.ndim == 2 and "\n" in str(v):
+            return np.array2string(v, edgeitems=PRINT_EDGEITEMS, threshold=PRINT_THRESHOLD,
+                                   formatter={"float": lambda t: f"{t:.2f}"})
+        return str(v)
 
     def __repr__(self):
         return f"Constant(CONSTANT, {self.sign}, {self.shape})"      # cvxpy's repr
