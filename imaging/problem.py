@@ -29,6 +29,7 @@ import torch
 from gridprox.core import Identity
 from gridprox.core import splitting as S
 from gridprox.core.device import resolve_device, resolve_dtype
+from gridprox.core.tv_kernel import tv_pdhg_iterations
 from gridprox.errors import ModelingError, SolverError
 
 from .compiler import compile_terms, norm_bound, quadratic_solver
@@ -97,15 +98,19 @@ class Problem:
             with pnp[0].term.params["prior"].grad_mode(x):    # no autograd graph unless differentiated
                 res = self._solve_pnp(method, var, x, quads, others, pnp[0], max_iter, dt, dev, cg_tol, kw)
         elif method in ("pdhg", "ladmm"):
-            f_prox, psi, mu = self._prox_split(var, quads, others, dt, dev)
+            f_prox, psi, mu, pixel = self._prox_split(var, quads, others, dt, dev)
             knorm = math.sqrt(sum(norm_bound(c.op) ** 2 for c in psi))
             tau, sigma = step_ratio / knorm, 1.0 / (step_ratio * knorm)
             mu = mu if accelerate else 0.0
             self.info.update(norm_K=knorm, tau=tau, sigma=sigma, strong_convexity=mu)
             pt = [c.as_prox_term() for c in psi]
             if method == "pdhg":
+                # pixel-diagonal data + TV alone: the plain iterations as one compiled sweep each
+                plain = (tv_pdhg_iterations(x, *pixel, psi[0].w) if pixel is not None and not mu and len(pt) == 1
+                         and pt[0].dual_step is not None else None)
+                self.info["tv_kernel"] = plain is not None
                 res = S.pdhg(f_prox, pt, x, tau, sigma, max_iter=max_iter or 5000, strong_convexity=mu,
-                             adaptive=adaptive, relax=relax, **kw)
+                             adaptive=adaptive, relax=relax, plain_iterations=plain, **kw)
             else:
                 res = S.ladmm(f_prox, pt, x, mu=tau, lam=1.0 / sigma, max_iter=max_iter or 5000,
                               adaptive=adaptive, **kw)
@@ -159,19 +164,21 @@ class Problem:
     @staticmethod
     def _prox_split(var, quads, others, dt, dev):
         """f and Ψ for PDHG/LADMM: f = Ω when its solve is closed form (with its strong
-        convexity μ when its Gram is well bounded below), else a term on the identity."""
+        convexity μ when its Gram is well bounded below), else a term on the identity; and
+        (r, d) when f = Σ ½ d x² − r x pixel by pixel (else None)."""
         if quads:
             solver = quadratic_solver(quads, [], var, dt, dev)
             if solver.closed_form:
                 rhs0 = solver.rhs([c.b for c in quads])
                 d = solver.d_data.expand(1) if solver.d_data.dim() == 0 else solver.d_data
                 mu = float(d.min()) if float(d.min()) > 1e-3 * float(d.max()) else 0.0
-                return (lambda v, t: solver.prox(v, t, rhs0)), list(others), mu
+                pixel = (rhs0, solver.d_data) if solver.mode == "spatial" else None
+                return (lambda v, t: solver.prox(v, t, rhs0)), list(others), mu, pixel
             others = list(quads) + list(others)
         for i, c in enumerate(others):
             if isinstance(c.op, Identity) and len(others) > 1:
-                return c.prox, others[:i] + others[i + 1:], 0.0
-        return (lambda v, t: v), list(others), 0.0
+                return c.prox, others[:i] + others[i + 1:], 0.0, None
+        return (lambda v, t: v), list(others), 0.0, (0.0, 0.0)
 
     def _solve_pnp(self, method, var, x, quads, others, pnp, max_iter, dt, dev, cg_tol, kw):
         """Plug-and-play: the denoiser is the prior's prox.  HQS follows DPIR's schedule

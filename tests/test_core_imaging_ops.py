@@ -230,3 +230,101 @@ def test_pdhg_fused_dual_step_gives_the_same_iterates():
     torch.testing.assert_close(runs[0].x, runs[1].x, atol=1e-12, rtol=0)
     torch.testing.assert_close(runs[0].extra["y"][0], runs[1].extra["y"][0], atol=1e-12, rtol=0)
     assert torch.equal(y0[0], keep)
+
+
+def _tv_kernel():
+    """The kernel's module; skips without a C compiler, fails where one is found but the kernel
+    is refused (a library failing its self-test is refused, so a wrong kernel fails here)."""
+    import os
+    import shutil
+    from gridprox.core import tv_kernel
+    if shutil.which(os.environ.get("CC", "cc")) is None:
+        pytest.skip("no C compiler")
+    assert tv_kernel.unavailable() is None
+    return tv_kernel
+
+
+def _eager_tv_iterations(x, y, kty, r, d, tau, sigma, theta, relax, radius, count):
+    """PDHG's plain iteration on Σ ½ d x² − r x + radius·TV(x) in torch, as splitting.pdhg runs it."""
+    from gridprox.core.finite_diff import tv_dual_step
+    for _ in range(count):
+        x_new = torch.add(x, kty, alpha=-tau).add(r, alpha=tau).div_(tau * d + 1.0)
+        kty = tv_dual_step(y, x_new, x, theta, sigma, radius, relax)
+        x = torch.lerp(x, x_new, relax)
+    return x, y, kty
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_tv_kernel_matches_the_eager_iteration(dtype, threads):
+    """The C kernel's iterations (tv_kernel.c) against the eager ones: a batch with r per image,
+    d a pixel map, θ ≠ 1, ρ ≠ 1, duals on and off the ball; at 3 threads in bands of rows."""
+    tk = _tv_kernel()
+    x0, r, y0 = rand((2, 11, 9)), rand((2, 11, 9)), 0.3 * rand((2, 2, 11, 9))
+    d = (rand((11, 9)) > 0).double() + 0.25
+    kty0 = Gradient((11, 9)).adjoint(y0)
+    args = (0.3, 0.7, 0.8, 1.7, 0.4, 4)                     # τ, σ, θ, ρ, radius, iterations
+    want = _eager_tv_iterations(x0.clone(), y0.clone(), kty0.clone(), r, d, *args)
+    x, y, kty = (t.to(dtype).clone() for t in (x0, y0, kty0))
+    run = tk.tv_pdhg_iterations(x, r.to(dtype), d.to(dtype), args[4])
+    torch.set_num_threads(threads)                           # the fixture restores the count
+    assert run(x, [y], kty, *args[:4], args[5])
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for got, ref in zip((x, y, kty), want):
+        torch.testing.assert_close(got.double(), ref, atol=tol, rtol=0)
+
+
+def test_pdhg_with_the_tv_kernel_gives_the_same_iterates(monkeypatch):
+    """splitting.pdhg with ``plain_iterations`` (the C kernel between checks) and without: the same
+    iterates after 50 iterations (checks at 10, ..., 50 adapt the steps in both) for ROF and for
+    inpainting (d a pixel map), batched; the caller's x0 and y0 left unchanged."""
+    import imaging as im
+    _tv_kernel()
+    b = rand((2, 40, 33))
+    mask = (rand((40, 33)) > -0.5).double()
+    solves = {"denoise": lambda: im.denoise_tv(b, 0.3, full_output=True, tol=1e-12, max_iter=50),
+              "inpaint": lambda: im.inpaint(b, mask, 0.3, full_output=True, tol=1e-12, max_iter=50)}
+    import imaging.problem as P
+    import warnings
+    for name, solve in solves.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", im.IterationLimitWarning)
+            x_kernel, prob = solve()
+            assert prob.info["tv_kernel"], name
+            with monkeypatch.context() as m:
+                m.setattr(P, "tv_pdhg_iterations", lambda *a: None)
+                x_torch, prob_torch = solve()
+            assert not prob_torch.info["tv_kernel"]
+        torch.testing.assert_close(x_kernel, x_torch, atol=1e-10, rtol=0)
+        torch.testing.assert_close(prob.value, prob_torch.value, atol=1e-9, rtol=0)
+    from gridprox.core import splitting as S
+    from gridprox.core.prox import project_group_l2_ball
+    from gridprox.core.tv_kernel import tv_pdhg_iterations
+    x0, y0 = b.clone(), [0.1 * rand((2, 2, 40, 33))]
+    keep = (x0.clone(), y0[0].clone())
+    term = S.ProxTerm(Gradient((40, 33)), None, lambda v, t: project_group_l2_ball(v, 0.3, dim=1))
+    S.pdhg(lambda v, t: (v + t * b) / (1 + t), [term], x0, 0.35, 0.35, max_iter=25, tol=1e-14, batch_ndim=1, y0=y0,
+           relax=1.9, plain_iterations=tv_pdhg_iterations(x0, b, 1.0, 0.3))
+    assert torch.equal(x0, keep[0]) and torch.equal(y0[0], keep[1])
+
+
+def test_tv_kernel_falls_back_where_it_does_not_apply(monkeypatch):
+    """None (PDHG stays on torch) off the CPU, for complex, autograd or 1-row images, data of
+    other shapes, and with GRIDPROX_NATIVE=0; False for iterates not laid out as the kernel's."""
+    import imaging as im
+    tk = _tv_kernel()
+    x = rand((6, 5))
+    assert tk.tv_pdhg_iterations(x.to("meta"), 0.0, 1.0, 0.1) is None
+    assert tk.tv_pdhg_iterations(rand((6, 5), True), 0.0, 1.0, 0.1) is None
+    assert tk.tv_pdhg_iterations(x.clone().requires_grad_(), 0.0, 1.0, 0.1) is None
+    assert tk.tv_pdhg_iterations(rand((1, 5)), 0.0, 1.0, 0.1) is None
+    assert tk.tv_pdhg_iterations(x, rand((3, 6, 5)), 1.0, 0.1) is None
+    assert tk.tv_pdhg_iterations(x, 0.0, 1.0, 0.0) is None
+    run = tk.tv_pdhg_iterations(x, 0.0, 1.0, 0.1)
+    y = torch.zeros(2, 5, 6).transpose(-1, -2)               # not contiguous
+    assert not run(x.clone(), [y], torch.zeros(6, 5), 0.3, 0.3, 1.0, 1.0, 3)
+    monkeypatch.setenv("GRIDPROX_NATIVE", "0")
+    monkeypatch.setattr(tk, "_STATE", {})
+    assert tk.tv_pdhg_iterations(x, 0.0, 1.0, 0.1) is None and "GRIDPROX_NATIVE" in tk.unavailable()
+    _, prob = im.denoise_tv(x, 0.1, full_output=True)
+    assert not prob.info["tv_kernel"] and prob.status == "optimal"

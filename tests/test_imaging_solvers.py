@@ -107,3 +107,22 @@ def test_tv_denoising_matches_cvxpy(denoise, method):
     val = prob.solve(method=method, tol=1e-5, max_iter=20000)
     assert prob.status == "optimal"
     assert abs(val - fstar) <= 1e-4 * abs(fstar), (method, val, fstar, prob.iterations)
+
+
+def test_tv_denoising_and_inpainting_on_the_c_kernel_match_cvxpy(denoise):
+    """PDHG's plain iterations on the TV kernel (gridprox/core/tv_kernel.c, where a C compiler
+    is found): ROF and inpainting (a pixel-map data term) reach cvxpy's optimum."""
+    import shutil
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler: PDHG runs on torch alone")
+    b, lam, fstar = denoise
+    mask = (np.random.default_rng(2).random(b.shape) > 0.3).astype(float)
+    X = cp.Variable(b.shape)
+    f_inpaint = cvx_solve(0.5 * cp.sum_squares(cp.multiply(mask, X - b)) + lam * cvx_tv(X, N))
+    for data, want in ((lambda x: 0.5 * im.sum_squares(x - b), fstar),
+                       (lambda x: 0.5 * im.sum_squares(im.mask(x, mask) - mask * b), f_inpaint)):
+        x = im.Variable(b.shape)
+        prob = im.Problem(data(x) + lam * im.tv(x))
+        val = prob.solve(method="pdhg", tol=1e-6, max_iter=20000)
+        assert prob.info["tv_kernel"] and prob.status == "optimal"
+        assert abs(val - want) <= 1e-5 * abs(want), (val, want, prob.iterations)

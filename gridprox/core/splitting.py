@@ -118,6 +118,21 @@ class Monitor:
         self.was_due = due
         return due
 
+    def plain_block(self, k: int) -> int:
+        """How many iterations from k on come before the next check (0 when k checks); they
+        are to run as one block, timed from here."""
+        block = min((k // self.check_every + 1) * self.check_every, self.max_iter) - 1 - k
+        if block and self.tuner is not None:
+            self.tuner.restart_clock()
+        return block
+
+    def block_done(self, count: int):
+        """``count`` plain iterations ran as one block (``plain_block``); the next tick, the
+        check's first part alone, is not timed as an iteration."""
+        if self.tuner is not None:
+            self.tuner.tick(True, 1, count)
+        self.was_due = True
+
     def rel(self, res, scales):
         """(relative residual, pass flag) per problem."""
         num = batch_norms(res, self.bdims)
@@ -177,7 +192,8 @@ def _restores_threads(solver):
 def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: float, sigma: float,
          max_iter: int = 1000, tol: float = 1e-5, atol: float = 0.0, batch_ndim: int = 0,
          strong_convexity: float = 0.0, adaptive: bool = True, check_every: int = 10,
-         y0: Sequence[torch.Tensor] | None = None, callback=None, relax: float = 1.0) -> SplitResult:
+         y0: Sequence[torch.Tensor] | None = None, callback=None, relax: float = 1.0,
+         plain_iterations: Callable | None = None) -> SplitResult:
     """Chambolle–Pock for min f(x) + Σ g_j(K_j x): needs τσ‖K‖² ≤ 1 (‖K‖ of the stack).
 
     x̃ = prox_{τf}(x − τKᵀy);  x̄ = x̃ + θ(x̃ − x);  ỹ = prox_{σg*}(y + σKx̄).
@@ -187,6 +203,9 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
     θ = 1/√(1+2μτ), τ ← θτ, σ ← σ/θ), O(1/k²), without relaxation.  ``adaptive``
     balances the primal and dual residuals by rescaling τ/σ at checks (τσ fixed;
     Goldstein et al. 2015), with the adaptation damped geometrically so that it dies out.
+    ``plain_iterations(x, y, Kᵀy, τ, σ, θ, ρ, n)``, optional, runs the n iterations up to the
+    next check at once, in place (a compiled kernel, e.g. ``tv_kernel.TVIterations``), or
+    returns False to leave them to the loop below.
     """
     if not 0.0 < relax < 2.0:
         raise ValueError(f"pdhg: relax must lie in (0, 2), got {relax}")
@@ -202,7 +221,18 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
     fused = strong_convexity == 0 and all(t.dual_step is not None for t in terms)
     if fused and y0 is not None:
         y = [yj.clone() for yj in y]
-    for k in range(max_iter):
+    if plain_iterations is not None and strong_convexity == 0:
+        x, y = x.clone(), [yj.clone() for yj in y]       # advanced in place: not the caller's
+    else:
+        plain_iterations = None
+    k = -1
+    while k + 1 < max_iter:
+        k += 1
+        block = mon.plain_block(k) if plain_iterations is not None else 0
+        if block and plain_iterations(x, y, KTy, tau, sigma, theta, relax, block):
+            mon.block_done(block)
+            k += block - 1
+            continue
         x_new = prox_f(torch.add(x, KTy, alpha=-tau), tau)
         tau_used = tau
         if strong_convexity > 0:

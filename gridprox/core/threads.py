@@ -87,6 +87,10 @@ class ThreadTuner:
         process.  Restoring torch's own count is the caller's (in a ``finally``)."""
         _LAST_CHOICE[0] = self.threads
 
+    def restart_clock(self):
+        """The next ``tick`` times from now (work in between, such as a check's tail, is not counted)."""
+        self.last = time.perf_counter()
+
     def tick(self, plain: bool, width: int, count: int = 1):
         """``count`` > 1: that many plain iterations ran in one call (the C kernel's blocks),
         each taken to cost an equal share; the rest of the block is not judged once the
