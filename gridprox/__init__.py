@@ -8,8 +8,8 @@ from .solvers.lp_file import read_lp  # noqa: F401
 # cvxpy's modelling names (Variable, Parameter, Problem, sum, abs, max, ...), so that a cvxpy LP
 # script runs unchanged after `import gridprox as cp`; and cvxpy's status strings
 from .modeling import *  # noqa: F401,F403,E402
-from .problems import (CLARABEL, ECOS, GLPK, GUROBI, HIGHS, OSQP, PDLP, SCIPY, SCS,  # noqa: F401,E402
-                       Problem, SolverStats)
+from .problems import Problem, SolverStats, SOLVER_NAMES  # noqa: F401,E402
+globals().update(zip(SOLVER_NAMES, SOLVER_NAMES))      # cvxpy's solver names: cp.HIGHS, cp.GLPK_MI, ...
 from .problems import (COO_CANON_BACKEND, CPP_CANON_BACKEND, RUST_CANON_BACKEND,  # noqa: F401,E402
                        SCIPY_CANON_BACKEND, USER_LIMIT)
 from .interop.installed import installed_solvers  # noqa: F401,E402  (imports cvxpy only when it runs)

@@ -744,3 +744,31 @@ def test_constant_prints_as_cvxpy(value):
     assert str(gridprox.Constant(value)) == str(cvxpy.Constant(value))
     x, rx = gridprox.Variable(2, name="x"), cvxpy.Variable(2, name="x")
     assert str(x <= np.array([1.0, 2.5])) == str(rx <= np.array([1.0, 2.5]))
+
+
+def test_cvxpy_solver_names_and_atom_classes():
+    for name in cvxpy.settings.SOLVERS + ["ECOS_BB", "DIFFCP"]:
+        assert getattr(gridprox, name) == getattr(cvxpy, name)
+    assert issubclass(gridprox.DGPError, gridprox.ModelingError)
+    x, rx = gridprox.Variable(2), cvxpy.Variable(2)
+    assert isinstance(x + 1, gridprox.AddExpression) and isinstance(rx + 1, cvxpy.AddExpression)
+    assert isinstance(np.ones((2, 2)) @ x, gridprox.MulExpression) and isinstance(np.ones((2, 2)) @ rx, cvxpy.MulExpression)
+    # cvxpy's atom classes by name: linear cases solved as cvxpy solves them, the others refused by name
+    build = lambda cp, v: cp.sum(cp.Power(v - 1, 1))      # noqa: E731
+    got = gridprox.Problem(gridprox.Minimize(build(gridprox, x)), [x >= 0]).solve()
+    assert got == pytest.approx(cvxpy.Problem(cvxpy.Minimize(build(cvxpy, rx)), [rx >= 0]).solve(solver="CLARABEL"))
+    for cls, p, words in (("Pnorm", 1, "Use the norm1 class"), ("PnormApprox", "inf", "Use the norm_inf class")):
+        with pytest.raises(ValueError, match=words):
+            getattr(cvxpy, cls)(rx, p)
+        with pytest.raises(ModelingError, match=words):
+            getattr(gridprox, cls)(x, p)
+    assert not cvxpy.Pnorm(rx, 3).is_affine()
+    with pytest.raises(ModelingError, match="is not linear"):
+        gridprox.Pnorm(x, 3)
+    for cls in ("QuadForm", "Power", "Prod", "GeoMean", "MatrixFrac"):
+        args = {"QuadForm": (np.eye(2),), "Power": (2,), "MatrixFrac": (np.eye(2),)}.get(cls, ())
+        assert not getattr(cvxpy, cls)(rx, *args).is_affine()
+        with pytest.raises(ModelingError, match="is not linear"):
+            getattr(gridprox, cls)(x, *args)
+    with pytest.raises(ModelingError, match="PowCone3DApprox.*power cone"):
+        gridprox.PowCone3DApprox(x[0], x[1], gridprox.Variable(), 0.5)

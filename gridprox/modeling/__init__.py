@@ -9,6 +9,7 @@ and cone constraints are present by name and raise ModelingError (on numbers the
 it compiles and solves, and this package imports neither the compiler nor the solvers.
 """
 from .affine import Sum, Trace  # noqa: F401  (cvxpy's classes, which cvxpy's sum() and trace() return)
+from .affine import Add as AddExpression, MatMul as MulExpression  # noqa: F401  (cvxpy's classes of + and @)
 from .affine import (bmat, broadcast_to, concatenate, conv, convolve, cumsum, diag, diff, dot,  # noqa: F401
                      hstack, kron, matmul, mean, moveaxis, multiply, outer, permute_dims, promote, reshape,
                      scalar_product, squeeze, stack, sum, swapaxes, trace, transpose, upper_tri, vdot, vec,
@@ -19,7 +20,7 @@ from . import transforms  # noqa: F401  (cvxpy's ``cp.transforms.indicator``)
 from . import error  # noqa: F401  (cvxpy's ``cp.error.SolverError``, ...)
 from . import constraints as _constraints
 from .expression import CallbackParam, Constant, Expression, Parameter, Variable  # noqa: F401
-from .error import DCPError  # noqa: F401  (cvxpy's name for a non-DCP model: ModelingError)
+from .error import DCPError, DGPError  # noqa: F401  (cvxpy's names for a non-DCP/DGP model: ModelingError)
 from .canon import DPPError, ParameterError  # noqa: F401  (ModelingErrors: a non-DPP product, a Parameter without value)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
                         norm1, norm_inf, pos, ptp, real, conj, imag, scalene, sum_largest,
@@ -31,19 +32,21 @@ for _name in NON_LP_ATOMS:
     globals()[_name] = getattr(_piecewise, _name)
 for _name in NON_LP_CONSTRAINTS:
     globals()[_name] = getattr(_constraints, _name)
-del _name
+for _name, _atom in _piecewise.ATOM_CLASS_NAMES.items():
+    globals()[_name] = getattr(_piecewise, _atom)
+del _name, _atom
 
 __all__ = [
-    "Variable", "Parameter", "CallbackParam", "Constant", "Expression", "DCPError", "DPPError", "ParameterError", "Minimize", "Maximize",
-    "Sum", "Trace", "Constraint", "Cone", "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms",
-    "error",
+    "Variable", "Parameter", "CallbackParam", "Constant", "Expression", "DCPError", "DGPError", "DPPError",
+    "ParameterError", "Minimize", "Maximize", "Sum", "Trace", "AddExpression", "MulExpression", "Constraint", "Cone",
+    "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms", "error",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",
     "swapaxes", "permute_dims", "stack", "promote", "real", "imag", "conj",
     "abs", "pos", "neg", "maximum", "minimum", "max", "min", "norm", "norm1", "norm_inf",
     "sum_largest", "sum_smallest", "cvar", "dotsort", "ptp", "cummax", "scalene",
-    *NON_LP_ATOMS, *NON_LP_CONSTRAINTS,
+    *NON_LP_ATOMS, *NON_LP_CONSTRAINTS, *_piecewise.ATOM_CLASS_NAMES,
 ]
 
 

@@ -229,7 +229,7 @@ class NonNeg(Cone):
 
 # cvxpy's cone constraints, present by name so that a conic script fails with ModelingError
 NON_LP_CONSTRAINTS = {"SOC": "second-order cone", "ExpCone": "exponential cone", "PSD": "semidefinite",
-                      "PowCone3D": "power cone", "PowConeND": "power cone",
+                      "PowCone3D": "power cone", "PowConeND": "power cone", "PowCone3DApprox": "power cone",
                       "RelEntrConeQuad": "relative entropy cone", "OpRelEntrConeQuad": "operator relative entropy cone",
                       "FiniteSet": "finite-set (mixed-integer)"}
 

@@ -707,10 +707,22 @@ NON_LP_ATOMS = ("square", "sum_squares", "quad_form", "quad_over_lin", "power", 
 for _name in NON_LP_ATOMS:
     globals()[_name] = _not_lp(_name)
 del _name
+# cvxpy's atom classes of those functions, by their class names (cp.QuadForm(x, P), cp.Power(x, 1))
+ATOM_CLASS_NAMES = {"QuadForm": "quad_form", "Pnorm": "pnorm_class", "PnormApprox": "pnorm_class", "Power": "power",
+                    "PowerApprox": "power", "Prod": "prod", "GeoMean": "geo_mean", "GeoMeanApprox": "geo_mean",
+                    "MatrixFrac": "matrix_frac"}
 
 
 # cvxpy atoms that are linear for some arguments: those cases are lowered, the rest refused
 _refuse_pnorm, _refuse_power, _refuse_tv, _refuse_mixed_norm = pnorm, power, tv, mixed_norm   # noqa: F821
+
+
+def pnorm_class(x, p=2, axis=None, keepdims=False, max_denom=1024):
+    """cvxpy's Pnorm class, which leaves p = 1 and inf to norm1 and norm_inf: never linear."""
+    if p == 1 or _is_inf(p):        # cvxpy's words
+        raise ModelingError("Use the norm1 class to instantiate a one norm." if p == 1 else
+                            "Use the norm_inf class to instantiate an infinity norm.")
+    return _refuse_pnorm(x, p, axis=axis, keepdims=keepdims)
 
 
 def pnorm(x, p=2, axis=None, keepdims=False, max_denom=1024, approx=True):  # noqa: F811

@@ -55,10 +55,12 @@ class SolverStats:
     extra_stats: dict = field(default_factory=dict)
 
 
-# cvxpy's solver-name constants, so `prob.solve(solver=cp.HIGHS)` runs under `import gridprox as cp`
-HIGHS, GUROBI, CLARABEL, SCS, ECOS, OSQP, GLPK, PDLP, SCIPY = (
-    "HIGHS", "GUROBI", "CLARABEL", "SCS", "ECOS", "OSQP", "GLPK", "PDLP", "SCIPY")
-SOLVER_NAMES = (HIGHS, GUROBI, CLARABEL, SCS, ECOS, OSQP, GLPK, PDLP, SCIPY)
+# cvxpy's solver-name constants (its settings.SOLVERS, ECOS_BB, DIFFCP), so `prob.solve(solver=cp.HIGHS)` runs under
+# `import gridprox as cp`; names other than HIGHS and GUROBI go to that solver through cvxpy
+SOLVER_NAMES = ("CLARABEL", "ECOS", "CVXOPT", "GLOP", "GLPK", "GLPK_MI", "SCS", "SDPA", "GUROBI", "OSQP", "CPLEX",
+                "MOSEK", "MOREAU", "CBC", "COPT", "XPRESS", "PIQP", "PROXQP", "QOCO", "QPALM", "NAG", "PDLP", "SCIP",
+                "SCIPY", "DAQP", "HIGHS", "MPAX", "CUCLARABEL", "CUOPT", "KNITRO", "COSMO", "PDCS", "IPOPT", "UNO",
+                "ECOS_BB", "DIFFCP")
 
 # cvxpy's canonicalisation backends: accepted (as ``canon_backend=``) and ignored
 CPP_CANON_BACKEND, SCIPY_CANON_BACKEND, RUST_CANON_BACKEND, COO_CANON_BACKEND = "CPP", "SCIPY", "RUST", "COO"
