@@ -10,6 +10,8 @@ D  deblurring (problem A's data): converged TV vs plug-and-play DnCNN.
 defaults  A and B (and 4x MRI) with every solver as a new user calls it: no tolerance, no
    iteration count, no target; one thread, float64 for all (numpy in).  Times are the
    median and range of --repeats runs; objectives and PSNR are of the returned image.
+periter  B at scikit-image's defaults: ms per iteration, iterations and time to its objective, both
+   at their defaults; gridprox on torch and on its C kernel in turn (--rounds), one run.
 
 Every objective is evaluated afterwards in float64 numpy by the same function, on
 snapshots that each solver hands to a callback (the callback's time is excluded), or,
@@ -24,6 +26,7 @@ TVDenoiser for B; optional: it pulls torchvision, so it lives in a separate venv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -451,35 +454,51 @@ def run_mri(S, quick):
                   f"{im.psnr(np.abs(xt), x):.2f} | " + " | ".join(cells) + f" | {ttv:.1f} / {tp:.1f} |", flush=True)
 
 
-def run_periter(S, quick, repeats):
+@contextlib.contextmanager
+def tv_kernel(on: bool):
+    """PDHG's plain iterations on the C kernel (gridprox/core/tv_kernel.c) where it applies, or on torch."""
+    import imaging.problem as P
+    saved = P.tv_pdhg_iterations
+    if not on:
+        P.tv_pdhg_iterations = lambda *a: None
+    try:
+        yield
+    finally:
+        P.tv_pdhg_iterations = saved
+
+
+def run_periter(S, quick, repeats, rounds=2):
     """B at scikit-image's default stop, per precision: per-iteration times (best of `repeats`, from 10 and 50
-    iterations), gridprox's fewest iterations to scikit-image's default objective, and both at their defaults."""
+    iterations), gridprox's fewest iterations to scikit-image's default objective, and both at their defaults;
+    gridprox on torch and on the C kernel in turn, `rounds` times, scikit-image timed again in each round."""
     from skimage.restoration import denoise_tv_chambolle as sk
 
     def best(f, n):   # fastest of n calls, and the output
         return timed(f, n)[1::2]
 
-    print("| precision | gridprox ms/it | scikit-image ms/it | gridprox it. to sk objective | time (s) | "
+    print("| precision | round | code | gridprox ms/it | scikit-image ms/it | gridprox it. to sk objective | time (s) | "
           "objective | sk defaults (s) | sk objective | ratio at sk objective | gridprox defaults (s) | "
-          "objective | ratio at defaults |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "objective | ratio at defaults |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for dt in (np.float64, np.float32):
         y = S.y2.astype(dt)
         gp = lambda **kw: im.denoise_tv(y, LAM_B, **kw)  # noqa: E731
         gp(max_iter=2)
-        sd, rs = best(lambda: sk(y, weight=LAM_B), repeats)
-        target = S.F_B(rs)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", im.IterationLimitWarning)
-            n = next(n for n in range(5, 200) if S.F_B(gp(tol=1e-12, max_iter=n)) <= target)
-            g10, _ = best(lambda: gp(tol=1e-12, max_iter=10), repeats)
-            g50, _ = best(lambda: gp(tol=1e-12, max_iter=50), repeats)
-            th, rh = best(lambda: gp(tol=1e-12, max_iter=n), repeats)
-        td, rd = best(gp, repeats)
-        s10, _ = best(lambda: sk(y, weight=LAM_B, eps=0, max_num_iter=10), repeats)
-        s50, _ = best(lambda: sk(y, weight=LAM_B, eps=0, max_num_iter=50), repeats)
-        print(f"| {np.dtype(dt).name} | {(g50 - g10) / 0.04:.2f} | {(s50 - s10) / 0.04:.2f} | {n} | {th:.3f} | "
-              f"{S.F_B(rh):.3f} | {sd:.3f} | {target:.3f} | {sd / th:.2f}x | {td:.3f} | {S.F_B(rd):.3f} | "
-              f"{sd / td:.2f}x |", flush=True)
+        for r in range(1, rounds + 1):
+            sd, rs = best(lambda: sk(y, weight=LAM_B), repeats)
+            target = S.F_B(rs)
+            s10, _ = best(lambda: sk(y, weight=LAM_B, eps=0, max_num_iter=10), repeats)
+            s50, _ = best(lambda: sk(y, weight=LAM_B, eps=0, max_num_iter=50), repeats)
+            for code, on in (("torch", False), ("C kernel", True)):
+                with tv_kernel(on), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", im.IterationLimitWarning)
+                    n = next(n for n in range(5, 200) if S.F_B(gp(tol=1e-12, max_iter=n)) <= target)
+                    g10, _ = best(lambda: gp(tol=1e-12, max_iter=10), repeats)
+                    g50, _ = best(lambda: gp(tol=1e-12, max_iter=50), repeats)
+                    th, rh = best(lambda: gp(tol=1e-12, max_iter=n), repeats)
+                    td, rd = best(gp, repeats)
+                print(f"| {np.dtype(dt).name} | {r} | {code} | {(g50 - g10) / 0.04:.2f} | {(s50 - s10) / 0.04:.2f} | "
+                      f"{n} | {th:.3f} | {S.F_B(rh):.3f} | {sd:.3f} | {target:.3f} | {sd / th:.2f}x | {td:.3f} | "
+                      f"{S.F_B(rd):.3f} | {sd / td:.2f}x |", flush=True)
 
 
 def main():
@@ -498,17 +517,24 @@ def main():
                     help="only these C rows, comma-separated 'image mask' labels (e.g. 'cameraman 256 radial x4')")
     ap.add_argument("--no-fused-tv", action="store_true",
                     help="PDHG's TV dual step done in turn, not fused (finite_diff.tv_dual_step): for A/B timings")
+    ap.add_argument("--no-tv-kernel", action="store_true",
+                    help="PDHG's plain iterations on torch, not the C kernel (gridprox/core/tv_kernel.c), in "
+                         "every part (part periter runs both in turn without it)")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of part periter (torch, then C kernel, each)")
     args = ap.parse_args()
     if args.no_fused_tv:
         from imaging.compiler import CompiledTerm
         CompiledTerm._fused_dual_step = lambda self: None
+    if args.no_tv_kernel:
+        tv_kernel(False).__enter__()
     MODELS[:] = args.models.split(",")
     GP_DTYPE[0] = getattr(torch, args.dtype)
     ROWS[:] = [r.strip() for r in args.rows.split(",") if r.strip()]
     torch.set_num_threads(args.threads)
     print(f"# imaging comparisons, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads){', TV dual step unfused' if args.no_fused_tv else ''}")
+          f"({torch.get_num_threads()} threads){', TV dual step unfused' if args.no_fused_tv else ''}"
+          f"{', TV kernel off' if args.no_tv_kernel else ''}")
     t = time.perf_counter()
     a = np.random.default_rng(0).standard_normal((512, 512))
     for _ in range(20):
@@ -517,7 +543,7 @@ def main():
     S = Setup()
     parts = {"deconv": run_deconv, "denoise": run_denoise, "pnp": run_pnp, "mri": run_mri,
              "defaults": lambda S, quick: run_defaults(S, quick, args.repeats),
-             "periter": lambda S, quick: run_periter(S, quick, args.repeats)}
+             "periter": lambda S, quick: run_periter(S, quick, args.repeats, args.rounds)}
     for p in args.part.split(","):
         parts[p](S, args.quick)
 
