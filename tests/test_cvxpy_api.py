@@ -772,3 +772,17 @@ def test_cvxpy_solver_names_and_atom_classes():
             getattr(gridprox, cls)(x, *args)
     with pytest.raises(ModelingError, match="PowCone3DApprox.*power cone"):
         gridprox.PowCone3DApprox(x[0], x[1], gridprox.Variable(), 0.5)
+
+
+@pytest.mark.parametrize("path", ["highs", "pdhg"])
+def test_bool_constraints_as_cvxpy(path):
+    for cons in (lambda x: [True] * 3, lambda x: [True, 42 <= x, True], lambda x: [False],
+                 lambda x: [True, False, 42 <= x]):
+        x, rx = gridprox.Variable(nonneg=True), cvxpy.Variable(nonneg=True)
+        got, ref = gridprox.Problem(gridprox.Minimize(x), cons(x)), cvxpy.Problem(cvxpy.Minimize(rx), cons(rx))
+        got.solve(solver=path)
+        ref.solve(solver="HIGHS")
+        assert got.status == ref.status and str(got.constraints[0]) == str(ref.constraints[0])
+        assert (x.value is None) == (rx.value is None) and (x.value is None or abs(x.value - rx.value) < 1e-6)
+    with pytest.raises(ValueError, match="invalid constraint of type"):
+        gridprox.Problem(gridprox.Minimize(x), ["x >= 0"])

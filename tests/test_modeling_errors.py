@@ -123,4 +123,4 @@ def test_non_lp_atoms_and_attributes_refused():
     with pytest.raises(ValueError, match="scalar"):
         cp.Minimize(x)
     with pytest.raises(ValueError, match="invalid constraint.*constraint 0"):
-        cp.Problem(cp.Minimize(0), [1 <= 2])
+        cp.Problem(cp.Minimize(0), [np.float64(1) <= 2])     # numpy's bool (cvxpy too refuses it; a bool it reads)

@@ -112,7 +112,9 @@ class Problem:
     def __init__(self, objective, constraints=None):
         if not isinstance(objective, Minimize):
             raise TypeError("Problem objective must be Minimize or Maximize.")     # cvxpy's words
-        constraints = list(constraints or [])
+        # cvxpy reads a bool constraint as 0 <= 1 (True: always holds) or 1 <= 0 (False: infeasible)
+        constraints = [(Constant(0) <= Constant(1) if con else Constant(1) <= Constant(0))
+                       if isinstance(con, bool) else con for con in (constraints or [])]
         for i, con in enumerate(constraints):
             if not isinstance(con, Constraint):
                 raise ValueError(f"Problem has an invalid constraint of type {type(con).__name__}: constraint "
