@@ -274,6 +274,37 @@ def test_tv_kernel_matches_the_eager_iteration(dtype, threads):
         torch.testing.assert_close(got.double(), ref, atol=tol, rtol=0)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_tv_kernel_check_matches_the_eager_check(dtype, threads):
+    """The kernel's check step (x̃, ỹ, Kᵀỹ and the residual test's squared norms per image)
+    against splitting.pdhg's torch formulas; the iterates are left unchanged."""
+    from gridprox.core.prox import project_group_l2_ball
+    tk = _tv_kernel()
+    x, r, y, kty = rand((2, 11, 9)), rand((2, 11, 9)), 0.3 * rand((2, 2, 11, 9)), rand((2, 11, 9))
+    d = (rand((11, 9)) > 0).double() + 0.25
+    tau, sigma, theta, radius = 0.3, 0.7, 1.0, 0.4
+    D = Gradient((11, 9))
+    x_new = (x - tau * kty + tau * r) / (tau * d + 1)
+    kxbar = D.forward(x_new + theta * (x_new - x))
+    y_new = project_group_l2_ball(y + sigma * kxbar, radius, dim=1)
+    kty_new = D.adjoint(y_new)
+    xi = (x - x_new) / tau - kty
+    zeta, kx = (y - y_new) / sigma + kxbar, D.forward(x_new)
+    sq = lambda t: (t * t).reshape(2, -1).sum(-1)  # noqa: E731
+    want = torch.stack([sq(xi + kty_new), sq(xi), sq(kty_new), sq(zeta - kx), sq(zeta), sq(kx)], -1)
+    args = [t.to(dtype) for t in (x, r, y, kty)]
+    keep = [t.clone() for t in args]
+    torch.set_num_threads(threads)                           # the fixture restores the count
+    got = tk.tv_pdhg_iterations(args[0], args[1], d.to(dtype), radius).check(args[0], [args[2]], args[3], tau,
+                                                                            sigma, theta)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for g, w in zip((got[0], got[1][0], got[2]), (x_new, y_new, kty_new)):
+        torch.testing.assert_close(g.double(), w, atol=tol, rtol=0)
+    torch.testing.assert_close(got[3], want, rtol=1e-12 if dtype == torch.float64 else 1e-5, atol=0)
+    assert all(torch.equal(a, b) for a, b in zip(args, keep))
+
+
 def test_pdhg_with_the_tv_kernel_gives_the_same_iterates(monkeypatch):
     """splitting.pdhg with ``plain_iterations`` (the C kernel between checks) and without: the same
     iterates after 50 iterations (checks at 10, ..., 50 adapt the steps in both) for ROF and for
@@ -297,6 +328,9 @@ def test_pdhg_with_the_tv_kernel_gives_the_same_iterates(monkeypatch):
             assert not prob_torch.info["tv_kernel"]
         torch.testing.assert_close(x_kernel, x_torch, atol=1e-10, rtol=0)
         torch.testing.assert_close(prob.value, prob_torch.value, atol=1e-9, rtol=0)
+        # the checks' residuals (the kernel's sums): what stopping and step balancing saw
+        assert len(prob.result.history) == len(prob_torch.result.history) == 5
+        np.testing.assert_allclose(prob.result.history, prob_torch.result.history, rtol=1e-9, atol=0)
     from gridprox.core import splitting as S
     from gridprox.core.prox import project_group_l2_ball
     from gridprox.core.tv_kernel import tv_pdhg_iterations

@@ -138,6 +138,10 @@ class Monitor:
         num = batch_norms(res, self.bdims)
         den = torch.stack([batch_norms(s if isinstance(s, (list, tuple)) else [s], self.bdims)
                            for s in scales]).amax(0)
+        return self.judge(num, den)
+
+    def judge(self, num, den):
+        """(relative residual, pass flag) per problem from the norms of a residual and of its scale."""
         ok = num <= self.tol * den + self.atol
         return (num / den.clamp_min(torch.finfo(num.dtype).tiny)).to(torch.float64), ok
 
@@ -205,7 +209,9 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
     Goldstein et al. 2015), with the adaptation damped geometrically so that it dies out.
     ``plain_iterations(x, y, Kᵀy, τ, σ, θ, ρ, n)``, optional, runs the n iterations up to the
     next check at once, in place (a compiled kernel, e.g. ``tv_kernel.TVIterations``), or
-    returns False to leave them to the loop below.
+    returns False to leave them to the loop below; its ``check(x, y, Kᵀy, τ, σ, θ)``, where
+    it has one, is a check's step: (x̃, ỹ, Kᵀỹ, the squared norms of the residual test per
+    image), or None to leave it to the loop.
     """
     if not 0.0 < relax < 2.0:
         raise ValueError(f"pdhg: relax must lie in (0, 2), got {relax}")
@@ -233,27 +239,38 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
             mon.block_done(block)
             k += block - 1
             continue
-        x_new = prox_f(torch.add(x, KTy, alpha=-tau), tau)
-        tau_used = tau
-        if strong_convexity > 0:
-            theta = 1.0 / math.sqrt(1.0 + 2.0 * strong_convexity * tau)
-            tau, sigma = theta * tau, sigma / theta
-        if fused and not x_new.requires_grad and not mon.due(k, tick=False):
-            mon.due(k)
-            kty = [t.dual_step(yj, x_new, x, theta, sigma, relax) for t, yj in zip(terms, y)]
-            KTy = kty[0] if len(kty) == 1 else sum(kty)
-            x = torch.lerp(x, x_new, relax) if relax != 1.0 else x_new
-            continue
-        # K x̄ with x̄ = x⁺ + θ(x⁺ − x): one operator application per term, none of K x⁺
-        Kxbar = [t.op.forward(torch.lerp(x_new, x, -theta)) for t in terms]
-        y_new = [t.conj(torch.add(yj, kb, alpha=sigma), sigma) for t, yj, kb in zip(terms, y, Kxbar)]
-        KTy_new = adjoint_sum(terms, y_new)
+        checked = None
+        if plain_iterations is not None and not block and getattr(plain_iterations, "check", None) is not None:
+            checked = plain_iterations.check(x, y, KTy, tau, sigma, theta)
+        if checked is not None:
+            x_new, y_new, KTy_new, sums = checked
+        else:
+            x_new = prox_f(torch.add(x, KTy, alpha=-tau), tau)
+            tau_used = tau
+            if strong_convexity > 0:
+                theta = 1.0 / math.sqrt(1.0 + 2.0 * strong_convexity * tau)
+                tau, sigma = theta * tau, sigma / theta
+            if fused and not x_new.requires_grad and not mon.due(k, tick=False):
+                mon.due(k)
+                kty = [t.dual_step(yj, x_new, x, theta, sigma, relax) for t, yj in zip(terms, y)]
+                KTy = kty[0] if len(kty) == 1 else sum(kty)
+                x = torch.lerp(x, x_new, relax) if relax != 1.0 else x_new
+                continue
+            # K x̄ with x̄ = x⁺ + θ(x⁺ − x): one operator application per term, none of K x⁺
+            Kxbar = [t.op.forward(torch.lerp(x_new, x, -theta)) for t in terms]
+            y_new = [t.conj(torch.add(yj, kb, alpha=sigma), sigma) for t, yj, kb in zip(terms, y, Kxbar)]
+            KTy_new = adjoint_sum(terms, y_new)
         if mon.due(k):
-            xi = (x - x_new) / tau_used - KTy               # ∈ ∂f(x⁺)
-            p = mon.rel([xi + KTy_new], [xi, KTy_new])
-            Kx_new = [t.op.forward(x_new) for t in terms]
-            zeta = [(yo - yn) / sigma + kb for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
-            d = mon.rel([z - kn for z, kn in zip(zeta, Kx_new)], [zeta, Kx_new])
+            if checked is not None:        # per problem: the images' sums of squares added, then √
+                s = sums.reshape(*x.shape[:batch_ndim], -1, 6).sum(-2).sqrt()
+                p = mon.judge(s[..., 0], torch.maximum(s[..., 1], s[..., 2]))
+                d = mon.judge(s[..., 3], torch.maximum(s[..., 4], s[..., 5]))
+            else:
+                xi = (x - x_new) / tau_used - KTy               # ∈ ∂f(x⁺)
+                p = mon.rel([xi + KTy_new], [xi, KTy_new])
+                Kx_new = [t.op.forward(x_new) for t in terms]
+                zeta = [(yo - yn) / sigma + kb for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
+                d = mon.rel([z - kn for z, kn in zip(zeta, Kx_new)], [zeta, Kx_new])
             stop = mon.check(k, x_new, p, d)
             if adaptive and strong_convexity == 0 and not stop:
                 ratio = float((p[0] / d[0].clamp_min(1e-300)).max())

@@ -14,7 +14,10 @@
  * from copies of its old x and KTy taken before the sweep) and the previous band's last y⁺ row for
  * its first KTy row (computed after the sweep); two barriers per iteration.
  *
- * Compiled once per precision: -DONLY_FLOAT64 gives tv_pdhg_f64, -DONLY_FLOAT32 tv_pdhg_f32.
+ * tv_check is a check's step, out of place, with the sums of the residual test.
+ *
+ * Compiled once per precision: -DONLY_FLOAT64 gives tv_pdhg_f64 and tv_check_f64, -DONLY_FLOAT32
+ * the _f32 pair.
  */
 #include <math.h>
 #include <stdint.h>
@@ -38,7 +41,7 @@ typedef struct {
     real r0, d0;
 } params_t;
 
-/* x̄ of one row from x and KTy (not written); x ← x + ρ(x⁺ − x) when xw is given */
+/* x̄ of one row from x and KTy (not written); x + ρ(x⁺ − x) into xw when given (x⁺ itself at ρ = 1) */
 static inline void xbar_row(const params_t *p, const real *x, const real *k, const real *r, const real *d,
                             real *xbar, real *xw)
 {
@@ -49,7 +52,7 @@ static inline void xbar_row(const params_t *p, const real *x, const real *k, con
         const real xj = x[j];
         const real xn = (xj - tau * k[j] + tau * rj) / (tau * dj + (real)1);
         xbar[j] = xn + theta * (xn - xj);
-        if (xw) xw[j] = xj + relax * (xn - xj);
+        if (xw) xw[j] = relax == (real)1 ? xn : xj + relax * (xn - xj);
     }
 }
 
@@ -165,6 +168,66 @@ int FN(tv_pdhg)(int count, int nthreads, int64_t n, int64_t H, int64_t W, real *
         }
     }
     free(scratch);
+    return 0;
+}
+
+/* A check's step, out of place: x̃ = x⁺, ỹ = Π(y + σ∇x̄) (no relaxation) and Kᵀỹ, with the sums
+ * of splitting.pdhg's residual test per image, in double: ‖ξ + Kᵀỹ‖², ‖ξ‖², ‖Kᵀỹ‖², ‖ζ − ∇x̃‖²,
+ * ‖ζ‖², ‖∇x̃‖² (ξ = (x − x̃)/τ − Kᵀy ∈ ∂f(x̃), ζ = (y − ỹ)/σ + ∇x̄ ∈ ∂g*(ỹ)).  Three passes over the
+ * rows (x̃ and x̄; ỹ; Kᵀỹ and the sums), each split across threads; the sums are added per row and
+ * then in row order, so they do not depend on the thread count.  Returns 0, or −1 short of memory. */
+int FN(tv_check)(int nthreads, int64_t n, int64_t H, int64_t W, const real *x, const real *y, const real *kty,
+                 const real *r, int64_t r_stride, real r0, const real *d, int64_t d_stride, real d0,
+                 real tau, real sigma, real theta, real radius, real *xn, real *yn, real *kn, double *sums)
+{
+    if (H < 2 || W < 2) return -2;
+    if (nthreads < 1) nthreads = 1;
+    const int64_t HW = H * W;
+    real *xbar = malloc(sizeof(real) * (size_t)HW);
+    double *rows = malloc(sizeof(double) * 6 * (size_t)H);
+    if (!xbar || !rows) { free(xbar); free(rows); return -1; }
+    for (int64_t img = 0; img < n; img++) {
+        const real *X = x + img * HW, *Y0 = y + 2 * img * HW, *Y1 = Y0 + HW, *K = kty + img * HW;
+        real *XN = xn + img * HW, *N0 = yn + 2 * img * HW, *N1 = N0 + HW, *KN = kn + img * HW;
+        const real *R = r ? r + img * r_stride : NULL, *D = d ? d + img * d_stride : NULL;
+        /* relax 1: x⁺ itself; radius as the projection's scale */
+        params_t p = {H, W, tau, sigma, theta, 1, radius, R, D, r0, d0};
+        _Pragma("omp parallel for num_threads(nthreads) schedule(static)")
+        for (int64_t i = 0; i < H; i++)
+            xbar_rows(&p, X + i * W, K + i * W, R ? R + i * W : NULL, D ? D + i * W : NULL, xbar + i * W, XN + i * W);
+        _Pragma("omp parallel for num_threads(nthreads) schedule(static)")
+        for (int64_t i = 0; i < H; i++) {
+            for (int64_t j = 0; j < W; j++) { N0[i * W + j] = Y0[i * W + j]; N1[i * W + j] = Y1[i * W + j]; }
+            y_rows(&p, N0 + i * W, N1 + i * W, xbar + i * W, i + 1 < H ? xbar + (i + 1) * W : NULL);
+        }
+        _Pragma("omp parallel for num_threads(nthreads) schedule(static)")
+        for (int64_t i = 0; i < H; i++) {
+            kty_rows(&p, KN + i * W, i > 0 ? N0 + (i - 1) * W : NULL, i + 1 < H ? N0 + i * W : NULL, N1 + i * W);
+            double s[6] = {0, 0, 0, 0, 0, 0};
+            for (int64_t j = 0; j < W; j++) {
+                const int64_t q = i * W + j;
+                const real xi = (X[q] - XN[q]) / tau - K[q];
+                const real pr = xi + KN[q];
+                const real gb0 = i + 1 < H ? xbar[q + W] - xbar[q] : (real)0, gb1 = j + 1 < W ? xbar[q + 1] - xbar[q] : (real)0;
+                const real gx0 = i + 1 < H ? XN[q + W] - XN[q] : (real)0, gx1 = j + 1 < W ? XN[q + 1] - XN[q] : (real)0;
+                const real z0 = (Y0[q] - N0[q]) / sigma + gb0, z1 = (Y1[q] - N1[q]) / sigma + gb1;
+                s[0] += (double)pr * pr;
+                s[1] += (double)xi * xi;
+                s[2] += (double)KN[q] * KN[q];
+                s[3] += (double)(z0 - gx0) * (z0 - gx0) + (double)(z1 - gx1) * (z1 - gx1);
+                s[4] += (double)z0 * z0 + (double)z1 * z1;
+                s[5] += (double)gx0 * gx0 + (double)gx1 * gx1;
+            }
+            for (int c = 0; c < 6; c++) rows[6 * i + c] = s[c];
+        }
+        for (int c = 0; c < 6; c++) {
+            double t = 0;
+            for (int64_t i = 0; i < H; i++) t += rows[6 * i + c];
+            sums[6 * img + c] = t;
+        }
+    }
+    free(xbar);
+    free(rows);
     return 0;
 }
 
