@@ -1,6 +1,7 @@
 """cvxpy's Problem / objective / constraint API under ``import gridprox as cp`` (issue 27):
 each behaviour judged by what real cvxpy does on the same script, and the Farkas certificates
 of infeasible LPs checked with numpy alone."""
+import re
 import warnings
 
 import cvxpy
@@ -786,3 +787,34 @@ def test_bool_constraints_as_cvxpy(path):
         assert (x.value is None) == (rx.value is None) and (x.value is None or abs(x.value - rx.value) < 1e-6)
     with pytest.raises(ValueError, match="invalid constraint of type"):
         gridprox.Problem(gridprox.Minimize(x), ["x >= 0"])
+
+
+@pytest.mark.parametrize("make, value", [
+    (lambda cp: cp.Variable(3, bounds=[np.array([1, 2, 3]), np.array([4, 5, 6])]), [0, 0, 0]),
+    (lambda cp: cp.Variable(nonneg=True), -1.0), (lambda cp: cp.Variable(neg=True), 1.0),
+    (lambda cp: cp.Variable(pos=True), -1.0), (lambda cp: cp.Variable(pos=True, bounds=[1, 2]), -1.0),
+    (lambda cp: cp.Parameter(nonpos=True), 1.0), (lambda cp: cp.Parameter(2, bounds=[0, None]), [-1.0, 2.0]),
+    (lambda cp: cp.Parameter(nonneg=True), np.inf), (lambda cp: cp.Variable(2, bounds=[0, 1]), [0.5, 1 + 1e-12]),
+])
+def test_leaf_value_checked_against_its_projection_as_cvxpy(make, value):
+    # cvxpy refuses a value that is not its own projection onto the leaf's sign or bounds
+    try:
+        make(cvxpy).value = value
+        words = None
+    except ValueError as e:
+        words = str(e)
+    leaf = make(gridprox)
+    if words is None:
+        leaf.value = value
+        np.testing.assert_array_equal(leaf.value, value)
+    else:
+        with pytest.raises(ValueError, match=re.escape(words[:-1]) + r"\. \('(var|param)\d+' is "):
+            leaf.value = value
+
+
+def test_solution_written_unchecked_as_cvxpy():
+    # a solver's value slightly off a bound is kept (cvxpy's save_value), not refused
+    x = gridprox.Variable(2, nonneg=True)
+    prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(x)), [x >= 0])
+    prob._set_solution({x: np.array([-1e-9, 1.0])}, None)
+    assert x.value[0] == -1e-9

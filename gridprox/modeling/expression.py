@@ -35,6 +35,7 @@ _ALLOWED = {AFFINE: (CONSTANT, AFFINE), CONVEX: (CONSTANT, AFFINE, CONVEX),
             CONCAVE: (CONSTANT, AFFINE, CONCAVE)}
 _FLIP = {CONVEX: CONCAVE, CONCAVE: CONVEX, AFFINE: AFFINE, CONSTANT: CONSTANT, UNKNOWN: UNKNOWN}
 _STR_LIMIT = 200
+_PROJECTION_TOL = 1e-10     # cvxpy's GENERAL_PROJECTION_TOL: how far a leaf's value may lie off its sign/bounds
 PRINT_EDGEITEMS, PRINT_THRESHOLD = 2, 5     # cvxpy's settings for printing a constant matrix
 
 
@@ -884,10 +885,17 @@ class _NamedLeaf(Leaf):
         # a Parameter may hold ±inf, as in cvxpy (x <= p with p = inf is no bound); the LP refuses
         # an infinite coefficient or a bound on the wrong side by name
         check_finite(arr, f"value of {self._kind} {self.name()!r}", allow="inf" if self._kind == "Parameter" else None)
-        if self._kind == "Parameter" and self.attributes["nonneg"] and np.any(arr < 0):
-            raise ValueError(f"Parameter value must be nonnegative. ({self.name()!r} has negative entries)")
-        if self._kind == "Parameter" and self.attributes["nonpos"] and np.any(arr > 0):
-            raise ValueError(f"Parameter value must be nonpositive. ({self.name()!r} has positive entries)")
+        # cvxpy's test: the value is its own projection onto the sign or bounds (inf where both are inf)
+        proj = self.project(arr)
+        with np.errstate(invalid="ignore"):
+            off = (arr != proj) & (np.abs(arr - proj) > _PROJECTION_TOL)
+        if np.any(off):
+            attrs = self.attributes
+            what = next(w for k, w in (("pos", "positive"), ("nonneg", "nonnegative"), ("neg", "negative"),
+                                       ("nonpos", "nonpositive"), ("bounds", "in bounds")) if attrs[k] is not None
+                        and attrs[k] is not False)
+            where = f" at index {tuple(np.argwhere(off)[0].tolist())}" if arr.ndim else ""
+            raise ValueError(f"{self._kind} value must be {what}. ({self.name()!r} is {arr[off][0]:g}{where})")
         return arr
 
     @value.setter
@@ -899,14 +907,16 @@ class _NamedLeaf(Leaf):
         more than one attribute, or bounds holding Parameters, ``val`` comes back as is)."""
         val = np.real(np.asarray(from_list(val), dtype=float))
         attrs = self.attributes
-        if builtins.sum(v is not None and v is not False for v in attrs.values()) > 1:
+        implied = {"nonneg": attrs["pos"], "nonpos": attrs["neg"]}     # pos sets nonneg here, not in cvxpy
+        if builtins.sum(v is not None and v is not False and not implied.get(k) for k, v in attrs.items()) > 1:
             return val
         if attrs["nonpos"] or attrs["neg"]:
             return np.minimum(val, 0.0)
         if attrs["nonneg"] or attrs["pos"]:
             return np.maximum(val, 0.0)
         if self.bounds is not None and not any(isinstance(b, Expression) for b in self.bounds):
-            return np.clip(val, *self.bounds)
+            lo, hi = (np.inf * side if b is None else b for side, b in zip((-1, 1), self.bounds))
+            return np.clip(val, lo, hi)
         return val
 
     def _leaf_log_log(self, dpp):
@@ -1008,14 +1018,6 @@ class Parameter(_NamedLeaf):
         self.attributes["bounds"] = bounds
         if value is not None:
             self.value = value
-
-    def checked(self, value, leading=()):
-        arr = super().checked(value, leading)
-        if self.bounds is not None:
-            lo, hi = self.bounds
-            if (lo is not None and np.any(arr < lo)) or (hi is not None and np.any(arr > hi)):
-                raise ValueError(f"Parameter {self.name()!r}: value outside its bounds")
-        return arr
 
     def _sign_rule(self):
         return NONNEG if self.attributes["nonneg"] else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN

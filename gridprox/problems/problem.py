@@ -357,7 +357,7 @@ class Problem:
 
     def _set_solution(self, values, duals):
         for v in self.parametric.variables:
-            v.value = None if values is None else values[v]
+            v.save_value(None if values is None else values[v])     # unchecked, as cvxpy writes a solution
         for con in self._constraints:
             con.save_dual_value(None if duals is None else duals[con])
 
