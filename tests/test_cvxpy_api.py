@@ -818,3 +818,14 @@ def test_solution_written_unchecked_as_cvxpy():
     prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(x)), [x >= 0])
     prob._set_solution({x: np.array([-1e-9, 1.0])}, None)
     assert x.value[0] == -1e-9
+
+
+def test_leaf_repr_as_cvxpy():
+    def leaves(cp):
+        a, a2 = cp.Parameter(name="a"), cp.Parameter(name="a2")
+        return [cp.Variable((10, 10), name="x", nonneg=True), cp.Variable((10, 10), name="y", bounds=[0, 10]),
+                cp.Variable(3, name="z", bounds=[np.array([1.0, 2, 3]), None]), cp.Variable(name="w", pos=True),
+                cp.Variable(2, name="u", bounds=[-a, a2]), cp.Parameter(2, nonneg=True), cp.Parameter(bounds=[0, 1]),
+                cp.Variable(7, name="v", bounds=[np.arange(7.0), 100]), cp.Parameter(2, bounds=[None, np.ones(2)]),
+                cp.Variable(2, name="q", bounds=[None, 3.5])]
+    assert [repr(v) for v in leaves(gridprox)] == [repr(v) for v in leaves(cvxpy)]

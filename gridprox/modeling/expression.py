@@ -808,7 +808,9 @@ def _bound_operand(value, shape, what):
         return value
     if isinstance(value, Expression):
         value = dense(value.value)
-    arr = np.asarray(value, dtype=float)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":     # integer bounds stay integers, as in cvxpy (its repr shows 0, not 0.00)
+        arr = arr.astype(float)
     try:
         np.broadcast_to(arr, shape)
     except ValueError:
@@ -915,8 +917,7 @@ class _NamedLeaf(Leaf):
         if attrs["nonneg"] or attrs["pos"]:
             return np.maximum(val, 0.0)
         if self.bounds is not None and not any(isinstance(b, Expression) for b in self.bounds):
-            lo, hi = (np.inf * side if b is None else b for side, b in zip((-1, 1), self.bounds))
-            return np.clip(val, lo, hi)
+            return np.clip(val, *self.bounds)
         return val
 
     def _leaf_log_log(self, dpp):
@@ -947,12 +948,17 @@ class _NamedLeaf(Leaf):
         self._value = np.broadcast_to(arr, self.shape).copy() if arr.size == 1 else arr.reshape(self.shape)
 
     def __repr__(self):
-        # cvxpy's layout: Variable((2,), x, nonneg=True); a Parameter's repr has no name
+        # cvxpy's layout: Variable((2,), x, nonneg=True, bounds=(0, 10)); a Parameter's repr has no name
         attrs = self.attributes
-        signs = ["pos" if attrs["pos"] else "nonneg" if attrs["nonneg"] else None,
-                 "neg" if attrs["neg"] else "nonpos" if attrs["nonpos"] else None]
+        implied = {"nonneg": attrs["pos"], "nonpos": attrs["neg"]}     # pos sets nonneg here, not in cvxpy
         parts = [str(self.shape)] + ([self.name()] if self._kind == "Variable" else [])
-        return f"{self._kind}({', '.join(parts + [f'{s}=True' for s in signs if s])})"
+        parts += [f"{k}=True" for k, v in attrs.items() if v is True and not implied.get(k)]
+        if self.bounds is not None:
+            lo, hi = (str(b) if isinstance(b, Expression) else np.array2string(
+                np.asarray(b), edgeitems=PRINT_EDGEITEMS, threshold=PRINT_THRESHOLD,
+                formatter={"float": lambda t: f"{t:.2f}"}) for b in self.bounds)
+            parts.append(f"bounds=({lo}, {hi})")
+        return f"{self._kind}({', '.join(parts)})"
 
 
 class Variable(_NamedLeaf):
@@ -1013,7 +1019,8 @@ class Parameter(_NamedLeaf):
             if any(isinstance(b, Parameter) for b in bounds):
                 raise ValueError(f"Parameter bounds must be numeric, not CVXPY Expressions. Parametric bounds "
                                  f"are only supported on Variables. ({label})")
-            bounds = [None if b is None else np.broadcast_to(b, self.shape) for b in bounds]
+            # as a Variable's: a missing side a 0-d ±inf, a given side as given (cvxpy's representation)
+            bounds = [np.array(side * np.inf) if b is None else b for side, b in zip((-1, 1), bounds)]
         self.bounds = bounds
         self.attributes["bounds"] = bounds
         if value is not None:
