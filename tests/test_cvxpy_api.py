@@ -829,3 +829,18 @@ def test_leaf_repr_as_cvxpy():
                 cp.Variable(7, name="v", bounds=[np.arange(7.0), 100]), cp.Parameter(2, bounds=[None, np.ones(2)]),
                 cp.Variable(2, name="q", bounds=[None, 3.5])]
     assert [repr(v) for v in leaves(gridprox)] == [repr(v) for v in leaves(cvxpy)]
+
+
+def test_nd_problem_backend_warning_as_cvxpy():
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable((2, 2, 2))
+        prob = cp.Problem(cp.Minimize(cp.sum(x)), [x == np.ones((2, 2, 2))])
+        with pytest.warns(UserWarning, match="The problem has an expression with dimension greater than 2. "
+                                             "Defaulting to the SCIPY backend for canonicalization."):
+            assert prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {})) == pytest.approx(8.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            prob.solve(canon_backend=cp.SCIPY_CANON_BACKEND, **({"solver": "HIGHS"} if cp is cvxpy else {}))
+        fresh = cp.Problem(cp.Minimize(cp.sum(x)), [x == np.ones((2, 2, 2))])     # cvxpy caches its backend
+        with pytest.raises(ValueError, match="Only the COO and SCIPY backends are supported"):
+            fresh.solve(canon_backend=cp.CPP_CANON_BACKEND, **({"solver": "HIGHS"} if cp is cvxpy else {}))

@@ -277,16 +277,23 @@ class Problem:
                                 "gridprox models linear programs only")
         if "_cpp_ok" not in self.__dict__:      # walked once per problem: re-solves skip it
             self._cpp_ok = all(n._supports_cpp() for n in self._nodes())
-        if not self._cpp_ok:                     # cvxpy's backend choice, in its words
-            if opts.get("canon_backend") is None:
+            self._nd = any(n.ndim > 2 for n in self._nodes())
+        backend_given = opts.get("canon_backend")
+        # cvxpy's choice of canonicalisation backend (gridprox has one), its warnings and refusals in its words
+        if not self._cpp_ok:
+            if backend_given is None:
                 warnings.warn(f"The problem includes expressions that don't support {CPP_CANON_BACKEND} backend. "
                               f"Defaulting to the {SCIPY_CANON_BACKEND} backend for canonicalization.")
-            elif opts.get("canon_backend") == CPP_CANON_BACKEND:
+            elif backend_given == CPP_CANON_BACKEND:
                 raise ValueError(f"The {CPP_CANON_BACKEND} backend cannot be used with problems that have "
                                  "expressions which do not support it.")
-        if opts.get("canon_backend") == CPP_CANON_BACKEND and any(n.ndim > 2 for n in self._nodes()):
-            raise ValueError("Only the COO and SCIPY backends are supported for problems with expressions of "
-                             "dimension greater than 2.")      # cvxpy's refusal, word for word
+        elif self._nd:
+            if backend_given is None:
+                warnings.warn("The problem has an expression with dimension greater than 2. "
+                              f"Defaulting to the {SCIPY_CANON_BACKEND} backend for canonicalization.")
+            elif backend_given == CPP_CANON_BACKEND:
+                raise ValueError("Only the COO and SCIPY backends are supported for problems with expressions of "
+                                 "dimension greater than 2.")
         if opts.get("enforce_dpp") and opts.get("ignore_dpp"):
             raise DPPError("Cannot set enforce_dpp = True and ignore_dpp = True.")      # cvxpy's words
         if opts.get("enforce_dpp") and not self.is_dpp():
