@@ -129,9 +129,12 @@ class CompiledTerm:
 
     def _fused_dual_step(self):
         """PDHG's dual step fused for w·TV(x) of a real image (``finite_diff.tv_dual_step``):
-        a group norm over the components of a plain 2-D gradient, no offset; else None."""
+        a group norm over the components of a plain 2-D gradient of (H, W) images (batch dims
+        lead; channels inside the image would put the component axis before them), no offset;
+        else None."""
         grad = _plain_gradient(self.op)
-        if (self.term.kind != "group_norm1" or grad is None or self.b is not None or self.complex_out
+        if (self.term.kind != "group_norm1" or grad is None or len(grad.in_shape) != 2 or self.b is not None
+                or self.complex_out
                 or self.group_dim != -len(self.op.out_shape) or not self.w > 0):
             return None
         w = float(self.w)

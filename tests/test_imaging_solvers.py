@@ -126,3 +126,22 @@ def test_tv_denoising_and_inpainting_on_the_c_kernel_match_cvxpy(denoise):
         val = prob.solve(method="pdhg", tol=1e-6, max_iter=20000)
         assert prob.info["tv_kernel"] and prob.status == "optimal"
         assert abs(val - want) <= 1e-5 * abs(want), (val, want, prob.iterations)
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+@pytest.mark.parametrize("channels", [2, 3])
+def test_tv_of_channels_inside_the_image_matches_admm(channels, kernel, monkeypatch):
+    """TV of a (C, H, W) image with no batch dims: its gradient's component axis comes before the
+    channels, not the (…, 2, H, W) layout of the fused dual step and the C kernel, which must not
+    be used (with C = 3 the fused step raised; with C = 2 it projected the wrong pairs)."""
+    import imaging.problem
+    if not kernel:
+        monkeypatch.setattr(imaging.problem, "tv_pdhg_iterations", lambda *a: None)
+    b = np.random.default_rng(3).random((channels, 16, 12))
+    values = []
+    for method in ("pdhg", "admm"):
+        x = im.Variable(b.shape)
+        prob = im.Problem(0.5 * im.sum_squares(x - b) + 0.1 * im.tv(x))
+        values.append(prob.solve(method=method, tol=1e-8, max_iter=20000))
+        assert prob.status == "optimal"
+    assert abs(values[0] - values[1]) <= 1e-6 * abs(values[1]), values

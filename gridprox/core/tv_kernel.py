@@ -132,7 +132,8 @@ class TVIterations:
 def tv_pdhg_iterations(x: torch.Tensor, r, d, radius: float) -> Optional[TVIterations]:
     """The kernel's iterations for PDHG on  Σ ½ d x² − r x + radius·TV(x)  over the last two
     dims of ``x`` (r, d: numbers, an image, or one per image of x), where it applies: CPU,
-    real float32/float64 iterates without autograd, images at least 2×2, radius > 0; else None."""
+    real float32/float64 iterates without autograd, images at least 2×2, radius > 0; else None.
+    Every dim before the last two counts images: the duals are laid out (..., 2, H, W)."""
     if (x.device.type != "cpu" or x.dtype not in _NAME or x.dim() < 2 or min(x.shape[-2:]) < 2
             or x.requires_grad or not radius > 0):
         return None
