@@ -844,3 +844,21 @@ def test_nd_problem_backend_warning_as_cvxpy():
         fresh = cp.Problem(cp.Minimize(cp.sum(x)), [x == np.ones((2, 2, 2))])     # cvxpy caches its backend
         with pytest.raises(ValueError, match="Only the COO and SCIPY backends are supported"):
             fresh.solve(canon_backend=cp.CPP_CANON_BACKEND, **({"solver": "HIGHS"} if cp is cvxpy else {}))
+
+
+@pytest.mark.parametrize("path", ["highs", "pdhg"])
+def test_domain_as_cvxpy(path):
+    def build(cp):
+        p = cp.Parameter(name="p", value=-2.0)
+        x = cp.Variable(3, name="x", bounds=[np.array([1, -np.inf, 3]), 5], nonneg=True)
+        m = cp.Variable((2, 2), name="m", bounds=[np.array([[0, -np.inf], [1, 2]]), None])
+        z = cp.Variable(name="z", bounds=[p, None])
+        leaves = (x, cp.abs(cp.Variable(2, nonneg=True)) + 1, cp.Constant(1), cp.Parameter(nonneg=True), z, m)
+        # each leaf's domain alone (a fresh variable of its id, as cvxpy's test) makes the bounds
+        copy = lambda v: cp.Variable(v.shape, var_id=v.id) if cp is cvxpy else v     # noqa: E731
+        prob = cp.Problem(cp.Minimize(cp.sum(copy(x)) + copy(z) + cp.sum(copy(m)) - 10 * copy(m)[0, 1]),
+                          x.domain + z.domain + m.domain + [copy(m)[0, 1] <= 4])
+        return [len(e.domain) for e in leaves], prob
+    (nd, got), (rd, ref) = build(gridprox), build(cvxpy)
+    assert nd == rd
+    assert got.solve(solver=path) == pytest.approx(ref.solve(solver="HIGHS"), abs=1e-5)

@@ -442,6 +442,12 @@ class Expression(Labelled):
         v = evaluate(self, lambda leaf: leaf._leaf_value())
         return None if v is None else dense(v)
 
+    @property
+    def domain(self) -> list:
+        """cvxpy's: the constraints under which the expression is finite (its leaves' signs and
+        bounds; every atom gridprox lowers is finite everywhere)."""
+        return [con for arg in self.args for con in arg.domain]
+
     def variables(self):
         return [n for n in postorder(self) if isinstance(n, Variable)]
 
@@ -925,6 +931,24 @@ class _NamedLeaf(Leaf):
         if not self.attributes["pos"]:
             return UNKNOWN
         return AFFINE if self._kind == "Variable" or dpp else CONSTANT
+
+    @property
+    def domain(self) -> list:
+        """cvxpy's: this leaf's sign and bounds as constraints (entries with an infinite bound left out)."""
+        out = [self >= 0] if self.attributes["nonneg"] else []     # pos sets nonneg here
+        if self.attributes["nonpos"]:
+            out.append(self <= 0)
+        for upper, b in zip((False, True), self.bounds or ()):
+            if not isinstance(b, Expression):
+                free = np.inf if upper else -np.inf
+                if not np.any(np.asarray(b) != free):
+                    continue
+                if np.ndim(b) and self.ndim:
+                    mask = np.broadcast_to(b, self.shape) != free
+                    out.append(self[mask] <= b[mask] if upper else self[mask] >= b[mask])
+                    continue
+            out.append(self <= b if upper else self >= b)
+        return out
 
     def _has_lower_bounds(self) -> bool:
         return self._has_bound(0, "nonneg", -np.inf)
