@@ -284,3 +284,15 @@ def test_import_gridprox_loads_neither_cvxpy_nor_the_application_layers():
             "'gridprox.interop.cvxpy_solver') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_c_source_is_package_data():
+    """The kernels are compiled on first use from their .c files: a file the wheel leaves out
+    sends an installed gridprox quietly to the slower torch path."""
+    import fnmatch
+    import tomllib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["gridprox"]
+    sources = [p.relative_to(root / "gridprox").as_posix() for p in (root / "gridprox").rglob("*.c")]
+    assert sources
+    assert [s for s in sources if not any(fnmatch.fnmatch(s, pat) for pat in patterns)] == []
