@@ -753,7 +753,8 @@ def test_cvxpy_solver_names_and_atom_classes():
     assert issubclass(gridprox.DGPError, gridprox.ModelingError)
     x, rx = gridprox.Variable(2), cvxpy.Variable(2)
     assert isinstance(x + 1, gridprox.AddExpression) and isinstance(rx + 1, cvxpy.AddExpression)
-    assert isinstance(np.ones((2, 2)) @ x, gridprox.MulExpression) and isinstance(np.ones((2, 2)) @ rx, cvxpy.MulExpression)
+    assert isinstance(np.ones((2, 2)) @ x, gridprox.MulExpression)
+    assert isinstance(np.ones((2, 2)) @ rx, cvxpy.MulExpression)
     # cvxpy's atom classes by name: linear cases solved as cvxpy solves them, the others refused by name
     build = lambda cp, v: cp.sum(cp.Power(v - 1, 1))      # noqa: E731
     got = gridprox.Problem(gridprox.Minimize(build(gridprox, x)), [x >= 0]).solve()
@@ -862,3 +863,20 @@ def test_domain_as_cvxpy(path):
     (nd, got), (rd, ref) = build(gridprox), build(cvxpy)
     assert nd == rd
     assert got.solve(solver=path) == pytest.approx(ref.solve(solver="HIGHS"), abs=1e-5)
+
+
+def test_deprecation_warnings_as_cvxpy():
+    assert issubclass(gridprox.CvxpyDeprecationWarning, DeprecationWarning)
+    for cp in (cvxpy, gridprox):
+        x = cp.Variable(2)
+        with pytest.warns(cp.CvxpyDeprecationWarning, match="conv is deprecated. Use convolve instead."):
+            expr = cp.conv(np.array([1.0, 2.0]), np.array([0.0, 1.0, 0.5]))
+        np.testing.assert_allclose(expr.value, [0.0, 1.0, 2.5, 1.0])
+        with pytest.warns(cp.CvxpyDeprecationWarning, match='Explicitly invoking "NonPos\\(expr\\)"'):
+            cp.NonPos(x)
+        with pytest.warns(UserWarning, match="has resulted in matrix multiplication"), \
+                pytest.warns(cp.CvxpyDeprecationWarning, match="has resulted in matrix multiplication"):
+            cp.Constant(np.ones((2, 2))) * x
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            cp.convolve(np.array([1.0, 2.0]), x), cp.NonNeg(x), x <= 0

@@ -20,7 +20,7 @@ from . import transforms  # noqa: F401  (cvxpy's ``cp.transforms.indicator``)
 from . import error  # noqa: F401  (cvxpy's ``cp.error.SolverError``, ...)
 from . import constraints as _constraints
 from .expression import CallbackParam, Constant, Expression, Parameter, Variable  # noqa: F401
-from .error import DCPError, DGPError  # noqa: F401  (cvxpy's names for a non-DCP/DGP model: ModelingError)
+from .error import CvxpyDeprecationWarning, DCPError, DGPError  # noqa: F401  (DCP/DGP errors: ModelingError)
 from .canon import DPPError, ParameterError  # noqa: F401  (ModelingErrors: a non-DPP product, a Parameter without value)
 from .piecewise import (NON_LP_ATOMS, abs, cummax, cvar, dotsort, max, maximum, min, minimum, neg, norm,  # noqa: F401
                         norm1, norm_inf, pos, ptp, real, conj, imag, scalene, sum_largest,
@@ -40,6 +40,7 @@ __all__ = [
     "Variable", "Parameter", "CallbackParam", "Constant", "Expression", "DCPError", "DGPError", "DPPError",
     "ParameterError", "Minimize", "Maximize", "Sum", "Trace", "AddExpression", "MulExpression", "Constraint", "Cone",
     "Equality", "Inequality", "NonNeg", "NonPos", "Zero", "constraints", "transforms", "error",
+    "CvxpyDeprecationWarning",
     "sum", "cumsum", "diff", "hstack", "vstack", "concatenate", "bmat", "reshape", "vec", "transpose",
     "multiply", "matmul", "trace", "diag", "kron", "dot", "vdot", "scalar_product", "outer", "mean",
     "broadcast_to", "upper_tri", "vec_to_upper_tri", "convolve", "conv", "squeeze", "moveaxis",

@@ -17,6 +17,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from ..errors import ModelingError
 from . import form as F
+from .error import CvxpyDeprecationWarning
 from .expression import (AFFINE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
                          UNKNOWN_SIGN, ZERO, Constant, Expression, as_expr, broadcast_shapes, default_order, dense,
                          describe, sign_of)
@@ -340,8 +341,10 @@ def star(a, b):
     inner dimensions do not fit a matrix product; else matrix product (with cvxpy's warning)."""
     if a.shape == () or b.shape == () or (a.shape[-1] != b.shape[0] and (a.size == 1 or b.size == 1)):
         return Multiply(a, b)
-    warnings.warn("This use of ``*`` has resulted in matrix multiplication. Use ``@`` for matrix "
-                  "multiplication or ``multiply`` for elementwise multiplication.", UserWarning, stacklevel=3)
+    msg = ("This use of ``*`` has resulted in matrix multiplication. Use ``@`` for matrix "
+           "multiplication or ``multiply`` for elementwise multiplication.")
+    warnings.warn(msg, UserWarning, stacklevel=3)
+    warnings.warn(msg, CvxpyDeprecationWarning, stacklevel=3)      # cvxpy gives both
     return MatMul(a, b)
 
 
@@ -842,6 +845,7 @@ def convolve(a, b):
 
 
 def conv(a, b):
+    warnings.warn("conv is deprecated. Use convolve instead.", CvxpyDeprecationWarning, stacklevel=2)   # cvxpy's
     return _convolution("conv", a, b, constant_first=True)
 
 

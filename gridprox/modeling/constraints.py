@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy as _copy
 import itertools
+import warnings
 
 import numpy as np
 
 from ..errors import ModelingError
 from .affine import Add, Neg
 from .canon import find_culprit
+from .error import CvxpyDeprecationWarning
 from .expression import AFFINE, CONVEX, Expression, Labelled, Variable, as_expr, broadcast_shapes
 
 _ids = itertools.count(1)
@@ -202,11 +204,13 @@ class Zero(Cone):
 
 
 class NonPos(Cone):
-    """expr <= 0."""
+    """expr <= 0 (deprecated in cvxpy when written out: x <= 0 or NonNeg(-x))."""
 
     kind = "le"
 
     def __init__(self, expr):
+        warnings.warn('Explicitly invoking "NonPos(expr)" to a create a constraint is deprecated. Please use '
+                      'operator overloading or "NonNeg(-expr)" instead.', CvxpyDeprecationWarning, stacklevel=2)
         expr = as_expr(expr)
         super().__init__((expr,), expr)
 

@@ -8,4 +8,10 @@ from .canon import DPPError, ParameterError  # noqa: F401
 
 DCPError = DGPError = DQCPError = ModelingError
 
-__all__ = ["SolverError", "DCPError", "DGPError", "DQCPError", "DPPError", "ParameterError"]
+
+class CvxpyDeprecationWarning(DeprecationWarning):
+    """cvxpy's warning for its deprecated spellings (conv, NonPos(expr), ``*`` as a matrix product)."""
+
+
+__all__ = ["SolverError", "DCPError", "DGPError", "DQCPError", "DPPError", "ParameterError",
+           "CvxpyDeprecationWarning"]
