@@ -11,7 +11,8 @@ copied with its imports rewritten: ``import cvxpy as cp`` -> ``import gridprox a
 cvxpy import ...`` -> ``from gridprox import ...``, and ``from cvxpy.sub.module import names`` ->
 ``from gridprox import names`` where gridprox has every one of the names (cvxpy's public classes:
 Variable, Problem, SOC, ...), ``import cvxpy.error as e`` -> ``from gridprox import error as e`` where
-gridprox's namespace has every name the file reads from it; imports of cvxpy internals (settings,
+gridprox's namespace has every name the file reads from it, ``from cvxpy.transforms.x import names`` ->
+``from gridprox.transforms import names`` where it has them; imports of cvxpy internals (settings,
 reductions, base_test) stay.
 
 Three runs of the same files, each one pytest process with a small plugin:
@@ -76,6 +77,7 @@ def tests_folder(cache: Path) -> Path:
 
 # ------------------------------------------------------------------------------ import swap
 _PUBLIC_MODULES = ("expressions", "atoms", "constraints", "problems", "error")
+_NAMESPACES = ("transforms",)       # cvxpy's subpackages gridprox has as namespaces of their own names
 
 
 def _gridprox_has(names) -> bool:
@@ -115,11 +117,13 @@ def swap_imports(source: str) -> str:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and (
                 node.module == "cvxpy" or node.module.startswith("cvxpy.")):
             names = [a.name for a in node.names]
-            if node.module != "cvxpy" and not (node.module.split(".")[1] in _PUBLIC_MODULES
-                                               and _gridprox_has(names)):
-                continue
             listed = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
-            edits.append((node, f"{pad}from gridprox import {listed}\n"))
+            sub = node.module.split(".")[1] if node.module != "cvxpy" else None
+            if sub in _NAMESPACES and _gridprox_has([f"{sub}.{n}" for n in names]):
+                # from cvxpy.transforms.partial_optimize import partial_optimize: gridprox.transforms's
+                edits.append((node, f"{pad}from gridprox.{sub} import {listed}\n"))
+            elif sub is None or (sub in _PUBLIC_MODULES and _gridprox_has(names)):
+                edits.append((node, f"{pad}from gridprox import {listed}\n"))
     for node, text in sorted(edits, key=lambda e: -e[0].lineno):
         lines[node.lineno - 1:node.end_lineno] = [text]
     return "".join(lines)

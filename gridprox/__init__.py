@@ -1,5 +1,7 @@
 """gridprox: capacity-expansion LPs in cvxpy syntax, compiled once and solved — one or
 hundreds of scenarios at once — by batched, restarted, preconditioned PDHG in PyTorch."""
+import sys as _sys
+
 from .errors import GridproxError, ModelingError, SolverError  # noqa: F401
 from .compile.lp import LinearProgram  # noqa: F401
 from .solvers.result import Result  # noqa: F401
@@ -12,6 +14,13 @@ from .problems import Problem, SolverStats, SOLVER_NAMES  # noqa: F401,E402
 globals().update(zip(SOLVER_NAMES, SOLVER_NAMES))      # cvxpy's solver names: cp.HIGHS, cp.GLPK_MI, ...
 from .problems import (COO_CANON_BACKEND, CPP_CANON_BACKEND, RUST_CANON_BACKEND,  # noqa: F401,E402
                        SCIPY_CANON_BACKEND, USER_LIMIT)
+from .problems.partial import partial_optimize  # noqa: E402
+# cvxpy's cp.transforms.partial_optimize: it builds on Problem, a layer above gridprox.modeling.transforms
+transforms.partial_optimize = partial_optimize  # noqa: F405
+# cvxpy's importable namespaces (import cvxpy.error, from cvxpy.transforms import ...) under gridprox's name
+for _name in ("error", "transforms", "constraints"):
+    _sys.modules.setdefault(f"{__name__}.{_name}", globals()[_name])
+del _name
 from .interop.installed import installed_solvers  # noqa: F401,E402  (imports cvxpy only when it runs)
 from .interop.cvxpy_convert import from_cvxpy  # noqa: F401,E402  (imports cvxpy only when it runs)
 from .solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, INFEASIBLE_OR_UNBOUNDED,  # noqa: F401,E402

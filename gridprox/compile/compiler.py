@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ModelingError
 from ..modeling.canon import CanonContext, check_dcp
 from ..modeling.expression import AFFINE, CONCAVE, CONVEX, Expression
 from ..modeling.form import Form
@@ -191,6 +192,11 @@ def compile_problem(problem, freeze_params: bool = False) -> ParametricProgram:
     f_cons = [ctx.form(con.expr) for con in constraints]
     user_vars = problem.variables()
     parameters = problem.parameters()
+    clash = {v.id for v in user_vars} & {v.id for v in ctx.aux}
+    if clash:       # a partial_optimize variable used outside it as well
+        name = next(v.name() for v in user_vars if v.id in clash)
+        raise ModelingError(f"{name} is optimized over inside a partial_optimize and also appears outside it; "
+                            "use another Variable outside")
     layout = _Layout(user_vars + ctx.aux, parameters)
     sense = 1 if minimize else -1
 

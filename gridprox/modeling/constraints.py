@@ -53,6 +53,9 @@ class Constraint(Labelled):
     # --------------------------------------------------------------- duals
     @property
     def dual_value(self):
+        if self._dual_variable is not None:       # cvxpy's: the value of its dual variable, which may be set
+            v = self._dual_variable.value
+            return None if v is None else (float(v) if v.ndim == 0 else v)
         return self._dual_value
 
     @property

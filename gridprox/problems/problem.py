@@ -152,7 +152,7 @@ class Problem:
         for n in self._nodes():
             cands = [n] if isinstance(n, Parameter) else (     # and those in a Variable's bound expressions
                 [q for b in (n.bounds or ()) if isinstance(b, Expression) for q in b.parameters()]
-                if isinstance(n, Variable) else [])
+                if isinstance(n, Variable) else n.inner_parameters() if hasattr(n, "inner_parameters") else [])
             for p in cands:
                 if p.id not in seen:
                     seen.add(p.id)
