@@ -880,3 +880,14 @@ def test_deprecation_warnings_as_cvxpy():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             cp.convolve(np.array([1.0, 2.0]), x), cp.NonNeg(x), x <= 0
+
+
+def test_var_id_refused_instead_of_a_separate_variable():
+    # cvxpy: a Variable with another's var_id is that variable (z.value is x's optimum)
+    x = cvxpy.Variable(2, bounds=[1, 3])
+    z = cvxpy.Variable(2, var_id=x.id)
+    cvxpy.Problem(cvxpy.Minimize(cvxpy.sum(z)), x.domain).solve(solver="HIGHS")
+    np.testing.assert_allclose(z.value, [1, 1])
+    x = gridprox.Variable(2, bounds=[1, 3])
+    with pytest.raises(ModelingError, match=r"Variable\(var_id=\d+\): .*not supported; use that Variable itself"):
+        gridprox.Variable(2, var_id=x.id)

@@ -992,6 +992,9 @@ class Variable(_NamedLeaf):
 
     def __init__(self, shape=(), name: Optional[str] = None, var_id=None, *, nonneg: bool = False,
                  nonpos: bool = False, bounds=None, value=None, **kwargs):
+        if var_id is not None:      # cvxpy's alias of another Variable; each Variable here is its own one
+            raise ModelingError(f"Variable(var_id={var_id!r}): a Variable object standing for another one (cvxpy's "
+                                "var_id) is not supported; use that Variable itself")
         super().__init__(shape, name, nonneg, nonpos, kwargs, _LP_FORBIDDEN_ATTRS)
         self._has_vars = True
         self._curv = AFFINE
