@@ -57,6 +57,9 @@ BAD_CALLS = {
     "moveaxis_repeated": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0, 0], [1, 2]),
     "moveaxis_counts": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0], [1, 2]),
     # cvxpy's checks on non-LP atoms' arguments and on bounds, run before gridprox refuses or folds them
+    "symmetric_rectangle": lambda cp: cp.Variable((4, 3), symmetric=True),
+    "hermitian_vector": lambda cp: cp.Variable(3, hermitian=True),
+    "psd_parameter_rectangle": lambda cp: cp.Parameter((2, 3), PSD=True),
     "lambda_max_unsymmetric": lambda cp: cp.lambda_max(np.array([[1.0, 2.0], [0.0, 1.0]])).value,
     "log_det_unsymmetric": lambda cp: cp.log_det(np.array([[1.0, 2.0], [0.0, 1.0]])).value,
     "lambda_sum_largest_rectangle": lambda cp: cp.lambda_sum_largest(cp.Variable((2, 3)), 1),

@@ -851,6 +851,9 @@ class _NamedLeaf(Leaf):
         super().__init__(shape)
         # pos / neg: strictly signed in cvxpy's DGP; in an LP, as in cvxpy's DCP, nonneg / nonpos
         pos, neg = bool(kwargs.pop("pos", False)), bool(kwargs.pop("neg", False))
+        square = [k for k in ("PSD", "NSD", "symmetric", "diag", "hermitian") if kwargs.get(k)]
+        if square and (len(self.shape) < 2 or self.shape[-2] != self.shape[-1]):    # cvxpy's check comes first
+            raise ValueError(f"Invalid dimensions {self.shape}. Must be a square matrix.")
         for key, val in kwargs.items():
             # an attribute is off when None or False; arrays (cvxpy's index lists) count as given
             if val is None or (isinstance(val, (bool, np.bool_)) and not val):
