@@ -60,6 +60,12 @@ BAD_CALLS = {
     "symmetric_rectangle": lambda cp: cp.Variable((4, 3), symmetric=True),
     "hermitian_vector": lambda cp: cp.Variable(3, hermitian=True),
     "psd_parameter_rectangle": lambda cp: cp.Parameter((2, 3), PSD=True),
+    "sparsity_index_arrays": lambda cp: cp.Variable((3, 3), sparsity=[(0, 1), (0, 1), (0, 1)]),
+    "sparsity_lengths": lambda cp: cp.Variable((3, 3), sparsity=[(0, 1), (0, 1, 2)]),
+    "sparsity_out_of_bounds": lambda cp: cp.Variable((3, 3), sparsity=[(0, 1, 2), (3, 4, 5)]),
+    "sparsity_of_scalar": lambda cp: cp.Variable(sparsity=[(0, 1)]),
+    "symmetric_and_sparse": lambda cp: cp.Variable((2, 2), symmetric=True, sparsity=[(0, 1), (0, 1)]),
+    "symmetric_and_diag": lambda cp: cp.Variable((2, 2), symmetric=True, diag=True),
     "lambda_max_unsymmetric": lambda cp: cp.lambda_max(np.array([[1.0, 2.0], [0.0, 1.0]])).value,
     "log_det_unsymmetric": lambda cp: cp.log_det(np.array([[1.0, 2.0], [0.0, 1.0]])).value,
     "lambda_sum_largest_rectangle": lambda cp: cp.lambda_sum_largest(cp.Variable((2, 3)), 1),
@@ -189,3 +195,8 @@ def test_float_array_index_in_numpys_words():
     for cp in (cvxpy, gridprox):
         with pytest.raises(IndexError, match=r"^arrays used as indices must be of integer \(or boolean\) type$"):
             cp.Variable(2)[np.array([1.0, 2.0])]
+
+
+def test_empty_index_lists_are_no_attribute_as_in_cvxpy():
+    for kw in ({"sparsity": []}, {"boolean": []}, {"integer": []}):
+        assert cvxpy.Variable((2, 2), **kw).shape == gridprox.Variable((2, 2), **kw).shape == (2, 2)

@@ -852,11 +852,21 @@ class _NamedLeaf(Leaf):
         # pos / neg: strictly signed in cvxpy's DGP; in an LP, as in cvxpy's DCP, nonneg / nonpos
         pos, neg = bool(kwargs.pop("pos", False)), bool(kwargs.pop("neg", False))
         square = [k for k in ("PSD", "NSD", "symmetric", "diag", "hermitian") if kwargs.get(k)]
-        if square and (len(self.shape) < 2 or self.shape[-2] != self.shape[-1]):    # cvxpy's check comes first
+        # cvxpy's checks of these attributes come before gridprox refuses them, in its words
+        if square and (len(self.shape) < 2 or self.shape[-2] != self.shape[-1]):
             raise ValueError(f"Invalid dimensions {self.shape}. Must be a square matrix.")
+        sparsity = kwargs.get("sparsity")
+        sparse = sparsity is not None and sparsity is not False and len(sparsity) > 0
+        if sparse:
+            if self.shape == ():
+                raise ValueError("Indices should have 0 dimensions.")
+            sp.coo_array((np.empty(len(sparsity[0])), sparsity), shape=self.shape)     # scipy's index errors
+        if len(square) + sparse > 1:
+            raise ValueError("A CVXPY Variable cannot have more than one of the following attributes: "
+                             "['diag', 'symmetric', 'PSD', 'NSD', 'hermitian', 'sparsity']")
         for key, val in kwargs.items():
-            # an attribute is off when None or False; arrays (cvxpy's index lists) count as given
-            if val is None or (isinstance(val, (bool, np.bool_)) and not val):
+            # an attribute is off when None, False or an empty index list (cvxpy's); others count as given
+            if val is None or (isinstance(val, (bool, np.bool_, list, tuple)) and not val):
                 continue
             if key in forbidden:
                 raise ModelingError(f"{self._kind} attribute {key}={val!r} is not supported: gridprox models "
