@@ -891,3 +891,27 @@ def test_var_id_refused_instead_of_a_separate_variable():
     x = gridprox.Variable(2, bounds=[1, 3])
     with pytest.raises(ModelingError, match=r"Variable\(var_id=\d+\): .*not supported; use that Variable itself"):
         gridprox.Variable(2, var_id=x.id)
+
+
+def test_linearize_as_cvxpy():
+    def tangents(cp, lin):
+        out = []
+        x = cp.Variable(2)
+        x.value = np.array([1.0, -2.0])
+        for e in ((2 * x - 5)[0], cp.abs(x) + 1, cp.sum(cp.abs(x)), -cp.abs(x), cp.maximum(x, 0.5)):
+            tangent = lin(e)
+            x.value = np.array([3.0, 4.0])
+            far = tangent.value
+            x.value = np.array([1.0, -2.0])
+            out += [np.ravel(tangent.value), np.ravel(far)]
+        A = cp.Variable((2, 2))
+        A.value = np.array([[1.0, -2], [3, -4]])
+        tangent = lin(cp.abs(A))
+        A.value = np.array([[2.0, 2], [-3, 4]])
+        out.append(tangent.value.ravel())
+        with pytest.raises(ValueError, match="Cannot linearize non-affine expression with missing variable values."):
+            lin(cp.abs(cp.Variable(2)))
+        return out
+    got = tangents(gridprox, gridprox.transforms.linearize)
+    for a, b in zip(got, tangents(cvxpy, cvxpy.transforms.linearize)):
+        np.testing.assert_allclose(a, b)

@@ -1,9 +1,11 @@
-"""cvxpy's ``cp.transforms`` that stay linear programs: ``indicator``."""
+"""cvxpy's ``cp.transforms`` that stay linear programs: ``indicator``, ``linearize`` (and
+``partial_optimize``, which builds on Problem and is attached by the package)."""
 from __future__ import annotations
 
 import numpy as np
 
-from .expression import CONVEX, INCREASING, NONMONOTONE, Expression
+from .affine import reshape, vec
+from .expression import CONVEX, INCREASING, NONMONOTONE, Constant, Expression, as_expr
 from .form import Form
 
 
@@ -45,3 +47,24 @@ class Indicator(Expression):
 
 def indicator(constraints, err_tol=1e-3):
     return Indicator(constraints, err_tol)
+
+
+def linearize(expr):
+    """cvxpy's ``linearize``: the first-order expansion of ``expr`` at its variables' current values
+    (below a convex expression, above a concave one, equal there); an affine expression is itself,
+    and None where a variable has no gradient (a kink's gradient is the one ``grad`` picks)."""
+    expr = as_expr(expr)
+    if expr.is_affine():
+        return expr
+    tangent = expr.value
+    if tangent is None:         # cvxpy's words
+        raise ValueError("Cannot linearize non-affine expression with missing variable values.")
+    tangent = Constant(tangent)
+    grads = expr.grad
+    for var in expr.variables():
+        g = grads[var]
+        if g is None:
+            return None
+        step = Constant(g).T @ vec(var - var.value, order="F")      # grad is (var.size, expr.size)
+        tangent = tangent + reshape(step, expr.shape, order="F")
+    return tangent
