@@ -200,3 +200,13 @@ def test_float_array_index_in_numpys_words():
 def test_empty_index_lists_are_no_attribute_as_in_cvxpy():
     for kw in ({"sparsity": []}, {"boolean": []}, {"integer": []}):
         assert cvxpy.Variable((2, 2), **kw).shape == gridprox.Variable((2, 2), **kw).shape == (2, 2)
+
+
+@pytest.mark.parametrize("build", [lambda cp: cp.Minimize(cp.Variable()) + cp.Maximize(cp.Variable()),
+                                   lambda cp: cp.Minimize(cp.Variable()) - cp.Minimize(cp.Variable())])
+def test_mixed_objectives_refused_in_cvxpys_words(build):
+    with pytest.raises(cvxpy.error.DCPError) as want:
+        build(cvxpy)
+    with pytest.raises(gridprox.error.DCPError) as got:
+        build(gridprox)
+    assert str(got.value).startswith(str(want.value) + " (minimize var")

@@ -65,8 +65,8 @@ class Minimize:
         if not isinstance(other, Minimize):
             return NotImplemented
         if type(other) is not type(self):       # a convex plus a concave objective
-            raise ModelingError(f"{self} + {other}: adding a minimization and a maximization does not "
-                                "follow DCP rules")
+            raise ModelingError(f"Problem does not follow DCP rules. ({self} + {other}: a minimization "
+                                "added to a maximization)")      # cvxpy's words, then the culprit
         return type(self)(self.expr + other.expr)
 
     __radd__ = __add__
