@@ -462,6 +462,10 @@ def main(argv=None):
     opts = ap.parse_args(argv)
     opts.cache.mkdir(parents=True, exist_ok=True)
     opts.site = opts.cache / "site"
+    if not opts.site.exists() and not opts.skip_suite:
+        # without it test_expressions.py and test_shape.py are not collected (1094 tests, not 1262)
+        print(f"note: no hypothesis in {opts.site}: files importing it are left out; "
+              f"pip install --target {opts.site} hypothesis", file=sys.stderr)
     tests = tests_folder(opts.cache)
     files = sorted(p.name for p in tests.glob("test_*.py")) if opts.files == "all" else opts.files.split(",")
     paths = opts.paths.split(",")
