@@ -915,3 +915,14 @@ def test_linearize_as_cvxpy():
     got = tangents(gridprox, gridprox.transforms.linearize)
     for a, b in zip(got, tangents(cvxpy, cvxpy.transforms.linearize)):
         np.testing.assert_allclose(a, b)
+
+
+def test_format_labeled_shows_labels_of_parts_as_cvxpy():
+    def shown(cp):
+        a, b = cp.Variable(name="a").set_label("aL"), cp.Variable(name="b").set_label("bL")
+        x, y = cp.Variable(3, name="x").set_label("xL"), cp.Variable(3, name="y").set_label("yL")
+        exprs = (x + y, -x, (a + b) / 2, x[0], cp.norm1(x), cp.norm_inf(x), cp.vstack([x, y]), cp.hstack([x, y]),
+                 cp.sum(x), cp.maximum(x, y), (x + y).set_label("s"))
+        return [e.format_labeled() for e in exprs] + [str(x + y)]
+    assert shown(gridprox) == shown(cvxpy)
+    assert shown(gridprox)[0] == "xL + yL" and shown(gridprox)[-1] == "x + y"

@@ -254,8 +254,17 @@ class Labelled:
         self.label = label
         return self
 
+    _showing_labels = False     # set while format_labeled prints: every labelled subexpression shows its label
+
     def format_labeled(self) -> str:
-        return self._user_label if self._user_label is not None else str(self)
+        """cvxpy's: the label, else the formula with each labelled part shown by its label."""
+        if self._user_label is not None:
+            return self._user_label
+        outer, Labelled._showing_labels = Labelled._showing_labels, True
+        try:
+            return str(self)
+        finally:
+            Labelled._showing_labels = outer
 
 
 class Expression(Labelled):
@@ -564,6 +573,8 @@ class Expression(Labelled):
         return f"({s})" if child._prec < prec else s
 
     def __str__(self) -> str:
+        if Labelled._showing_labels and self._user_label is not None:
+            return self._user_label
         try:
             s = self._str(self.args)
         except RecursionError:                 # a chain thousands of levels deep
