@@ -926,3 +926,10 @@ def test_format_labeled_shows_labels_of_parts_as_cvxpy():
         return [e.format_labeled() for e in exprs] + [str(x + y)]
     assert shown(gridprox) == shown(cvxpy)
     assert shown(gridprox)[0] == "xL + yL" and shown(gridprox)[-1] == "x + y"
+
+
+def test_quotients_print_parenthesised_as_cvxpy():
+    def shown(cp):
+        a, b = cp.Variable(name="a"), cp.Variable(name="b")
+        return [str(e) for e in ((a / 2) * 3, (a * 2) / 3, a / 2 / 3, 3 * (a / 2), (a + b) / 2, -(a / 2), a / 2 + b)]
+    assert shown(gridprox) == shown(cvxpy)

@@ -209,6 +209,7 @@ class Div(Multiply):
     """``expr / c`` with c a numeric constant (division by a Parameter is not affine in it)."""
 
     _op = "/"
+    _prec = 39      # below * and /: a quotient inside a product or quotient is parenthesised, as cvxpy prints
 
     def _log_log_monotonicity(self, i):
         return INCREASING if i == 0 else DECREASING
