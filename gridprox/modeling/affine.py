@@ -825,9 +825,9 @@ def _convolution(label, a, b, constant_first):
     """Full 1-d convolution with one numeric-constant side: a Toeplitz matrix on the other."""
     a, b = as_expr(a), as_expr(b)
     c, x = (a, b) if not (a._has_vars or a._has_params) or constant_first else (b, a)
-    if c._has_vars or c._has_params:
-        which = "the first argument" if constant_first else "one argument"
-        raise ModelingError(f"{label}({a}, {b}): {which} must be a numeric constant")
+    if c._has_vars or c._has_params:       # cvxpy's words (convolve here takes the constant on either side)
+        raise ModelingError(f"The first argument to conv must be constant. ({label}({a}, {b}): "
+                            f"{'the first is not' if constant_first else 'neither is'} a numeric constant)")
     # cvxpy's checks and words: convolve takes scalars and 1-d arrays, the deprecated conv also
     # column vectors (n, 1), and then gives a column
     if label == "convolve" and (a.ndim > 1 or b.ndim > 1):
