@@ -57,6 +57,8 @@ BAD_CALLS = {
     "moveaxis_repeated": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0, 0], [1, 2]),
     "moveaxis_counts": lambda cp: cp.moveaxis(cp.Constant(np.zeros((2, 3, 4))), [0], [1, 2]),
     # cvxpy's checks on non-LP atoms' arguments and on bounds, run before gridprox refuses or folds them
+    "dotsort_long_w": lambda cp: cp.dotsort(cp.Variable(5), [1, 2, 3, 4, 5, 8]),
+    "dotsort_variable_w": lambda cp: cp.dotsort(cp.Variable(5), cp.Variable(2)),
     "conv_variable_first": lambda cp: cp.conv(cp.Variable(2), -1),
     "convolve_two_variables": lambda cp: cp.convolve(cp.Variable(2), cp.Variable(2)),
     "symmetric_rectangle": lambda cp: cp.Variable((4, 3), symmetric=True),

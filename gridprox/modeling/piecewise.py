@@ -428,10 +428,11 @@ def dotsort(X, W):
     """<sort(vec(X)), sort(vec(W))>, W constant and zero-padded: with w sorted descending it is
     Σ_k (w_k − w_{k+1})·sum_largest(X, k) + w_n·sum(X), nonnegative weights on convex terms."""
     X, W = as_expr(X), as_expr(W)
-    if W._has_vars or W._has_params:
-        raise ModelingError(f"dotsort({X}, {W}): the second argument must be a numeric constant")
+    if W._has_vars or W._has_params:       # cvxpy's words, then the call
+        raise ModelingError(f"The W argument must be constant. (dotsort({X}, {W}))")
     if W.size > X.size:
-        raise ValueError(f"dotsort({X}, {W}): W has more entries ({W.size}) than X ({X.size})")
+        raise ValueError(f"The size of of W must be less or equal to the size of X. (dotsort({X}, {W}): "
+                         f"{W.size} > {X.size})")
     w = -np.sort(-np.concatenate([dense(W.value).ravel(), np.zeros(X.size - W.size)]))
     impl = w[-1] * A.Sum(X, None, False)
     for k in np.flatnonzero(w[:-1] - w[1:]):
