@@ -933,3 +933,19 @@ def test_quotients_print_parenthesised_as_cvxpy():
         a, b = cp.Variable(name="a"), cp.Variable(name="b")
         return [str(e) for e in ((a / 2) * 3, (a * 2) / 3, a / 2 / 3, 3 * (a / 2), (a + b) / 2, -(a / 2), a / 2 + b)]
     assert shown(gridprox) == shown(cvxpy)
+
+
+@pytest.mark.parametrize("path", ["highs", "pdhg"])
+def test_quad_form_of_a_constant_vector_is_linear_as_cvxpy(path):
+    def build(cp):
+        X = cp.Variable((2, 2))
+        return cp.Problem(cp.Minimize(cp.quad_form(np.array([1.0, 2.0]), X)), [X >= -1, X <= 3])
+    assert build(gridprox).solve(solver=path) == pytest.approx(build(cvxpy).solve(solver="HIGHS"), abs=1e-5)
+    for cp in (cvxpy, gridprox):
+        x, X = cp.Variable(2), cp.Variable((2, 2))
+        with pytest.raises(Exception, match=r"^At least one argument to quad_form must be non-variable\."):
+            cp.quad_form(x, X)
+        with pytest.raises(Exception, match=r"^Invalid dimensions for arguments to quad_form\.$"):
+            cp.quad_form(1, X)
+    with pytest.raises(ModelingError, match="quad_form"):
+        gridprox.quad_form(gridprox.Variable(2), np.eye(2))

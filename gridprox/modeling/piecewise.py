@@ -716,6 +716,19 @@ ATOM_CLASS_NAMES = {"QuadForm": "quad_form", "Pnorm": "pnorm_class", "PnormAppro
 
 # cvxpy atoms that are linear for some arguments: those cases are lowered, the rest refused
 _refuse_pnorm, _refuse_power, _refuse_tv, _refuse_mixed_norm = pnorm, power, tv, mixed_norm   # noqa: F821
+_refuse_quad_form = quad_form   # noqa: F821
+
+
+def quad_form(x, P, assume_PSD=False):  # noqa: F811
+    """cvxpy's checks and its linear case: with x constant, x.T @ P @ x is affine in P."""
+    x, P = as_expr(x), as_expr(P)
+    if P.ndim != 2 or P.shape[0] != P.shape[1] or builtins.max(x.shape, (1,))[0] != P.shape[0]:
+        raise ValueError("Invalid dimensions for arguments to quad_form.")      # cvxpy's words
+    if not x._has_vars:
+        return x.T @ P @ x
+    if P._has_vars:
+        raise ValueError(f"At least one argument to quad_form must be non-variable. (quad_form({x}, {P}))")
+    return _refuse_quad_form(x, P)
 
 
 def pnorm_class(x, p=2, axis=None, keepdims=False, max_denom=1024):
