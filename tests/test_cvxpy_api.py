@@ -949,3 +949,26 @@ def test_quad_form_of_a_constant_vector_is_linear_as_cvxpy(path):
             cp.quad_form(1, X)
     with pytest.raises(ModelingError, match="quad_form"):
         gridprox.quad_form(gridprox.Variable(2), np.eye(2))
+
+
+@pytest.mark.parametrize("path", ["highs", "pdhg"])
+def test_convolve_with_a_parameter_kernel_as_cvxpy(path):
+    # cvxpy: not DPP, solved with the Parameter's value at each solve
+    def run(cp, **solve):
+        out = []
+        x, p = cp.Variable(), cp.Parameter()
+        prob = cp.Problem(cp.Minimize(cp.convolve(p, x)), [0 <= x, x <= 1])
+        for v in (-1.0, 2.0):
+            p.value = v
+            out.append(prob.solve(**solve))
+        assert not prob.is_dpp()
+        with pytest.raises(cp.error.DPPError):
+            cp.Problem(cp.Minimize(cp.convolve(p, x)), [0 <= x, x <= 1]).solve(enforce_dpp=True, **solve)
+        q, y = cp.Parameter(3, value=np.array([1.0, -2.0, 0.5])), cp.Variable(4)
+        e = cp.convolve(y, q) if cp is gridprox else cp.convolve(q, y)
+        out.append(cp.Problem(cp.Minimize(cp.sum(e) + cp.sum(cp.abs(y - np.arange(4)))), [y >= -3, y <= 3]).solve(**solve))
+        return out + list(e.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(run(gridprox, solver=path), run(cvxpy, solver="HIGHS"),
+                                   atol=1e-3 if path == "pdhg" else 1e-7)

@@ -821,13 +821,49 @@ def vec_to_upper_tri(expr, strict=False):
     return LinearMap("vec_to_upper_tri", expr, L, (n, n), kwargs={"strict": True} if strict else None)
 
 
+class ParamConvolution(Expression):
+    """A convolution whose kernel holds Parameters: cvxpy's problem is then not DPP, so it is
+    canonicalised with the Parameters' values, compiled again at each solve."""
+
+    def __init__(self, label, c, x, shape, export_args):
+        self._label, self._export_args = label, export_args
+        super().__init__([c, x], shape)
+
+    def _rebuild(self, args):
+        return _convolution(self._label, *args, constant_first=True)
+
+    def _monotonicity(self, i):
+        return _factor_monotonicity(self.args[0]) if i == 1 else INCREASING
+
+    def _sign_rule(self):
+        return _sign_product([a.sign for a in self.args])
+
+    def _numeric(self, vals):
+        return np.convolve(dense(vals[0]).ravel(), dense(vals[1]).ravel()).reshape(self.shape)
+
+    def _canon(self, ctx):
+        if not ctx.freeze_params:
+            raise F.ParameterProductError
+        c, x = self.args
+        return ctx.form(x).lmul(_toeplitz(dense(ctx.numeric(c)).ravel(), x.size), self.shape)
+
+    def _str(self, a):
+        return f"{self._label}({', '.join(str(e) for e in self._export_args)})"
+
+
+def _toeplitz(kernel, n):
+    """The (n + k - 1) x n matrix of the full convolution with ``kernel`` (k entries)."""
+    return sp.diags([np.full(n, v) for v in kernel], [-i for i in range(kernel.size)], shape=(n + kernel.size - 1, n))
+
+
 def _convolution(label, a, b, constant_first):
-    """Full 1-d convolution with one numeric-constant side: a Toeplitz matrix on the other."""
+    """Full 1-d convolution with one variable-free side: a Toeplitz matrix on the other (built at
+    each solve when that side holds Parameters)."""
     a, b = as_expr(a), as_expr(b)
-    c, x = (a, b) if not (a._has_vars or a._has_params) or constant_first else (b, a)
-    if c._has_vars or c._has_params:       # cvxpy's words (convolve here takes the constant on either side)
+    c, x = (a, b) if not a._has_vars or constant_first else (b, a)
+    if c._has_vars:       # cvxpy's words (convolve here takes the constant on either side)
         raise ModelingError(f"The first argument to conv must be constant. ({label}({a}, {b}): "
-                            f"{'the first is not' if constant_first else 'neither is'} a numeric constant)")
+                            f"{'the first is not' if constant_first else 'neither is'} constant)")
     # cvxpy's checks and words: convolve takes scalars and 1-d arrays, the deprecated conv also
     # column vectors (n, 1), and then gives a column
     if label == "convolve" and (a.ndim > 1 or b.ndim > 1):
@@ -835,10 +871,10 @@ def _convolution(label, a, b, constant_first):
     column = any(e.ndim == 2 for e in (a, b))
     if label == "conv" and any(e.ndim > 2 or (e.ndim == 2 and min(e.shape) != 1) for e in (a, b)):
         raise ValueError(f"The arguments to conv must resolve to a 1-d array ({label}({a}, {b}))")
-    cv = dense(c.value).ravel()
-    n = x.size
-    L = sp.diags([np.full(n, v) for v in cv], [-i for i in range(cv.size)], shape=(n + cv.size - 1, n))
-    return LinearMap(label, x, L, (n + cv.size - 1, 1) if column else (n + cv.size - 1,), export_args=[a, b])
+    shape = (x.size + c.size - 1, 1) if column else (x.size + c.size - 1,)
+    if c._has_params:
+        return ParamConvolution(label, c, x, shape, [a, b])
+    return LinearMap(label, x, _toeplitz(dense(c.value).ravel(), x.size), shape, export_args=[a, b])
 
 
 def convolve(a, b):
