@@ -972,3 +972,14 @@ def test_convolve_with_a_parameter_kernel_as_cvxpy(path):
         warnings.simplefilter("ignore")
         np.testing.assert_allclose(run(gridprox, solver=path), run(cvxpy, solver="HIGHS"),
                                    atol=1e-3 if path == "pdhg" else 1e-7)
+
+
+def test_convolutions_export_to_cvxpy_constant_first():
+    x = gridprox.Variable(3, name="x")
+    p = gridprox.Parameter(2, value=np.array([-1.0, 2.0]), name="p")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for e in (gridprox.convolve(p, x), gridprox.convolve(x, p), gridprox.convolve(x, np.array([1.0, -3.0]))):
+            prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(e)), [0 <= x, x <= 1])
+            assert str(e).startswith("convolve(p, x)") or str(e).startswith("convolve([ 1. -3.], x)")
+            assert prob.to_cvxpy().solve(solver="HIGHS") == pytest.approx(prob.solve())

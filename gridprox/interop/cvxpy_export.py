@@ -42,6 +42,7 @@ def _to_cvxpy_rules(cp):
         A.Diag: lambda n, a: cp.diag(a[0], n.k),
         A.LinearMap: lambda n, a: getattr(cp, n._label)(
             *[a[0] if e is n.args[0] else cp.Constant(e.value) for e in n._export_args], **n._kwargs),
+        A.ParamConvolution: lambda n, a: getattr(cp, n._label)(a[0], a[1]),
         A.Kron: lambda n, a: cp.kron(a[0], a[1]),
         A.Concatenate: lambda n, a: cp.concatenate(a, axis=n.axis),
         PW.Abs: lambda n, a: cp.abs(a[0]),

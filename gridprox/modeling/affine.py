@@ -825,8 +825,8 @@ class ParamConvolution(Expression):
     """A convolution whose kernel holds Parameters: cvxpy's problem is then not DPP, so it is
     canonicalised with the Parameters' values, compiled again at each solve."""
 
-    def __init__(self, label, c, x, shape, export_args):
-        self._label, self._export_args = label, export_args
+    def __init__(self, label, c, x, shape):
+        self._label = label
         super().__init__([c, x], shape)
 
     def _rebuild(self, args):
@@ -848,7 +848,7 @@ class ParamConvolution(Expression):
         return ctx.form(x).lmul(_toeplitz(dense(ctx.numeric(c)).ravel(), x.size), self.shape)
 
     def _str(self, a):
-        return f"{self._label}({', '.join(str(e) for e in self._export_args)})"
+        return f"{self._label}({a[0]}, {a[1]})"
 
 
 def _toeplitz(kernel, n):
@@ -872,9 +872,10 @@ def _convolution(label, a, b, constant_first):
     if label == "conv" and any(e.ndim > 2 or (e.ndim == 2 and min(e.shape) != 1) for e in (a, b)):
         raise ValueError(f"The arguments to conv must resolve to a 1-d array ({label}({a}, {b}))")
     shape = (x.size + c.size - 1, 1) if column else (x.size + c.size - 1,)
+    # shown and exported constant first, the only order cvxpy accepts
     if c._has_params:
-        return ParamConvolution(label, c, x, shape, [a, b])
-    return LinearMap(label, x, _toeplitz(dense(c.value).ravel(), x.size), shape, export_args=[a, b])
+        return ParamConvolution(label, c, x, shape)
+    return LinearMap(label, x, _toeplitz(dense(c.value).ravel(), x.size), shape, export_args=[c, x])
 
 
 def convolve(a, b):
