@@ -295,6 +295,17 @@ def _private_folder() -> Path:
     return folder
 
 
+def load_once(state: dict, load):
+    """``load()``'s functions, loaded once per process into ``state``: "lib", or "error" saying
+    why not (any failure leaves the caller on torch)."""
+    if "lib" not in state and "error" not in state:
+        try:
+            state["lib"] = load()
+        except Exception as exc:           # noqa: BLE001 - a missing compiler, a refused cache, ...
+            state["error"] = f"{type(exc).__name__}: {exc}"
+    return state.get("lib")
+
+
 def build(compiler: str, spec: KernelSource, check=selftest, stacklevel: int = 3) -> dict[str, Path]:
     """The library of each precision (``spec.variants``), checked (``check``: ``selftest``),
     compiled side by side where not cached (or where the cached one fails its checks).  Raises

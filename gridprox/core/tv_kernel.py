@@ -18,7 +18,7 @@ from typing import Optional
 
 import torch
 
-from .native_cache import FLAGS, KernelSource, build
+from .native_cache import FLAGS, KernelSource, build, load_once
 
 # -fno-math-errno: sqrt's argument is ≥ radius² > 0, and without errno its loop vectorises
 SPEC = KernelSource(Path(__file__).with_name("tv_kernel.c"),
@@ -51,12 +51,7 @@ def _load():
 def library():
     """The kernel's functions by name (``tv_pdhg_f64``, ``tv_pdhg_f32``), or None
     (the reason is in ``unavailable()``)."""
-    if "lib" not in _STATE and "error" not in _STATE:
-        try:
-            _STATE["lib"] = _load()
-        except Exception as exc:           # noqa: BLE001 - any failure: PDHG stays on torch
-            _STATE["error"] = f"{type(exc).__name__}: {exc}"
-    return _STATE.get("lib")
+    return load_once(_STATE, _load)
 
 
 def unavailable() -> Optional[str]:

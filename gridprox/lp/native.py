@@ -20,6 +20,7 @@ from typing import Optional
 
 import torch
 
+from ..core.native_cache import load_once
 from .kernel_cache import build
 from .measures import SUMS
 
@@ -53,12 +54,7 @@ def _load():
 def library():
     """The kernel's functions by name (``plain_f64``, ``plain_f64_check``, ``plain_f32``, ...),
     or None (the reason is in ``unavailable()``)."""
-    if "lib" not in _STATE and "error" not in _STATE:
-        try:
-            _STATE["lib"] = _load()
-        except Exception as exc:           # noqa: BLE001 - any failure: the solver stays eager
-            _STATE["error"] = f"{type(exc).__name__}: {exc}"
-    return _STATE.get("lib")
+    return load_once(_STATE, _load)
 
 
 def unavailable() -> Optional[str]:
