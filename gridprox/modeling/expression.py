@@ -39,6 +39,12 @@ _PROJECTION_TOL = 1e-10     # cvxpy's GENERAL_PROJECTION_TOL: how far a leaf's v
 PRINT_EDGEITEMS, PRINT_THRESHOLD = 2, 5     # cvxpy's settings for printing a constant matrix
 
 
+def _matrix_str(v: np.ndarray) -> str:
+    """cvxpy's printing of an array: two decimals, long axes elided to their edge items."""
+    return np.array2string(v, edgeitems=PRINT_EDGEITEMS, threshold=PRINT_THRESHOLD,
+                           formatter={"float": lambda t: f"{t:.2f}"})
+
+
 def sign_of(nonneg: bool, nonpos: bool) -> str:
     """cvxpy's sign from its (is nonnegative, is nonpositive) pair: both is zero."""
     return ZERO if nonneg and nonpos else NONNEG if nonneg else NONPOS if nonpos else UNKNOWN_SIGN
@@ -939,8 +945,7 @@ class _NamedLeaf(Leaf):
         more than one attribute, or bounds holding Parameters, ``val`` comes back as is)."""
         val = np.real(np.asarray(from_list(val), dtype=float))
         attrs = self.attributes
-        implied = {"nonneg": attrs["pos"], "nonpos": attrs["neg"]}     # pos sets nonneg here, not in cvxpy
-        if builtins.sum(v is not None and v is not False and not implied.get(k) for k, v in attrs.items()) > 1:
+        if len(self._stated_attributes()) > 1:
             return val
         if attrs["nonpos"] or attrs["neg"]:
             return np.minimum(val, 0.0)
@@ -974,6 +979,12 @@ class _NamedLeaf(Leaf):
             out.append(self <= b if upper else self >= b)
         return out
 
+    def _stated_attributes(self) -> dict:
+        """The attributes given, as cvxpy records them (pos sets nonneg here too, not in cvxpy)."""
+        attrs = self.attributes
+        implied = {"nonneg": attrs["pos"], "nonpos": attrs["neg"]}
+        return {k: v for k, v in attrs.items() if v is not None and v is not False and not implied.get(k)}
+
     def _has_lower_bounds(self) -> bool:
         return self._has_bound(0, "nonneg", -np.inf)
 
@@ -997,14 +1008,10 @@ class _NamedLeaf(Leaf):
 
     def __repr__(self):
         # cvxpy's layout: Variable((2,), x, nonneg=True, bounds=(0, 10)); a Parameter's repr has no name
-        attrs = self.attributes
-        implied = {"nonneg": attrs["pos"], "nonpos": attrs["neg"]}     # pos sets nonneg here, not in cvxpy
         parts = [str(self.shape)] + ([self.name()] if self._kind == "Variable" else [])
-        parts += [f"{k}=True" for k, v in attrs.items() if v is True and not implied.get(k)]
+        parts += [f"{k}=True" for k, v in self._stated_attributes().items() if v is True]
         if self.bounds is not None:
-            lo, hi = (str(b) if isinstance(b, Expression) else np.array2string(
-                np.asarray(b), edgeitems=PRINT_EDGEITEMS, threshold=PRINT_THRESHOLD,
-                formatter={"float": lambda t: f"{t:.2f}"}) for b in self.bounds)
+            lo, hi = (str(b) if isinstance(b, Expression) else _matrix_str(np.asarray(b)) for b in self.bounds)
             parts.append(f"bounds=({lo}, {hi})")
         return f"{self._kind}({', '.join(parts)})"
 
@@ -1175,8 +1182,7 @@ class Constant(Leaf):
         # cvxpy's printing: numpy's str of the value (2.0, [1. 2.]), a matrix of several rows
         # with two decimals and its middle rows elided
         if v.ndim == 2 and "\n" in str(v):
-            return np.array2string(v, edgeitems=PRINT_EDGEITEMS, threshold=PRINT_THRESHOLD,
-                                   formatter={"float": lambda t: f"{t:.2f}"})
+            return _matrix_str(v)
         return str(v)
 
     def __repr__(self):
