@@ -23,7 +23,8 @@ Solvers (``--solvers``): ``default`` (what a user gets without options: ``model.
 gp: instances, ``solve_lp(lp)`` for MPS files: HiGHS on a CPU), ``pdhg-1e-4``, ``pdhg-1e-6``,
 ``pdhg-crossover`` (PDHG at 1e-4 then ``polish="crossover"``), ``highs-simplex``, ``highs-ipm``
 (with crossover), ``highs-ipm-nox`` (without), ``highs-concurrent`` (the two raced on a thread
-each: what ``solver="auto"`` runs on a CPU), ``highs-choose`` (HiGHS's own choice of method), ``highs-pdlp`` (HiGHS's PDLP at 1e-4) and
+each: what ``solver="auto"`` runs on a CPU below 250k nonzeros), ``concurrent`` (HiGHS's IPM raced against
+PDHG to 1e-6 then crossover: ``solve_lp(lp, "concurrent")``, what ``auto`` runs from 250k), ``highs-choose`` (HiGHS's own choice of method), ``highs-pdlp`` (HiGHS's PDLP at 1e-4) and
 ``ortools-pdlp`` (OR-Tools PDLP at 1e-4 in a subprocess, when ortools is installed); the
 first-order ones take another tolerance as a suffix (``highs-pdlp-1e-6``).  Each solve has
 ``--time-limit`` seconds (crossover after PDHG has its own).
@@ -71,8 +72,8 @@ HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,"
             "example:model-energy,example:stochastic-network")
 QUICK = "gp:three-country@48,pypsa:three-country@48,example:ac-dc-meshed"
 SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-concurrent", "highs-choose",
-           "highs-ipm-nox", "highs-pdlp", "ortools-pdlp")
-EXACT = ("highs-simplex", "highs-ipm", "default")      # reference candidates, in order of preference
+           "highs-ipm-nox", "highs-pdlp", "ortools-pdlp", "concurrent")
+EXACT = ("highs-simplex", "highs-ipm", "default", "concurrent")      # reference candidates, in order of preference
 FIRST_ORDER_TOL = 1e-4                                 # pdhg-crossover, HiGHS PDLP and OR-Tools PDLP
 CAPACITY_NAME = re.compile(r"_(p|e|s)_nom(\(|#|$)")   # linopy's names of p_nom / e_nom / s_nom variables
 
@@ -271,6 +272,8 @@ def solve(solver: str, inst: Instance, args):
         res = solve_lp(lp, "highs", time_limit=limit, **threads)
     elif solver == "highs-concurrent":     # IPM and simplex on a thread each: ``threads`` does not apply
         res = solve_lp(lp, "highs", method="concurrent", time_limit=limit)
+    elif solver == "concurrent":            # HiGHS's IPM raced against PDHG + crossover, a thread each
+        res = solve_lp(lp, "concurrent", time_limit=limit)
     elif solver == "highs-ipm-nox":
         res = solve_lp(lp, "highs", method="ipm", run_crossover="off", time_limit=limit, **threads)
     elif base == "highs-pdlp":

@@ -31,7 +31,7 @@ log = logs.get("cli")
 
 EXIT_OK, EXIT_NOT_OPTIMAL, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141
-SOLVERS = ("pdhg", "highs", "cvxpy", "gurobi")
+SOLVERS = ("pdhg", "highs", "concurrent", "cvxpy", "gurobi")
 
 
 class UserError(Exception):
@@ -223,7 +223,7 @@ def _solve_options(args, batch: bool = False) -> dict:
     opts = {"solver": solver, "tol": args.tol}
     # the solver's progress, shown as the command talks (a sweep has its progress bar instead);
     # cvxpy's and Gurobi's logs print to stdout, among the results, so they stay off
-    if solver in ("pdhg", "highs", "auto") and (args.verbose if batch else logs.LOGGER.isEnabledFor(logging.INFO)):
+    if solver in ("pdhg", "highs", "concurrent", "auto") and (args.verbose if batch else logs.LOGGER.isEnabledFor(logging.INFO)):
         opts["verbose"] = True
     if solver in ("pdhg", "auto"):
         opts["device"] = _device(args.device)
@@ -479,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--co2-cap", type=_nonnegative, help="CO2 cap in tonnes over the horizon")
         if solver:
             sp.add_argument("--solver", choices=("auto",) + SOLVERS, default="auto",
-                            help="auto (default): HiGHS on a CPU (a single model: IPM and simplex raced), PDHG on a GPU")
+                            help="auto (default): on a CPU HiGHS (a single model: IPM and simplex raced; from 250k "
+                                 "nonzeros, concurrent: HiGHS's simplex raced against PDHG then crossover), PDHG on a GPU")
         sp.add_argument("--device", type=_device_name, default="auto", help="auto, cpu, cuda, cuda:N or mps (pdhg only)")
         sp.add_argument("--tol", type=_tolerance, default=1e-4, help="relative KKT tolerance (default 1e-4)")
 

@@ -143,7 +143,7 @@ def test_concurrent_reports_its_winner_and_stops_the_other():
     assert res.status == "optimal" and re.match(r"concurrent: (ipm|simplex) first \((simplex|ipm) stopped\)",
                                                  res.message), res.message
     assert res.objective == pytest.approx(solve_lp(lp, method="simplex").objective, rel=1e-9)
-    assert not [t for t in threading.enumerate() if t.name.startswith("highs-")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("race-")]
     winner = res.message.split()[1]
     assert set(res.stages) == {"ipm", "simplex"} and res.stages[winner]["won"]
     assert res.stages[winner]["iterations"] == res.iterations > 0

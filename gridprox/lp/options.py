@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 INFINITE_BOUND = 1e20          # |bound| >= this is infinite (cuPDLPx's convention)
 DEFAULT_MAX_ITER = 1_000_000
@@ -59,6 +59,8 @@ class PDHGOptions:
     native: Optional[bool] = None           # C kernel on CPU (native.py); None: where it builds
     cuda_graphs: Optional[bool] = None      # CUDA-graph replay (cuda_graph.py); None: on CUDA
     verbose: bool = False
+    interrupt: Optional[Callable[[], bool]] = None   # asked at each check: True ends the solve as its
+                                                     # time limit would (a race stops its loser)
 
     def __post_init__(self):
         _positive_float("tol", self.tol)
@@ -76,6 +78,8 @@ class PDHGOptions:
         _positive_float("inaccurate_factor", self.inaccurate_factor)
         if self.threads is not None and self.threads != "auto":
             _positive_int("threads", self.threads)
+        if self.interrupt is not None and not callable(self.interrupt):
+            raise ValueError(f"PDHGOptions.interrupt must be callable, got {self.interrupt!r}")
         for name in ("native", "cuda_graphs", "verbose", "each_row"):
             allowed = (None, True, False) if name in ("native", "cuda_graphs") else (True, False)
             if getattr(self, name) not in allowed:

@@ -103,12 +103,14 @@ def finished(s: Iterates, met: torch.Tensor, opt: PDHGOptions, each=None) -> dic
 def limited(s: Iterates, opt: PDHGOptions, spent_iterations: list, spent_seconds: list,
             max_iter: int) -> dict[int, str]:
     """{column: status} of columns at their iteration or time limit (counted from when each
-    entered): "optimal_inaccurate" when the best point is within inaccurate_factor·tol."""
+    entered), or all of them when ``opt.interrupt()`` says so: "optimal_inaccurate" when the best
+    point is within inaccurate_factor·tol."""
     hit = {}
+    interrupted = opt.interrupt is not None and bool(opt.interrupt())
     for c, (its, secs) in enumerate(zip(spent_iterations, spent_seconds)):
         if its >= max_iter:
             hit[c] = ITERATION_LIMIT
-        elif opt.time_limit is not None and secs >= opt.time_limit:
+        elif interrupted or (opt.time_limit is not None and secs >= opt.time_limit):
             hit[c] = TIME_LIMIT
     if hit:
         close = (s.best_metrics[:3] <= opt.inaccurate_factor * opt.tol).all(0).cpu().tolist()

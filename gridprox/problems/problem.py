@@ -263,8 +263,9 @@ class Problem:
     def solve(self, *args, method=None, solver=None, **opts):
         """Solve with ``solver`` in "highs" (default), "pdhg", "cvxpy", "gurobi" (or a cvxpy
         solver name); fills status, value, variable values, constraint duals, solver_stats.
-        Without a ``solver`` HiGHS runs as ``solver="auto"`` runs it on a CPU (``choose_solver``:
-        a large LP races its IPM and simplex).  ``method`` names a function given to ``register_solve``."""
+        Without a ``solver`` the LP goes where ``solver="auto"`` sends it on a CPU (``choose_solver``:
+        HiGHS; from 50k nonzeros its IPM and simplex raced, from 250k its simplex against PDHG
+        then crossover, "concurrent").  ``method`` names a function given to ``register_solve``."""
         if method is not None:
             if method not in self.REGISTERED_SOLVE_METHODS:
                 raise ModelingError(f"solve(method={method!r}): no such method was registered with "
@@ -309,7 +310,11 @@ class Problem:
             warnings.warn("You are solving a parameterized problem that is not DPP: it is compiled again at "
                           "every solve, with the Parameters' values (as cvxpy does)", UserWarning, stacklevel=2)
         if solver is None and not lp.is_batch and not {"method", "threads"} & opts.keys():
-            opts = {**solvers.choose_solver(False, "cpu", nnz=lp.A.nnz)[1], **opts}
+            chosen, extra, _ = solvers.choose_solver(False, "cpu", nnz=lp.A.nnz)
+            if chosen == "highs":
+                opts = {**extra, **opts}
+            elif set(opts) <= {"tol", "time_limit", "verbose"}:     # the race takes no HiGHS options
+                backend = chosen
         if lp.num_vars == 0 and not lp.is_batch:
             result = constant_result(lp, backend)   # HiGHS and cvxpy's chain refuse an empty LP
         else:

@@ -48,6 +48,7 @@ _BACKENDS = {
     "pdhg": ("pdhg", "solve_pdhg", True),
     "cvxpy": ("cvxpy_backend", "solve_cvxpy", False),
     "gurobi": ("gurobi", "solve_gurobi", False),
+    "concurrent": ("race", "solve_concurrent", False),     # HiGHS's simplex raced against PDHG + crossover
 }
 
 
@@ -194,16 +195,27 @@ def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
 
 # below this many nonzeros HiGHS takes about a second whichever method it runs: no race
 RACE_MIN_NNZ = 50_000
+# from this many nonzeros a single LP races HiGHS's simplex against PDHG + crossover: on the
+# planning LPs measured above it one of the two was the fastest exact method (PDHG + crossover by
+# 2-15x on three-country, the simplex on national-scale), below it HiGHS's IPM or simplex
+# (scigrid-de's 240k: the IPM) (comparisons/RESULTS.md, "From 250k nonzeros")
+FIRST_ORDER_MIN_NNZ = 250_000
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def choose_solver(batch: bool, device="auto", threads=None, nnz=None) -> tuple[str, dict, str]:
-    """``solver="auto"``: (backend, its options, why).  On a CPU everything goes to HiGHS, which
-    solved the real planning models measured up to 240k nonzeros faster than PDHG, exactly (at
-    894k, three-country's full year, PDHG was faster: not yet a rule, RESULTS): a single LP of
-    ``nnz`` >= RACE_MIN_NNZ nonzeros with two CPUs or more (``threads``: the user's cap) races
-    HiGHS's IPM and simplex on a thread each (``method="concurrent"``), as neither wins the
-    real-model set alone; a batch (a sweep) goes scenario by scenario, each from the last one's
-    basis (comparisons/RESULTS.md, "Real planning models").  On a GPU the batched PDHG."""
+    """``solver="auto"``: (backend, its options, why).  On a CPU with two CPUs or more
+    (``threads``: the user's cap) a single LP of ``nnz`` >= FIRST_ORDER_MIN_NNZ nonzeros races
+    HiGHS's simplex against PDHG then crossover (backend "concurrent"); one of RACE_MIN_NNZ or more
+    races HiGHS's IPM and simplex (``method="concurrent"``), as neither wins the real-model set
+    alone (so does one of unknown size); smaller ones and one CPU go to HiGHS's own choice.  A batch (a
+    sweep) goes to HiGHS scenario by scenario, each from the last one's basis
+    (comparisons/RESULTS.md, "Real planning models").  On a GPU the batched PDHG.  Every
+    choice on a CPU ends at an exact vertex."""
     from ..core.device import resolve_device
     from .highs import CONCURRENT
 
@@ -211,11 +223,15 @@ def choose_solver(batch: bool, device="auto", threads=None, nnz=None) -> tuple[s
         return "pdhg", {}, "auto: pdhg (a GPU)"
     if batch:
         return "highs", {}, "auto: highs (scenarios on a CPU, each from the last one's basis)"
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if min(cpus, threads or cpus) >= len(CONCURRENT) and (nnz is None or nnz >= RACE_MIN_NNZ):
-        return "highs", {"method": "concurrent"}, ("auto: highs (a single LP on a CPU, its IPM and simplex "
-                                                   "raced on a thread each)")
-    return "highs", {}, "auto: highs (a single LP on a CPU)"
+    cpus = available_cpus()
+    if min(cpus, threads or cpus) < len(CONCURRENT) or (nnz is not None and nnz < RACE_MIN_NNZ):
+        return "highs", {}, "auto: highs (a single LP on a CPU)"
+    if nnz is not None and nnz >= FIRST_ORDER_MIN_NNZ:
+        ipm = ", and its IPM" if min(cpus, threads or cpus) > 2 else ""
+        return "concurrent", {}, (f"auto: concurrent (a single LP of {nnz:,} nonzeros on a CPU: HiGHS's "
+                                  f"simplex raced against PDHG then crossover{ipm}, a thread each)")
+    return "highs", {"method": "concurrent"}, ("auto: highs (a single LP on a CPU, its IPM and simplex "
+                                               "raced on a thread each)")
 
 
 def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = None, polish: str | None = None,

@@ -7,10 +7,7 @@ duals and column duals are returned unchanged.
 from __future__ import annotations
 
 import os
-import queue
 import sys
-import threading
-import time
 
 import numpy as np
 
@@ -25,8 +22,6 @@ METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "choose": "choose
 # method="concurrent" races these, one thread each (Gurobi's default for LPs): neither wins the
 # real-model set alone (comparisons/RESULTS.md, "Real planning models")
 CONCURRENT = ("ipm", "simplex")
-# model statuses that settle an LP: the first racer to reach one wins
-_SETTLED = ("kOptimal", "kInfeasible", "kUnbounded", "kUnboundedOrInfeasible")
 
 
 def _highspy():
@@ -214,57 +209,13 @@ def _read(h, lp: LinearProgram, seconds: float) -> Result:
 
 
 def _race(lp: LinearProgram, options: dict) -> Result:
-    """``method="concurrent"``: each of CONCURRENT on its own HiGHS instance and thread (HiGHS
-    releases the GIL); the first to settle the LP wins and the others are interrupted through
-    HiGHS's interrupt callbacks.  Where none settles (limits), the first to end is reported.
-    ``stages`` gives each racer's iterations and thread CPU seconds."""
-    highspy = _highspy()
-    runs = {}
-    for method in CONCURRENT:
-        h = _build(lp)
-        _configure(h, method, **options, threads=1)
-        h.HandleUserInterrupt = True
-        runs[method] = h
-    highspy.Highs.resetGlobalScheduler(True)      # sized for one thread per instance (see ``_run``)
-    ended: queue.Queue = queue.Queue()
-    start = time.perf_counter()
+    """``method="concurrent"``: each of CONCURRENT on its own HiGHS instance and thread
+    (``race.race``: the first to settle the LP wins, the others are interrupted)."""
+    from .race import highs_racer, race
 
-    cpu = {}
-
-    def run(method: str) -> None:
-        start_cpu = time.thread_time()
-        try:
-            runs[method].run()
-        finally:
-            cpu[method] = time.thread_time() - start_cpu
-            ended.put(method)
-
-    workers = [threading.Thread(target=run, args=(m,), name=f"highs-{m}", daemon=True) for m in runs]
-    for w in workers:
-        w.start()
-    first = winner = None
-    try:
-        for _ in workers:
-            method = ended.get()
-            first = first or method
-            if winner is None and runs[method].getModelStatus().name in _SETTLED:
-                winner = method
-                for other, h in runs.items():
-                    if other != method:
-                        h.cancelSolve()
-    finally:    # Ctrl-C or an error here: no HiGHS run is left going on an instance about to be freed
-        for h in runs.values():
-            h.cancelSolve()
-        for w in workers:
-            w.join()
-    chosen = winner or first
-    out = _read(runs[chosen], lp, time.perf_counter() - start)
-    others = ", ".join(m for m in runs if m != chosen)
-    out.message = f"concurrent: {chosen} {'first' if winner else 'ended first'} ({others} stopped); {out.message}"
-    # each racer's own CPU seconds: on a busy machine the wall time says more about the load than the method
-    out.stages = {m: {"iterations": _iterations(h.getInfo()), "cpu_seconds": cpu[m], "won": m == chosen}
-                  for m, h in runs.items()}
-    return out
+    racers = {method: highs_racer(lp, method, options) for method in CONCURRENT}
+    _highspy().Highs.resetGlobalScheduler(True)      # sized for one thread per instance (see ``_run``)
+    return race(racers)
 
 
 def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = None,

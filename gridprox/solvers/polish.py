@@ -8,7 +8,10 @@ feasibility tolerances.  From a point near the optimum both take few iterations.
 """
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
+from typing import Callable
 
 import numpy as np
 
@@ -30,14 +33,19 @@ def check_polish(polish) -> None:
 
 
 def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
-              threads: int | None = None, verbose: bool = False, tol: float = 1e-4) -> Result:
+              threads: int | None = None, verbose: bool = False, tol: float = 1e-4,
+              interrupt: Callable[[], bool] | None = None) -> Result:
     """``res`` (a point of the single LP ``lp``) made an optimal vertex by HiGHS's crossover and
     simplex.  Certificates (infeasible, unbounded) and results without a point are returned as
     they are; so is ``res`` when HiGHS does not finish (a limit), with the reason in its message.
     Iterations and seconds add up both stages; ``stages`` keeps each one's.  A point kept stays
     "optimal" only if every row and column is within ``tol`` of its scale (the per-row test a
-    PDHG run before a polish skips)."""
+    PDHG run before a polish skips).  ``interrupt``, for a racer (``race.py``): polled while HiGHS
+    runs, True stops it as a limit would; HiGHS's scheduler, shared with the other racers and
+    sized by the race, is then not restarted."""
     if res.x is None or res.status in (st.INFEASIBLE, st.UNBOUNDED, st.INFEASIBLE_OR_UNBOUNDED):
+        return res
+    if interrupt is not None and interrupt():
         return res
     from .highs import _build, _configure, _highspy, _run
 
@@ -54,14 +62,16 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
     sol.row_dual = y
     sol.col_dual = lp.c - lp.A.T @ y if res.z is None else res.z
     sol.value_valid = sol.dual_valid = True
-    _prepare(h, highspy, threads)
-    with logs.verbose(bool(verbose)):
+    reset = threads if interrupt is None else None      # a racer shares the race's scheduler
+    _prepare(h, highspy, reset)
+    with _interruptible(h, interrupt), logs.verbose(bool(verbose)):
         crossed_status = h.crossover(sol)
+        if crossed_status != highspy.HighsStatus.kError:
+            crossed = max(int(h.getInfo().crossover_iteration_count), 0)     # -1: none was needed
+            out = _run(h, lp, reset)        # the simplex from crossover's basis
     if crossed_status == highspy.HighsStatus.kError:
         res.message = _joined(res.message, "crossover failed (HiGHS refused the point)")
         return res
-    crossed = max(int(h.getInfo().crossover_iteration_count), 0)     # -1: none was needed
-    out = _run(h, lp, threads)        # the simplex from crossover's basis
     seconds = time.perf_counter() - t0
     stages = {**(res.stages or {res.solver: {"iterations": res.iterations, "seconds": res.seconds}}),
               "crossover": {"iterations": crossed + out.iterations, "seconds": seconds}}
@@ -101,6 +111,28 @@ def _prepare(h, highspy, threads) -> None:
     h.run()
     h.setOptionValue("simplex_iteration_limit", 2**31 - 1)
     h.setOptionValue("presolve", "choose")
+
+
+@contextmanager
+def _interruptible(h, interrupt: Callable[[], bool] | None):
+    """While inside, a watcher thread stops HiGHS (its interrupt callback) once ``interrupt()``."""
+    if interrupt is None:
+        yield
+        return
+    h.HandleUserInterrupt = True
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if interrupt():
+                h.cancelSolve()
+    watcher = threading.Thread(target=watch, name="crossover-interrupt", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _joined(message: str, note: str) -> str:
