@@ -66,7 +66,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,"
+HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,gp:national-scale,"
             "pypsa:three-country@720,pypsa:three-country@2920,pypsa:three-country,pypsa:model-energy,"
             "pypsa:de-stochastic,example:ac-dc-meshed,example:storage-hvdc,example:scigrid-de,"
             "example:model-energy,example:stochastic-network")

@@ -197,7 +197,7 @@ def _check_magnitudes(lp: LinearProgram, solver: str) -> None:
 RACE_MIN_NNZ = 50_000
 # from this many nonzeros a single LP races HiGHS's simplex against PDHG + crossover: on the
 # planning LPs measured above it one of the two was the fastest exact method (PDHG + crossover by
-# 2-15x on three-country, the simplex on national-scale), below it HiGHS's IPM or simplex
+# 2-10x on three-country, the simplex on national-scale), below it HiGHS's IPM or simplex
 # (scigrid-de's 240k: the IPM) (comparisons/RESULTS.md, "From 250k nonzeros")
 FIRST_ORDER_MIN_NNZ = 250_000
 
