@@ -18,6 +18,11 @@ DATASETS = REPO / "datasets"
 TEST_HORIZON = {"model-energy": 730, "de-stochastic": 730, "three-country": 336}
 
 
+def table_files(*tables: str) -> dict:
+    """system.yaml's ``files``: each table in a CSV of its own name."""
+    return {t: f"{t}.csv" for t in tables}
+
+
 def tool_versions() -> str:
     import highspy
     import linopy

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from build_common import DATASETS, assert_same, fmt_optima, optimum, tool_versions, write_dataset
+from build_common import DATASETS, assert_same, fmt_optima, optimum, table_files, tool_versions, write_dataset
 from gridprox.energy.model import SHEDDING, CapacityExpansion
 from gridprox.energy.system import System, read_system
 from pypsa_network import to_pypsa
@@ -265,9 +265,8 @@ def meta(src: dict) -> dict:
         "licence": "Apache-2.0 (calliope's example model); modified: translated to gridprox tables as listed "
                    "under transformations",
         "transformations": transformations,
-        "files": {"buses": "buses.csv", "carriers": "carriers.csv", "generators": "generators.csv",
-                  "stores": "stores.csv", "links": "links.csv", "lines": "lines.csv", "snapshots": "snapshots.csv",
-                  "demand": "demand.csv", "availability": "availability.csv"},
+        "files": table_files("buses", "carriers", "generators", "stores", "links", "lines", "snapshots", "demand",
+                             "availability"),
     }
 
 

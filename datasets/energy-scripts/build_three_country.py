@@ -13,7 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from build_common import DATASETS, TEST_HORIZON, assert_same, fmt_optima, optimum, tool_versions, write_dataset
+from build_common import (DATASETS, TEST_HORIZON, assert_same, fmt_optima, optimum, table_files, tool_versions,
+                          write_dataset)
 from gridprox.energy.system import System, read_system
 from pypsa_network import to_pypsa
 from sources import PINNED, sha256, source
@@ -198,9 +199,8 @@ def meta(w: pd.DataFrame) -> dict:
         "licence": "data derived from MIT-licensed tsam and windpowerlib files; cost figures cited with sources; "
                    "conversion by gridprox",
         "transformations": transformations,
-        "files": {"buses": "buses.csv", "carriers": "carriers.csv", "generators": "generators.csv",
-                  "stores": "stores.csv", "links": "links.csv", "lines": "lines.csv", "snapshots": "snapshots.csv",
-                  "demand": "demand.csv", "availability": "availability.csv"},
+        "files": table_files("buses", "carriers", "generators", "stores", "links", "lines", "snapshots", "demand",
+                             "availability"),
     }
 
 
