@@ -142,3 +142,11 @@ def test_auto_races_pdhg_from_its_size_threshold(toy, monkeypatch):
     assert res.raw.message.startswith("auto: concurrent"), res.raw.message
     assert "; concurrent: " in res.raw.message and res.summary["status"].iloc[0] == "optimal"
     assert res.summary["objective"].iloc[0] == pytest.approx(ref, rel=1e-9)
+
+
+def test_verify_checks_the_race_against_an_interior_point(toy):
+    """verify(solver="concurrent"): the reference is HiGHS's IPM without crossover, which is none of
+    the racers on two CPUs (the simplex may win the race: it cannot vouch for itself)."""
+    out = CapacityExpansion(toy).verify(solver="concurrent", gurobi_max_size=0)     # Gurobi aside
+    assert out["passed"], out["lines"]
+    assert any(line.startswith("reference") and "highs-ipm" in line for line in out["lines"]), out["lines"]

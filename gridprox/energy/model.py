@@ -306,7 +306,7 @@ class CapacityExpansion:
         """Check the answer ``solve(solver, tol, device)`` gives (default: "auto", as ``gridprox
         solve``) against an independent solver: Gurobi where it is installed and its size-limited licence admits the LP, else
         HiGHS's interior point method without crossover (HiGHS simplex when the checked solver is
-        not HiGHS).  Every measure is recomputed here from the answers' x, not read from the
+        neither HiGHS nor the "concurrent" race).  Every measure is recomputed here from the answers' x, not read from the
         solvers.  passed: both optimal; the checked objective is c·x of its own x, within ``tol``
         (relative) of the reference's; every row and bound of its x within ``tol`` of its scale.
         ``pdhg=True`` also runs PDHG (``tol``, ``device``, at most ``pdhg_time_limit`` s) and
@@ -328,8 +328,10 @@ class CapacityExpansion:
         refs = []
         if solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
             refs.append(("gurobi", {}, "another vendor's solver"))
+        # the reference must not be the checked solver: HiGHS (or a race its simplex may win) is
+        # checked against an interior point without crossover, anything else against the simplex
         refs.append(("highs-ipm", {"method": "ipm", "run_crossover": "off"}, "an interior point, no crossover")
-                    if solver == "highs" else ("highs", {"method": "simplex"}, "an exact simplex vertex"))
+                    if solver in ("highs", "concurrent") else ("highs", {"method": "simplex"}, "an exact simplex vertex"))
         results, measures = {}, {}
 
         def bound_rel(x) -> float:   # worst bound violation, relative to 1 + the bound's size
