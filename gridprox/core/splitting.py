@@ -261,25 +261,13 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
             y_new = [t.conj(torch.add(yj, kb, alpha=sigma), sigma) for t, yj, kb in zip(terms, y, Kxbar)]
             KTy_new = adjoint_sum(terms, y_new)
         if mon.due(k):
-            if checked is not None:        # per problem: the images' sums of squares added, then √
-                s = sums.reshape(*x.shape[:batch_ndim], -1, 6).sum(-2).sqrt()
-                p = mon.judge(s[..., 0], torch.maximum(s[..., 1], s[..., 2]))
-                d = mon.judge(s[..., 3], torch.maximum(s[..., 4], s[..., 5]))
+            if checked is not None:
+                p, d = _kernel_residuals(mon, sums, x.shape[:batch_ndim])
             else:
-                xi = (x - x_new) / tau_used - KTy               # ∈ ∂f(x⁺)
-                p = mon.rel([xi + KTy_new], [xi, KTy_new])
-                Kx_new = [t.op.forward(x_new) for t in terms]
-                zeta = [(yo - yn) / sigma + kb for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
-                d = mon.rel([z - kn for z, kn in zip(zeta, Kx_new)], [zeta, Kx_new])
+                p, d = _residuals(mon, terms, x, x_new, y, y_new, KTy, KTy_new, Kxbar, tau_used, sigma)
             stop = mon.check(k, x_new, p, d)
             if adaptive and strong_convexity == 0 and not stop:
-                ratio = float((p[0] / d[0].clamp_min(1e-300)).max())
-                if ratio > 2.0:        # primal lags: larger primal steps
-                    tau, sigma = tau / (1 - alpha), sigma * (1 - alpha)
-                    alpha *= 0.95
-                elif ratio < 0.5:
-                    tau, sigma = tau * (1 - alpha), sigma / (1 - alpha)
-                    alpha *= 0.95
+                tau, sigma, alpha = _balanced(tau, sigma, alpha, p, d)
         else:
             stop = False
         if stop or k + 1 == max_iter:
@@ -292,6 +280,35 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
         else:
             x, y, KTy = x_new, y_new, KTy_new
     return mon.result(x, {"tau": tau, "sigma": sigma, "y": y})
+
+
+def _residuals(mon: Monitor, terms, x, x_new, y, y_new, KTy, KTy_new, Kxbar, tau: float, sigma: float):
+    """PDHG's relative primal and dual residuals at (x⁺, y⁺), from the step's own vectors."""
+    xi = (x - x_new) / tau - KTy               # ∈ ∂f(x⁺)
+    p = mon.rel([xi + KTy_new], [xi, KTy_new])
+    Kx_new = [t.op.forward(x_new) for t in terms]
+    zeta = [(yo - yn) / sigma + kb for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
+    d = mon.rel([z - kn for z, kn in zip(zeta, Kx_new)], [zeta, Kx_new])
+    return p, d
+
+
+def _kernel_residuals(mon: Monitor, sums, batch_shape):
+    """The same residuals from a kernel check's per-image sums of squares (6 per image: primal
+    residual and its two scales, dual likewise), added per problem before the square root."""
+    s = sums.reshape(*batch_shape, -1, 6).sum(-2).sqrt()
+    return (mon.judge(s[..., 0], torch.maximum(s[..., 1], s[..., 2])),
+            mon.judge(s[..., 3], torch.maximum(s[..., 4], s[..., 5])))
+
+
+def _balanced(tau: float, sigma: float, alpha: float, p, d):
+    """Residual balancing (Goldstein et al. 2015): τ/σ rescaled, τσ fixed, when one residual is
+    twice the other; the step ``alpha`` shrinks each time, so the adaptation dies out."""
+    ratio = float((p[0] / d[0].clamp_min(1e-300)).max())
+    if ratio > 2.0:        # primal lags: larger primal steps
+        return tau / (1 - alpha), sigma * (1 - alpha), alpha * 0.95
+    if ratio < 0.5:
+        return tau * (1 - alpha), sigma / (1 - alpha), alpha * 0.95
+    return tau, sigma, alpha
 
 
 # --- ADMM and linearised ADMM -----------------------------------------------------------
