@@ -71,7 +71,7 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
             out = _run(h, lp, reset)        # the simplex from crossover's basis
     if crossed_status == highspy.HighsStatus.kError:
         res.message = _joined(res.message, "crossover failed (HiGHS refused the point)")
-        return res
+        return _row_by_row(lp, res, tol, "")
     seconds = time.perf_counter() - t0
     stages = {**(res.stages or {res.solver: {"iterations": res.iterations, "seconds": res.seconds}}),
               "crossover": {"iterations": crossed + out.iterations, "seconds": seconds}}
