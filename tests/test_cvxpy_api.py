@@ -983,3 +983,24 @@ def test_convolutions_export_to_cvxpy_constant_first():
             prob = gridprox.Problem(gridprox.Minimize(gridprox.sum(e)), [0 <= x, x <= 1])
             assert str(e).startswith("convolve(p, x)") or str(e).startswith("convolve([ 1. -3.], x)")
             assert prob.to_cvxpy().solve(solver="HIGHS") == pytest.approx(prob.solve())
+
+
+def test_an_index_prints_as_cvxpy_resolves_it():
+    """x[:-1] of 100 entries prints x[0:99], a reversed slice as cvxpy's single index, missing axes
+    as 0:n: the same string as cvxpy for every key of integers and slices tried (cvxpy is the judge)."""
+    import itertools
+
+    ints = [0, -1, 2]
+    slices = [slice(None), slice(None, -1), slice(None, None, -1), slice(1, 50, 3), slice(50, 10, -1),
+              slice(-3, None, -1), slice(3, 1), slice(-100, 100)]
+    for shape in [(100,), (3, 4)]:
+        g, c = gridprox.Variable(shape, name="x"), cvxpy.Variable(shape, name="x")
+        for n in range(1, len(shape) + 1):
+            for key in itertools.product(*[ints + slices] * n):
+                key = key if n > 1 else key[0]
+                try:
+                    want = str(c[key])
+                except IndexError:
+                    continue
+                assert str(g[key]) == want, key
+    assert str(gridprox.Variable(100, name="x")[:-1]) == "x[0:99]"

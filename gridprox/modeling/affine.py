@@ -376,7 +376,15 @@ class _GatherMap(Expression):
         return self.args[0].sign
 
 
-def _key_str(key):
+def _key_str(key, shape=None):
+    """An index as cvxpy prints it: with ``shape``, a key of integers and slices is resolved axis by
+    axis as cvxpy's key_utils does (``x[:-1]`` of 100 entries prints ``x[0:99]``, an integer its
+    non-negative value, missing axes ``0:n``); index arrays, new axes and ellipses as written."""
+    keys = key if isinstance(key, tuple) else (key,)
+    if shape is not None and len(keys) <= len(shape) and all(
+            isinstance(k, slice) or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)))
+            for k in keys):
+        return ", ".join(_axis_str(k, n) for k, n in zip(keys + (slice(None),) * (len(shape) - len(keys)), shape))
     parts = []
     for k in (key if isinstance(key, tuple) else (key,)):
         if isinstance(k, slice):
@@ -394,6 +402,26 @@ def _key_str(key):
         else:
             parts.append(str(k))
     return ", ".join(parts)
+
+
+def _axis_str(k, n: int) -> str:
+    """One axis of ``_key_str``: cvxpy's format_slice, then its slice_to_str (a slice whose first
+    step reaches its stop prints as that single index, also for negative steps, as cvxpy does)."""
+    def wrap(i, neg_step=False):
+        return i + n if i < 0 and not (neg_step and i == -1) else i
+    if isinstance(k, slice):
+        step = 1 if k.step is None else int(k.step)
+        if step > 0:
+            start = min(max(wrap(0 if k.start is None else int(k.start)), 0), n)
+            stop = min(max(wrap(n if k.stop is None else int(k.stop)), 0), n)
+        else:
+            start = min(max(wrap(n - 1 if k.start is None else int(k.start)), -1), n - 1)
+            stop = min(max(wrap(-n - 1 if k.stop is None else int(k.stop), True), -1), n - 1)
+    else:
+        start, stop, step = wrap(int(k)), wrap(int(k)) + 1, 1
+    if start + step >= stop:
+        return str(start)
+    return f"{start}:{stop}" + (f":{step}" if step != 1 else "")
 
 
 def _short_sequence(seq, most=6):
@@ -441,7 +469,7 @@ class Index(_GatherMap):
         return dense(v)[self.key]
 
     def _str(self, a):
-        return f"{self._fmt(a[0], 100)}[{_key_str(self.key)}]"
+        return f"{self._fmt(a[0], 100)}[{_key_str(self.key, self.args[0].shape)}]"
 
 
 class Transpose(_GatherMap):
