@@ -123,6 +123,8 @@ def test_concurrent_options_are_checked(energy_lp):
         solve_lp(energy_lp, "concurrent", method="ipm")
     with pytest.raises(SolverInputError, match="tol"):
         solve_lp(energy_lp, "concurrent", tol=2.0)
+    with pytest.raises(SolverInputError, match="concurrent: device 'meta'"):
+        solve_lp(energy_lp, "concurrent", device="meta")
     with pytest.raises(SolverInputError, match="interrupt must be callable"):
         solve_lp(energy_lp, "pdhg", interrupt=3)
 
@@ -131,7 +133,7 @@ def test_concurrent_options_are_checked(energy_lp):
 def test_auto_races_pdhg_from_its_size_threshold(toy, monkeypatch):
     """solver="auto": FIRST_ORDER_MIN_NNZ nonzeros and more go to the race, with the reason in
     the message, and the model's answer is HiGHS's optimum; below it, or on one thread, HiGHS."""
-    assert choose_solver(False, "cpu", nnz=solvers.FIRST_ORDER_MIN_NNZ)[0] == "concurrent"
+    assert choose_solver(False, "cpu", nnz=solvers.FIRST_ORDER_MIN_NNZ)[:2] == ("concurrent", {"device": "cpu"})
     assert choose_solver(False, "cpu", nnz=solvers.FIRST_ORDER_MIN_NNZ - 1)[:2] == ("highs", {"method": "concurrent"})
     assert choose_solver(False, "cpu", threads=1, nnz=solvers.FIRST_ORDER_MIN_NNZ)[0] == "highs"
     model = CapacityExpansion(toy)
@@ -150,3 +152,20 @@ def test_verify_checks_the_race_against_an_interior_point(toy):
     out = CapacityExpansion(toy).verify(solver="concurrent", gurobi_max_size=0)     # Gurobi aside
     assert out["passed"], out["lines"]
     assert any(line.startswith("reference") and "highs-ipm" in line for line in out["lines"]), out["lines"]
+
+
+@pytest.mark.skipif(not TWO_CPUS, reason="a race needs two CPUs")
+def test_problem_solve_without_a_solver_follows_auto_to_the_race(monkeypatch):
+    """prob.solve() with no solver goes where auto sends it (here, thresholds lowered, the race);
+    a HiGHS option keeps it on HiGHS, which the race would refuse."""
+    import gridprox as gp
+    x = gp.Variable(3, nonneg=True)
+    prob = gp.Problem(gp.Minimize(gp.sum(x) + x[0]), [x[0] + x[1] >= 1, x[1] + x[2] >= 2, x <= 5])
+    ref = prob.solve(solver="highs")
+    monkeypatch.setattr(solvers, "RACE_MIN_NNZ", 0)
+    monkeypatch.setattr(solvers, "FIRST_ORDER_MIN_NNZ", 0)
+    assert prob.solve() == pytest.approx(ref, rel=1e-9)
+    assert prob.solver_stats.extra_stats["message"].startswith("concurrent: ")
+    prob.solve(simplex_iteration_limit=10_000)
+    assert not prob.solver_stats.extra_stats["message"].startswith("concurrent: ")
+    assert prob.value == pytest.approx(ref, rel=1e-9)

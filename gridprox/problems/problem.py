@@ -314,7 +314,7 @@ class Problem:
             if chosen == "highs":
                 opts = {**extra, **opts}
             elif set(opts) <= {"tol", "time_limit", "verbose"}:     # the race takes no HiGHS options
-                backend = chosen
+                backend, opts = chosen, {**extra, **opts}
         if lp.num_vars == 0 and not lp.is_batch:
             result = constant_result(lp, backend)   # HiGHS and cvxpy's chain refuse an empty LP
         else:

@@ -228,8 +228,9 @@ def choose_solver(batch: bool, device="auto", threads=None, nnz=None) -> tuple[s
         return "highs", {}, "auto: highs (a single LP on a CPU)"
     if nnz is not None and nnz >= FIRST_ORDER_MIN_NNZ:
         ipm = ", and its IPM" if min(cpus, threads or cpus) > 2 else ""
-        return "concurrent", {}, (f"auto: concurrent (a single LP of {nnz:,} nonzeros on a CPU: HiGHS's "
-                                  f"simplex raced against PDHG then crossover{ipm}, a thread each)")
+        why = (f"auto: concurrent (a single LP of {nnz:,} nonzeros on a CPU: HiGHS's simplex raced against PDHG "
+               f"then crossover{ipm}, a thread each)")
+        return "concurrent", {"device": "cpu"}, why
     return "highs", {"method": "concurrent"}, ("auto: highs (a single LP on a CPU, its IPM and simplex "
                                                "raced on a thread each)")
 

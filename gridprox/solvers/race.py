@@ -27,7 +27,7 @@ CROSSOVER_START_TOL = 1e-6
 # nonzeros and more measured, the faster exact method was PDHG + crossover or HiGHS's simplex,
 # never its IPM (RESULTS, "From 250k nonzeros")
 RACERS = ("simplex", "pdhg", "ipm")
-OPTIONS = ("tol", "time_limit", "threads", "verbose")
+OPTIONS = ("tol", "time_limit", "threads", "verbose", "device")
 
 
 @dataclass
@@ -104,8 +104,10 @@ def highs_racer(lp: LinearProgram, method: str, options: dict) -> Racer:
     return Racer(run, h.cancelSolve)
 
 
-def pdhg_crossover_racer(lp: LinearProgram, tol: float, time_limit: float | None, verbose: bool) -> Racer:
-    """PDHG on one thread to PDLP's ℓ2 measures at ``tol``, then HiGHS's crossover from its point."""
+def pdhg_crossover_racer(lp: LinearProgram, tol: float, time_limit: float | None, verbose: bool,
+                         device="auto") -> Racer:
+    """PDHG (one CPU thread, or ``device``) to PDLP's ℓ2 measures at ``tol``, then HiGHS's crossover
+    from its point."""
     from . import solve_lp
     from .polish import crossover
 
@@ -114,21 +116,28 @@ def pdhg_crossover_racer(lp: LinearProgram, tol: float, time_limit: float | None
     def run() -> Result:
         t0 = time.perf_counter()
         res = solve_lp(lp, "pdhg", tol=tol, each_row=False, threads=1, verbose=verbose, time_limit=time_limit,
-                       interrupt=stopped.is_set)
+                       device=device, interrupt=stopped.is_set)
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
         return crossover(lp, res, left, 1, verbose, tol, interrupt=stopped.is_set)
     return Racer(run, stopped.set)
 
 
 def check_options(lp=None, **options) -> None:
-    """The backend "concurrent" takes gridprox's common options only (SolverInputError otherwise)."""
+    """The backend "concurrent" takes gridprox's common options and PDHG's ``device`` only
+    (SolverInputError otherwise)."""
+    from ..core.device import resolve_device
+    from ..errors import SolverError
     from . import SolverInputError, check_common_options
 
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise SolverInputError(f"concurrent: unknown option {unknown[0]!r}; it takes {', '.join(OPTIONS)} "
                                "(name solver='highs' or 'pdhg' for their own options)")
-    check_common_options("concurrent", options)
+    check_common_options("concurrent", {k: v for k, v in options.items() if k != "device"})
+    try:
+        resolve_device(options.get("device", "auto"))
+    except SolverError as exc:
+        raise SolverInputError(f"concurrent: {exc}") from None
     threads = options.get("threads")
     if threads is not None and threads < 2:
         raise SolverInputError(f"concurrent: threads={threads!r}: the race runs two solvers on a thread each "
@@ -136,21 +145,21 @@ def check_options(lp=None, **options) -> None:
 
 
 def solve_concurrent(lp: LinearProgram, tol: float | None = None, time_limit: float | None = None,
-                     threads: int | None = None, verbose: bool = False) -> Result:
+                     threads: int | None = None, verbose: bool = False, device="auto") -> Result:
     """The first ``threads`` of RACERS (default: as many as there are CPUs, at least two), a
     thread each: HiGHS's simplex, PDHG then crossover, HiGHS's IPM with crossover; the first exact
     answer wins.  ``tol``: where PDHG hands over to the crossover (default CROSSOVER_START_TOL);
-    HiGHS keeps its own tolerances."""
+    HiGHS keeps its own tolerances.  ``device``: PDHG's (a GPU races HiGHS on the CPU)."""
     from . import available_cpus
     from .highs import _highspy
 
     if lp.is_batch:
         from ..errors import SolverError
         raise SolverError("solve_concurrent takes a single LP; solve_lp loops over a batch")
-    check_options(tol=tol, time_limit=time_limit, threads=threads, verbose=verbose)
+    check_options(tol=tol, time_limit=time_limit, threads=threads, verbose=verbose, device=device)
     names = RACERS[:max(2, threads or available_cpus())]
     highs = {"time_limit": time_limit, "verbose": verbose}
-    racers = {name: pdhg_crossover_racer(lp, tol or CROSSOVER_START_TOL, time_limit, verbose) if name == "pdhg"
+    racers = {name: pdhg_crossover_racer(lp, tol or CROSSOVER_START_TOL, time_limit, verbose, device) if name == "pdhg"
               else highs_racer(lp, name, highs) for name in names}
     _highspy().Highs.resetGlobalScheduler(True)     # sized for one thread per HiGHS instance
     return race(racers)
