@@ -376,17 +376,17 @@ class _GatherMap(Expression):
         return self.args[0].sign
 
 
-def _key_str(key, shape=None):
-    """An index as cvxpy prints it: with ``shape``, a key of integers and slices is resolved axis by
-    axis as cvxpy's key_utils does (``x[:-1]`` of 100 entries prints ``x[0:99]``, an integer its
+def _key_str(key, shape):
+    """An index as cvxpy prints it: a key of integers and slices is resolved axis by axis against
+    ``shape`` as cvxpy's key_utils does (``x[:-1]`` of 100 entries prints ``x[0:99]``, an integer its
     non-negative value, missing axes ``0:n``); index arrays, new axes and ellipses as written."""
     keys = key if isinstance(key, tuple) else (key,)
-    if shape is not None and len(keys) <= len(shape) and all(
+    if len(keys) <= len(shape) and all(
             isinstance(k, slice) or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)))
             for k in keys):
         return ", ".join(_axis_str(k, n) for k, n in zip(keys + (slice(None),) * (len(shape) - len(keys)), shape))
     parts = []
-    for k in (key if isinstance(key, tuple) else (key,)):
+    for k in keys:
         if isinstance(k, slice):
             s = "" if k.start is None else str(k.start)
             s += ":" + ("" if k.stop is None else str(k.stop))

@@ -224,10 +224,11 @@ def choose_solver(batch: bool, device="auto", threads=None, nnz=None) -> tuple[s
     if batch:
         return "highs", {}, "auto: highs (scenarios on a CPU, each from the last one's basis)"
     cpus = available_cpus()
-    if min(cpus, threads or cpus) < len(CONCURRENT) or (nnz is not None and nnz < RACE_MIN_NNZ):
+    cpus = min(cpus, threads or cpus)           # the user's cap
+    if cpus < len(CONCURRENT) or (nnz is not None and nnz < RACE_MIN_NNZ):
         return "highs", {}, "auto: highs (a single LP on a CPU)"
     if nnz is not None and nnz >= FIRST_ORDER_MIN_NNZ:
-        ipm = ", and its IPM" if min(cpus, threads or cpus) > 2 else ""
+        ipm = ", and its IPM" if cpus > 2 else ""
         why = (f"auto: concurrent (a single LP of {nnz:,} nonzeros on a CPU: HiGHS's simplex raced against PDHG "
                f"then crossover{ipm}, a thread each)")
         return "concurrent", {"device": "cpu"}, why
