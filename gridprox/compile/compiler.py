@@ -45,7 +45,7 @@ class _Layout:
         self.var_off, self.param_off, n, p = {}, {}, 0, 0
         for v in variables:
             self.var_off[v.id] = n
-            n += v.size
+            n += v._columns
         for q in parameters:
             self.param_off[q.id] = p
             p += q.size
@@ -150,13 +150,14 @@ def _attribute_requests(var, layout: _Layout, bounds: _Bounds, ctx: CanonContext
     """nonneg / nonpos / bounds=[lb, ub] of a Variable; a Parameter bound that clashes with
     another bound becomes a hidden row constraint."""
     off = layout.var_off[var.id]
-    cols = off + np.arange(var.size, dtype=np.int64)
+    n = var._columns
+    cols = off + np.arange(n, dtype=np.int64)
     reqs = []          # (upper?, constant value, parameter part, entries kept, the Parameter)
-    every = np.ones(var.size, bool)
+    every = np.ones(n, bool)
     if var.attributes["nonneg"]:
-        reqs.append((False, np.zeros(var.size), None, every, None))
+        reqs.append((False, np.zeros(n), None, every, None))
     if var.attributes["nonpos"]:
-        reqs.append((True, np.zeros(var.size), None, every, None))
+        reqs.append((True, np.zeros(n), None, every, None))
     for upper, b in zip((False, True), var.bounds or ()):
         if isinstance(b, Expression):
             # a Parameter or an affine expression of them: value + Pent θ, refilled at each solve (in a
@@ -165,7 +166,7 @@ def _attribute_requests(var, layout: _Layout, bounds: _Bounds, ctx: CanonContext
             f = ctx.form(b)
             reqs.append((upper, f.const[idx], layout.param_rows(f)[idx], every, b))
         elif b is not None:
-            v = np.broadcast_to(b, var.shape).ravel().astype(float)
+            v = var._entries(b)
             reqs.append((upper, v, None, v != (np.inf if upper else -np.inf), None))
     for upper, v0, Pent, keep, param in reqs:
         sub = np.flatnonzero(keep)

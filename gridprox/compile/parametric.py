@@ -187,7 +187,7 @@ class ParametricProgram:
         out = {}
         for v in self.variables:
             off = self.var_offsets[v.id]
-            out[v] = np.asarray(x[off:off + v.size]).reshape(v.shape)
+            out[v] = v._from_entries(np.asarray(x[off:off + v._columns]))
         return out
 
     def constraint_duals(self, constraints, y: np.ndarray, z: Optional[np.ndarray], lp: LinearProgram) -> Dict:

@@ -9,6 +9,7 @@ here.  cvxpy is imported only when these run.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import ModelingError
 from ..modeling import affine as A
@@ -19,7 +20,21 @@ from ..modeling.objective import Maximize, Minimize
 from ..problems.problem import Problem
 from .cvxpy_export import to_cvxpy  # noqa: F401
 
-_LP_ATTRIBUTES = ("nonneg", "nonpos", "bounds")
+_LP_ATTRIBUTES = ("nonneg", "nonpos", "bounds", "sparsity", "diag")
+
+
+def _structure(e) -> dict:
+    """A cvxpy leaf's structural zeros as gridprox's attributes (its canonical sparse_idx)."""
+    if getattr(e, "sparse_idx", None) is not None:
+        return {"sparsity": e.sparse_idx}
+    return {"diag": True} if e.attributes.get("diag") else {}
+
+
+def _dense_value(e):
+    """A cvxpy leaf's value as a full array, without cvxpy's warning on reading a sparse leaf."""
+    if getattr(e, "sparse_idx", None) is not None:
+        return None if e.value_sparse is None else e.value_sparse.toarray()
+    return None if e.value is None else (e.value.toarray() if sp.issparse(e.value) else e.value)
 
 
 # ------------------------------------------------------------------ cvxpy -> gridprox
@@ -91,7 +106,8 @@ class _FromCvxpy:
         """cvxpy bounds as gridprox ones: a Parameter or an expression of them (``-u``) stays one,
         refilled at each solve; a constant expression is evaluated."""
         return [self.convert(b) if isinstance(b, cp.Expression) and b.parameters()
-                else None if b is None else np.asarray(b.value if hasattr(b, "value") else b, dtype=float)
+                else None if b is None else b if sp.issparse(b)
+                else np.asarray(b.value if hasattr(b, "value") else b, dtype=float)
                 for b in e.attributes.get("bounds")]
 
     def leaf(self, e):
@@ -109,13 +125,14 @@ class _FromCvxpy:
                                     "part of a continuous LP")
             bounds = None if e.attributes.get("bounds") is None else self._bounds(e, cp)
             v = Variable(e.shape, name=e.name(), nonneg=e.attributes["nonneg"], nonpos=e.attributes["nonpos"],
-                         bounds=bounds)
+                         bounds=bounds, **_structure(e))
             self.variables.append((e, v))
             self.by_id[e.id] = v
             return v
         if isinstance(e, cp.Parameter):
-            p = Parameter(e.shape, name=e.name(), value=e.value, nonneg=bool(e.attributes.get("nonneg")),
-                          nonpos=bool(e.attributes.get("nonpos")))
+            p = Parameter(e.shape, name=e.name(), nonneg=bool(e.attributes.get("nonneg")),
+                          nonpos=bool(e.attributes.get("nonpos")), **_structure(e))
+            p._value = None if _dense_value(e) is None else p.checked(_dense_value(e))
             self.parameters.append((e, p))
             self.by_id[e.id] = p
             return p
@@ -173,14 +190,16 @@ class CvxpyLinkedProblem(Problem):
 
     def compile(self):
         for cvx_p, p in self._conv.parameters:
-            p.value = cvx_p.value
+            p._value = None if _dense_value(cvx_p) is None else p.checked(_dense_value(cvx_p))
         return super().compile()
 
     def unpack(self, result, lp=None):
         value = super().unpack(result, lp)
         from cvxpy.problems.problem import SolverStats
         for cvx_v, v in self._conv.variables:
-            cvx_v.save_value(None if v.value is None else np.asarray(v.value))
+            val = v._value          # a full array; cvxpy keeps a sparse leaf's entries, a diagonal one as dia
+            cvx_v.save_value(None if val is None else sp.diags_array([np.diagonal(val)], offsets=[0])
+                             if v.attributes["diag"] else val)
         for cvx_c, c in self._con_pairs:
             cvx_c.save_dual_value(c.dual_value)
         src = self.cvxpy_problem

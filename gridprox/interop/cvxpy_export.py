@@ -6,6 +6,8 @@ imported only when ``to_cvxpy`` runs.
 """
 from __future__ import annotations
 
+import scipy.sparse as sp
+
 from ..errors import ModelingError
 from ..modeling import affine as A
 from ..modeling import constraints as C
@@ -62,16 +64,27 @@ def to_cvxpy(problem):
     rules = _to_cvxpy_rules(cp)
     memo = {}
 
+    def structure(n) -> dict:          # structural zeros, as cvxpy's attributes
+        if n.sparse_idx is not None:
+            return {"sparsity": n.sparse_idx}
+        return {"diag": True} if n.attributes["diag"] else {}
+
     def leaf(n):
         if isinstance(n, Variable):
             bounds = None
             if n.bounds is not None:
                 bounds = [convert(b) if isinstance(b, Expression) else b for b in n.bounds]
             return cp.Variable(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
-                               nonpos=n.attributes["nonpos"], bounds=bounds)
+                               nonpos=n.attributes["nonpos"], bounds=bounds, **structure(n))
         if isinstance(n, Parameter):
-            return cp.Parameter(n.shape, name=n.name(), value=n.value, nonneg=n.attributes["nonneg"],
-                                nonpos=n.attributes["nonpos"])
+            p = cp.Parameter(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
+                             nonpos=n.attributes["nonpos"], **structure(n))
+            if n._value is not None:        # through value_sparse where cvxpy nudges a sparse leaf there
+                if n.sparse_idx is None:
+                    p.value = n._value
+                else:
+                    p.value_sparse = sp.coo_array((n._value[n.sparse_idx], n.sparse_idx), shape=n.shape)
+            return p
         return cp.Constant(n._value)
 
     def node(n, args):

@@ -44,13 +44,15 @@ def _leaf_bounds(leaf):
     given = leaf.bounds or (None, None)
     # a Parameter bound holds at solve time only: no number to give here (as in cvxpy)
     if given[0] is not None and not isinstance(given[0], Expression):
-        lo = given[0]
+        lo = dense(given[0])
     if given[1] is not None and not isinstance(given[1], Expression):
-        hi = given[1]
+        hi = dense(given[1])
     if leaf.attributes["nonneg"]:
         lo = np.maximum(lo, 0.0)
     if leaf.attributes["nonpos"]:
         hi = np.minimum(hi, 0.0)
+    if getattr(leaf, "_stored", None) is not None:      # a sparse or diagonal leaf: its other entries are 0
+        lo, hi = (leaf._from_entries(leaf._entries(b)) for b in (lo, hi))
     # a uniform bound stays a broadcast view (cvxpy's memory rule for large variables)
     return (np.broadcast_to(np.asarray(lo, dtype=float), leaf.shape),
             np.broadcast_to(np.asarray(hi, dtype=float), leaf.shape))

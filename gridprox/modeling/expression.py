@@ -35,6 +35,8 @@ _ALLOWED = {AFFINE: (CONSTANT, AFFINE), CONVEX: (CONSTANT, AFFINE, CONVEX),
             CONCAVE: (CONSTANT, AFFINE, CONCAVE)}
 _FLIP = {CONVEX: CONCAVE, CONCAVE: CONVEX, AFFINE: AFFINE, CONSTANT: CONSTANT, UNKNOWN: UNKNOWN}
 _STR_LIMIT = 200
+# cvxpy's SPARSE_DENSITY_THRESHOLD: a sparse leaf this sparse is nudged towards ``value_sparse``
+_SPARSE_DENSITY = 0.05
 _PROJECTION_TOL = 1e-10     # cvxpy's GENERAL_PROJECTION_TOL: how far a leaf's value may lie off its sign/bounds
 PRINT_EDGEITEMS, PRINT_THRESHOLD = 2, 5     # cvxpy's settings for printing a constant matrix
 
@@ -808,20 +810,47 @@ class Leaf(Expression):
         return self._leaf_value()
 
 
-_LP_FORBIDDEN_ATTRS = ("integer", "boolean", "PSD", "NSD", "symmetric", "diag", "hermitian",
-                       "complex", "imag", "sparsity")
+_LP_FORBIDDEN_ATTRS = ("integer", "boolean", "PSD", "NSD", "symmetric", "hermitian", "complex", "imag")
+# cvxpy's leaves whose other entries are structural zeros: a Variable holds an LP column per
+# stored entry only (cvxpy's ``_reduced_size``)
+_STRUCTURAL_ATTRS = ("sparsity", "diag")
 # cvxpy's attribute names, all present in ``attributes`` as in cvxpy (False when off)
 _ALL_ATTRS = ("nonneg", "nonpos", "pos", "neg", "complex", "imag", "symmetric", "diag", "PSD", "NSD",
               "hermitian", "boolean", "integer", "sparsity", "bounds")
 
 
-def _bound_operand(value, shape, what):
+def _same_pattern(coo, sparse_idx) -> bool:
+    """Whether a canonical (duplicates summed) COO array stores exactly a leaf's entries."""
+    return len(coo.coords) == len(sparse_idx) and all(np.array_equal(a, b) for a, b in zip(coo.coords, sparse_idx))
+
+
+def _bound_operand(value, shape, what, leaf=None):
     """A bound given as None, a number/array (±inf allowed), or a Parameter or expression of
-    Parameters (``-u``, ``p + 1``: the compiler refills it from their values at each solve)."""
+    Parameters (``-u``, ``p + 1``: the compiler refills it from their values at each solve).
+    A sparse or diagonal ``leaf`` takes cvxpy's narrower set: numbers, and for a sparse one
+    scipy arrays of its own pattern."""
     if value is None:
         return value
-    if sp.issparse(value):          # cvxpy's words: sparse bounds belong to sparse variables, not LP ones
-        raise ValueError(f"Sparse bounds are only supported for sparse variables. ({what})")
+    structural = leaf is not None and leaf._stored is not None
+    if sp.issparse(value):          # cvxpy's words and rules
+        if getattr(leaf, "sparse_idx", None) is None:
+            raise ValueError(f"Sparse bounds are only supported for sparse variables. ({what})")
+        if value.shape != shape:
+            raise ValueError(f"Sparse bounds must have the same shape as the variable. ({what}: shape "
+                             f"{value.shape}, not {shape})")
+        coo = sp.coo_array(value)
+        coo.sum_duplicates()
+        if not _same_pattern(coo, leaf.sparse_idx):
+            raise ValueError(f"Sparse bounds must have the same sparsity pattern as the sparse variable. ({what})")
+        if np.isnan(coo.data).any():
+            raise ValueError(f"np.nan is not feasible as lower or upper bound. ({what})")
+        return coo.astype(float)
+    if structural and isinstance(value, Expression):
+        raise ValueError("Expression bounds are not yet supported for sparse or diagonal variables. "
+                         f"({what}: {value})")
+    if structural and np.ndim(value) > 0:
+        raise ValueError("Dense array bounds are not supported for sparse or diagonal variables. Use scalar "
+                         f"bounds instead. ({what})")
     if isinstance(value, Expression) and value._has_vars:        # cvxpy's words
         raise ValueError(f"Parametric bounds must not depend on Variables. Use Parameters or numeric values "
                          f"instead. ({what}: {value})")
@@ -844,11 +873,16 @@ def _bound_operand(value, shape, what):
     return arr
 
 
-def _check_numeric_bounds(lo, hi, shape, what):
+def _check_numeric_bounds(lo, hi, shape, what, structural=False):
     """cvxpy's refusals of numeric bounds no value can meet, in its words, then the first entry
-    at fault (a Parameter bound is checked at each solve: crossed, the status is infeasible)."""
+    at fault (a Parameter bound is checked at each solve: crossed, the status is infeasible).
+    ``structural``: the leaf has structural zeros, which a number bound must allow."""
     if isinstance(lo, Expression) or isinstance(hi, Expression):
         return
+    scalars = (lo, hi)
+    if sp.issparse(lo) or sp.issparse(hi):      # the stored entries only (off them both bounds hold 0)
+        shape = (lo if sp.issparse(lo) else hi).data.shape
+        lo, hi = (b.data if sp.issparse(b) else b for b in (lo, hi))
     lo, hi = np.broadcast_to(lo, shape), np.broadcast_to(hi, shape)
     for bad, words in ((hi == -np.inf, "-np.inf is not feasible as an upper bound."),
                        (lo == np.inf, "np.inf is not feasible as a lower bound."),
@@ -856,6 +890,11 @@ def _check_numeric_bounds(lo, hi, shape, what):
         if np.any(bad):
             at = np.unravel_index(int(np.flatnonzero(bad)[0]), shape) if shape else ()
             raise ValueError(f"{words} ({what}, entry {tuple(int(i) for i in at)})")
+    for b, bad, side in zip(scalars, (np.greater, np.less), ("lower bound for a sparse or diagonal variable must be "
+                                                             "<= 0", "upper bound for a sparse or diagonal variable "
+                                                             "must be >= 0")):
+        if structural and not sp.issparse(b) and bad(float(b), 0):
+            raise ValueError(f"Scalar {side}, since the structurally zero entries are fixed at 0. ({what}: {b:g})")
 
 
 class _NamedLeaf(Leaf):
@@ -877,13 +916,32 @@ class _NamedLeaf(Leaf):
         if sparse:
             if self.shape == ():
                 raise ValueError("Indices should have 0 dimensions.")
-            sp.coo_array((np.empty(len(sparsity[0])), sparsity), shape=self.shape)     # scipy's index errors
+            pattern = sp.coo_array((np.empty(len(sparsity[0])), sparsity), shape=self.shape)   # scipy's index errors
         if len(square) + sparse > 1:
             raise ValueError("A CVXPY Variable cannot have more than one of the following attributes: "
                              "['diag', 'symmetric', 'PSD', 'NSD', 'hermitian', 'sparsity']")
+        diag = "diag" in square
+        if (sparse or diag) and (pos or neg):
+            raise ValueError(f"Cannot combine {['pos'] if pos else ['neg']} with {['sparsity'] if sparse else ['diag']}. "
+                             "Sparsity and diag attributes force zeros, which contradicts strict "
+                             "positivity/negativity.")
+        # cvxpy's sparse_idx (its canonical coordinates), and the flat C-order positions of the
+        # entries a sparse or diagonal leaf holds (None: all of them)
+        self.sparse_idx = self._stored = None
+        if sparse:
+            pattern.sum_duplicates()
+            self.sparse_idx = tuple(pattern.coords)
+            self._stored = np.ravel_multi_index(self.sparse_idx, self.shape)
+        elif diag and len(self.shape) == 2:
+            self._stored = np.arange(self.shape[0]) * (self.shape[0] + 1)
+        elif diag:
+            raise ModelingError(f"{self._kind} attribute diag=True of shape {self.shape}: gridprox takes diagonal "
+                                "matrices of two dimensions")
         for key, val in kwargs.items():
             # an attribute is off when None, False or an empty index list (cvxpy's); others count as given
             if val is None or (isinstance(val, (bool, np.bool_, list, tuple)) and not val):
+                continue
+            if key in _STRUCTURAL_ATTRS and key not in forbidden:
                 continue
             if key in forbidden:
                 raise ModelingError(f"{self._kind} attribute {key}={val!r} is not supported: gridprox models "
@@ -892,7 +950,7 @@ class _NamedLeaf(Leaf):
         self._name = name
         self.attributes = dict.fromkeys(_ALL_ATTRS, False)
         self.attributes.update(nonneg=bool(nonneg) or pos, nonpos=bool(nonpos) or neg, pos=pos, neg=neg,
-                               sparsity=None, bounds=None)
+                               sparsity=sparsity if sparse else None, diag=diag, bounds=None)
         self._value = None
 
     def name(self) -> str:
@@ -901,12 +959,64 @@ class _NamedLeaf(Leaf):
     def _str(self, a):
         return self.name()
 
+    @property
+    def _columns(self) -> int:
+        """The entries this leaf holds (a Variable's LP columns): cvxpy's ``_reduced_size``."""
+        return self.size if self._stored is None else len(self._stored)
+
+    _reduced_size = _columns
+
+    @property
+    def _has_dim_reducing_attr(self) -> bool:
+        return self._stored is not None
+
+    def _entries(self, full) -> np.ndarray:
+        """The stored entries (flat, C order) of an array of this shape, or broadcast to it."""
+        flat = np.broadcast_to(dense(full), self.shape).ravel()
+        return flat if self._stored is None else flat[self._stored]
+
+    def _from_entries(self, x) -> np.ndarray:
+        """This shape's array from its stored entries (the others zero)."""
+        if self._stored is None:
+            return np.asarray(x).reshape(self.shape)
+        out = np.zeros(self.size)
+        out[self._stored] = x
+        return out.reshape(self.shape)
+
     def _leaf_value(self):
         return self._value
 
     @property
     def value(self):
+        if self._value is not None and self.sparse_idx is not None:     # cvxpy's nudge, and its dense copy
+            warnings.warn("Reading from a sparse CVXPY expression via `.value` is discouraged. Use `.value_sparse` "
+                          "instead", RuntimeWarning, stacklevel=2)
+            return self._value.copy()
+        if self._value is not None and self.attributes["diag"]:           # cvxpy's: a scipy dia array
+            return sp.diags_array([np.diagonal(self._value).copy()], offsets=[0])
         return self._value
+
+    @property
+    def value_sparse(self):
+        """cvxpy's: the value as a scipy COO array (a sparse leaf's stored entries)."""
+        if self._value is None:
+            return None
+        if self.sparse_idx is None:
+            return sp.coo_array(self._value)
+        return sp.coo_array((self._value[self.sparse_idx], self.sparse_idx), shape=self.shape)
+
+    @value_sparse.setter
+    def value_sparse(self, val):
+        if isinstance(val, sp.spmatrix):
+            val = sp.coo_array(val)
+        if not isinstance(val, sp.coo_array):
+            raise ValueError(f"Invalid type for assigning value_sparse. Received: {type(val)} Expected "
+                             f"scipy.sparse.coo_array. ({self._kind} {self.name()!r})")
+        val = val.copy()
+        val.sum_duplicates()
+        if self.sparse_idx is not None and not _same_pattern(val, self.sparse_idx):
+            raise ValueError(f"Invalid sparsity pattern {val.coords} for {self._kind} value. ({self.name()!r})")
+        self._value = self.checked(val.toarray())
 
     def checked(self, value, leading=()) -> np.ndarray:
         """``value`` as a float array of shape leading + self.shape, refused (naming this
@@ -923,6 +1033,9 @@ class _NamedLeaf(Leaf):
         # a Parameter may hold ±inf, as in cvxpy (x <= p with p = inf is no bound); the LP refuses
         # an infinite coefficient or a bound on the wrong side by name
         check_finite(arr, f"value of {self._kind} {self.name()!r}", allow="inf" if self._kind == "Parameter" else None)
+        if self._stored is not None and np.any(np.delete(arr.reshape(*leading, -1), self._stored, axis=-1)):
+            where = "of its diagonal" if self.sparse_idx is None else "of sparsity pattern"
+            raise ValueError(f"{self._kind} value must be zero outside {where}. ({self.name()!r})")
         # cvxpy's test: the value is its own projection onto the sign or bounds (inf where both are inf)
         proj = self.project(arr)
         with np.errstate(invalid="ignore"):
@@ -938,6 +1051,9 @@ class _NamedLeaf(Leaf):
 
     @value.setter
     def value(self, val):
+        if val is not None and self.sparse_idx is not None and len(self._stored) <= _SPARSE_DENSITY * self.size:
+            warnings.warn("Writing to a sparse CVXPY expression via `.value` is discouraged. Use `.value_sparse` "
+                          "instead", RuntimeWarning, stacklevel=2)
         self._value = None if val is None else self.checked(from_list(val))
 
     def project(self, val):
@@ -952,7 +1068,7 @@ class _NamedLeaf(Leaf):
         if attrs["nonneg"] or attrs["pos"]:
             return np.maximum(val, 0.0)
         if self.bounds is not None and not any(isinstance(b, Expression) for b in self.bounds):
-            return np.clip(val, *self.bounds)
+            return np.clip(val, *(b.toarray() if sp.issparse(b) else b for b in self.bounds))
         return val
 
     def _leaf_log_log(self, dpp):
@@ -1010,8 +1126,11 @@ class _NamedLeaf(Leaf):
         # cvxpy's layout: Variable((2,), x, nonneg=True, bounds=(0, 10)); a Parameter's repr has no name
         parts = [str(self.shape)] + ([self.name()] if self._kind == "Variable" else [])
         parts += [f"{k}=True" for k, v in self._stated_attributes().items() if v is True]
+        if self.sparse_idx is not None:
+            parts.append(f"sparsity={self.attributes['sparsity']}")
         if self.bounds is not None:
-            lo, hi = (str(b) if isinstance(b, Expression) else _matrix_str(np.asarray(b)) for b in self.bounds)
+            lo, hi = (str(b) if isinstance(b, Expression) else _matrix_str(b.toarray() if sp.issparse(b) else np.asarray(b))
+                      for b in self.bounds)
             parts.append(f"bounds=({lo}, {hi})")
         return f"{self._kind}({', '.join(parts)})"
 
@@ -1033,11 +1152,11 @@ class Variable(_NamedLeaf):
         if bounds is not None:
             if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
                 raise ValueError(f"Bounds should be a list of two items. ({label}: {bounds!r})")
-            bounds = [_bound_operand(bounds[0], self.shape, label), _bound_operand(bounds[1], self.shape, label)]
+            bounds = [_bound_operand(b, self.shape, label, self) for b in bounds]
             # a missing side is unbounded, held as a 0-d ±inf (cvxpy's representation)
             bounds = [np.array(-np.inf) if bounds[0] is None else bounds[0],
                       np.array(np.inf) if bounds[1] is None else bounds[1]]
-            _check_numeric_bounds(*bounds, self.shape, label)
+            _check_numeric_bounds(*bounds, self.shape, label, structural=self._stored is not None)
         self.bounds = bounds
         self.attributes["bounds"] = bounds
         self._aux = False
@@ -1046,7 +1165,14 @@ class Variable(_NamedLeaf):
 
     def _canon(self, ctx):
         ctx.register(self)
-        return Form.variable(self.id, self.shape)
+        return Form.variable(self.id, self.shape, self._stored)
+
+    def get_bounds(self):
+        lo, hi = super().get_bounds()
+        if self.bounds is not None and any(sp.issparse(b) for b in self.bounds):    # cvxpy keeps them sparse
+            return tuple(sp.coo_array((self._entries(b), self.sparse_idx), shape=self.shape) for b in (lo, hi))
+        return lo, hi
+
 
     def _sign_rule(self):
         return NONNEG if self.attributes["nonneg"] else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN
@@ -1065,7 +1191,7 @@ class Parameter(_NamedLeaf):
 
     def __init__(self, shape=(), name: Optional[str] = None, value=None, id=None, *,
                  nonneg: bool = False, nonpos: bool = False, bounds=None, **kwargs):
-        super().__init__(shape, name, nonneg, nonpos, kwargs, tuple(kwargs))
+        super().__init__(shape, name, nonneg, nonpos, kwargs, tuple(k for k in kwargs if k not in _STRUCTURAL_ATTRS))
         self._has_params = True
         self._curv = CONSTANT
         # cvxpy's Parameter bounds: numbers or arrays (±inf allowed) that every value must respect

@@ -69,9 +69,14 @@ class Form:
 
     # ---------------------------------------------------------------- leaves
     @classmethod
-    def variable(cls, vid: int, shape) -> "Form":
+    def variable(cls, vid: int, shape, stored=None) -> "Form":
+        """A variable's entries; ``stored``: the flat positions of the only ones it holds (a sparse or
+        diagonal Variable, one column each), the others structural zeros."""
         n = math.prod(shape)
-        return cls(shape, var={vid: sp.identity(n, format="csr")})
+        if stored is None:
+            return cls(shape, var={vid: sp.identity(n, format="csr")})
+        k = len(stored)
+        return cls(shape, var={vid: sp.csr_matrix((np.ones(k), (stored, np.arange(k))), shape=(n, k))})
 
     @classmethod
     def parameter(cls, pid: int, shape) -> "Form":

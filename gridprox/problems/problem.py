@@ -362,7 +362,7 @@ class Problem:
             self._set_solution(None, duals)
         self._solution = Solution(
             status=self._status, opt_val=self._value,
-            primal_vars={} if values is None else {v.id: v.value for v in self.variables()},
+            primal_vars={} if values is None else {v.id: v._value for v in self.variables()},
             dual_vars={} if duals is None else {c.id: c.dual_value for c in self._constraints},
             attr={"solve_time": result.seconds, "num_iters": result.iterations, "solver": result.solver})
         return self._value
