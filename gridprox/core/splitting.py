@@ -108,9 +108,17 @@ class Monitor:
             most = torch.get_num_threads()
             self.tuner = ThreadTuner(most, start=start_threads(most))
 
+    # iterations (counted from 1) that check besides every ``check_every``-th: the residual
+    # balancing of the steps starts from the first one, not after check_every iterations of a
+    # badly scaled τ/σ (RESULTS, "Early checks")
+    EARLY = (1, 2, 4, 8)
+
+    def _checks(self, n: int) -> bool:
+        return n % self.check_every == 0 or n == self.max_iter or n in self.EARLY
+
     def due(self, k: int, tick: bool = True) -> bool:
         """Whether iteration k checks; called once per iteration (``tick``), so it also times them."""
-        due = (k + 1) % self.check_every == 0 or k + 1 == self.max_iter
+        due = self._checks(k + 1)
         if not tick:
             return due
         if self.tuner is not None:
@@ -121,7 +129,9 @@ class Monitor:
     def plain_block(self, k: int) -> int:
         """How many iterations from k on come before the next check (0 when k checks); they
         are to run as one block, timed from here."""
-        block = min((k // self.check_every + 1) * self.check_every, self.max_iter) - 1 - k
+        nxt = min([(k // self.check_every + 1) * self.check_every, self.max_iter]
+                  + [n for n in self.EARLY if n > k])
+        block = nxt - 1 - k
         if block and self.tuner is not None:
             self.tuner.restart_clock()
         return block
