@@ -186,9 +186,9 @@ def _planted(plant):
     return fake
 
 
-def _fails(capsys, monkeypatch, plant, needle):
+def _fails(capsys, monkeypatch, plant, needle, *extra):
     monkeypatch.setattr(solvers, "solve_lp", _planted(plant))
-    rc, out, err = run(capsys, "verify", SYSTEM, "--hours", HOURS)
+    rc, out, err = run(capsys, "verify", SYSTEM, "--hours", HOURS, *extra)
     assert rc == 1 and out.strip().splitlines()[-1] == "FAIL", (out, err)
     failed = [line for line in out.splitlines() if line.startswith("  FAIL")]
     assert failed and any(needle in line for line in failed), out
@@ -221,6 +221,35 @@ def test_verify_fails_a_feasible_but_suboptimal_answer(capsys, monkeypatch, exac
     diff = float(re.search(r"relative difference (\S+)\)", out.splitlines()[-2]).group(1))
     assert diff > 1e-4
     assert [line for line in out.splitlines() if line.startswith("  FAIL")] == [out.splitlines()[-2]]
+
+
+def test_verify_against_the_answers_own_duals_solves_once(capsys, monkeypatch):
+    calls = []
+
+    def counting(lp, solver="highs", **kw):
+        calls.append(solver)
+        return real_solve_lp(lp, solver, **kw)
+    monkeypatch.setattr(solvers, "solve_lp", counting)
+    rc, out, err = run(capsys, "verify", SYSTEM, "--hours", HOURS, "--reference", "kkt")
+    assert rc == 0 and out.strip().splitlines()[-1] == "PASS", (out, err)
+    assert len(calls) == 1 and "reference   kkt" in out and "interior point" not in out
+    assert sum(line.startswith("  ok") for line in out.splitlines()) == 6
+
+
+def test_verify_kkt_fails_a_feasible_but_suboptimal_answer(capsys, monkeypatch):
+    rng = np.random.default_rng(1)
+
+    def plant(lp, res):                          # another LP's optimum and duals: feasible here, not optimal
+        other = real_solve_lp(replace(lp, c=lp.c * rng.uniform(0.2, 5.0, lp.c.size)), solver="highs")
+        return solvers.attach_solution(res, lp, other.x, other.y)
+    out = _fails(capsys, monkeypatch, plant, "its duals feasible", "--reference", "kkt")
+    assert re.search(r"^  ok    every row within tol", out, re.M)
+
+
+def test_verify_kkt_fails_planted_duals(capsys, monkeypatch):
+    def plant(lp, res):                          # the optimal x with duals 1 % off
+        return solvers.attach_solution(res, lp, res.x, res.y * 1.01)
+    _fails(capsys, monkeypatch, plant, "its duals feasible", "--reference", "kkt")
 
 
 def test_verify_reports_pdhg_as_information_only(capsys, monkeypatch):

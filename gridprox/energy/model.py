@@ -302,13 +302,17 @@ class CapacityExpansion:
         return CapacityExpansion(self.source, **{**self.options, **extra})
 
     def verify(self, tol: float = 1e-4, device="auto", solver: str = "auto", pdhg: bool = False,
-               pdhg_time_limit: float = 60.0, gurobi_max_size: int = 2000) -> dict:
+               pdhg_time_limit: float = 60.0, gurobi_max_size: int = 2000, reference: str = "solver") -> dict:
         """Check the answer ``solve(solver, tol, device)`` gives (default: "auto", as ``gridprox
         solve``) against an independent solver: Gurobi where it is installed and its size-limited licence admits the LP, else
         HiGHS's interior point method without crossover (HiGHS simplex when the checked solver is
         neither HiGHS nor the "concurrent" race).  Every measure is recomputed here from the answers' x, not read from the
         solvers.  passed: both optimal; the checked objective is c·x of its own x, within ``tol``
         (relative) of the reference's; every row and bound of its x within ``tol`` of its scale.
+        ``reference="kkt"`` solves nothing else: the answer's own duals must certify it, the KKT
+        conditions recomputed with numpy (every reduced cost within ``tol`` of its scale, and the
+        primal-dual gap, which bounds the objective's error, within ``tol`` relative); for LPs
+        whose second solve would take long (a full year: an interior point for tens of minutes).
         ``pdhg=True`` also runs PDHG (``tol``, ``device``, at most ``pdhg_time_limit`` s) and
         reports it as information only.  Returns {"passed", "lines", "results", "checks"}."""
         import importlib.util
@@ -318,6 +322,8 @@ class CapacityExpansion:
         from ..sweep.batch import solver_options
         from .results import objective_accuracy, objective_text, percent_text, worst_row
 
+        if reference not in ("solver", "kkt"):
+            raise ValueError(f"reference={reference!r}: 'solver' (an independent solve) or 'kkt' (the answer's duals)")
         lp = self.pp.lp()
         m, n = lp.A.shape
         unit = f"{self.system.currency}/a"
@@ -326,12 +332,16 @@ class CapacityExpansion:
         if solver == "auto":
             solver, _, why = choose_solver(False, device, nnz=lp.A.nnz)
         refs = []
-        if solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
+        if reference == "kkt":
+            pass
+        elif solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
             refs.append(("gurobi", {}, "another vendor's solver"))
         # the reference must not be the checked solver: HiGHS (or a race its simplex may win) is
         # checked against an interior point without crossover, anything else against the simplex
-        refs.append(("highs-ipm", {"method": "ipm", "run_crossover": "off"}, "an interior point, no crossover")
-                    if solver in ("highs", "concurrent") else ("highs", {"method": "simplex"}, "an exact simplex vertex"))
+        if reference == "solver":
+            refs.append(("highs-ipm", {"method": "ipm", "run_crossover": "off"}, "an interior point, no crossover")
+                        if solver in ("highs", "concurrent") else ("highs", {"method": "simplex"},
+                                                                    "an exact simplex vertex"))
         results, measures = {}, {}
 
         def bound_rel(x) -> float:   # worst bound violation, relative to 1 + the bound's size
@@ -347,7 +357,8 @@ class CapacityExpansion:
                 return None
             results[label] = res
             ok = res.x is not None and np.all(np.isfinite(res.x))
-            mes = lp.residuals(res.x) if ok else {}
+            duals = ok and res.y is not None and np.all(np.isfinite(res.y))
+            mes = lp.residuals(res.x, res.y if duals else None) if ok else {}
             mes["objective"] = lp.objective(res.x) if ok else math.nan
             mes["bound_rel"] = bound_rel(np.asarray(res.x, dtype=float)) if ok else math.nan
             mes.update(objective_accuracy(res.status, res.solver or backend, mes["objective"], res.residuals or {}))
@@ -386,10 +397,22 @@ class CapacityExpansion:
              mine.get("row_rel", math.inf) <= tol),
             (f"every bound within tol of its scale (worst {mine.get('bound_rel', math.nan):.1e} relative)",
              mine.get("bound_rel", math.inf) <= tol),
-            (f"reference {ref_label or '(none ran)'} optimal, its rows within tol",
-             ref_label is not None and results[ref_label].status == "optimal" and ref.get("row_rel", math.inf) <= tol),
-            (f"objective within tol of the reference's (relative difference {diff:.1e})", diff <= tol),
         ]
+        if reference == "kkt":      # the answer's duals as its certificate: no second solve
+            bound = mine.get("gap_abs", math.nan) / max(1.0, abs(obj)) if math.isfinite(obj) else math.nan
+            lines.append("reference   kkt  (the answer's own duals, the KKT conditions recomputed with numpy)")
+            checks += [
+                (f"its duals feasible: every reduced cost within tol of its scale (worst "
+                 f"{mine.get('col_rel', math.nan):.1e} relative)", mine.get("col_rel", math.inf) <= tol),
+                (f"primal-dual gap within tol, bounding the objective's error (relative {bound:.1e})", bound <= tol),
+            ]
+        else:
+            checks += [
+                (f"reference {ref_label or '(none ran)'} optimal, its rows within tol",
+                 ref_label is not None and results[ref_label].status == "optimal"
+                 and ref.get("row_rel", math.inf) <= tol),
+                (f"objective within tol of the reference's (relative difference {diff:.1e})", diff <= tol),
+            ]
         lines.append(f"checks (tol {tol:.0e})")
         lines.extend(f"  {'ok  ' if ok else 'FAIL'}  {what}" for what, ok in checks)
         passed = all(ok for _, ok in checks)
