@@ -68,7 +68,9 @@ class Problem:
         ``step_ratio`` ω sets τ = ω/‖K‖, σ = 1/(ω‖K‖) (PDHG; LADMM: μ = τ, λ = 1/σ);
         ``relax`` ρ ∈ (0, 2) over-relaxes PDHG's steps (not PnP's; 1 is plain
         Chambolle–Pock); ``rho`` the initial ADMM penalty (default 1) or the first HQS β;
-        ``adaptive`` residual balancing of τ/σ (PDHG) or ρ (ADMM); ``accelerate`` uses
+        ``adaptive`` residual balancing of τ/σ (PDHG) or ρ (ADMM), at each check: every
+        ``check_every``-th iteration and at iterations 1, 2, 4 and 8, where ``callback(k, x,
+        primal, dual)`` is called too; ``accelerate`` uses
         the O(1/k²) PDHG rule when the data term is strongly convex (its iterates reach
         a low objective sooner, but its dual converges slowly, so the residual test
         may need many more iterations)."""
