@@ -16,7 +16,7 @@ from gridprox import solvers
 from gridprox.energy import CapacityExpansion
 from gridprox.solvers import SolverInputError, choose_solver, solve_lp
 from gridprox.solvers.polish import crossover
-from gridprox.solvers.race import RACERS, Racer, highs_racer, pdhg_crossover_racer, race
+from gridprox.solvers.race import RACERS, Racer, highs_racer, pdhg_crossover_racer, race, race_with_highs
 from gridprox.solvers.result import Result
 from kkt import highs_reference, kkt_measures
 
@@ -57,10 +57,8 @@ def test_concurrent_backend_is_exact_names_its_winner_and_stops_the_other(energy
 def test_pdhg_and_crossover_win_where_the_ipm_cannot(energy_lp):
     """An IPM held to one iteration ends at its limit first: the race waits for the PDHG racer,
     whose crossover makes its point the exact vertex."""
-    from gridprox.solvers.highs import _highspy
     ref = highs_reference(energy_lp)
-    _highspy().Highs.resetGlobalScheduler(True)
-    res = race({"ipm": highs_racer(energy_lp, "ipm", {"ipm_iteration_limit": 1, "highs_presolve": "off"}),
+    res = race_with_highs({"ipm": highs_racer(energy_lp, "ipm", {"ipm_iteration_limit": 1, "highs_presolve": "off"}),
                 "pdhg": pdhg_crossover_racer(energy_lp, 1e-6, None, False)})
     _assert_exact(energy_lp, res, ref)
     assert res.message.startswith("concurrent: pdhg first (ipm stopped)") and res.solver == "pdhg+crossover"

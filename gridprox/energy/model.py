@@ -331,14 +331,12 @@ class CapacityExpansion:
         why, asked = "", solver
         if solver == "auto":
             solver, _, why = choose_solver(False, device, nnz=lp.A.nnz)
-        refs = []
-        if reference == "kkt":
-            pass
-        elif solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
-            refs.append(("gurobi", {}, "another vendor's solver"))
-        # the reference must not be the checked solver: HiGHS (or a race its simplex may win) is
-        # checked against an interior point without crossover, anything else against the simplex
+        refs = []           # none with reference="kkt": the answer's own duals judge it
         if reference == "solver":
+            if solver != "gurobi" and max(m, n) <= gurobi_max_size and importlib.util.find_spec("gurobipy"):
+                refs.append(("gurobi", {}, "another vendor's solver"))
+            # the reference must not be the checked solver: HiGHS (or a race its simplex may win) is
+            # checked against an interior point without crossover, anything else against the simplex
             refs.append(("highs-ipm", {"method": "ipm", "run_crossover": "off"}, "an interior point, no crossover")
                         if solver in ("highs", "concurrent") else ("highs", {"method": "simplex"},
                                                                     "an exact simplex vertex"))

@@ -18,23 +18,16 @@ from ..modeling import piecewise as PW
 from ..modeling.expression import Constant, Parameter, Variable
 from ..modeling.objective import Maximize, Minimize
 from ..problems.problem import Problem
-from .cvxpy_export import to_cvxpy  # noqa: F401
+from .cvxpy_export import leaf_structure, to_cvxpy  # noqa: F401
 
 _LP_ATTRIBUTES = ("nonneg", "nonpos", "bounds", "sparsity", "diag")
 
 
-def _structure(e) -> dict:
-    """A cvxpy leaf's structural zeros as gridprox's attributes (its canonical sparse_idx)."""
-    if getattr(e, "sparse_idx", None) is not None:
-        return {"sparsity": e.sparse_idx}
-    return {"diag": True} if e.attributes.get("diag") else {}
-
-
-def _dense_value(e):
-    """A cvxpy leaf's value as a full array, without cvxpy's warning on reading a sparse leaf."""
-    if getattr(e, "sparse_idx", None) is not None:
-        return None if e.value_sparse is None else e.value_sparse.toarray()
-    return None if e.value is None else (e.value.toarray() if sp.issparse(e.value) else e.value)
+def _copy_value(cvx_p, p) -> None:
+    """A cvxpy Parameter's value into its gridprox twin, checked, without cvxpy's warning on
+    reading a sparse leaf's ``value``."""
+    val = cvx_p.value_sparse if getattr(cvx_p, "sparse_idx", None) is not None else cvx_p.value
+    p._value = None if val is None else p.checked(val)
 
 
 # ------------------------------------------------------------------ cvxpy -> gridprox
@@ -125,14 +118,14 @@ class _FromCvxpy:
                                     "part of a continuous LP")
             bounds = None if e.attributes.get("bounds") is None else self._bounds(e, cp)
             v = Variable(e.shape, name=e.name(), nonneg=e.attributes["nonneg"], nonpos=e.attributes["nonpos"],
-                         bounds=bounds, **_structure(e))
+                         bounds=bounds, **leaf_structure(e))
             self.variables.append((e, v))
             self.by_id[e.id] = v
             return v
         if isinstance(e, cp.Parameter):
             p = Parameter(e.shape, name=e.name(), nonneg=bool(e.attributes.get("nonneg")),
-                          nonpos=bool(e.attributes.get("nonpos")), **_structure(e))
-            p._value = None if _dense_value(e) is None else p.checked(_dense_value(e))
+                          nonpos=bool(e.attributes.get("nonpos")), **leaf_structure(e))
+            _copy_value(e, p)
             self.parameters.append((e, p))
             self.by_id[e.id] = p
             return p
@@ -190,16 +183,15 @@ class CvxpyLinkedProblem(Problem):
 
     def compile(self):
         for cvx_p, p in self._conv.parameters:
-            p._value = None if _dense_value(cvx_p) is None else p.checked(_dense_value(cvx_p))
+            _copy_value(cvx_p, p)
         return super().compile()
 
     def unpack(self, result, lp=None):
         value = super().unpack(result, lp)
         from cvxpy.problems.problem import SolverStats
         for cvx_v, v in self._conv.variables:
-            val = v._value          # a full array; cvxpy keeps a sparse leaf's entries, a diagonal one as dia
-            cvx_v.save_value(None if val is None else sp.diags_array([np.diagonal(val)], offsets=[0])
-                             if v.attributes["diag"] else val)
+            # the full array (cvxpy keeps a sparse leaf's entries of it); a diagonal leaf's value is its dia array
+            cvx_v.save_value(v.value if v.attributes["diag"] else v._value)
         for cvx_c, c in self._con_pairs:
             cvx_c.save_dual_value(c.dual_value)
         src = self.cvxpy_problem

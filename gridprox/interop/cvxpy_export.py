@@ -6,8 +6,6 @@ imported only when ``to_cvxpy`` runs.
 """
 from __future__ import annotations
 
-import scipy.sparse as sp
-
 from ..errors import ModelingError
 from ..modeling import affine as A
 from ..modeling import constraints as C
@@ -57,6 +55,14 @@ def _to_cvxpy_rules(cp):
     }
 
 
+def leaf_structure(leaf) -> dict:
+    """A leaf's structural zeros (gridprox's or cvxpy's: both keep ``sparse_idx`` canonical) as the
+    keyword arguments that make them in either."""
+    if getattr(leaf, "sparse_idx", None) is not None:
+        return {"sparsity": leaf.sparse_idx}
+    return {"diag": True} if leaf.attributes.get("diag") else {}
+
+
 def to_cvxpy(problem):
     """The same LP as a cvxpy.Problem (gridprox Parameters become cvxpy Parameters with the
     same values; variables keep their names and attributes)."""
@@ -64,26 +70,21 @@ def to_cvxpy(problem):
     rules = _to_cvxpy_rules(cp)
     memo = {}
 
-    def structure(n) -> dict:          # structural zeros, as cvxpy's attributes
-        if n.sparse_idx is not None:
-            return {"sparsity": n.sparse_idx}
-        return {"diag": True} if n.attributes["diag"] else {}
-
     def leaf(n):
         if isinstance(n, Variable):
             bounds = None
             if n.bounds is not None:
                 bounds = [convert(b) if isinstance(b, Expression) else b for b in n.bounds]
             return cp.Variable(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
-                               nonpos=n.attributes["nonpos"], bounds=bounds, **structure(n))
+                               nonpos=n.attributes["nonpos"], bounds=bounds, **leaf_structure(n))
         if isinstance(n, Parameter):
             p = cp.Parameter(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
-                             nonpos=n.attributes["nonpos"], **structure(n))
+                             nonpos=n.attributes["nonpos"], **leaf_structure(n))
             if n._value is not None:        # through value_sparse where cvxpy nudges a sparse leaf there
                 if n.sparse_idx is None:
                     p.value = n._value
                 else:
-                    p.value_sparse = sp.coo_array((n._value[n.sparse_idx], n.sparse_idx), shape=n.shape)
+                    p.value_sparse = n.value_sparse
             return p
         return cp.Constant(n._value)
 

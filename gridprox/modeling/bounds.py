@@ -51,7 +51,7 @@ def _leaf_bounds(leaf):
         lo = np.maximum(lo, 0.0)
     if leaf.attributes["nonpos"]:
         hi = np.minimum(hi, 0.0)
-    if getattr(leaf, "_stored", None) is not None:      # a sparse or diagonal leaf: its other entries are 0
+    if leaf._stored is not None:        # a sparse or diagonal leaf: its other entries are 0
         lo, hi = (leaf._from_entries(leaf._entries(b)) for b in (lo, hi))
     # a uniform bound stays a broadcast view (cvxpy's memory rule for large variables)
     return (np.broadcast_to(np.asarray(lo, dtype=float), leaf.shape),

@@ -879,7 +879,7 @@ def _check_numeric_bounds(lo, hi, shape, what, structural=False):
     ``structural``: the leaf has structural zeros, which a number bound must allow."""
     if isinstance(lo, Expression) or isinstance(hi, Expression):
         return
-    scalars = (lo, hi)
+    given = (lo, hi)
     if sp.issparse(lo) or sp.issparse(hi):      # the stored entries only (off them both bounds hold 0)
         shape = (lo if sp.issparse(lo) else hi).data.shape
         lo, hi = (b.data if sp.issparse(b) else b for b in (lo, hi))
@@ -890,11 +890,13 @@ def _check_numeric_bounds(lo, hi, shape, what, structural=False):
         if np.any(bad):
             at = np.unravel_index(int(np.flatnonzero(bad)[0]), shape) if shape else ()
             raise ValueError(f"{words} ({what}, entry {tuple(int(i) for i in at)})")
-    for b, bad, side in zip(scalars, (np.greater, np.less), ("lower bound for a sparse or diagonal variable must be "
-                                                             "<= 0", "upper bound for a sparse or diagonal variable "
-                                                             "must be >= 0")):
-        if structural and not sp.issparse(b) and bad(float(b), 0):
-            raise ValueError(f"Scalar {side}, since the structurally zero entries are fixed at 0. ({what}: {b:g})")
+    # a number bound of a sparse or diagonal leaf must allow its structural zeros (cvxpy's words)
+    if structural and not sp.issparse(given[0]) and float(given[0]) > 0:
+        raise ValueError("Scalar lower bound for a sparse or diagonal variable must be <= 0, since the structurally "
+                         f"zero entries are fixed at 0. ({what}: {float(given[0]):g})")
+    if structural and not sp.issparse(given[1]) and float(given[1]) < 0:
+        raise ValueError("Scalar upper bound for a sparse or diagonal variable must be >= 0, since the structurally "
+                         f"zero entries are fixed at 0. ({what}: {float(given[1]):g})")
 
 
 class _NamedLeaf(Leaf):

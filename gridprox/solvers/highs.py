@@ -211,11 +211,9 @@ def _read(h, lp: LinearProgram, seconds: float) -> Result:
 def _race(lp: LinearProgram, options: dict) -> Result:
     """``method="concurrent"``: each of CONCURRENT on its own HiGHS instance and thread
     (``race.race``: the first to settle the LP wins, the others are interrupted)."""
-    from .race import highs_racer, race
+    from .race import highs_racer, race_with_highs
 
-    racers = {method: highs_racer(lp, method, options) for method in CONCURRENT}
-    _highspy().Highs.resetGlobalScheduler(True)      # sized for one thread per instance (see ``_run``)
-    return race(racers)
+    return race_with_highs({method: highs_racer(lp, method, options) for method in CONCURRENT})
 
 
 def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = None,

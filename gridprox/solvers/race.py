@@ -90,8 +90,17 @@ def race(racers: dict[str, Racer]) -> Result:
     return out
 
 
+def race_with_highs(racers: dict[str, Racer]) -> Result:
+    """``race`` where HiGHS instances are among the racers: HiGHS's one scheduler per process is
+    restarted first, sized by their first run for one thread per instance (``highs._run``)."""
+    from .highs import _highspy
+
+    _highspy().Highs.resetGlobalScheduler(True)
+    return race(racers)
+
+
 def highs_racer(lp: LinearProgram, method: str, options: dict) -> Racer:
-    """HiGHS's ``method`` on one thread (HiGHS's scheduler must be sized for one: ``solve_concurrent``)."""
+    """HiGHS's ``method`` on one thread (HiGHS's scheduler must be sized for one: ``race_with_highs``)."""
     from .highs import _build, _configure, _read
 
     h = _build(lp)
@@ -151,7 +160,6 @@ def solve_concurrent(lp: LinearProgram, tol: float | None = None, time_limit: fl
     answer wins.  ``tol``: where PDHG hands over to the crossover (default CROSSOVER_START_TOL);
     HiGHS keeps its own tolerances.  ``device``: PDHG's (a GPU races HiGHS on the CPU)."""
     from . import available_cpus
-    from .highs import _highspy
 
     if lp.is_batch:
         from ..errors import SolverError
@@ -161,5 +169,4 @@ def solve_concurrent(lp: LinearProgram, tol: float | None = None, time_limit: fl
     highs = {"time_limit": time_limit, "verbose": verbose}
     racers = {name: pdhg_crossover_racer(lp, tol or CROSSOVER_START_TOL, time_limit, verbose, device) if name == "pdhg"
               else highs_racer(lp, name, highs) for name in names}
-    _highspy().Highs.resetGlobalScheduler(True)     # sized for one thread per HiGHS instance
-    return race(racers)
+    return race_with_highs(racers)
