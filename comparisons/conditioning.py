@@ -7,6 +7,13 @@ model: horizons (a storage chain's conditioning grows with its length), without 
 Iteration counts are deterministic; seconds are this machine's, noisy.
 
     python comparisons/conditioning.py [--system model-energy] [--hours 168,720] [--tol 1e-4]
+
+``--active-set`` measures instead what an active-set step boost (cuPDLPx's ASB: a step
+0.9/‖Ã_BF‖₂ once the clamped columns and slack rows are known) could gain at best: ‖Ã‖₂ of the
+scaled matrix against ‖Ã‖₂ restricted to the rows and columns still active at HiGHS's optimum.
+``--primal-weights 0.1,0.01`` runs, for each weight f, PDHG with the PID controller started at
+f·ω₀ (``warm_start=(0, 0, f)``) and with ω held at f·ω₀ throughout (the PID update replaced for
+that run), beside the default (PID from ω₀), on each system and horizon.
 """
 from __future__ import annotations
 
@@ -14,8 +21,14 @@ import argparse
 import time
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+import torch
 
 from gridprox import datasets
+from gridprox.core.sparse import SparseMatrixOperator
+from gridprox.lp.options import PDHGOptions
+from gridprox.lp.precondition import precondition
 from gridprox.energy import CapacityExpansion
 from gridprox.solvers import solve_lp
 
@@ -62,6 +75,53 @@ def run(system_name: str, hours: list, tol: float, max_iter: int) -> list:
     return rows
 
 
+def _near(v, bound, tol=1e-7):
+    return np.isfinite(bound) & (np.abs(v - bound) <= tol * (1.0 + np.abs(np.where(np.isfinite(bound), bound, 0))))
+
+
+def active_set_norm(system_name: str, hours: int):
+    """(‖Ã‖₂, ‖Ã_BF‖₂, clamped columns, slack rows) at HiGHS's optimum: Ã scaled as PDHG scales it,
+    B the rows not strictly slack, F the columns not held at a bound by a nonzero reduced cost."""
+    lp = CapacityExpansion(datasets.load_system(system_name), hours=hours).lp()
+    ref = solve_lp(lp, "highs", method="simplex")
+    A = sp.csr_matrix(lp.A)
+    opts = PDHGOptions()
+    op = SparseMatrixOperator.from_csr(torch.as_tensor(A.indptr), torch.as_tensor(A.indices),
+                                       torch.as_tensor(A.data), A.shape)
+    _, d_row, d_col = precondition(op, opts.ruiz_iters, opts.pc_alpha)
+    scaled = (sp.diags(d_row.numpy().ravel()) @ A @ sp.diags(d_col.numpy().ravel())).tocsr()
+    x, y = np.asarray(ref.x), np.asarray(ref.y)
+    ax, z = A @ x, lp.c - A.T @ y
+    small = 1e-9 * max(1.0, np.abs(lp.c).max())
+    lo, hi = _near(x, lp.lx), _near(x, lp.ux)
+    clamped = (lo & hi) | (lo & (z > small)) | (hi & (z < -small))
+    slack = (lp.lc != lp.uc) & ~_near(ax, lp.lc) & ~_near(ax, lp.uc)
+    norm = lambda M: sla.svds(M, k=1, return_singular_vectors=False, tol=1e-6)[0]  # noqa: E731
+    return norm(scaled), norm(scaled[~slack][:, ~clamped]), int(clamped.sum()), int(slack.sum())
+
+
+def primal_weights(system_name: str, hours: int, weights: list, tol: float, max_iter: int):
+    """Rows (variant, status, iterations, relative objective gap) of PDHG to the ℓ2 measures."""
+    from gridprox.lp import method
+
+    lp = CapacityExpansion(datasets.load_system(system_name), hours=hours).lp()
+    ref = solve_lp(lp, "highs", method="simplex")
+    zero = (np.zeros(lp.A.shape[1]), np.zeros(lp.A.shape[0]))
+    pid = method.primal_weight
+    rows = []
+    for label, f, held in [("PID from ω₀ (default)", None, False)] + [
+            (f"{kind} {f:g}·ω₀", f, kind == "held at") for f in weights for kind in ("PID from", "held at")]:
+        if held:
+            method.primal_weight = lambda s, restart, sums, metrics: s.omega
+        try:
+            res = solve_lp(lp, "pdhg", tol=tol, max_iter=max_iter, each_row=False, threads=1,
+                           **({} if f is None else {"warm_start": (*zero, f)}))
+        finally:
+            method.primal_weight = pid
+        rows.append((label, res.status, res.iterations, abs(res.objective - ref.objective) / abs(ref.objective)))
+    return rows
+
+
 def _cells(row):
     h, label, shape, status, its, seconds, gap, row_rel = row
     return [str(h), label, f"{shape[1]:,} x {shape[0]:,}", status, f"{its:,}", f"{seconds:.1f}", f"{gap:.1e}",
@@ -74,7 +134,28 @@ def main(argv=None):
     ap.add_argument("--hours", default="168,720", help="comma-separated snapshot counts (first N)")
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--max-iter", type=int, default=400_000)
+    ap.add_argument("--active-set", action="store_true", help="norms at the optimum's active set instead")
+    ap.add_argument("--primal-weights", help="comma list of f: PDHG from f·ω0 and held at f·ω0, beside the default")
     args = ap.parse_args(argv)
+    if args.primal_weights:
+        weights = [float(w) for w in args.primal_weights.split(",")]
+        print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
+        print("| system | snapshots | primal weight | status | iterations | rel. objective gap |")
+        print("|---|---:|---|---|---:|---:|")
+        for system in args.system.split(","):
+            for h in (int(h) for h in args.hours.split(",")):
+                for label, status, its, gap in primal_weights(system, h, weights, args.tol, args.max_iter):
+                    print(f"| {system} | {h} | {label} | {status} | {its:,} | {gap:.1e} |", flush=True)
+        return
+    if args.active_set:
+        print("| system | snapshots | ‖Ã‖₂ | ‖Ã_BF‖₂ at the optimum | ratio | clamped columns | slack rows |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for system in args.system.split(","):
+            for h in (int(h) for h in args.hours.split(",")):
+                full, active, clamped, slack = active_set_norm(system, h)
+                print(f"| {system} | {h} | {full:.3f} | {active:.3f} | {full / active:.2f} | {clamped:,} | {slack:,} |",
+                      flush=True)
+        return
     print(f"{args.system}, PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations")
     print("| snapshots | variant | vars x rows | status | iterations | seconds | rel. objective gap | worst row_rel |")
     print("|---|---|---|---|---:|---:|---:|---:|")
