@@ -49,8 +49,8 @@ def _sdist() -> Path:
     if not path.is_file():
         CACHE.mkdir(parents=True, exist_ok=True)
         out = subprocess.run([sys.executable, "-m", "pip", "download", f"pypsa=={pypsa.__version__}", "--no-deps",
-                              "--no-binary", ":all:", "--no-build-isolation", "-q", "-d", str(CACHE)],
-                             capture_output=True, text=True, timeout=120)
+                              "--no-binary", ":all:", "-q", "-d", str(CACHE)],
+                             capture_output=True, text=True, timeout=300)
         if out.returncode or not path.is_file():
             pytest.skip(f"PyPSA {pypsa.__version__} sdist not reachable (its examples/networks hold the networks)")
     return path

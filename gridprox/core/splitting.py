@@ -72,8 +72,7 @@ def batch_norms(parts: Sequence, bdims: int) -> torch.Tensor:
     for p in parts:
         if not isinstance(p, torch.Tensor):
             continue
-        a = p.abs() ** 2 if p.is_complex() else p * p
-        s = a.reshape(*a.shape[:bdims], -1).sum(-1)
+        s = torch.linalg.vector_norm(p.reshape(*p.shape[:bdims], -1), dim=-1) ** 2   # no |p|² temporary
         total = s if total is None else total + s
     return torch.sqrt(total)
 
@@ -294,10 +293,10 @@ def pdhg(prox_f: Callable, terms: Sequence[ProxTerm], x0: torch.Tensor, tau: flo
 
 def _residuals(mon: Monitor, terms, x, x_new, y, y_new, KTy, KTy_new, Kxbar, tau: float, sigma: float):
     """PDHG's relative primal and dual residuals at (x⁺, y⁺), from the step's own vectors."""
-    xi = (x - x_new) / tau - KTy               # ∈ ∂f(x⁺)
+    xi = torch.sub(x, x_new).div_(tau).sub_(KTy)               # ∈ ∂f(x⁺)
     p = mon.rel([xi + KTy_new], [xi, KTy_new])
     Kx_new = [t.op.forward(x_new) for t in terms]
-    zeta = [(yo - yn) / sigma + kb for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
+    zeta = [torch.sub(yo, yn).div_(sigma).add_(kb) for yo, yn, kb in zip(y, y_new, Kxbar)]   # ∈ ∂g*(y⁺)
     d = mon.rel([z - kn for z, kn in zip(zeta, Kx_new)], [zeta, Kx_new])
     return p, d
 
