@@ -14,6 +14,10 @@ scaled matrix against ‖Ã‖₂ restricted to the rows and columns still activ
 ``--primal-weights 0.1,0.01`` runs, for each weight f, PDHG with the PID controller started at
 f·ω₀ (``warm_start=(0, 0, f)``) and with ω held at f·ω₀ throughout (the PID update replaced for
 that run), beside the default (PID from ω₀), on each system and horizon.
+``--restart-fractions 0.2,0.3`` runs PDHG with each Halpern restart fraction (``RESTART_SUFFICIENT``:
+restart when the fixed-point error fell to this fraction of the epoch's first), on each system and
+horizon and on ``gridprox.synthetic``'s capacity-expansion LP with the seeds of ``--seeds`` (whose
+profiles the constants were not tuned on), at each tolerance of ``--tols``.
 """
 from __future__ import annotations
 
@@ -122,6 +126,23 @@ def primal_weights(system_name: str, hours: int, weights: list, tol: float, max_
     return rows
 
 
+def restart_fractions(lp, fractions: list, tols: list, max_iter: int):
+    """{(fraction, tol): (status, iterations, relative objective gap)} of PDHG to the ℓ2 measures."""
+    from gridprox.lp import method
+
+    ref = solve_lp(lp, "highs", method="simplex")
+    kept, out = method.RESTART_SUFFICIENT, {}
+    for f in fractions:
+        method.RESTART_SUFFICIENT = f
+        try:
+            for tol in tols:
+                res = solve_lp(lp, "pdhg", tol=tol, max_iter=max_iter, each_row=False, threads=1)
+                out[f, tol] = (res.status, res.iterations, abs(res.objective - ref.objective) / abs(ref.objective))
+        finally:
+            method.RESTART_SUFFICIENT = kept
+    return out
+
+
 def _cells(row):
     h, label, shape, status, its, seconds, gap, row_rel = row
     return [str(h), label, f"{shape[1]:,} x {shape[0]:,}", status, f"{its:,}", f"{seconds:.1f}", f"{gap:.1e}",
@@ -135,8 +156,30 @@ def main(argv=None):
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--max-iter", type=int, default=400_000)
     ap.add_argument("--active-set", action="store_true", help="norms at the optimum's active set instead")
+    ap.add_argument("--restart-fractions", help="comma list of Halpern restart fractions to compare")
+    ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
+    ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
     ap.add_argument("--primal-weights", help="comma list of f: PDHG from f·ω0 and held at f·ω0, beside the default")
     args = ap.parse_args(argv)
+    if args.restart_fractions:
+        from gridprox.synthetic import capacity_expansion_lp
+
+        fr, tols = [float(f) for f in args.restart_fractions.split(",")], [float(t) for t in args.tols.split(",")]
+        print(f"PDHG to the l2 measures, at most {args.max_iter:,} iterations, one thread; iterations per restart fraction")
+        print("| instance | tol | " + " | ".join(f"{f:g}" for f in fr) + " |")
+        print("|---|---|" + "---:|" * len(fr))
+        instances = [(f"{system} {h} h", lambda system=system, h=h: CapacityExpansion(
+            datasets.load_system(system), hours=h).lp()) for system in args.system.split(",")
+            for h in (int(h) for h in args.hours.split(","))]
+        instances += [(f"synthetic seed {k}, {h} h", lambda k=k, h=h: capacity_expansion_lp(1, h, seed=k))
+                      for k in (int(k) for k in args.seeds.split(",") if k) for h in (int(h) for h in args.hours.split(","))]
+        for label, build in instances:
+            got = restart_fractions(build(), fr, tols, args.max_iter)
+            for tol in tols:
+                cells = [f"{got[f, tol][1]:,}" if got[f, tol][0] == "optimal" else
+                         f"{got[f, tol][0]} (gap {got[f, tol][2]:.0e})" for f in fr]
+                print(f"| {label} | {tol:g} | " + " | ".join(cells) + " |", flush=True)
+        return
     if args.primal_weights:
         weights = [float(w) for w in args.primal_weights.split(",")]
         print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
