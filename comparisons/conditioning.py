@@ -149,60 +149,76 @@ def _cells(row):
             f"{row_rel:.1e}"]
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--system", default="model-energy")
-    ap.add_argument("--hours", default="168,720", help="comma-separated snapshot counts (first N)")
-    ap.add_argument("--tol", type=float, default=1e-4)
-    ap.add_argument("--max-iter", type=int, default=400_000)
-    ap.add_argument("--active-set", action="store_true", help="norms at the optimum's active set instead")
-    ap.add_argument("--restart-fractions", help="comma list of Halpern restart fractions to compare")
-    ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
-    ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
-    ap.add_argument("--primal-weights", help="comma list of f: PDHG from f·ω0 and held at f·ω0, beside the default")
-    args = ap.parse_args(argv)
-    if args.restart_fractions:
-        from gridprox.synthetic import capacity_expansion_lp
+def _pairs(args):
+    """(system, snapshots) for every system and horizon asked for."""
+    return [(system, int(h)) for system in args.system.split(",") for h in args.hours.split(",")]
 
-        fr, tols = [float(f) for f in args.restart_fractions.split(",")], [float(t) for t in args.tols.split(",")]
-        print(f"PDHG to the l2 measures, at most {args.max_iter:,} iterations, one thread; iterations per restart fraction")
-        print("| instance | tol | " + " | ".join(f"{f:g}" for f in fr) + " |")
-        print("|---|---|" + "---:|" * len(fr))
-        instances = [(f"{system} {h} h", lambda system=system, h=h: CapacityExpansion(
-            datasets.load_system(system), hours=h).lp()) for system in args.system.split(",")
-            for h in (int(h) for h in args.hours.split(","))]
-        instances += [(f"synthetic seed {k}, {h} h", lambda k=k, h=h: capacity_expansion_lp(1, h, seed=k))
-                      for k in (int(k) for k in args.seeds.split(",") if k) for h in (int(h) for h in args.hours.split(","))]
-        for label, build in instances:
-            got = restart_fractions(build(), fr, tols, args.max_iter)
-            for tol in tols:
-                cells = [f"{got[f, tol][1]:,}" if got[f, tol][0] == "optimal" else
-                         f"{got[f, tol][0]} (gap {got[f, tol][2]:.0e})" for f in fr]
-                print(f"| {label} | {tol:g} | " + " | ".join(cells) + " |", flush=True)
-        return
-    if args.primal_weights:
-        weights = [float(w) for w in args.primal_weights.split(",")]
-        print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
-        print("| system | snapshots | primal weight | status | iterations | rel. objective gap |")
-        print("|---|---:|---|---|---:|---:|")
-        for system in args.system.split(","):
-            for h in (int(h) for h in args.hours.split(",")):
-                for label, status, its, gap in primal_weights(system, h, weights, args.tol, args.max_iter):
-                    print(f"| {system} | {h} | {label} | {status} | {its:,} | {gap:.1e} |", flush=True)
-        return
-    if args.active_set:
-        print("| system | snapshots | ‖Ã‖₂ | ‖Ã_BF‖₂ at the optimum | ratio | clamped columns | slack rows |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for system in args.system.split(","):
-            for h in (int(h) for h in args.hours.split(",")):
-                full, active, clamped, slack = active_set_norm(system, h)
-                print(f"| {system} | {h} | {full:.3f} | {active:.3f} | {full / active:.2f} | {clamped:,} | {slack:,} |",
-                      flush=True)
-        return
+
+def print_restart_fractions(args):
+    from gridprox.synthetic import capacity_expansion_lp
+
+    fr, tols = [float(f) for f in args.restart_fractions.split(",")], [float(t) for t in args.tols.split(",")]
+    print(f"PDHG to the l2 measures, at most {args.max_iter:,} iterations, one thread; iterations per restart fraction")
+    print("| instance | tol | " + " | ".join(f"{f:g}" for f in fr) + " |")
+    print("|---|---|" + "---:|" * len(fr))
+    instances = [(f"{system} {h} h", lambda system=system, h=h: CapacityExpansion(
+        datasets.load_system(system), hours=h).lp()) for system, h in _pairs(args)]
+    instances += [(f"synthetic seed {k}, {h} h", lambda k=k, h=h: capacity_expansion_lp(1, h, seed=k))
+                  for k in (int(k) for k in args.seeds.split(",") if k) for h in (int(h) for h in args.hours.split(","))]
+    for label, build in instances:
+        got = restart_fractions(build(), fr, tols, args.max_iter)
+        for tol in tols:
+            cells = [f"{got[f, tol][1]:,}" if got[f, tol][0] == "optimal" else
+                     f"{got[f, tol][0]} (gap {got[f, tol][2]:.0e})" for f in fr]
+            print(f"| {label} | {tol:g} | " + " | ".join(cells) + " |", flush=True)
+
+
+def print_primal_weights(args):
+    weights = [float(w) for w in args.primal_weights.split(",")]
+    print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
+    print("| system | snapshots | primal weight | status | iterations | rel. objective gap |")
+    print("|---|---:|---|---|---:|---:|")
+    for system, h in _pairs(args):
+        for label, status, its, gap in primal_weights(system, h, weights, args.tol, args.max_iter):
+            print(f"| {system} | {h} | {label} | {status} | {its:,} | {gap:.1e} |", flush=True)
+
+
+def print_active_set(args):
+    print("| system | snapshots | ‖Ã‖₂ | ‖Ã_BF‖₂ at the optimum | ratio | clamped columns | slack rows |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for system, h in _pairs(args):
+        full, active, clamped, slack = active_set_norm(system, h)
+        print(f"| {system} | {h} | {full:.3f} | {active:.3f} | {full / active:.2f} | {clamped:,} | {slack:,} |",
+              flush=True)
+
+
+def print_variants(args):
     print(f"{args.system}, PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations")
     print("| snapshots | variant | vars x rows | status | iterations | seconds | rel. objective gap | worst row_rel |")
     print("|---|---|---|---|---:|---:|---:|---:|")
     run(args.system, [int(h) for h in args.hours.split(",")], args.tol, args.max_iter)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--system", default="model-energy", help="comma list of bundled systems")
+    ap.add_argument("--hours", default="168,720", help="comma-separated snapshot counts (first N)")
+    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--max-iter", type=int, default=400_000)
+    ap.add_argument("--active-set", action="store_true", help="norms at the optimum's active set instead")
+    ap.add_argument("--primal-weights", help="comma list of f: PDHG from f·ω0 and held at f·ω0, beside the default")
+    ap.add_argument("--restart-fractions", help="comma list of Halpern restart fractions to compare")
+    ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
+    ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
+    args = ap.parse_args(argv)
+    if args.restart_fractions:
+        print_restart_fractions(args)
+    elif args.primal_weights:
+        print_primal_weights(args)
+    elif args.active_set:
+        print_active_set(args)
+    else:
+        print_variants(args)
 
 
 if __name__ == "__main__":
