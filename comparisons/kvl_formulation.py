@@ -45,7 +45,7 @@ def network(spec: str, cache: Path):
     logging.getLogger("pypsa").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        n = pypsa.Network(str(example_networks(cache) / name / f"{name}.nc"))
+        n = pypsa.Network(str(example_networks(cache, name) / name / f"{name}.nc"))
         if hours and int(hours) <= len(n.snapshots):
             n.set_snapshots(n.snapshots[:int(hours)])
         elif hours:

@@ -159,13 +159,14 @@ def pypsa_instance(spec: str, name: str, hours: int | None, cache: Path) -> Inst
     return mps_instance(spec, path)
 
 
-def example_networks(cache: Path) -> Path:
-    """PyPSA's examples/networks folder from its sdist (in ``cache``, else fetched with pip)."""
+def example_networks(cache: Path, name: str) -> Path:
+    """PyPSA's examples/networks folder from its sdist (in ``cache``, else fetched with pip), with
+    network ``name`` in it (the tests unpack single networks into the same cache)."""
     import pypsa
 
     root = cache / f"pypsa-{pypsa.__version__}"
     nets = root / "examples" / "networks"
-    if nets.is_dir():
+    if (nets / name / f"{name}.nc").is_file():
         return nets
     sdist = cache / f"pypsa-{pypsa.__version__}.tar.gz"
     if not sdist.exists():
@@ -186,7 +187,7 @@ def example_instance(spec: str, name: str, cache: Path) -> Instance:
     path = cache / f"example-{name}-{versions_tag()}.mps"
     if not path.exists():
         import pypsa
-        nc = example_networks(cache) / name / f"{name}.nc"
+        nc = example_networks(cache, name) / name / f"{name}.nc"
         if not nc.exists():
             raise Unavailable(f"no example network {name!r} in PyPSA's sdist")
         logging.getLogger("pypsa").setLevel(logging.ERROR)
