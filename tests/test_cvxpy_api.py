@@ -1004,3 +1004,21 @@ def test_an_index_prints_as_cvxpy_resolves_it():
                     continue
                 assert str(g[key]) == want, key
     assert str(gridprox.Variable(100, name="x")[:-1]) == "x[0:99]"
+
+
+@pytest.mark.parametrize("solver", [None, "pdhg", "CLARABEL"])
+def test_bibtex_prints_what_cvxpy_cites(solver, capsys):
+    """solve(verbose=True, bibtex=True): cvxpy's records of the language and the grammar, and the
+    method's (HiGHS's as cvxpy prints it; through cvxpy, that solver's own); nothing without verbose."""
+    from cvxpy.utilities.citations import CITATION_DICT
+
+    prob, *_ = small(gridprox)
+    prob.solve(solver=solver, bibtex=True)
+    assert "@" not in capsys.readouterr().out
+    prob.solve(solver=solver, verbose=True, bibtex=True)
+    out = capsys.readouterr().out
+    assert CITATION_DICT["CVXPY"] in out and CITATION_DICT["DCP"] in out
+    method = {None: CITATION_DICT["HIGHS"], "pdhg": "arXiv:2507.14051", "CLARABEL": CITATION_DICT["CLARABEL"]}
+    assert method[solver] in out
+    assert ("Huangfu" in out) == (solver is None)
+    assert prob.status == "optimal" and prob.value == pytest.approx(small(cvxpy)[0].solve(), rel=1e-6)

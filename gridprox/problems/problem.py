@@ -21,7 +21,7 @@ from ..modeling.expression import Constant, Expression, Parameter, Variable, pos
 from ..modeling.objective import Minimize
 from ..solvers.result import (INFEASIBLE, INFEASIBLE_INACCURATE, LIMIT_STATUSES, OPTIMAL, SOLVER_ERROR,
                               UNBOUNDED, UNBOUNDED_INACCURATE, Result)
-from . import certificate, problem_data
+from . import certificate, citations, problem_data
 from .size_metrics import SizeMetrics
 
 # cvxpy's status for a solve stopped by an iteration or time limit (with the best point kept)
@@ -265,7 +265,8 @@ class Problem:
         solver name); fills status, value, variable values, constraint duals, solver_stats.
         Without a ``solver`` the LP goes where ``solver="auto"`` sends it on a CPU (``choose_solver``:
         HiGHS; from 50k nonzeros its IPM and simplex raced, from 250k its simplex against PDHG
-        then crossover, "concurrent").  ``method`` names a function given to ``register_solve``."""
+        then crossover, "concurrent").  ``method`` names a function given to ``register_solve``.
+        ``bibtex=True`` with ``verbose=True`` prints the BibTeX of the language and the method, as cvxpy."""
         if method is not None:
             if method not in self.REGISTERED_SOLVE_METHODS:
                 raise ModelingError(f"solve(method={method!r}): no such method was registered with "
@@ -273,6 +274,7 @@ class Problem:
             if solver is not None:
                 opts["solver"] = solver
             return self.REGISTERED_SOLVE_METHODS[method](self, *args, **opts)
+        cite = opts.pop("bibtex", False) and opts.get("verbose", False)
         if opts.get("gp"):
             raise ModelingError("solve(gp=True): a geometric program is solved in log-log space, not as an LP; "
                                 "gridprox models linear programs only")
@@ -315,6 +317,8 @@ class Problem:
                 opts = {**extra, **opts}
             elif set(opts) <= {"tol", "time_limit", "verbose"}:     # the race takes no HiGHS options
                 backend, opts = chosen, {**extra, **opts}
+        if cite:        # cvxpy's: the papers behind the language and the method
+            print(citations.text(backend, opts.get("cvxpy_solver")))
         if lp.num_vars == 0 and not lp.is_batch:
             result = constant_result(lp, backend)   # HiGHS and cvxpy's chain refuse an empty LP
         else:

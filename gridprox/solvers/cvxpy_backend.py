@@ -72,6 +72,13 @@ def _solver_name(cvxpy_solver) -> str:
     return name
 
 
+def citation(cvxpy_solver: str) -> str:
+    """cvxpy's BibTeX record of one of its solvers ("" when it has none)."""
+    from cvxpy.utilities.citations import CITATION_DICT
+
+    return CITATION_DICT.get(str(cvxpy_solver).upper(), "")
+
+
 def check_options(lp=None, cvxpy_solver: str | None = None, verbose: bool = False, **solver_options) -> None:
     """Raise SolverInputError when ``solve_cvxpy`` would refuse these options: the solver is
     installed, gridprox's common rules hold, and a one-variable LP solved with exactly these
