@@ -62,6 +62,15 @@ def variants(system):
     return out
 
 
+def _lp(system_name: str, hours: int):
+    return CapacityExpansion(datasets.load_system(system_name), hours=hours).lp()
+
+
+def _gap(res, ref) -> float:
+    """The relative objective gap of ``res`` to the reference optimum ``ref``."""
+    return abs(res.objective - ref.objective) / max(abs(ref.objective), 1.0)
+
+
 def run(system_name: str, hours: list, tol: float, max_iter: int) -> list:
     rows = []
     system = datasets.load_system(system_name)
@@ -72,8 +81,7 @@ def run(system_name: str, hours: list, tol: float, max_iter: int) -> list:
             t0 = time.perf_counter()
             res = solve_lp(lp, "pdhg", tol=tol, max_iter=max_iter, each_row=False)
             seconds = time.perf_counter() - t0
-            gap = abs(res.objective - ref.objective) / max(abs(ref.objective), 1.0)
-            rows.append((h, label, lp.A.shape, res.status, res.iterations, seconds, gap,
+            rows.append((h, label, lp.A.shape, res.status, res.iterations, seconds, _gap(res, ref),
                          res.residuals.get("row_rel", np.nan)))
             print("| " + " | ".join(_cells(rows[-1])) + " |", flush=True)
     return rows
@@ -83,10 +91,9 @@ def _near(v, bound, tol=1e-7):
     return np.isfinite(bound) & (np.abs(v - bound) <= tol * (1.0 + np.abs(np.where(np.isfinite(bound), bound, 0))))
 
 
-def active_set_norm(system_name: str, hours: int):
+def active_set_norm(lp):
     """(‖Ã‖₂, ‖Ã_BF‖₂, clamped columns, slack rows) at HiGHS's optimum: Ã scaled as PDHG scales it,
     B the rows not strictly slack, F the columns not held at a bound by a nonzero reduced cost."""
-    lp = CapacityExpansion(datasets.load_system(system_name), hours=hours).lp()
     ref = solve_lp(lp, "highs", method="simplex")
     A = sp.csr_matrix(lp.A)
     opts = PDHGOptions()
@@ -104,11 +111,10 @@ def active_set_norm(system_name: str, hours: int):
     return norm(scaled), norm(scaled[~slack][:, ~clamped]), int(clamped.sum()), int(slack.sum())
 
 
-def primal_weights(system_name: str, hours: int, weights: list, tol: float, max_iter: int):
+def primal_weights(lp, weights: list, tol: float, max_iter: int):
     """Rows (variant, status, iterations, relative objective gap) of PDHG to the ℓ2 measures."""
     from gridprox.lp import method
 
-    lp = CapacityExpansion(datasets.load_system(system_name), hours=hours).lp()
     ref = solve_lp(lp, "highs", method="simplex")
     zero = (np.zeros(lp.A.shape[1]), np.zeros(lp.A.shape[0]))
     pid = method.primal_weight
@@ -122,7 +128,7 @@ def primal_weights(system_name: str, hours: int, weights: list, tol: float, max_
                            **({} if f is None else {"warm_start": (*zero, f)}))
         finally:
             method.primal_weight = pid
-        rows.append((label, res.status, res.iterations, abs(res.objective - ref.objective) / abs(ref.objective)))
+        rows.append((label, res.status, res.iterations, _gap(res, ref)))
     return rows
 
 
@@ -137,7 +143,7 @@ def restart_fractions(lp, fractions: list, tols: list, max_iter: int):
         try:
             for tol in tols:
                 res = solve_lp(lp, "pdhg", tol=tol, max_iter=max_iter, each_row=False, threads=1)
-                out[f, tol] = (res.status, res.iterations, abs(res.objective - ref.objective) / abs(ref.objective))
+                out[f, tol] = (res.status, res.iterations, _gap(res, ref))
         finally:
             method.RESTART_SUFFICIENT = kept
     return out
@@ -161,8 +167,7 @@ def print_restart_fractions(args):
     print(f"PDHG to the l2 measures, at most {args.max_iter:,} iterations, one thread; iterations per restart fraction")
     print("| instance | tol | " + " | ".join(f"{f:g}" for f in fr) + " |")
     print("|---|---|" + "---:|" * len(fr))
-    instances = [(f"{system} {h} h", lambda system=system, h=h: CapacityExpansion(
-        datasets.load_system(system), hours=h).lp()) for system, h in _pairs(args)]
+    instances = [(f"{system} {h} h", lambda system=system, h=h: _lp(system, h)) for system, h in _pairs(args)]
     instances += [(f"synthetic seed {k}, {h} h", lambda k=k, h=h: capacity_expansion_lp(1, h, seed=k))
                   for k in (int(k) for k in args.seeds.split(",") if k) for h in (int(h) for h in args.hours.split(","))]
     for label, build in instances:
@@ -179,7 +184,7 @@ def print_primal_weights(args):
     print("| system | snapshots | primal weight | status | iterations | rel. objective gap |")
     print("|---|---:|---|---|---:|---:|")
     for system, h in _pairs(args):
-        for label, status, its, gap in primal_weights(system, h, weights, args.tol, args.max_iter):
+        for label, status, its, gap in primal_weights(_lp(system, h), weights, args.tol, args.max_iter):
             print(f"| {system} | {h} | {label} | {status} | {its:,} | {gap:.1e} |", flush=True)
 
 
@@ -187,7 +192,7 @@ def print_active_set(args):
     print("| system | snapshots | ‖Ã‖₂ | ‖Ã_BF‖₂ at the optimum | ratio | clamped columns | slack rows |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for system, h in _pairs(args):
-        full, active, clamped, slack = active_set_norm(system, h)
+        full, active, clamped, slack = active_set_norm(_lp(system, h))
         print(f"| {system} | {h} | {full:.3f} | {active:.3f} | {full / active:.2f} | {clamped:,} | {slack:,} |",
               flush=True)
 
