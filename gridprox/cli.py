@@ -256,6 +256,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def _msg(exc: BaseException) -> str:
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    text = " ".join([text, *getattr(exc, "__notes__", ())])      # a culprit in a note joins the line
     return " ".join(text.split()) or type(exc).__name__
 
 

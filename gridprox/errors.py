@@ -28,3 +28,13 @@ class LPFileError(ModelingError):
     def __init__(self, message: str, path: str = "", line=None):
         super().__init__(message)
         self.path, self.line = path, line
+
+
+def naming(exc: Exception, culprit: str) -> Exception:
+    """``exc``, whose message is cvxpy's own words, with ``culprit`` as a note under it (PEP 678):
+    code that matches cvxpy's messages works unchanged, and every traceback still names the culprit."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(culprit)
+    else:                                   # Python 3.10 has no notes: the culprit joins the message
+        exc.args = (f"{exc.args[0]} ({culprit})", *exc.args[1:])
+    return exc

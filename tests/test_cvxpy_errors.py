@@ -128,8 +128,12 @@ def test_long_index_lists_print_as_in_cvxpy():
 
 def test_value_of_wrong_shape_in_cvxpys_words_and_named():
     for kind in ("Variable", "Parameter"):
-        with pytest.raises(ValueError, match=rf"Invalid dimensions \(2,\) for {kind} value.*'v'"):
+        with pytest.raises(ValueError) as want:
+            getattr(cvxpy, kind)(3, name="v").value = np.ones(2)
+        with pytest.raises(ValueError) as got:
             getattr(gridprox, kind)(3, name="v").value = np.ones(2)
+        assert str(got.value) == str(want.value)
+        assert got.value.__notes__ == ["'v' has shape (3,)"]
 
 
 def test_norm_of_a_scalar_is_its_absolute_value_as_in_cvxpy():
@@ -213,4 +217,5 @@ def test_mixed_objectives_refused_in_cvxpys_words(build):
         build(cvxpy)
     with pytest.raises(gridprox.error.DCPError) as got:
         build(gridprox)
-    assert str(got.value).startswith(str(want.value) + " (minimize var")
+    assert str(got.value) == str(want.value)
+    assert got.value.__notes__[0].startswith("minimize var")

@@ -22,7 +22,11 @@ def xy():
 def test_product_of_variables_refused(xy, make, culprit):
     with pytest.raises(ModelingError, match="not linear") as err:
         make(*xy)
-    assert str(err.value).startswith(culprit)
+    # kron in cvxpy's words, the product in a note under them; the other products in one line
+    line = err.value.__notes__[0] if culprit == "kron" else str(err.value)
+    assert line.startswith(culprit)
+    if culprit == "kron":
+        assert str(err.value) == "At least one argument to kron must be constant."
 
 
 @pytest.mark.parametrize("build, culprit", [
@@ -42,6 +46,7 @@ def test_wrong_curvature_refused_naming_the_atom(xy, build, culprit):
     with pytest.raises(ModelingError) as err:
         prob.solve()
     assert culprit in str(err.value)
+    assert str(err.value).startswith("Problem does not follow DCP rules. Specifically: ")     # cvxpy's words first
     with pytest.raises(ModelingError):
         prob.compile()
 
@@ -78,10 +83,10 @@ def test_parameter_values_checked_and_named():
     p = cp.Parameter(3, name="demand")
     with pytest.raises(ValueError, match="demand.*nan"):
         p.value = np.array([1.0, np.nan, 2.0])
-    with pytest.raises(ValueError, match="demand.*shape"):
+    with pytest.raises(ValueError, match="(?s)Invalid dimensions.*demand.*shape"):   # the culprit in a note
         p.value = np.ones(4)
     q = cp.Parameter(2, name="price", nonneg=True)
-    with pytest.raises(ValueError, match="nonnegative.*price"):
+    with pytest.raises(ValueError, match="(?s)nonnegative.*price"):
         q.value = np.array([1.0, -1.0])
     cost = cp.Parameter(name="cost", value=np.inf)     # cvxpy allows ±inf; as a coefficient the LP refuses it
     with pytest.raises(ValueError, match="non-finite"):

@@ -18,7 +18,7 @@ from ..modeling import piecewise as PW
 from ..modeling.expression import Constant, Parameter, Variable
 from ..modeling.objective import Maximize, Minimize
 from ..problems.problem import Problem
-from .cvxpy_export import leaf_structure, to_cvxpy  # noqa: F401
+from .cvxpy_export import leaf_structure, parameter_attributes, to_cvxpy  # noqa: F401
 
 _LP_ATTRIBUTES = ("nonneg", "nonpos", "bounds", "sparsity", "diag")
 
@@ -123,8 +123,7 @@ class _FromCvxpy:
             self.by_id[e.id] = v
             return v
         if isinstance(e, cp.Parameter):
-            p = Parameter(e.shape, name=e.name(), nonneg=bool(e.attributes.get("nonneg")),
-                          nonpos=bool(e.attributes.get("nonpos")), **leaf_structure(e))
+            p = Parameter(e.shape, name=e.name(), **parameter_attributes(e), **leaf_structure(e))
             _copy_value(e, p)
             self.parameters.append((e, p))
             self.by_id[e.id] = p

@@ -63,6 +63,13 @@ def leaf_structure(leaf) -> dict:
     return {"diag": True} if leaf.attributes.get("diag") else {}
 
 
+def parameter_attributes(leaf) -> dict:
+    """A Parameter's sign and the attributes that restrict its value (boolean, integer, symmetric),
+    as keyword arguments for either library."""
+    keys = ("nonneg", "nonpos", "boolean", "integer", "symmetric")
+    return {k: leaf.attributes[k] for k in keys if leaf.attributes.get(k)}
+
+
 def to_cvxpy(problem):
     """The same LP as a cvxpy.Problem (gridprox Parameters become cvxpy Parameters with the
     same values; variables keep their names and attributes)."""
@@ -78,8 +85,7 @@ def to_cvxpy(problem):
             return cp.Variable(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
                                nonpos=n.attributes["nonpos"], bounds=bounds, **leaf_structure(n))
         if isinstance(n, Parameter):
-            p = cp.Parameter(n.shape, name=n.name(), nonneg=n.attributes["nonneg"],
-                             nonpos=n.attributes["nonpos"], **leaf_structure(n))
+            p = cp.Parameter(n.shape, name=n.name(), **parameter_attributes(n), **leaf_structure(n))
             if n._value is not None:        # through value_sparse where cvxpy nudges a sparse leaf there
                 if n.sparse_idx is None:
                     p.value = n._value

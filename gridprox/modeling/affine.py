@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from ..errors import ModelingError
+from ..errors import ModelingError, naming
 from . import form as F
 from .error import CvxpyDeprecationWarning
 from .expression import (AFFINE, CONVEX, DECREASING, INCREASING, NONMONOTONE, NONNEG, NONPOS,
@@ -136,12 +136,14 @@ class Neg(Expression):
 
 
 # -------------------------------------------------------------------- products
-def _refuse_variable_product(a, b, op):
-    """Refuse a product of two variable expressions, naming it as it would print."""
+def _refuse_variable_product(a, b, op, words=None):
+    """Refuse a product of two variable expressions, naming it as it would print; with cvxpy's
+    ``words`` where cvxpy refuses it too (kron), the product as a note under them."""
     if a._has_vars and b._has_vars:
         text = f"{op}({a}, {b})" if op.isalpha() else f"{a._fmt(a, 40)} {op} {b._fmt(b, 41)}"
-        raise ModelingError(f"{text}: a product of two expressions that both contain variables "
-                            "is not linear; gridprox models linear programs only")
+        why = "a product of two expressions that both contain variables is not linear; gridprox models " \
+              "linear programs only"
+        raise naming(ModelingError(words), f"{text}: {why}") if words else ModelingError(f"{text}: {why}")
 
 
 def _scale_operands(a, b):
@@ -890,15 +892,15 @@ def _convolution(label, a, b, constant_first):
     a, b = as_expr(a), as_expr(b)
     c, x = (a, b) if not a._has_vars or constant_first else (b, a)
     if c._has_vars:       # cvxpy's words (convolve here takes the constant on either side)
-        raise ModelingError(f"The first argument to conv must be constant. ({label}({a}, {b}): "
-                            f"{'the first is not' if constant_first else 'neither is'} constant)")
+        raise naming(ModelingError("The first argument to conv must be constant."),
+                     f"{label}({a}, {b}): {'the first is not' if constant_first else 'neither is'} constant")
     # cvxpy's checks and words: convolve takes scalars and 1-d arrays, the deprecated conv also
     # column vectors (n, 1), and then gives a column
     if label == "convolve" and (a.ndim > 1 or b.ndim > 1):
-        raise ValueError(f"The arguments to conv must be scalar or 1D. ({label}({a}, {b}))")
+        raise naming(ValueError("The arguments to conv must be scalar or 1D."), f"{label}({a}, {b})")
     column = any(e.ndim == 2 for e in (a, b))
     if label == "conv" and any(e.ndim > 2 or (e.ndim == 2 and min(e.shape) != 1) for e in (a, b)):
-        raise ValueError(f"The arguments to conv must resolve to a 1-d array ({label}({a}, {b}))")
+        raise naming(ValueError("The arguments to conv must resolve to a 1-d array"), f"{label}({a}, {b})")
     shape = (x.size + c.size - 1, 1) if column else (x.size + c.size - 1,)
     # shown and exported constant first, the only order cvxpy accepts
     if c._has_params:
@@ -1065,7 +1067,7 @@ class Kron(Expression):
 
     def __init__(self, lhs, rhs):
         lhs, rhs = as_expr(lhs), as_expr(rhs)
-        _refuse_variable_product(lhs, rhs, "kron")
+        _refuse_variable_product(lhs, rhs, "kron", "At least one argument to kron must be constant.")
         if lhs.ndim != 2 or rhs.ndim != 2:
             raise ValueError(f"kron({lhs}, {rhs}): both arguments must be 2-d, got {lhs.shape} and {rhs.shape}")
         shape = (lhs.shape[0] * rhs.shape[0], lhs.shape[1] * rhs.shape[1])

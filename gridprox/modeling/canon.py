@@ -116,4 +116,6 @@ def check_dcp(node: Expression, want: str, where):
         what = f"{culprit} is not DCP (its arguments do not have the curvature its atom needs)"
     else:
         what = f"{culprit} is {curv.lower()}, but a{'n' if need == AFFINE else ''} {need.lower()} expression is needed"
-    raise ModelingError(f"{describe(where)}: {what}; this is not a linear program gridprox can build")
+    # cvxpy's first words, then the culprit: code that looks for cvxpy's words finds them
+    raise ModelingError(f"Problem does not follow DCP rules. Specifically: {describe(where)}: {what}; this is "
+                        "not a linear program gridprox can build")

@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ModelingError
+from ..errors import ModelingError, naming
 from . import cvxtypes
 from .form import Form
 
@@ -814,9 +814,29 @@ _LP_FORBIDDEN_ATTRS = ("integer", "boolean", "PSD", "NSD", "symmetric", "hermiti
 # cvxpy's leaves whose other entries are structural zeros: a Variable holds an LP column per
 # stored entry only (cvxpy's ``_reduced_size``)
 _STRUCTURAL_ATTRS = ("sparsity", "diag")
+# attributes that only restrict a Parameter's value: data to an LP (boolean and integer also as cvxpy's
+# index lists, restricting those entries)
+_VALUE_ATTRS = ("boolean", "integer", "symmetric")
 # cvxpy's attribute names, all present in ``attributes`` as in cvxpy (False when off)
 _ALL_ATTRS = ("nonneg", "nonpos", "pos", "neg", "complex", "imag", "symmetric", "diag", "PSD", "NSD",
               "hermitian", "boolean", "integer", "sparsity", "bounds")
+
+
+def _value_attr(key, given, shape):
+    """A Parameter's boolean / integer / symmetric attribute as cvxpy stores it: True, or (boolean,
+    integer) the list of index tuples given, checked against ``shape``."""
+    if not isinstance(given, (list, tuple)) or not given or key == "symmetric":
+        return bool(given)
+    try:
+        np.ravel_multi_index(_listed(given), shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key}={given!r}: expected True or a list of index tuples within shape {shape}") from None
+    return given
+
+
+def _listed(indices) -> tuple:
+    """numpy's index arrays of a list of index tuples."""
+    return tuple(np.asarray(indices, dtype=int).reshape(len(indices), -1).T)
 
 
 def _same_pattern(coo, sparse_idx) -> bool:
@@ -834,26 +854,26 @@ def _bound_operand(value, shape, what, leaf=None):
     structural = leaf is not None and leaf._stored is not None
     if sp.issparse(value):          # cvxpy's words and rules
         if getattr(leaf, "sparse_idx", None) is None:
-            raise ValueError(f"Sparse bounds are only supported for sparse variables. ({what})")
+            raise naming(ValueError("Sparse bounds are only supported for sparse variables."), what)
         if value.shape != shape:
-            raise ValueError(f"Sparse bounds must have the same shape as the variable. ({what}: shape "
-                             f"{value.shape}, not {shape})")
+            raise naming(ValueError("Sparse bounds must have the same shape as the variable."),
+                         f"{what}: shape {value.shape}, not {shape}")
         coo = sp.coo_array(value)
         coo.sum_duplicates()
         if not _same_pattern(coo, leaf.sparse_idx):
-            raise ValueError(f"Sparse bounds must have the same sparsity pattern as the sparse variable. ({what})")
+            raise naming(ValueError("Sparse bounds must have the same sparsity pattern as the sparse variable."), what)
         if np.isnan(coo.data).any():
-            raise ValueError(f"np.nan is not feasible as lower or upper bound. ({what})")
+            raise naming(ValueError("np.nan is not feasible as lower or upper bound."), what)
         return coo.astype(float)
     if structural and isinstance(value, Expression):
-        raise ValueError("Expression bounds are not yet supported for sparse or diagonal variables. "
-                         f"({what}: {value})")
+        raise naming(ValueError("Expression bounds are not yet supported for sparse or diagonal variables."),
+                     f"{what}: {value}")
     if structural and np.ndim(value) > 0:
-        raise ValueError("Dense array bounds are not supported for sparse or diagonal variables. Use scalar "
-                         f"bounds instead. ({what})")
+        raise naming(ValueError("Dense array bounds are not supported for sparse or diagonal variables. Use scalar "
+                                "bounds instead."), what)
     if isinstance(value, Expression) and value._has_vars:        # cvxpy's words
-        raise ValueError(f"Parametric bounds must not depend on Variables. Use Parameters or numeric values "
-                         f"instead. ({what}: {value})")
+        raise naming(ValueError("Parametric bounds must not depend on Variables. Use Parameters or numeric values "
+                                "instead."), f"{what}: {value}")
     if isinstance(value, Expression) and value._has_params:
         if value.shape != shape and np.broadcast_shapes(value.shape, shape) != shape:
             raise ValueError(f"{what}: {value} has shape {value.shape}, which does not broadcast to {shape}")
@@ -866,10 +886,10 @@ def _bound_operand(value, shape, what, leaf=None):
     try:
         np.broadcast_to(arr, shape)
     except ValueError:
-        raise ValueError("Bounds should be None, scalars, or arrays with the same dimensions as the "
-                         f"variable/parameter. ({what}: shape {arr.shape}, not {shape})") from None
+        raise naming(ValueError("Bounds should be None, scalars, or arrays with the same dimensions as the "
+                                "variable/parameter."), f"{what}: shape {arr.shape}, not {shape}") from None
     if np.isnan(arr).any():
-        raise ValueError(f"np.nan is not feasible as lower or upper bound. ({what})")
+        raise naming(ValueError("np.nan is not feasible as lower or upper bound."), what)
     return arr
 
 
@@ -889,14 +909,14 @@ def _check_numeric_bounds(lo, hi, shape, what, structural=False):
                        (hi < lo, "Invalid bounds: some upper bounds are less than corresponding lower bounds.")):
         if np.any(bad):
             at = np.unravel_index(int(np.flatnonzero(bad)[0]), shape) if shape else ()
-            raise ValueError(f"{words} ({what}, entry {tuple(int(i) for i in at)})")
+            raise naming(ValueError(words), f"{what}, entry {tuple(int(i) for i in at)}")
     # a number bound of a sparse or diagonal leaf must allow its structural zeros (cvxpy's words)
     if structural and not sp.issparse(given[0]) and float(given[0]) > 0:
-        raise ValueError("Scalar lower bound for a sparse or diagonal variable must be <= 0, since the structurally "
-                         f"zero entries are fixed at 0. ({what}: {float(given[0]):g})")
+        raise naming(ValueError("Scalar lower bound for a sparse or diagonal variable must be <= 0, since the "
+                                "structurally zero entries are fixed at 0."), f"{what}: {float(given[0]):g}")
     if structural and not sp.issparse(given[1]) and float(given[1]) < 0:
-        raise ValueError("Scalar upper bound for a sparse or diagonal variable must be >= 0, since the structurally "
-                         f"zero entries are fixed at 0. ({what}: {float(given[1]):g})")
+        raise naming(ValueError("Scalar upper bound for a sparse or diagonal variable must be >= 0, since the "
+                                "structurally zero entries are fixed at 0."), f"{what}: {float(given[1]):g}")
 
 
 class _NamedLeaf(Leaf):
@@ -943,7 +963,7 @@ class _NamedLeaf(Leaf):
             # an attribute is off when None, False or an empty index list (cvxpy's); others count as given
             if val is None or (isinstance(val, (bool, np.bool_, list, tuple)) and not val):
                 continue
-            if key in _STRUCTURAL_ATTRS and key not in forbidden:
+            if key in _STRUCTURAL_ATTRS + _VALUE_ATTRS and key not in forbidden:
                 continue
             if key in forbidden:
                 raise ModelingError(f"{self._kind} attribute {key}={val!r} is not supported: gridprox models "
@@ -952,7 +972,9 @@ class _NamedLeaf(Leaf):
         self._name = name
         self.attributes = dict.fromkeys(_ALL_ATTRS, False)
         self.attributes.update(nonneg=bool(nonneg) or pos, nonpos=bool(nonpos) or neg, pos=pos, neg=neg,
-                               sparsity=sparsity if sparse else None, diag=diag, bounds=None)
+                               sparsity=sparsity if sparse else None, diag=diag, bounds=None,
+                               **{k: _value_attr(k, kwargs[k], self.shape) for k in _VALUE_ATTRS
+                                  if kwargs.get(k) is not None and k not in forbidden})
         self._value = None
 
     def name(self) -> str:
@@ -988,6 +1010,9 @@ class _NamedLeaf(Leaf):
     def _leaf_value(self):
         return self._value
 
+    def is_symmetric(self) -> bool:      # cvxpy's: a scalar, a diagonal leaf or a symmetric Parameter
+        return self.size == 1 or bool(self.attributes["diag"] or self.attributes["symmetric"])
+
     @property
     def value(self):
         if self._value is not None and self.sparse_idx is not None:     # cvxpy's nudge, and its dense copy
@@ -1012,12 +1037,12 @@ class _NamedLeaf(Leaf):
         if isinstance(val, sp.spmatrix):
             val = sp.coo_array(val)
         if not isinstance(val, sp.coo_array):
-            raise ValueError(f"Invalid type for assigning value_sparse. Received: {type(val)} Expected "
-                             f"scipy.sparse.coo_array. ({self._kind} {self.name()!r})")
+            raise naming(ValueError(f"Invalid type for assigning value_sparse. Received: {type(val)} Expected "
+                                        "scipy.sparse.coo_array."), f"{self._kind} {self.name()!r}")
         val = val.copy()
         val.sum_duplicates()
         if self.sparse_idx is not None and not _same_pattern(val, self.sparse_idx):
-            raise ValueError(f"Invalid sparsity pattern {val.coords} for {self._kind} value. ({self.name()!r})")
+            raise naming(ValueError(f"Invalid sparsity pattern {val.coords} for {self._kind} value."), repr(self.name()))
         self._value = self.checked(val.toarray())
 
     def checked(self, value, leading=()) -> np.ndarray:
@@ -1028,16 +1053,15 @@ class _NamedLeaf(Leaf):
         want = tuple(leading) + self.shape
         if arr.shape != want:
             if arr.size != math.prod(want) or self._kind == "Parameter":
-                # cvxpy's words, then the leaf's name: gridprox's messages name the culprit
-                raise ValueError(f"Invalid dimensions {arr.shape} for {self._kind} value: {self.name()!r} has "
-                                 f"shape {self.shape}" + (f" (expected {want})" if leading else ""))
+                raise naming(ValueError(f"Invalid dimensions {arr.shape} for {self._kind} value."),
+                             f"{self.name()!r} has shape {self.shape}" + (f" (expected {want})" if leading else ""))
             arr = arr.reshape(want)
         # a Parameter may hold ±inf, as in cvxpy (x <= p with p = inf is no bound); the LP refuses
         # an infinite coefficient or a bound on the wrong side by name
         check_finite(arr, f"value of {self._kind} {self.name()!r}", allow="inf" if self._kind == "Parameter" else None)
         if self._stored is not None and np.any(np.delete(arr.reshape(*leading, -1), self._stored, axis=-1)):
-            where = "of its diagonal" if self.sparse_idx is None else "of sparsity pattern"
-            raise ValueError(f"{self._kind} value must be zero outside {where}. ({self.name()!r})")
+            what = "diagonal" if self.sparse_idx is None else "zero outside of sparsity pattern"
+            raise naming(ValueError(f"{self._kind} value must be {what}."), repr(self.name()))
         # cvxpy's test: the value is its own projection onto the sign or bounds (inf where both are inf)
         proj = self.project(arr)
         with np.errstate(invalid="ignore"):
@@ -1045,10 +1069,11 @@ class _NamedLeaf(Leaf):
         if np.any(off):
             attrs = self.attributes
             what = next(w for k, w in (("pos", "positive"), ("nonneg", "nonnegative"), ("neg", "negative"),
-                                       ("nonpos", "nonpositive"), ("bounds", "in bounds")) if attrs[k] is not None
+                                       ("nonpos", "nonpositive"), ("bounds", "in bounds"), ("boolean", "boolean"),
+                                       ("integer", "integer"), ("symmetric", "symmetric")) if attrs[k] is not None
                         and attrs[k] is not False)
             where = f" at index {tuple(np.argwhere(off)[0].tolist())}" if arr.ndim else ""
-            raise ValueError(f"{self._kind} value must be {what}. ({self.name()!r} is {arr[off][0]:g}{where})")
+            raise naming(ValueError(f"{self._kind} value must be {what}."), f"{self.name()!r} is {arr[off][0]:g}{where}")
         return arr
 
     @value.setter
@@ -1071,6 +1096,14 @@ class _NamedLeaf(Leaf):
             return np.maximum(val, 0.0)
         if self.bounds is not None and not any(isinstance(b, Expression) for b in self.bounds):
             return np.clip(val, *(b.toarray() if sp.issparse(b) else b for b in self.bounds))
+        for key, rule in (("boolean", lambda v: np.round(np.clip(v, 0.0, 1.0))), ("integer", np.round)):
+            if attrs[key] is not False:
+                at = ... if attrs[key] is True else (..., *_listed(attrs[key]))    # every entry, or those listed
+                val = val.copy()
+                val[at] = rule(val[at])
+                return val
+        if attrs["symmetric"]:
+            return (val + np.swapaxes(val, -2, -1)) / 2
         return val
 
     def _leaf_log_log(self, dpp):
@@ -1153,7 +1186,7 @@ class Variable(_NamedLeaf):
         label = f"bounds of Variable {self}"
         if bounds is not None:
             if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-                raise ValueError(f"Bounds should be a list of two items. ({label}: {bounds!r})")
+                raise naming(ValueError("Bounds should be a list of two items."), f"{label}: {bounds!r}")
             bounds = [_bound_operand(b, self.shape, label, self) for b in bounds]
             # a missing side is unbounded, held as a 0-d ±inf (cvxpy's representation)
             bounds = [np.array(-np.inf) if bounds[0] is None else bounds[0],
@@ -1193,7 +1226,9 @@ class Parameter(_NamedLeaf):
 
     def __init__(self, shape=(), name: Optional[str] = None, value=None, id=None, *,
                  nonneg: bool = False, nonpos: bool = False, bounds=None, **kwargs):
-        super().__init__(shape, name, nonneg, nonpos, kwargs, tuple(k for k in kwargs if k not in _STRUCTURAL_ATTRS))
+        # boolean, integer and symmetric only restrict the value
+        super().__init__(shape, name, nonneg, nonpos, kwargs,
+                         tuple(k for k in kwargs if k not in _STRUCTURAL_ATTRS + _VALUE_ATTRS))
         self._has_params = True
         self._curv = CONSTANT
         # cvxpy's Parameter bounds: numbers or arrays (±inf allowed) that every value must respect
@@ -1203,8 +1238,8 @@ class Parameter(_NamedLeaf):
             label = f"bounds of Parameter {self}"
             bounds = [_bound_operand(b, self.shape, label) for b in bounds]
             if any(isinstance(b, Parameter) for b in bounds):
-                raise ValueError(f"Parameter bounds must be numeric, not CVXPY Expressions. Parametric bounds "
-                                 f"are only supported on Variables. ({label})")
+                raise naming(ValueError("Parameter bounds must be numeric, not CVXPY Expressions. Parametric bounds "
+                                        "are only supported on Variables."), label)
             # as a Variable's: a missing side a 0-d ±inf, a given side as given (cvxpy's representation)
             bounds = [np.array(side * np.inf) if b is None else b for side, b in zip((-1, 1), bounds)]
         self.bounds = bounds
@@ -1212,8 +1247,9 @@ class Parameter(_NamedLeaf):
         if value is not None:
             self.value = value
 
-    def _sign_rule(self):
-        return NONNEG if self.attributes["nonneg"] else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN
+    def _sign_rule(self):     # a boolean Parameter is nonnegative (cvxpy's sign; not one with listed entries)
+        nonneg = self.attributes["nonneg"] or self.attributes["boolean"] is True
+        return NONNEG if nonneg else NONPOS if self.attributes["nonpos"] else UNKNOWN_SIGN
 
     def _canon(self, ctx):
         ctx.register(self)
@@ -1238,7 +1274,7 @@ class CallbackParam(Parameter):
 
     @value.setter
     def value(self, val):
-        raise NotImplementedError(f"Cannot set the value of a CallbackParam. ({self.name()!r})")
+        raise naming(NotImplementedError("Cannot set the value of a CallbackParam."), repr(self.name()))
 
 
 class Constant(Leaf):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..errors import ModelingError
+from ..errors import ModelingError, naming
 from .affine import reshape
 from .canon import find_culprit
 from .expression import CONCAVE, CONVEX, as_expr
@@ -65,8 +65,8 @@ class Minimize:
         if not isinstance(other, Minimize):
             return NotImplemented
         if type(other) is not type(self):       # a convex plus a concave objective
-            raise ModelingError(f"Problem does not follow DCP rules. ({self} + {other}: a minimization "
-                                "added to a maximization)")      # cvxpy's words, then the culprit
+            raise naming(ModelingError("Problem does not follow DCP rules."),
+                         f"{self} + {other}: a minimization added to a maximization")
         return type(self)(self.expr + other.expr)
 
     __radd__ = __add__

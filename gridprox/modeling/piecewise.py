@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ModelingError
+from ..errors import ModelingError, naming
 from . import affine as A
 from .canon import DPPError
 from . import form as F
@@ -428,11 +428,11 @@ def dotsort(X, W):
     """<sort(vec(X)), sort(vec(W))>, W constant and zero-padded: with w sorted descending it is
     Σ_k (w_k − w_{k+1})·sum_largest(X, k) + w_n·sum(X), nonnegative weights on convex terms."""
     X, W = as_expr(X), as_expr(W)
-    if W._has_vars or W._has_params:       # cvxpy's words, then the call
-        raise ModelingError(f"The W argument must be constant. (dotsort({X}, {W}))")
+    if W._has_vars or W._has_params:
+        raise naming(ModelingError("The W argument must be constant."), f"dotsort({X}, {W})")
     if W.size > X.size:
-        raise ValueError(f"The size of of W must be less or equal to the size of X. (dotsort({X}, {W}): "
-                         f"{W.size} > {X.size})")
+        raise naming(ValueError("The size of of W must be less or equal to the size of X."),
+                     f"dotsort({X}, {W}): {W.size} > {X.size}")
     w = -np.sort(-np.concatenate([dense(W.value).ravel(), np.zeros(X.size - W.size)]))
     impl = w[-1] * A.Sum(X, None, False)
     for k in np.flatnonzero(w[:-1] - w[1:]):
@@ -727,7 +727,7 @@ def quad_form(x, P, assume_PSD=False):  # noqa: F811
     if not x._has_vars:
         return x.T @ P @ x
     if P._has_vars:
-        raise ValueError(f"At least one argument to quad_form must be non-variable. (quad_form({x}, {P}))")
+        raise naming(ValueError("At least one argument to quad_form must be non-variable."), f"quad_form({x}, {P})")
     return _refuse_quad_form(x, P)
 
 

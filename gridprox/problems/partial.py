@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..modeling.canon import check_dcp
 from ..modeling.expression import AFFINE, CONCAVE, CONVEX, NONMONOTONE, Expression, UNKNOWN_SIGN
+from ..errors import naming
 from .problem import Problem
 
 
@@ -21,8 +22,9 @@ def partial_optimize(prob: Problem, opt_vars=None, dont_opt_vars=None, solver=No
     elif dont_opt_vars is None:
         dont_opt_vars = [v for v in prob.variables() if v.id not in given]
     elif any(v.id not in given for v in prob.variables()):
-        raise ValueError("If opt_vars and new_opt_vars are both specified, they must contain all variables in the "
-                         f"problem. ({', '.join(v.name() for v in prob.variables() if v.id not in given)} missing)")
+        missing = ", ".join(v.name() for v in prob.variables() if v.id not in given)
+        raise naming(ValueError("If opt_vars and new_opt_vars are both specified, they must contain all variables "
+                                "in the problem."), f"{missing} missing")
     return PartialProblem(prob, list(opt_vars), list(dont_opt_vars), solver, **kwargs)
 
 
