@@ -1029,6 +1029,18 @@ def test_bibtex_prints_what_cvxpy_cites(solver, capsys):
     assert prob.status == "optimal" and prob.value == pytest.approx(small(cvxpy)[0].solve(), rel=1e-6)
 
 
+def test_bibtex_records_are_cvxpys():
+    """gridprox's copies of the records equal cvxpy's, Gurobi's (solver="gurobi") included."""
+    from cvxpy.utilities.citations import CITATION_DICT
+
+    from gridprox.problems import citations
+
+    for mine, key in ((citations.CVXPY, "CVXPY"), (citations.DCP, "DCP"), (citations.HIGHS, "HIGHS"),
+                      (citations.GUROBI, "GUROBI")):
+        assert mine == CITATION_DICT[key], key
+    assert CITATION_DICT["GUROBI"] in citations.text("gurobi")
+
+
 @pytest.mark.parametrize("path", ["highs", "pdhg"])
 def test_boolean_and_integer_parameters_are_data_as_in_cvxpy(path):
     """A boolean Parameter (a technology on or off) is nonnegative, so ``p * abs(x)`` is convex;

@@ -1,6 +1,6 @@
 """BibTeX for ``Problem.solve(verbose=True, bibtex=True)``, as cvxpy prints it: the modelling
 language and its grammar (gridprox follows cvxpy's syntax and DCP rules), then the method that
-solved the LP.  The first three entries are cvxpy's own records (``cvxpy.utilities.citations``),
+solved the LP.  The entries are copies of cvxpy's own records (``cvxpy.utilities.citations``),
 so a script's output names the same papers under either import."""
 from __future__ import annotations
 
@@ -54,6 +54,15 @@ HIGHS = """
 }
 """
 
+GUROBI = """
+@manual{gurobi,
+  author = {Gurobi Optimization, LLC},
+  title  = {Gurobi Optimizer Reference Manual},
+  year   = 2025,
+  url    = {https://www.gurobi.com}
+}
+"""
+
 # gridprox's PDHG: PDLP's preconditioning and termination, cuPDLPx's restarted reflected Halpern iteration
 PDHG = """
 @article{applegate2021practical,
@@ -82,7 +91,7 @@ PDHG = """
 """
 
 # the backends' methods ("concurrent" races HiGHS's simplex against PDHG then HiGHS's crossover)
-BY_BACKEND = {"highs": (HIGHS,), "pdhg": (PDHG,), "concurrent": (HIGHS, PDHG)}
+BY_BACKEND = {"highs": (HIGHS,), "pdhg": (PDHG,), "concurrent": (HIGHS, PDHG), "gurobi": (GUROBI,)}
 
 
 def text(backend: str, cvxpy_solver: str | None = None) -> str:

@@ -73,8 +73,12 @@ def _solver_name(cvxpy_solver) -> str:
 
 
 def citation(cvxpy_solver: str) -> str:
-    """cvxpy's BibTeX record of one of its solvers ("" when it has none)."""
-    from cvxpy.utilities.citations import CITATION_DICT
+    """cvxpy's BibTeX record of one of its solvers ("" when it has none, or the cvxpy is older
+    than its citation records)."""
+    try:
+        from cvxpy.utilities.citations import CITATION_DICT
+    except ImportError:
+        return ""
 
     return CITATION_DICT.get(str(cvxpy_solver).upper(), "")
 
