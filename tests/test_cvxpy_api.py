@@ -278,8 +278,12 @@ def test_non_dpp_parameter_products_solve_as_in_cvxpy():
     for value in (1.0, -1.0):           # the sign flips the optimum: refilled, not stale
         ra.value = ga.value = value
         assert got.solve() == pytest.approx(ref.solve(solver="HIGHS"))
-    with pytest.raises(gridprox.DPPError):
+    with pytest.raises(cvxpy.error.DPPError) as want:
+        build(cvxpy)[0].solve(solver="HIGHS", enforce_dpp=True)     # a fresh problem: cvxpy checks when compiling
+    with pytest.raises(gridprox.DPPError) as err:
         got.solve(enforce_dpp=True)
+    assert str(want.value).startswith(str(err.value) + " ")        # cvxpy's first sentence, the objective in a note
+    assert err.value.__notes__[0].startswith("minimize param")
     assert issubclass(gridprox.DPPError, ModelingError)
 
 
@@ -1063,3 +1067,19 @@ def test_boolean_and_integer_parameters_are_data_as_in_cvxpy(path):
         opts = {"tol": 1e-9} if path == "pdhg" else {}
         assert got.solve(solver=path, **opts) == pytest.approx(ref.value, abs=1e-6)
         assert bridged.solve(solver=path, **opts) == pytest.approx(ref.value, abs=1e-6)
+
+
+def test_symmetric_parameter_as_cvxpy():
+    """A symmetric Parameter: its value checked in cvxpy's words, its reduced size and symmetry
+    reported as cvxpy's, and a solve equal to cvxpy's."""
+    opt = []
+    for cp in (cvxpy, gridprox):
+        S, x = cp.Parameter((3, 3), symmetric=True), cp.Variable((3, 3))
+        with pytest.raises(ValueError) as err:
+            S.value = np.arange(9.0).reshape(3, 3)
+        assert str(err.value) == "Parameter value must be symmetric."
+        assert (S.is_symmetric(), S._has_dim_reducing_attr, S._reduced_size) == (True, True, 6)
+        S.value = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 5.0], [3.0, 5.0, 6.0]])
+        prob = cp.Problem(cp.Minimize(cp.sum(x)), [x >= S, x >= 2.5])
+        opt.append(prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {})))
+    assert opt[1] == pytest.approx(opt[0], abs=1e-7)

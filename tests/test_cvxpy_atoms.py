@@ -433,3 +433,27 @@ def test_monotonicity_queries_as_cvxpy():
         prob.solve(**({"solver": "HIGHS"} if cp is cvxpy else {}))
         opt.append(prob.value)
     assert opt[1] == pytest.approx(opt[0])
+
+
+@pytest.mark.parametrize("path", ["highs", "pdhg"])
+def test_dotsort_with_parameter_weights_as_cvxpy(path):
+    """W a Parameter (its order unknown when compiling): the same optimum as cvxpy for each value,
+    a DPP problem compiled once, W's sign giving the monotonicity."""
+    def build(cp):
+        x, w = cp.Variable((2, 3)), cp.Parameter((2, 2))
+        r = np.array([[2.0, 1.0, 0.0], [-1.0, -1.0, 0.5]])
+        prob = cp.Problem(cp.Maximize(cp.sum(cp.multiply(r, x))),
+                          [x >= -1, x <= 2, cp.sum(x) == 1.5, cp.dotsort(x, w) <= 1])
+        return prob, w
+    ref, rw = build(cvxpy)
+    got, gw = build(gridprox)
+    assert got.is_dpp() and gridprox.dotsort(gridprox.Variable(3), gridprox.Parameter(2, nonneg=True)).is_incr(0)
+    assert not gridprox.dotsort(gridprox.Variable(3), gridprox.Parameter(2)).is_incr(0)
+    opts = {"tol": 1e-9} if path == "pdhg" else {}
+    for value in ([[1.2, 1.1], [0.0, 0.3]], [[0.5, -2.0], [1.0, 2.0]], [[-1.0, -1.0], [-0.5, 0.2]]):
+        rw.value = gw.value = np.array(value)
+        want = ref.solve(solver="HIGHS")
+        assert got.solve(solver=path, **opts) == pytest.approx(want, abs=1e-6)
+        # the constraint holds at gridprox's point, judged by numpy's sorted product
+        x = got.variables()[0].value
+        assert np.sort(x.ravel()) @ np.sort(np.r_[np.ravel(value), 0.0, 0.0]) <= 1 + 1e-6

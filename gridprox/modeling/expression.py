@@ -988,11 +988,14 @@ class _NamedLeaf(Leaf):
         """The entries this leaf holds (a Variable's LP columns): cvxpy's ``_reduced_size``."""
         return self.size if self._stored is None else len(self._stored)
 
-    _reduced_size = _columns
+    @property
+    def _reduced_size(self) -> int:
+        """cvxpy's: the entries that determine the leaf (a symmetric Parameter's upper triangle)."""
+        return self.shape[-1] * (self.shape[-1] + 1) // 2 if self.attributes["symmetric"] else self._columns
 
     @property
     def _has_dim_reducing_attr(self) -> bool:
-        return self._stored is not None
+        return self._stored is not None or bool(self.attributes["symmetric"])
 
     def _entries(self, full) -> np.ndarray:
         """The stored entries (flat, C order) of an array of this shape, or broadcast to it."""

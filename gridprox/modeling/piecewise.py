@@ -428,18 +428,39 @@ def dotsort(X, W):
     """<sort(vec(X)), sort(vec(W))>, W constant and zero-padded: with w sorted descending it is
     Σ_k (w_k − w_{k+1})·sum_largest(X, k) + w_n·sum(X), nonnegative weights on convex terms."""
     X, W = as_expr(X), as_expr(W)
-    if W._has_vars or W._has_params:
+    if W._has_vars:
         raise naming(ModelingError("The W argument must be constant."), f"dotsort({X}, {W})")
     if W.size > X.size:
         raise naming(ValueError("The size of of W must be less or equal to the size of X."),
                      f"dotsort({X}, {W}): {W.size} > {X.size}")
-    w = -np.sort(-np.concatenate([dense(W.value).ravel(), np.zeros(X.size - W.size)]))
-    impl = w[-1] * A.Sum(X, None, False)
-    for k in np.flatnonzero(w[:-1] - w[1:]):
-        impl = impl + (w[k] - w[k + 1]) * _sum_largest_lp(X, k + 1, None, False)[0]
+    if W._has_params:
+        impl = _dotsort_assignment_lp(X, W)
+    else:
+        w = -np.sort(-np.concatenate([dense(W.value).ravel(), np.zeros(X.size - W.size)]))
+        impl = w[-1] * A.Sum(X, None, False)
+        for k in np.flatnonzero(w[:-1] - w[1:]):
+            impl = impl + (w[k] - w[k + 1]) * _sum_largest_lp(X, k + 1, None, False)[0]
     mono = INCREASING if W.is_nonneg() else DECREASING if W.is_nonpos() else NONMONOTONE
-    return _Composite("dotsort", [X, W], impl, CONVEX, mono,
-                      numeric=lambda xv, wv: float(np.sort(xv.ravel()) @ np.sort(w)), sign=UNKNOWN_SIGN)
+    return _Composite("dotsort", [X, W], impl, CONVEX, mono, numeric=_sorted_dot, sign=UNKNOWN_SIGN)
+
+
+def _sorted_dot(xv, wv):
+    return float(np.sort(xv.ravel()) @ np.sort(np.concatenate([wv.ravel(), np.zeros(xv.size - wv.size)])))
+
+
+def _dotsort_assignment_lp(X, W):
+    """dotsort with Parameter weights, whose order is unknown when compiling: the dual of the
+    assignment LP, min over u, v of Σu + Σv + Σ_ij max(x_i w_j − u_i − v_j, 0) (exact: its dual
+    is max Σ x_i w_j P_ij over doubly stochastic P, a permutation at a vertex).  The n − m zero
+    weights of the padding share one column v0, counted n − m times."""
+    n, m = X.size, W.size
+    x, w = A.reshape(A.vec(X, "C"), (n, 1), "C"), A.reshape(A.vec(W, "C"), (1, m), "C")
+    u, v = _Aux((n, 1)), _Aux((1, m))
+    impl = A.Sum(u, None, False) + A.Sum(v, None, False) + A.Sum(Maximum(A.multiply(x, w) - u - v, 0.0), None, False)
+    if n > m:
+        v0 = _Aux(())
+        impl = impl + (n - m) * (v0 + A.Sum(Maximum(-u - v0, 0.0), None, False))
+    return impl
 
 
 def scalene(x, alpha, beta):

@@ -12,9 +12,8 @@ import numpy as np
 # solve_lp and compile_problem are looked up when called, so a test can substitute them
 from .. import solvers
 from ..compile import compiler
-from ..errors import SolverError
+from ..errors import ModelingError, SolverError, naming
 from ..interop.cvxpy_export import to_cvxpy
-from ..errors import ModelingError
 from ..modeling.canon import DPPError
 from ..modeling.constraints import Constraint
 from ..modeling.expression import Constant, Expression, Parameter, Variable, postorder
@@ -300,8 +299,8 @@ class Problem:
         if opts.get("enforce_dpp") and opts.get("ignore_dpp"):
             raise DPPError("Cannot set enforce_dpp = True and ignore_dpp = True.")      # cvxpy's words
         if opts.get("enforce_dpp") and not self.is_dpp():
-            raise DPPError(f"{self.objective}: the problem is not DPP (a product of Parameters), and "
-                           "enforce_dpp=True")
+            raise naming(DPPError("You are solving a parameterized problem that is not DPP."),    # cvxpy's words
+                         f"{self.objective}: a product of Parameters, and enforce_dpp=True")
         if args:                        # cvxpy's positional solver argument
             solver, args = args[0], args[1:]
             if args:
