@@ -958,6 +958,12 @@ def test_quad_form_of_a_constant_vector_is_linear_as_cvxpy(path):
             cp.quad_form(1, X)
     with pytest.raises(ModelingError, match="quad_form"):
         gridprox.quad_form(gridprox.Variable(2), np.eye(2))
+    # an indefinite P breaks the DCP rules, where cvxpy says so when solving (a PSD P makes a QP)
+    with pytest.raises(cvxpy.error.DCPError) as want:
+        cvxpy.Problem(cvxpy.Minimize(cvxpy.quad_form(cvxpy.Variable(2), np.diag([-1.0, 9.0])))).solve()
+    with pytest.raises(ModelingError) as got:
+        gridprox.quad_form(gridprox.Variable(2, name="x"), np.diag([-1.0, 9.0]))
+    assert str(want.value).startswith(str(got.value)) and "indefinite" in got.value.__notes__[0]
 
 
 @pytest.mark.parametrize("path", ["highs", "pdhg"])

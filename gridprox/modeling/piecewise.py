@@ -749,6 +749,9 @@ def quad_form(x, P, assume_PSD=False):  # noqa: F811
         return x.T @ P @ x
     if P._has_vars:
         raise naming(ValueError("At least one argument to quad_form must be non-variable."), f"quad_form({x}, {P})")
+    if not (P._has_params or assume_PSD or P.is_psd() or P.is_nsd()):     # neither convex nor concave
+        raise naming(ModelingError("Problem does not follow DCP rules."),
+                     " ".join(f"quad_form({x}, {P}): P is indefinite; and gridprox models linear programs only".split()))
     return _refuse_quad_form(x, P)
 
 
