@@ -136,6 +136,23 @@ def test_value_of_wrong_shape_in_cvxpys_words_and_named():
         assert got.value.__notes__ == ["'v' has shape (3,)"]
 
 
+def test_culprit_joins_the_message_where_python_has_no_notes():
+    """Python 3.10 has no exception notes: the culprit follows cvxpy's words in the message."""
+    from gridprox.errors import naming
+
+    class NoNotes(ValueError):
+        def __getattribute__(self, name):
+            if name == "add_note":
+                raise AttributeError(name)
+            return super().__getattribute__(name)
+
+    assert str(naming(NoNotes("Cvxpy's words."), "x[0]")) == "Cvxpy's words. (x[0])"
+    exc = naming(ValueError("Cvxpy's words."), "x[0]")
+    assert (str(exc), getattr(exc, "__notes__", None)) in ((("Cvxpy's words."), ["x[0]"]), ("Cvxpy's words. (x[0])", None))
+    from gridprox.cli import _msg      # the CLI's error line carries the note
+    assert _msg(exc) == "Cvxpy's words. x[0]" or _msg(exc) == "Cvxpy's words. (x[0])"
+
+
 def test_norm_of_a_scalar_is_its_absolute_value_as_in_cvxpy():
     """cvxpy reads every p-norm of one entry as abs: an LP gridprox must solve, not refuse."""
     opt = []
