@@ -24,7 +24,9 @@ gp: instances, ``solve_lp(lp)`` for MPS files: HiGHS on a CPU), ``pdhg-1e-4``, `
 ``pdhg-crossover`` (PDHG at 1e-4 then ``polish="crossover"``), ``highs-simplex``, ``highs-ipm``
 (with crossover), ``highs-ipm-nox`` (without), ``highs-concurrent`` (the two raced on a thread
 each: what ``solver="auto"`` runs on a CPU below 250k nonzeros), ``concurrent`` (HiGHS's IPM raced against
-PDHG to 1e-6 then crossover: ``solve_lp(lp, "concurrent")``, what ``auto`` runs from 250k), ``highs-choose`` (HiGHS's own choice of method), ``highs-pdlp`` (HiGHS's PDLP at 1e-4) and
+PDHG to 1e-6 then crossover: ``solve_lp(lp, "concurrent")``, what ``auto`` runs from 250k), ``highs-choose`` (HiGHS's own choice of method), ``highs-backend`` (the same as a user
+calls it, like for like with ``default``: ``model.solve(solver="highs")`` for gp: instances, results tables
+included), ``highs-pdlp`` (HiGHS's PDLP at 1e-4) and
 ``ortools-pdlp`` (OR-Tools PDLP at 1e-4 in a subprocess, when ortools is installed); the
 first-order ones take another tolerance as a suffix (``highs-pdlp-1e-6``).  Each solve has
 ``--time-limit`` seconds (crossover after PDHG has its own).
@@ -71,7 +73,7 @@ HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,gp:national-scale
             "pypsa:de-stochastic,example:ac-dc-meshed,example:storage-hvdc,example:scigrid-de,"
             "example:model-energy,example:stochastic-network")
 QUICK = "gp:three-country@48,pypsa:three-country@48,example:ac-dc-meshed"
-SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-concurrent", "highs-choose",
+SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-concurrent", "highs-choose", "highs-backend",
            "highs-ipm-nox", "highs-pdlp", "ortools-pdlp", "concurrent")
 EXACT = ("highs-simplex", "highs-ipm", "default", "concurrent")      # reference candidates, in order of preference
 FIRST_ORDER_TOL = 1e-4                                 # pdhg-crossover, HiGHS PDLP and OR-Tools PDLP
@@ -271,6 +273,11 @@ def solve(solver: str, inst: Instance, args):
         res = solve_lp(lp, "highs", method="ipm", run_crossover="on", time_limit=limit, **threads)
     elif solver == "highs-choose":        # the HiGHS backend as it comes: HiGHS picks its method
         res = solve_lp(lp, "highs", time_limit=limit, **threads)
+    elif solver == "highs-backend":       # ... called as ``default`` is, results tables included
+        if inst.model is not None:
+            res = inst.model.solve(solver="highs", time_limit=limit, **threads).raw
+        else:
+            res = solve_lp(lp, "highs", time_limit=limit, **threads)
     elif solver == "highs-concurrent":     # IPM and simplex on a thread each: ``threads`` does not apply
         res = solve_lp(lp, "highs", method="concurrent", time_limit=limit)
     elif solver == "concurrent":            # HiGHS's IPM raced against PDHG + crossover, a thread each
