@@ -23,7 +23,7 @@ from . import backends
 from .data import LPTensors, ScaledLP, gather
 from .measures import METRICS, fixed_point_error, metrics
 from .method import advance, restart, restart_due, set_steps
-from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
+from .options import DEFAULT_MAX_ITER, OPTIMAL, OPTIMAL_INACCURATE, PDHGOptions
 from .origin import move_origin, shifted
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
@@ -142,9 +142,10 @@ class _Solve:
             done = finished(s, met, opt, (lambda: each_within(s, self.dd, self._abs_A(), opt.tol))
                             if opt.each_row else None)
             self._record(done, s.point(), s.YH, met)
-            hit = self._limited(done)
-            self._record(hit, s.XBEST, s.YBEST, s.best_metrics)
-            self._settle(sorted({**done, **hit}))
+            now, best = self._limited(done, met)
+            self._record(now, s.point(), s.YH, met)
+            self._record(best, s.XBEST, s.YBEST, s.best_metrics)
+            self._settle(sorted({**done, **now, **best}))
         return self.sol
 
     def _plain_count(self) -> int:
@@ -152,11 +153,19 @@ class _Solve:
         F, max_iter = self.opt.check_every, self.opt.max_iter or DEFAULT_MAX_ITER
         return min(F - 1 - self.iteration % F, max_iter + self.oldest - 1 - self.iteration)
 
-    def _limited(self, done: dict) -> dict:
+    def _limited(self, done: dict, met) -> tuple[dict, dict]:
+        """Columns at a limit: those whose current point is within inaccurate_factor·tol on every
+        measure, each row and column too ("optimal_inaccurate" from it), and the others, from
+        their best point (best by PDLP's ℓ2 measures, which can hide a row far off)."""
         now, ids = time.perf_counter(), self.s.ids.tolist()
         spent = [(self.iteration - self.entered[i][0], now - self.entered[i][1]) for i in ids]
         hit = limited(self.s, self.opt, *zip(*spent), self.opt.max_iter or DEFAULT_MAX_ITER)
-        return {c: st for c, st in hit.items() if c not in done}
+        hit = {c: st for c, st in hit.items() if c not in done}
+        close = (met[:3] <= self.opt.inaccurate_factor * self.opt.tol).all(0)
+        if hit and self.opt.each_row and bool(close.any()):
+            close = close & each_within(self.s, self.dd, self._abs_A(), self.opt.inaccurate_factor * self.opt.tol)
+        close = close.tolist() if hit else []
+        return ({c: OPTIMAL_INACCURATE for c in hit if close[c]}, {c: st for c, st in hit.items() if not close[c]})
 
     def _record(self, statuses: dict, XS, YS, met) -> None:
         """Unscale columns ``statuses`` (column -> status) of (XS, YS) into the outputs."""

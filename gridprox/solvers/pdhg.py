@@ -18,6 +18,7 @@ import torch
 from ..compile.lp import LinearProgram
 from ..core.device import resolve_device, resolve_dtype
 from ..lp import INFINITE_BOUND, LPTensors, PDHGOptions, solve
+from ..lp.options import DEFAULT_MAX_ITER, ITERATION_LIMIT, TIME_LIMIT
 from ..core.sparse import SparseMatrixOperator
 from ..errors import SolverError
 from . import SolverInputError
@@ -271,8 +272,14 @@ def _result(lp: LinearProgram, k: int, sol, options: PDHGOptions, offset: float,
     for key in ("primal", "dual", "gap"):
         res["solver_" + key] = float(sol.residuals[key][k])
     measures = ("primal", "dual", "gap") + (("row_rel", "col_rel") if options.each_row else ())
-    if status == "optimal" and max(res[key] for key in measures) > options.tol * (1 + 1e-6):
+    worst = max(res[key] for key in measures) / options.tol if has_point else 0.0
+    if status == "optimal" and worst > 1 + 1e-6:
         status = "optimal_inaccurate"      # float32, or a borderline check: the float64 recomputation decides
+    elif status == "optimal_inaccurate" and worst > options.inaccurate_factor * (1 + 1e-6):
+        # a limit's point is "close" when every measure is, each row and column too (the ℓ2 ones alone
+        # can hide a row far off): otherwise the status is the limit itself, the point kept
+        limit = options.max_iter or DEFAULT_MAX_ITER
+        status = ITERATION_LIMIT if int(sol.iterations[k]) >= limit else TIME_LIMIT
     weight = float(sol.primal_weight[k])
     msg = f"PDHG dtype={dt}" + (f" threads={torch.get_num_threads()}" if sol.x.device.type == "cpu" else "")
     return Result(status=status, x=x if has_point else None, y=y if has_point else None, z=z if has_point else None,
