@@ -104,7 +104,8 @@ def limited(s: Iterates, opt: PDHGOptions, spent_iterations: list, spent_seconds
             max_iter: int) -> dict[int, str]:
     """{column: status} of columns at their iteration or time limit (counted from when each
     entered), or all of them when ``opt.interrupt()`` says so: "optimal_inaccurate" when the best
-    point is within inaccurate_factor·tol."""
+    point's ℓ2 measures are within inaccurate_factor·tol (each row's are checked after it: the
+    solver's ``_limited``, then the Result's float64 recomputation)."""
     hit = {}
     interrupted = opt.interrupt is not None and bool(opt.interrupt())
     for c, (its, secs) in enumerate(zip(spent_iterations, spent_seconds)):
