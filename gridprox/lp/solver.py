@@ -161,11 +161,14 @@ class _Solve:
         spent = [(self.iteration - self.entered[i][0], now - self.entered[i][1]) for i in ids]
         hit = limited(self.s, self.opt, *zip(*spent), self.opt.max_iter or DEFAULT_MAX_ITER)
         hit = {c: st for c, st in hit.items() if c not in done}
-        close = (met[:3] <= self.opt.inaccurate_factor * self.opt.tol).all(0)
-        if hit and self.opt.each_row and bool(close.any()):
-            close = close & each_within(self.s, self.dd, self._abs_A(), self.opt.inaccurate_factor * self.opt.tol)
-        close = close.tolist() if hit else []
-        return ({c: OPTIMAL_INACCURATE for c in hit if close[c]}, {c: st for c, st in hit.items() if not close[c]})
+        if not hit:
+            return {}, {}
+        within = self.opt.inaccurate_factor * self.opt.tol
+        close = (met[:3] <= within).all(0)
+        if self.opt.each_row and bool(close.any()):
+            close = close & each_within(self.s, self.dd, self._abs_A(), within)
+        close = close.tolist()
+        return {c: OPTIMAL_INACCURATE for c in hit if close[c]}, {c: st for c, st in hit.items() if not close[c]}
 
     def _record(self, statuses: dict, XS, YS, met) -> None:
         """Unscale columns ``statuses`` (column -> status) of (XS, YS) into the outputs."""
