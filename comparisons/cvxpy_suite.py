@@ -46,6 +46,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from real_models import cache_folder     # this script's folder is first on sys.path
+
 DEFAULT_FILES = ("test_atoms.py test_attributes.py test_bounds.py test_constant.py test_constraints.py "
                  "test_convolution.py test_copy.py test_curvature.py test_dpp.py test_errors.py test_examples.py "
                  "test_expression_methods.py test_expressions.py test_grad.py test_kron_canon.py test_labels.py test_linear_cone.py "
@@ -451,8 +453,9 @@ def constant_atoms(tests: Path, paths, pdhg_tol) -> dict:
 # ------------------------------------------------------------------------------------ main
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/gridprox-cvxpy-suite"),
-                    help="where the sdist and the rewritten test copies are kept")
+    ap.add_argument("--cache", type=Path,
+                    help="where the sdist and the rewritten test copies are kept (default: "
+                    "~/.cache/gridprox/cvxpy-suite; this user's alone: its test files run)")
     ap.add_argument("--files", default=",".join(DEFAULT_FILES), help="test files, comma-separated, or 'all'")
     ap.add_argument("--paths", default="highs,pdhg", help="gridprox backends to run the tests on")
     ap.add_argument("--pdhg-tol", type=float, default=1e-8)
@@ -460,7 +463,7 @@ def main(argv=None):
     ap.add_argument("--skip-suite", action="store_true", help="only the standard LPs and the atom table")
     ap.add_argument("--json", type=Path, help="write every outcome here")
     opts = ap.parse_args(argv)
-    opts.cache.mkdir(parents=True, exist_ok=True)
+    opts.cache = cache_folder(opts.cache, "cvxpy-suite")     # its test files run: this user's alone
     opts.site = opts.cache / "site"
     if not opts.site.exists() and not opts.skip_suite:
         # without it test_expressions.py and test_shape.py are not collected (1094 tests, not 1262)

@@ -42,8 +42,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", default="gp:de-stochastic,pypsa:de-stochastic,example:scigrid-de,"
                                            "pypsa:three-country@720,gp:model-energy")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/gridprox-real-models"))
+    ap.add_argument("--cache", type=Path, help="as real_models.py's")
     args = ap.parse_args()
+    args.cache = real_models.cache_folder(args.cache)
     print("| instance | simplex wall / CPU s | IPM + crossover wall / CPU s | raced: winner, wall / CPU s |")
     print("|---|---|---|---|")
     for spec in args.instances.split(","):

@@ -32,7 +32,7 @@ import pandas as pd
 
 from gridprox.energy import CapacityExpansion, System
 from gridprox.solvers import solve_lp
-from real_models import example_networks
+from real_models import cache_folder, example_networks
 
 FORMULATIONS = ("cycles", "angles")
 
@@ -91,8 +91,9 @@ def main(argv=None):
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/gridprox-real-models"))
+    ap.add_argument("--cache", type=Path, help="as real_models.py's")
     args = ap.parse_args(argv)
+    args.cache = cache_folder(args.cache)
     print(f"PDHG to tol {args.tol:g} (default stopping rule, no polish), {args.threads} thread(s), "
           f"{args.time_limit:g} s limit; HiGHS dual simplex on the same LP")
     print("| network | KVL | vars x rows (nnz) | PDHG status | iterations | PDHG s | objective gap | HiGHS s |")

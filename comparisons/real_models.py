@@ -17,7 +17,8 @@ rescaled to the full horizon):
   written to MPS the same way.  The sdist is looked for in ``--cache`` and else fetched with
   ``pip download pypsa==<installed> --no-binary :all:``; where pip cannot reach it the rows say so.
 
-MPS files and the sdist stay in ``--cache`` (default /tmp/gridprox-real-models), never in git.
+MPS files and the sdist stay in ``--cache`` (default: real-models in the user's gridprox cache,
+``~/.cache/gridprox``; a folder another user can write into is refused), never in git.
 
 Solvers (``--solvers``): ``default`` (what a user gets without options: ``model.solve()`` for
 gp: instances, ``solve_lp(lp)`` for MPS files: HiGHS on a CPU), ``pdhg-1e-4``, ``pdhg-1e-6``,
@@ -78,6 +79,19 @@ SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-crossover", "highs-simplex
 EXACT = ("highs-simplex", "highs-ipm", "default", "concurrent")      # reference candidates, in order of preference
 FIRST_ORDER_TOL = 1e-4                                 # pdhg-crossover, HiGHS PDLP and OR-Tools PDLP
 CAPACITY_NAME = re.compile(r"_(p|e|s)_nom(\(|#|$)")   # linopy's names of p_nom / e_nom / s_nom variables
+
+
+def cache_folder(given: Path | None, name: str = "real-models") -> Path:
+    """``--cache``: the folder given, else ``name`` in the user's gridprox cache, created 0700 and
+    checked to be this user's alone (what is in it is read, and for the cvxpy suite run); else exit
+    naming why."""
+    from gridprox.core.private_files import private_folder
+
+    try:
+        return private_folder(given, name)
+    except PermissionError as exc:
+        print(f"--cache {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 class Unavailable(Exception):
@@ -456,8 +470,8 @@ def main(argv=None):
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve (default 300)")
     p.add_argument("--repeat", type=int, default=1, help="runs of each solver, alternating the order")
     p.add_argument("--threads", type=int, help="threads of every solver (default: each one's own choice)")
-    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "gridprox-real-models",
-                   help="where MPS files and PyPSA's sdist are kept")
+    p.add_argument("--cache", type=Path, help="where MPS files and PyPSA's sdist are kept (default: "
+                   "~/.cache/gridprox/real-models; this user's alone)")
     p.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}, 10 s limit (~2 min)")
     p.add_argument("--json", type=Path, help="also write the rows here")
     p.add_argument("--ortools-worker", nargs=5, help=argparse.SUPPRESS)
@@ -471,7 +485,7 @@ def main(argv=None):
     solvers = [s for s in args.solvers.split(",") if s]
     for s in solvers:
         split_solver(s)                   # an unknown name stops here, before any model is built
-    args.cache.mkdir(parents=True, exist_ok=True)
+    args.cache = cache_folder(args.cache)
 
     import torch
     print(f"# real_models  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  torch {torch.__version__}, "

@@ -2,8 +2,8 @@
 PyPSA's own ``n.optimize()`` (HiGHS) on the same network, never by gridprox.
 
 PyPSA's example networks ship in its sdist (examples/networks/, CC-BY-4.0): it is looked for in
-$GRIDPROX_PYPSA_SDIST, the pip cache folder comparisons/real_models.py uses, else fetched with
-``pip download``; the tests that need it skip when none is reachable.
+$GRIDPROX_PYPSA_SDIST, the cache folder comparisons/real_models.py uses (this user's alone), else
+fetched with ``pip download``; the tests that need it skip when none is reachable.
 """
 from __future__ import annotations
 
@@ -29,7 +29,18 @@ from gridprox.energy.pypsa_io import UnsupportedPyPSAError  # noqa: E402
 from gridprox.energy.system import read_system  # noqa: E402
 
 REL = 1e-6
-CACHE = Path(os.environ.get("GRIDPROX_PYPSA_CACHE", "/tmp/gridprox-real-models"))
+
+
+@functools.lru_cache(maxsize=None)
+def _cache() -> Path:
+    """$GRIDPROX_PYPSA_CACHE, else real-models in the user's gridprox cache (comparisons/real_models.py's):
+    this user's alone, since the networks in it are read."""
+    from gridprox.core.private_files import private_folder
+
+    try:
+        return private_folder(os.environ.get("GRIDPROX_PYPSA_CACHE"), "real-models")
+    except PermissionError as exc:
+        pytest.skip(f"no private cache for PyPSA's sdist: {exc}")
 
 
 @pytest.fixture(autouse=True)
@@ -45,11 +56,10 @@ def _sdist() -> Path:
     given = os.environ.get("GRIDPROX_PYPSA_SDIST")
     if given and Path(given).is_file():
         return Path(given)
-    path = CACHE / f"pypsa-{pypsa.__version__}.tar.gz"
+    path = _cache() / f"pypsa-{pypsa.__version__}.tar.gz"
     if not path.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
         out = subprocess.run([sys.executable, "-m", "pip", "download", f"pypsa=={pypsa.__version__}", "--no-deps",
-                              "--no-binary", ":all:", "-q", "-d", str(CACHE)],
+                              "--no-binary", ":all:", "-q", "-d", str(_cache())],
                              capture_output=True, text=True, timeout=300)
         if out.returncode or not path.is_file():
             pytest.skip(f"PyPSA {pypsa.__version__} sdist not reachable (its examples/networks hold the networks)")
@@ -58,13 +68,13 @@ def _sdist() -> Path:
 
 def example(name: str, snapshots: int | None = None):
     """PyPSA's example network ``name`` (optionally its first snapshots)."""
-    nc = CACHE / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / name / f"{name}.nc"
+    nc = _cache() / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / name / f"{name}.nc"
     if not nc.is_file():
         with tarfile.open(_sdist()) as tar:
             members = [m for m in tar.getmembers() if m.name.endswith(f"examples/networks/{name}/{name}.nc")]
             if not members:
                 pytest.skip(f"no example network {name!r} in PyPSA's sdist")
-            tar.extractall(CACHE, members=members, filter="data")
+            tar.extractall(_cache(), members=members, filter="data")
     n = pypsa.Network(str(nc))
     if snapshots is not None:
         n.set_snapshots(n.snapshots[:snapshots])
@@ -179,7 +189,7 @@ def test_model_energy_example_objective_equals_pypsa():
 
 def test_network_file_loads_like_a_bundled_system():
     example("ac-dc-meshed")          # makes sure the file is there
-    path = CACHE / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / "ac-dc-meshed" / "ac-dc-meshed.nc"
+    path = _cache() / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / "ac-dc-meshed" / "ac-dc-meshed.nc"
     system = datasets.load_system(str(path))
     assert len(system.lines) == 7 and system.name
 

@@ -29,7 +29,6 @@ import hashlib
 import os
 import platform
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from pathlib import Path
 
 from .. import logs
 from ..errors import KernelCacheWarning
+from .private_files import cache_root, file_problem, folder_problem, make_folder
 
 try:
     import fcntl
@@ -74,13 +74,6 @@ print(lib.gridprox_selftest())
 """
 
 
-def _cache_dir() -> Path:
-    if os.environ.get("GRIDPROX_CACHE"):
-        return Path(os.environ["GRIDPROX_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gridprox"
-
-
 def _cpu_signature() -> str:
     """What -march=native depends on: the CPU's model and flags (Linux), else the machine."""
     try:
@@ -98,64 +91,6 @@ def library_names(compiler: str, spec: KernelSource) -> dict[str, str]:
     common = [spec.source.read_text(), compiler, version, " ".join(spec.flags), _cpu_signature()]
     return {name: f"{spec.stem}-{hashlib.sha256(chr(0).join([*common, define]).encode()).hexdigest()[:16]}.so"
             for name, define in spec.variants.items()}
-
-
-# ------------------------------------------------------------------ trust in files and folders
-def _mode(st) -> str:
-    return oct(stat.S_IMODE(st.st_mode))
-
-
-def _folder_problem(folder: Path) -> str | None:
-    """Why ``folder`` cannot hold libraries we load (None when it can): it must be a folder
-    owned by us and not writable by group/others, and each ancestor (as written and as
-    resolved) owned by us or root and not writable by group/others unless sticky, so that
-    nobody else can put files into it or swap it for another folder."""
-    uid = os.geteuid()
-    try:
-        st = os.stat(folder)
-        if not stat.S_ISDIR(st.st_mode):
-            return "not a folder"
-        if st.st_uid != uid:
-            return f"owned by uid {st.st_uid}, not by this user (uid {uid})"
-        if st.st_mode & 0o022:
-            return f"writable by group or others (mode {_mode(st)})"
-        resolved = Path(os.path.realpath(folder))
-        for path in dict.fromkeys([*folder.parents, *([folder] if resolved != folder else []), *resolved.parents]):
-            st = os.lstat(path)
-            if st.st_uid not in (uid, 0):
-                return f"its parent {path} is owned by uid {st.st_uid}, neither this user nor root"
-            if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
-                return f"its parent {path} is writable by group or others (mode {_mode(st)})"
-    except OSError as exc:
-        return f"cannot inspect it: {exc.strerror or exc}"
-    return None
-
-
-def _make_folder(folder: Path) -> str | None:
-    """Create ``folder`` (and missing parents) 0700 where absent; why not, or None."""
-    missing = [p for p in [folder, *folder.parents] if not os.path.lexists(p)]
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:          # a concurrent builder made it: its mode is checked next
-            pass
-        except OSError as exc:
-            return f"cannot create it: {exc.strerror or exc}"
-    return None
-
-
-def _file_problem(path: Path) -> str | None:
-    """Why the file at ``path`` is not ours alone (None when it is)."""
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode):
-        return "a symbolic link"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"
-    if st.st_uid != os.geteuid():
-        return f"owned by uid {st.st_uid}, not by this user (uid {os.geteuid()})"
-    if st.st_mode & 0o022:
-        return f"writable by group or others (mode {_mode(st)})"
-    return None
 
 
 def _sha256(path: Path) -> str:
@@ -186,14 +121,14 @@ def _cached_problem(target: Path, name: str, spec: KernelSource, check) -> str |
     """Why the cached library ``target`` may not be loaded (None when it may)."""
     sidecar = target.with_name(target.name + ".sha256")
     try:
-        problem = _file_problem(target)
+        problem = file_problem(target)
         if problem:
             return problem
         if os.path.getsize(target) == 0:
             return "empty"
         if not os.path.lexists(sidecar):
             return "no recorded sha256"
-        problem = _file_problem(sidecar)
+        problem = file_problem(sidecar)
         if problem:
             return f"its sha256 file is {problem}"
         with open(sidecar, "rb") as fh:
@@ -320,8 +255,8 @@ def build(compiler: str, spec: KernelSource, check=selftest, stacklevel: int = 3
 
 def _build(compiler: str, notes: list, spec: KernelSource, check) -> dict[str, Path]:
     names = library_names(compiler, spec)
-    folder = Path(os.path.abspath(_cache_dir()))
-    problem = _make_folder(folder) or _folder_problem(folder)
+    folder = Path(os.path.abspath(cache_root()))
+    problem = make_folder(folder) or folder_problem(folder)
     if problem:
         private = _private_folder()
         notes.append(f"cache folder {folder} refused ({problem}); building in the private folder {private}")

@@ -1,0 +1,60 @@
+"""gridprox.core.private_files: the folders whose files gridprox or its comparison scripts read
+or run later (compiled kernels, PyPSA's sdist and networks, cvxpy's test files) are this user's
+alone; a folder another user can write into is refused, naming it and why."""
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gridprox.core.private_files import private_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_new_folder_and_its_new_parents_are_0700(tmp_path):
+    folder = private_folder(tmp_path / "a" / "b")
+    assert folder == tmp_path / "a" / "b"
+    for path in (folder, tmp_path / "a"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+def test_the_default_is_in_the_users_gridprox_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDPROX_CACHE", str(tmp_path / "cache"))
+    assert private_folder(None, "real-models") == tmp_path / "cache" / "real-models"
+
+
+def test_a_folder_others_can_write_into_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(PermissionError, match=r"shared: writable by group or others \(mode 0o777\)"):
+        private_folder(shared)
+    inside = shared / "mine"          # ours and 0700, but under a folder anyone can swap it in
+    inside.mkdir(mode=0o700)
+    with pytest.raises(PermissionError, match="its parent .*shared is writable by group or others"):
+        private_folder(inside)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown to another user needs root")
+def test_another_users_folder_is_refused(tmp_path):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, 12345, 12345)
+    with pytest.raises(PermissionError, match="owned by uid 12345"):
+        private_folder(theirs)
+
+
+def test_the_cvxpy_suite_refuses_a_shared_cache_in_one_line(tmp_path):
+    """Its test files would run from there: exit 2, one line naming the folder, nothing fetched."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    out = subprocess.run([sys.executable, str(ROOT / "comparisons" / "cvxpy_suite.py"), "--cache", str(shared)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"--cache {shared}: writable by group or others (mode 0o777); files loaded from it must be this user's alone"]
+    assert list(shared.iterdir()) == []
