@@ -23,7 +23,7 @@ from . import backends
 from .data import LPTensors, ScaledLP, gather
 from .measures import METRICS, fixed_point_error, metrics
 from .method import advance, restart, restart_due, set_steps
-from .options import DEFAULT_MAX_ITER, OPTIMAL, OPTIMAL_INACCURATE, PDHGOptions
+from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
 from .origin import move_origin, shifted
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
@@ -154,21 +154,11 @@ class _Solve:
         return min(F - 1 - self.iteration % F, max_iter + self.oldest - 1 - self.iteration)
 
     def _limited(self, done: dict, met) -> tuple[dict, dict]:
-        """Columns at a limit: those whose current point is within inaccurate_factor·tol on every
-        measure, each row and column too ("optimal_inaccurate" from it), and the others, from
-        their best point (best by PDLP's ℓ2 measures, which can hide a row far off)."""
+        """``limited``'s two {column: status}: from the current point, from the best one."""
         now, ids = time.perf_counter(), self.s.ids.tolist()
         spent = [(self.iteration - self.entered[i][0], now - self.entered[i][1]) for i in ids]
-        hit = limited(self.s, self.opt, *zip(*spent), self.opt.max_iter or DEFAULT_MAX_ITER)
-        hit = {c: st for c, st in hit.items() if c not in done}
-        if not hit:
-            return {}, {}
-        within = self.opt.inaccurate_factor * self.opt.tol
-        close = (met[:3] <= within).all(0)
-        if self.opt.each_row and bool(close.any()):
-            close = close & each_within(self.s, self.dd, self._abs_A(), within)
-        close = close.tolist()
-        return {c: OPTIMAL_INACCURATE for c in hit if close[c]}, {c: st for c, st in hit.items() if not close[c]}
+        each = (lambda tol: each_within(self.s, self.dd, self._abs_A(), tol)) if self.opt.each_row else None
+        return limited(self.s, met, self.opt, *zip(*spent), self.opt.max_iter or DEFAULT_MAX_ITER, done, each)
 
     def _record(self, statuses: dict, XS, YS, met) -> None:
         """Unscale columns ``statuses`` (column -> status) of (XS, YS) into the outputs."""

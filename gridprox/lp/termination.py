@@ -100,20 +100,29 @@ def finished(s: Iterates, met: torch.Tensor, opt: PDHGOptions, each=None) -> dic
     return out
 
 
-def limited(s: Iterates, opt: PDHGOptions, spent_iterations: list, spent_seconds: list,
-            max_iter: int) -> dict[int, str]:
-    """{column: status} of columns at their iteration or time limit (counted from when each
-    entered), or all of them when ``opt.interrupt()`` says so: "optimal_inaccurate" when the best
-    point's ℓ2 measures are within inaccurate_factor·tol (each row's are checked after it: the
-    solver's ``_limited``, then the Result's float64 recomputation)."""
+def limited(s: Iterates, met: torch.Tensor, opt: PDHGOptions, spent_iterations: list, spent_seconds: list,
+            max_iter: int, done=(), each=None) -> tuple[dict[int, str], dict[int, str]]:
+    """Columns not in ``done`` at their iteration or time limit (counted from when each entered),
+    or all of them when ``opt.interrupt()`` says so, as two {column: status}: those whose current
+    point is within inaccurate_factor·tol on every measure, each row and column too (``each(tol)``:
+    the (W,) ``each_within``), "optimal_inaccurate" from it; and the others, from their best point,
+    "optimal_inaccurate" when its ℓ2 measures are within that (its rows are judged by the Result's
+    float64 recomputation), else the limit."""
     hit = {}
     interrupted = opt.interrupt is not None and bool(opt.interrupt())
     for c, (its, secs) in enumerate(zip(spent_iterations, spent_seconds)):
+        if c in done:
+            continue
         if its >= max_iter:
             hit[c] = ITERATION_LIMIT
         elif interrupted or (opt.time_limit is not None and secs >= opt.time_limit):
             hit[c] = TIME_LIMIT
-    if hit:
-        close = (s.best_metrics[:3] <= opt.inaccurate_factor * opt.tol).all(0).cpu().tolist()
-        hit = {c: OPTIMAL_INACCURATE if close[c] else status for c, status in hit.items()}
-    return hit
+    if not hit:
+        return {}, {}
+    within = opt.inaccurate_factor * opt.tol
+    now = (met[:3] <= within).all(0)
+    if each is not None and bool(now.any()):
+        now = now & each(within)
+    now, best = now.cpu().tolist(), (s.best_metrics[:3] <= within).all(0).cpu().tolist()
+    return ({c: OPTIMAL_INACCURATE for c in hit if now[c]},
+            {c: OPTIMAL_INACCURATE if best[c] else status for c, status in hit.items() if not now[c]})
