@@ -911,12 +911,12 @@ def _check_numeric_bounds(lo, hi, shape, what, structural=False):
             at = np.unravel_index(int(np.flatnonzero(bad)[0]), shape) if shape else ()
             raise naming(ValueError(words), f"{what}, entry {tuple(int(i) for i in at)}")
     # a number bound of a sparse or diagonal leaf must allow its structural zeros (cvxpy's words)
-    if structural and not sp.issparse(given[0]) and float(given[0]) > 0:
-        raise naming(ValueError("Scalar lower bound for a sparse or diagonal variable must be <= 0, since the "
-                                "structurally zero entries are fixed at 0."), f"{what}: {float(given[0]):g}")
-    if structural and not sp.issparse(given[1]) and float(given[1]) < 0:
-        raise naming(ValueError("Scalar upper bound for a sparse or diagonal variable must be >= 0, since the "
-                                "structurally zero entries are fixed at 0."), f"{what}: {float(given[1]):g}")
+    for b, bad, side in zip(given, (np.greater, np.less), ("lower bound for a sparse or diagonal variable must be "
+                                                           "<= 0", "upper bound for a sparse or diagonal variable "
+                                                           "must be >= 0")):
+        if structural and not sp.issparse(b) and bad(float(b), 0):
+            raise naming(ValueError(f"Scalar {side}, since the structurally zero entries are fixed at 0."),
+                         f"{what}: {float(b):g}")
 
 
 class _NamedLeaf(Leaf):
