@@ -285,13 +285,10 @@ def solve(solver: str, inst: Instance, args):
         res = solve_lp(lp, "highs", method="simplex", time_limit=limit, **threads)
     elif solver == "highs-ipm":
         res = solve_lp(lp, "highs", method="ipm", run_crossover="on", time_limit=limit, **threads)
-    elif solver == "highs-choose":        # the HiGHS backend as it comes: HiGHS picks its method
+    elif solver == "highs-backend" and inst.model is not None:    # called as ``default`` is, tables included
+        res = inst.model.solve(solver="highs", time_limit=limit, **threads).raw
+    elif solver in ("highs-choose", "highs-backend"):    # the HiGHS backend as it comes: HiGHS picks its method
         res = solve_lp(lp, "highs", time_limit=limit, **threads)
-    elif solver == "highs-backend":       # ... called as ``default`` is, results tables included
-        if inst.model is not None:
-            res = inst.model.solve(solver="highs", time_limit=limit, **threads).raw
-        else:
-            res = solve_lp(lp, "highs", time_limit=limit, **threads)
     elif solver == "highs-concurrent":     # IPM and simplex on a thread each: ``threads`` does not apply
         res = solve_lp(lp, "highs", method="concurrent", time_limit=limit)
     elif solver == "concurrent":            # HiGHS's IPM raced against PDHG + crossover, a thread each
