@@ -22,6 +22,7 @@ MPS files and the sdist stay in ``--cache`` (default: real-models in the user's 
 
 Solvers (``--solvers``): ``default`` (what a user gets without options: ``model.solve()`` for
 gp: instances, ``solve_lp(lp)`` for MPS files: HiGHS on a CPU), ``pdhg-1e-4``, ``pdhg-1e-6``,
+``pdhg-unpolished`` (PDHG at 1e-4 without feasibility polishing, ``lp/polish.py``),
 ``pdhg-crossover`` (PDHG at 1e-4 then ``polish="crossover"``), ``highs-simplex``, ``highs-ipm``
 (with crossover), ``highs-ipm-nox`` (without), ``highs-concurrent`` (the two raced on a thread
 each: what ``solver="auto"`` runs on a CPU below 250k nonzeros), ``concurrent`` (HiGHS's IPM raced against
@@ -74,7 +75,7 @@ HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,gp:national-scale
             "pypsa:de-stochastic,example:ac-dc-meshed,example:storage-hvdc,example:scigrid-de,"
             "example:model-energy,example:stochastic-network")
 QUICK = "gp:three-country@48,pypsa:three-country@48,example:ac-dc-meshed"
-SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-concurrent", "highs-choose", "highs-backend",
+SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-unpolished", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-concurrent", "highs-choose", "highs-backend",
            "highs-ipm-nox", "highs-pdlp", "ortools-pdlp", "concurrent")
 EXACT = ("highs-simplex", "highs-ipm", "default", "concurrent")      # reference candidates, in order of preference
 FIRST_ORDER_TOL = 1e-4                                 # pdhg-crossover, HiGHS PDLP and OR-Tools PDLP
@@ -253,7 +254,7 @@ def synthetic_instance(spec: str, name: str, hours: int | None) -> Instance:
 # ----------------------------------------------------------------------------- solvers
 def split_solver(solver: str) -> tuple[str, float]:
     """'pdhg-1e-6' -> ('pdhg', 1e-6); first-order solvers without a suffix run at FIRST_ORDER_TOL."""
-    m = re.fullmatch(r"(pdhg|pdhg-crossover|highs-pdlp|ortools-pdlp)(?:-(\d[\d.e+-]*))?", solver)
+    m = re.fullmatch(r"(pdhg|pdhg-unpolished|pdhg-crossover|highs-pdlp|ortools-pdlp)(?:-(\d[\d.e+-]*))?", solver)
     if m is None:
         if solver not in SOLVERS:
             raise SystemExit(f"unknown solver {solver!r}; choose from {', '.join(SOLVERS)} (first-order ones "
@@ -277,6 +278,8 @@ def solve(solver: str, inst: Instance, args):
             res = solve_lp(lp, time_limit=limit)
     elif base == "pdhg":
         res = solve_lp(lp, "pdhg", tol=tol, time_limit=limit, **threads)
+    elif base == "pdhg-unpolished":
+        res = solve_lp(lp, "pdhg", tol=tol, feasibility_polishing=False, time_limit=limit, **threads)
     elif base == "pdhg-crossover":
         if "polish" not in inspect.signature(solve_lp).parameters:
             raise Unavailable("n/a (option missing)")

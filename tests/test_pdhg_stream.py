@@ -59,6 +59,8 @@ def test_finished_columns_are_taken_over_in_place(monkeypatch):
 
     def checked_settle(self, free):
         settle(self, free)
+        if not isinstance(self.schedule, Stream):       # a polishing solve within (lp/polish.py)
+            return
         for f in fields(self.pool):
             src = getattr(self.pool, f.name)
             if src.shape[-1] != 1 and self.s.W:

@@ -65,6 +65,24 @@ class LPTensors:
         return LPTensors(self.A, self.c, lc, uc, lx, ux, self.c0.reshape(-1))
 
 
+@dataclass(frozen=True)
+class Scaling:
+    """What depends on A alone: Ã = D_row A D_col (Ruiz, then Pock–Chambolle) and the step
+    0.998/‖Ã‖₂; made once for the problems that share A (a solve and its polishing)."""
+
+    A: SparseMatrixOperator
+    d_row: torch.Tensor
+    d_col: torch.Tensor
+    eta: torch.Tensor            # (1,) or one per scenario's matrix values
+
+    @classmethod
+    def of(cls, A: SparseMatrixOperator, ruiz_iters: int, pc_alpha) -> "Scaling":
+        A, d_row, d_col = precondition(A, ruiz_iters, pc_alpha)
+        sv = A.singular_values()
+        eta = torch.where(sv > 0, 0.998 / sv.clamp_min(torch.finfo(A.dtype).tiny), torch.ones_like(sv))
+        return cls(A, d_row, d_col, eta)
+
+
 @dataclass
 class ScaledLP:
     """The preconditioned data of B scenarios (or of the columns gathered from them):
@@ -98,8 +116,8 @@ class ScaledLP:
     eta: torch.Tensor            # (1, B) step 0.998/‖Ã‖₂
 
     @classmethod
-    def build(cls, lp: LPTensors, ruiz_iters: int, pc_alpha) -> tuple["ScaledLP", SparseMatrixOperator]:
-        A, d_row, d_col = precondition(lp.A, ruiz_iters, pc_alpha)
+    def build(cls, lp: LPTensors, scaling: "Scaling") -> tuple["ScaledLP", SparseMatrixOperator]:
+        A, d_row, d_col, eta = scaling.A, scaling.d_row, scaling.d_col, scaling.eta
         B, fdt = lp.batch_size, dict(dtype=A.dtype, device=A.device)
         zero = torch.zeros((), **fdt)
         c, lc, uc, lx, ux = d_col * lp.c, d_row * lp.lc, d_row * lp.uc, lp.lx / d_col, lp.ux / d_col
@@ -108,8 +126,6 @@ class ScaledLP:
         theta_b, theta_c = bound_objective_weights(lp.c, lp.lc, lp.uc)
         tb, tc = bound_objective_weights(c, lc, uc)
         tb, tc = tb.reshape(1, -1).expand(1, B), tc.reshape(1, -1).expand(1, B)
-        sv = A.singular_values()
-        eta = torch.where(sv > 0, 0.998 / sv.clamp_min(torch.finfo(A.dtype).tiny), torch.ones_like(sv))
         data = cls(c=c, lc=lc, uc=uc, lx=lx, ux=ux,
                    lxz=torch.where(fin["lx"], lx, zero), uxz=torch.where(fin["ux"], ux, zero),
                    lcz=torch.where(fin["lc"], lc, zero), ucz=torch.where(fin["uc"], uc, zero),

@@ -52,15 +52,26 @@ class CheckSums:
     @classmethod
     def of(cls, s: Iterates, d: ScaledLP) -> "CheckSums":
         """From the step in ``s`` (XH, YH, AXB, AXH = A x̂, ATYH = Aᵀŷ written), with torch."""
-        R = s.AXH - torch.maximum(torch.minimum(s.AXH, d.uc), d.lc)
-        G = d.c - s.ATYH
-        Gr = G - torch.maximum(torch.minimum(G, d.g_hi), d.g_lo)
-        rows = {"primal": vnorm(R / d.d_row) ** 2, "dual": vnorm(Gr / d.d_col) ** 2, "cx": dot(d.c, s.XH),
-                "y_bound": dot(s.YH, torch.where(s.YH > 0, d.lcz, d.ucz)),
-                "g_bound": dot(G, torch.where(G > 0, d.lxz, d.uxz)),
+        rows = {**_kkt_rows(s.XH, s.YH, s.AXH, s.ATYH, d),
                 "dx": vnorm(s.XH - s.X) ** 2, "dy": vnorm(s.YH - s.Y) ** 2, "adx_dy": dot(s.AXB - s.AXH, s.YH - s.Y),
                 "dx0": vnorm(s.XH - s.X0) ** 2, "dy0": vnorm(s.YH - s.Y0) ** 2}
         return cls(torch.cat([rows[name] for name in SUMS]))
+
+
+def _kkt_rows(X, Y, AX, ATY, d: ScaledLP) -> dict:
+    """The sums of SUMS that measure the point (X, Y) itself, not a step."""
+    R = AX - torch.maximum(torch.minimum(AX, d.uc), d.lc)
+    G = d.c - ATY
+    Gr = G - torch.maximum(torch.minimum(G, d.g_hi), d.g_lo)
+    return {"primal": vnorm(R / d.d_row) ** 2, "dual": vnorm(Gr / d.d_col) ** 2, "cx": dot(d.c, X),
+            "y_bound": dot(Y, torch.where(Y > 0, d.lcz, d.ucz)), "g_bound": dot(G, torch.where(G > 0, d.lxz, d.uxz))}
+
+
+def point_metrics(X, Y, AX, ATY, d: ScaledLP) -> torch.Tensor:
+    """``metrics`` of a point that no step produced (a polished one), from A X and Aᵀ Y."""
+    rows = _kkt_rows(X, Y, AX, ATY, d)
+    zero = torch.zeros_like(rows["cx"])
+    return metrics(CheckSums(torch.cat([rows.get(name, zero) for name in SUMS])), d)
 
 
 def metrics(sums: CheckSums, d: ScaledLP) -> torch.Tensor:

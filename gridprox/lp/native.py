@@ -182,4 +182,8 @@ def plain_kernel(A, dtype, device) -> Optional[PlainKernel]:
     if A.A.crow_indices().dtype != torch.int32 or A.AT.crow_indices().dtype != torch.int32:
         return None
     lib = library()
-    return None if lib is None else PlainKernel(lib, A)
+    if lib is None:
+        return None
+    if getattr(A, "_plain_kernel", None) is None:     # one per matrix: a solve's polishing reuses it
+        A._plain_kernel = PlainKernel(lib, A)
+    return A._plain_kernel

@@ -55,6 +55,7 @@ class PDHGOptions:
     inaccurate_factor: float = 10.0         # limits: "optimal_inaccurate" within this many tol
     each_row: bool = True                   # "optimal" also needs every row and column within tol (ℓ∞);
                                             # off where a crossover makes the point exact anyway
+    feasibility_polishing: bool = True      # with each_row: polish.py, once the objective gap is met
     threads: Union[int, str, None] = None   # CPU threads: None torch's count, N, or "auto" (timed, core/threads.py)
     native: Optional[bool] = None           # C kernel on CPU (native.py); None: where it builds
     cuda_graphs: Optional[bool] = None      # CUDA-graph replay (cuda_graph.py); None: on CUDA
@@ -80,7 +81,7 @@ class PDHGOptions:
             _positive_int("threads", self.threads)
         if self.interrupt is not None and not callable(self.interrupt):
             raise ValueError(f"PDHGOptions.interrupt must be callable, got {self.interrupt!r}")
-        for name in ("native", "cuda_graphs", "verbose", "each_row"):
+        for name in ("native", "cuda_graphs", "verbose", "each_row", "feasibility_polishing"):
             allowed = (None, True, False) if name in ("native", "cuda_graphs") else (True, False)
             if getattr(self, name) not in allowed:
                 raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose {', '.join(map(str, allowed))}")

@@ -20,11 +20,12 @@ import torch
 
 from .. import logs
 from . import backends
-from .data import LPTensors, ScaledLP, gather
-from .measures import METRICS, fixed_point_error, metrics
+from .data import LPTensors, ScaledLP, Scaling, gather
+from .measures import METRICS, fixed_point_error, metrics, point_metrics
 from .method import advance, restart, restart_due, set_steps
 from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
 from .origin import move_origin, shifted
+from .polish import budget_for, polish
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
 from .termination import count_certificates, each_within, finished, keep_best, limited
@@ -47,7 +48,8 @@ class PDHGSolution:
 
 
 def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
-          width: Optional[int] = None, coordinates=None, on_finish=None) -> PDHGSolution:
+          width: Optional[int] = None, coordinates=None, on_finish=None,
+          scaling: Optional[Scaling] = None) -> PDHGSolution:
     """Solve an LP or a batch.  ``warm_start``: (x, y) or (x, y, primal_weight) in original
     units, (n,)/(m,) or (n, B)/(m, B); the weight (a float or (B,), NaN/None: the default) is
     relative to ω₀ = θ_b/θ_c as returned in ``primal_weight``, which stays meaningful for a
@@ -55,7 +57,8 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     ``width`` columns (``schedule.Stream``, nearest by ``coordinates`` (B, d)); a scenario's
     iterations, seconds and limits count from when it entered.  ``on_finish(ids, solution)``
     is called as scenarios finish, with their indices and the solution filled so far.  A primal ray with an infeasible point ends as
-    "infeasible_or_unbounded" (``solvers.solve_lp`` settles it)."""
+    "infeasible_or_unbounded" (``solvers.solve_lp`` settles it).  ``scaling``: ``lp.A``'s, made
+    by an earlier solve with the same options (polishing reuses its solve's)."""
     lp = lp.checked()
     options = options or PDHGOptions()
     B = lp.batch_size
@@ -66,7 +69,7 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
         if threads is not None:
             torch.set_num_threads(threads)
         with logs.verbose(options.verbose):
-            sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner).run()
+            sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner, scaling).run()
         if lp.A.device.type == "cpu":
             sol.threads = torch.get_num_threads()
     finally:
@@ -80,11 +83,12 @@ class _Solve:
     """One solve: the scaled data of all B scenarios, the columns iterating now (``s``, with
     their data ``d`` and matrix ``A``), and the outputs, filled as scenarios finish."""
 
-    def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, schedule, on_finish, tuner):
-        self.opt, self.schedule, self.on_finish = opt, schedule, on_finish
+    def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, schedule, on_finish, tuner, scaling=None):
+        self.opt, self.schedule, self.on_finish, self.lp = opt, schedule, on_finish, lp
         self.start = time.perf_counter()
         self.B, (self.m, self.n) = B, (m, n) = lp.batch_size, lp.A.shape
-        self.pool, self.A_pool = ScaledLP.build(lp, opt.ruiz_iters, opt.pc_alpha)
+        self.scaling = scaling or Scaling.of(lp.A, opt.ruiz_iters, opt.pc_alpha)
+        self.pool, self.A_pool = ScaledLP.build(lp, self.scaling)
         fdt = self.fdt = dict(dtype=lp.A.dtype, device=lp.A.device)
         self.moves_origin = lp.A.dtype != torch.float64      # float32: origin.py
         self.start_X, self.start_Y = torch.zeros(n, B, **fdt), torch.zeros(m, B, **fdt)
@@ -101,6 +105,7 @@ class _Solve:
                                 torch.full((B,), math.nan, **fdt))
         self.metrics = metrics
         self.entered = [(0, self.start)] * B              # (iteration, time) each scenario entered
+        self.polished = [0] * B                           # iterations each spent polishing
         self.iteration = self.checks = 0
         self.progress = logs.Throttle()
         self.s = None
@@ -139,13 +144,14 @@ class _Solve:
             baseline = bool(s.need_baseline.any())
             if opt.verbose:
                 self._log(met)
-            done = finished(s, met, opt, (lambda: each_within(s, self.dd, self._abs_A(), opt.tol))
-                            if opt.each_row else None)
+            done = finished(s, met, opt, (lambda: each_within(s.point(), s.AXH, s.YH, s.ATYH, self.dd,
+                                                                self._abs_A(), opt.tol)) if opt.each_row else None)
             self._record(done, s.point(), s.YH, met)
-            now, best = self._limited(done, met)
+            polished = self._polish(met, done) if opt.each_row and opt.feasibility_polishing else {}
+            now, best = self._limited({**done, **polished}, met)
             self._record(now, s.point(), s.YH, met)
             self._record(best, s.XBEST, s.YBEST, s.best_metrics)
-            self._settle(sorted({**done, **now, **best}))
+            self._settle(sorted({**done, **polished, **now, **best}))
         return self.sol
 
     def _plain_count(self) -> int:
@@ -155,10 +161,54 @@ class _Solve:
 
     def _limited(self, done: dict, met) -> tuple[dict, dict]:
         """``limited``'s two {column: status}: from the current point, from the best one."""
-        now, ids = time.perf_counter(), self.s.ids.tolist()
-        spent = [(self.iteration - self.entered[i][0], now - self.entered[i][1]) for i in ids]
-        each = (lambda tol: each_within(self.s, self.dd, self._abs_A(), tol)) if self.opt.each_row else None
+        s, now = self.s, time.perf_counter()
+        spent = [(self._spent(i), now - self.entered[i][1]) for i in s.ids.tolist()]
+        each = (lambda tol: each_within(s.point(), s.AXH, s.YH, s.ATYH, self.dd, self._abs_A(), tol)
+                ) if self.opt.each_row else None
         return limited(self.s, met, self.opt, *zip(*spent), self.opt.max_iter or DEFAULT_MAX_ITER, done, each)
+
+    def _spent(self, i: int) -> int:
+        """Scenario ``i``'s iterations so far, polishing included."""
+        return self.iteration - self.entered[i][0] + self.polished[i]
+
+    def _polish(self, met, done: dict) -> dict:
+        """Columns that meet PDLP's ℓ2 measures (not each row) and whose last attempt was at half
+        their iterations or fewer are polished (polish.py); those whose polished point meets every
+        test are recorded "optimal" from it: {column: status}."""
+        s, opt, d = self.s, self.opt, self.d
+        ids = s.ids.tolist()
+        spent = torch.tensor([float(self._spent(i)) for i in ids], **self.fdt)[None]
+        due = ((met[:3] <= opt.tol).all(0, keepdim=True) & (spent >= s.polish_at))[0].tolist()
+        cols = [c for c in range(s.W) if due[c] and c not in done]
+        if not cols:
+            return {}
+        idx = torch.tensor(cols, device=s.ids.device)
+        s.polish_at[:, idx] = 2 * spent[:, idx]
+        pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
+        limit = opt.time_limit
+        time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[ids[c]][1] for c in cols)
+        budget = budget_for(min(self._spent(ids[c]) for c in cols), opt.check_every)
+        x, y, its = polish(self.lp, s.ids[idx], pick(d.d_col) * s.point()[:, idx], pick(d.d_row) * s.YH[:, idx],
+                           opt, budget, time_left, self.scaling)
+        for c, k in zip(cols, its):
+            self.polished[ids[c]] += k
+        X, Y = x / pick(d.d_col), y / pick(d.d_row)
+        A = self.A.select(idx) if self.A.batch_values > 1 else self.A
+        absA = self._abs_A().select(idx) if self.A.batch_values > 1 else self._abs_A()
+        AX, ATY, dk = A.matmat(X), A.rmatmat(Y), d.columns(idx, s.W)
+        met_p = point_metrics(X, Y, AX, ATY, dk)
+        ok = ((met_p[:3] <= opt.tol).all(0) & each_within(X, AX, Y, ATY, dk, absA, opt.tol)).tolist()
+        _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {sum(ok)} of {len(cols)} "
+                  f"scenarios met every test")
+        won = [c for c, good in zip(cols, ok) if good]
+        if not won:
+            return {}
+        at = torch.tensor([j for j, good in enumerate(ok) if good], device=s.ids.device)
+        XS, YS, metS = s.point().clone(), s.YH.clone(), met.clone()
+        XS[:, idx[at]], YS[:, idx[at]], metS[:, idx[at]] = X[:, at], Y[:, at], met_p[:, at]
+        statuses = {c: OPTIMAL for c in won}
+        self._record(statuses, XS, YS, metS)
+        return statuses
 
     def _record(self, statuses: dict, XS, YS, met) -> None:
         """Unscale columns ``statuses`` (column -> status) of (XS, YS) into the outputs."""
@@ -177,7 +227,7 @@ class _Solve:
         sol.primal_weight[ids] = (s.omega_point / d.omega0)[0, idx]
         now = time.perf_counter()
         for i, st in zip(ids.tolist(), statuses.values()):
-            sol.status[i], sol.iterations[i] = st, self.iteration - self.entered[i][0]
+            sol.status[i], sol.iterations[i] = st, self._spent(i)
             sol.seconds[i] = now - self.entered[i][1]
         self.schedule.finished(ids.tolist(), [st == OPTIMAL for st in statuses.values()])
         if self.on_finish is not None:
@@ -214,7 +264,7 @@ class _Solve:
                     weight[0, col] = guess[2]
         now = self.start if self.iteration == 0 else time.perf_counter()
         for j in picks:
-            self.entered[j] = (self.iteration, now)
+            self.entered[j], self.polished[j] = (self.iteration, now), 0
         return Iterates.fresh(X, Y, weight, d, idx, self.iteration)
 
     def _load(self, picks: list[int]) -> None:

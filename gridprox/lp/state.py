@@ -46,6 +46,7 @@ class Iterates:
     XBEST: torch.Tensor = field(metadata=COLUMN)
     YBEST: torch.Tensor = field(metadata=COLUMN)
     born: torch.Tensor = field(metadata=COLUMN)                # iteration the scenario entered at
+    polish_at: torch.Tensor = field(metadata=COLUMN)           # iterations in before the next polish (polish.py)
     ids: torch.Tensor = field(metadata=COLUMN)                 # scenario of each column
     tau: Optional[torch.Tensor] = None                         # steps τ = η/ω, σ = ηω and their
     sigma: Optional[torch.Tensor] = field(default=None, metadata={"plain": True})   # negatives
@@ -83,7 +84,7 @@ class Iterates:
                    need_baseline=torch.zeros(1, k, dtype=torch.bool, device=X.device),
                    pinf_count=row(0.0), dinf_count=row(0.0), best_score=row(math.inf),
                    best_metrics=torch.full((5, k), math.nan, **fdt), XBEST=X.clone(), YBEST=Y.clone(),
-                   born=row(float(iteration)), ids=ids)
+                   born=row(float(iteration)), polish_at=row(0.0), ids=ids)
 
     def point(self) -> torch.Tensor:
         """x̂ in the scaled problem's own coordinates (the iterates are relative to XOFF)."""

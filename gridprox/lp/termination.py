@@ -53,17 +53,18 @@ def primal_ray(dX, d: ScaledLP, A: SparseMatrixOperator, tol: float) -> torch.Te
     return descent & (viol.amax(0, keepdim=True) <= tol * (-cx))
 
 
-def each_within(s: Iterates, d: ScaledLP, absA: SparseMatrixOperator, tol: float) -> torch.Tensor:
-    """(W,): every row's violation and every column's unabsorbed reduced cost at (x̂, ŷ) within
+def each_within(X, AX, Y, ATY, d: ScaledLP, absA: SparseMatrixOperator, tol: float) -> torch.Tensor:
+    """(W,): every row's violation and every column's unabsorbed reduced cost at (X, Y) within
     tol relative to that row's or column's own scale (original units, as
     ``LinearProgram.residuals``' row_rel and col_rel), beside PDLP's ℓ2 measures, in which one
-    bad row among many loose ones can hide.  ``absA``: |Ã|."""
-    r = (s.AXH - torch.maximum(torch.minimum(s.AXH, d.uc), d.lc)).abs()
+    bad row among many loose ones can hide.  X in the scaled problem's coordinates (its |x|
+    sets the rows' scales), AX = Ã·X as d's row bounds see it (origin.py), ``absA``: |Ã|."""
+    r = (AX - torch.maximum(torch.minimum(AX, d.uc), d.lc)).abs()
     # r / d_row <= tol (1 + scale / d_row), scale and bounds in scaled units
-    row_scale = torch.maximum(torch.maximum(d.lcz.abs(), d.ucz.abs()), absA.matmat(s.point().abs()))
-    g = d.c - s.ATYH
+    row_scale = torch.maximum(torch.maximum(d.lcz.abs(), d.ucz.abs()), absA.matmat(X.abs()))
+    g = d.c - ATY
     gr = (g - torch.maximum(torch.minimum(g, d.g_hi), d.g_lo)).abs()
-    col_scale = d.c.abs() + absA.rmatmat(s.YH.abs())
+    col_scale = d.c.abs() + absA.rmatmat(Y.abs())
     return (r <= tol * (d.d_row + row_scale)).all(0) & (gr <= tol * (d.d_col + col_scale)).all(0)
 
 

@@ -1,0 +1,56 @@
+"""Feasibility polishing: PDLP's way past the per-row test's tail (Applegate et al. 2025,
+"PDLP: A Practical First-Order Method for Large-Scale Linear Programming", arXiv 2501.07018;
+OR-Tools' TryFeasibilityPolishing).
+
+Near an optimum PDLP's ℓ2 measures are met long before every row and column is within tol of
+its own scale: the rows and prices of a storage chain settle last (comparisons/RESULTS.md,
+"Feasibility polishing").  Two problems far easier than the LP fix them from the current
+point: the primal feasibility problem (c = 0) from (x, 0) and the homogeneous dual problem
+(every finite bound 0, so y is dual feasible exactly when it is optimal there) from (0, y).
+Each is PDHG again, started where the LP's iterate is, so it moves x or y little; the pair
+(x', y') replaces the LP's point when it meets every test, the objective gap included."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import torch
+
+from .data import LPTensors, Scaling, gather
+from .options import PDHGOptions
+
+# each problem is solved to this share of tol, so the pair meets tol where their errors add up
+POLISH_TOL_SHARE = 0.5
+# each problem gets at most this share of the iterations so far (OR-Tools' kFeasibilityIterationFraction)
+POLISH_BUDGET_SHARE = 1 / 8
+
+
+def polish(lp: LPTensors, ids: torch.Tensor, x: torch.Tensor, y: torch.Tensor, opt: PDHGOptions,
+           budget: int, time_left: float | None, scaling: Scaling) -> tuple[torch.Tensor, torch.Tensor, list]:
+    """Scenarios ``ids`` of ``lp`` from (x, y), original units (n, k) / (m, k): the polished
+    (x', y') in the same layout and each scenario's iterations spent on both problems.
+    ``scaling``: the solve's, reused where the scenarios share one matrix."""
+    from .solver import solve     # the same solver, on the two derived problems
+
+    sub = columns(lp, ids)
+    zero = lambda t: torch.where(torch.isfinite(t), torch.zeros_like(t), t)  # noqa: E731
+    primal = replace(sub, c=torch.zeros_like(sub.c), c0=torch.zeros_like(sub.c0))
+    dual = replace(sub, lc=zero(sub.lc), uc=zero(sub.uc), lx=zero(sub.lx), ux=zero(sub.ux), c0=torch.zeros_like(sub.c0))
+    inner = replace(opt, tol=opt.tol * POLISH_TOL_SHARE, max_iter=budget, time_limit=time_left,
+                    feasibility_polishing=False, verbose=False,
+                    threads=torch.get_num_threads() if lp.A.device.type == "cpu" else opt.threads)
+    shared = scaling if lp.A.batch_values == 1 else None
+    p = solve(primal, inner, warm_start=(x, torch.zeros_like(y)), scaling=shared)
+    d = solve(dual, inner, warm_start=(torch.zeros_like(x), y), scaling=shared)
+    return p.x.T, d.y.T, [a + b for a, b in zip(p.iterations, d.iterations)]
+
+
+def budget_for(spent: int, check_every: int) -> int:
+    return max(check_every, math.floor(spent * POLISH_BUDGET_SHARE))
+
+
+def columns(lp: LPTensors, ids: torch.Tensor) -> LPTensors:
+    """The LP of scenarios ``ids`` (shared data as they are)."""
+    B = lp.batch_size
+    A = lp.A.select(ids) if lp.A.batch_values > 1 and ids.numel() != B else lp.A
+    return LPTensors(A, *(gather(getattr(lp, name), ids, B) for name in ("c", "lc", "uc", "lx", "ux", "c0")))
