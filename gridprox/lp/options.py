@@ -83,5 +83,5 @@ class PDHGOptions:
             raise ValueError(f"PDHGOptions.interrupt must be callable, got {self.interrupt!r}")
         for name in ("native", "cuda_graphs", "verbose", "each_row", "feasibility_polishing"):
             allowed = (None, True, False) if name in ("native", "cuda_graphs") else (True, False)
-            if getattr(self, name) not in allowed:
+            if not any(getattr(self, name) is a for a in allowed):     # 1 == True, but 1 is not a choice
                 raise ValueError(f"PDHGOptions.{name}={getattr(self, name)!r}: choose {', '.join(map(str, allowed))}")

@@ -25,6 +25,7 @@ from .measures import METRICS, fixed_point_error, metrics, point_metrics
 from .method import advance, restart, restart_due, set_steps
 from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
 from .origin import move_origin, shifted
+from . import polish as polish_mod
 from .polish import budget_for, polish
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
@@ -183,7 +184,7 @@ class _Solve:
         if not cols:
             return {}
         idx = torch.tensor(cols, device=s.ids.device)
-        s.polish_at[:, idx] = 2 * spent[:, idx]
+        s.polish_at[:, idx] = polish_mod.POLISH_SPACING * spent[:, idx]
         pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
         limit = opt.time_limit
         time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[ids[c]][1] for c in cols)

@@ -1,0 +1,63 @@
+"""Feasibility polishing (gridprox/lp/polish.py): once PDLP's ℓ2 measures are met, the point is
+polished instead of iterating until every row and column is within tol of its own scale.  Each
+answer is judged with numpy (tests/kkt.py and the per-row test written out below) and against
+HiGHS's optimum.  tests/test_row_infeasible.py runs with polishing on (the default): an LP
+infeasible on one row is still never "optimal"."""
+import numpy as np
+import pytest
+
+from gridprox.lp.options import PDHGOptions
+from gridprox.solvers.pdhg import solve_pdhg
+from gridprox.synthetic import capacity_expansion_lp, scenario_sweep
+from kkt import assert_optimal, highs_reference
+
+TOL = 1e-4
+
+
+def _worst_row_and_column(lp, x, y) -> tuple[float, float]:
+    """The worst row violation and the worst reduced cost no finite bound absorbs, each over
+    1 + its own scale (the bounds or Σ|a_ij x_j| for a row, |c_j| + Σ|a_ij y_i| for a column)."""
+    A, absA = lp.A, abs(lp.A)
+    Ax = A @ x
+    row_v = np.maximum(lp.lc - Ax, 0.0) + np.maximum(Ax - lp.uc, 0.0)
+    finite = lambda v: np.where(np.isfinite(v), np.abs(v), 0.0)  # noqa: E731
+    row_scale = np.maximum(np.maximum(finite(lp.lc), finite(lp.uc)), absA @ np.abs(x))
+    g = lp.c - A.T @ y
+    absorbed = np.where((g > 0) & np.isfinite(lp.lx), g, 0.0) + np.where((g < 0) & np.isfinite(lp.ux), g, 0.0)
+    col_scale = np.abs(lp.c) + absA.T @ np.abs(y)
+    return float((row_v / (1 + row_scale)).max()), float((np.abs(g - absorbed) / (1 + col_scale)).max())
+
+
+def _assert_every_row(lp, res, ref):
+    assert_optimal(lp, res, TOL, ref)
+    row, col = _worst_row_and_column(lp, res.x, res.y)
+    assert row <= TOL * (1 + 1e-6) and col <= TOL * (1 + 1e-6), (row, col)
+
+
+def test_polishing_cuts_the_per_row_tail():
+    """1 zone x 720 h, profiles of seed 1 (not the seed the defaults were tuned on): PDLP's ℓ2
+    measures are met after ~1,100 iterations, every row only after 19,456 without polishing."""
+    lp = capacity_expansion_lp(1, 720, seed=1)
+    ref = highs_reference(lp)
+    polished = solve_pdhg(lp, tol=TOL)
+    plain = solve_pdhg(lp, tol=TOL, feasibility_polishing=False)
+    for res in (polished, plain):
+        _assert_every_row(lp, res, ref)
+    assert polished.iterations * 4 < plain.iterations, (polished.iterations, plain.iterations)
+
+
+def test_polishing_a_batch_judges_each_scenario():
+    """Three scenarios polished together: each one's answer is its own LP's, row by row."""
+    batch = scenario_sweep(3, zones=1, hours=720, seed=1)
+    polished = solve_pdhg(batch, tol=TOL)
+    plain = solve_pdhg(batch, tol=TOL, feasibility_polishing=False)
+    for k, res in enumerate(polished):
+        lp = batch.scenario(k)
+        _assert_every_row(lp, res, highs_reference(lp))
+    assert sum(r.iterations for r in polished) < sum(r.iterations for r in plain)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_feasibility_polishing_must_be_a_bool(value):
+    with pytest.raises(ValueError, match="feasibility_polishing"):
+        PDHGOptions(feasibility_polishing=value)
