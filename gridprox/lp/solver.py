@@ -94,6 +94,7 @@ class _Solve:
         self.moves_origin = lp.A.dtype != torch.float64      # float32: origin.py
         self.start_X, self.start_Y = torch.zeros(n, B, **fdt), torch.zeros(m, B, **fdt)
         self.start_weight = torch.full((1, B), math.nan, **fdt)
+        self.warm_started = warm_start is not None
         if warm_start is not None:
             x0, y0, weight = _unpack_warm(warm_start)
             self.start_X = self.start_X + _col(torch.as_tensor(x0, **fdt)) / self.pool.d_col
@@ -114,6 +115,8 @@ class _Solve:
         self.backend = backends.choose(self.A_pool, opt, tuner)
 
     def run(self) -> PDHGSolution:
+        if self.warm_started:       # a start that meets every test is the answer (a solve's own result)
+            self._settle(sorted(self._accept(list(range(self.s.W)), self.s.point0(), self.s.Y)))
         s, opt = self.s, self.opt
         baseline = False
         while s.W > 0:
@@ -193,21 +196,30 @@ class _Solve:
                            opt, budget, time_left, self.scaling)
         for c, k in zip(cols, its):
             self.polished[ids[c]] += k
-        X, Y = x / pick(d.d_col), y / pick(d.d_row)
+        statuses = self._accept(cols, x / pick(d.d_col), y / pick(d.d_row))
+        _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {len(statuses)} of {len(cols)} "
+                  f"scenarios met every test")
+        return statuses
+
+    def _accept(self, cols: list[int], X, Y) -> dict:
+        """Points (X, Y) (scaled, a column each) for columns ``cols`` are judged by every test
+        (the ℓ2 measures and each row and column); those that pass are recorded "optimal":
+        {column: status}."""
+        s, opt = self.s, self.opt
+        idx = torch.tensor(cols, device=s.ids.device)
         A = self.A.select(idx) if self.A.batch_values > 1 else self.A
         absA = self._abs_A().select(idx) if self.A.batch_values > 1 else self._abs_A()
-        AX, ATY, dk = A.matmat(X), A.rmatmat(Y), d.columns(idx, s.W)
-        met_p = point_metrics(X, Y, AX, ATY, dk)
-        ok = ((met_p[:3] <= opt.tol).all(0) & each_within(X, AX, Y, ATY, dk, absA, opt.tol)).tolist()
-        _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {sum(ok)} of {len(cols)} "
-                  f"scenarios met every test")
-        won = [c for c, good in zip(cols, ok) if good]
-        if not won:
+        AX, ATY, dk = A.matmat(X), A.rmatmat(Y), self.d.columns(idx, s.W)
+        met = point_metrics(X, Y, AX, ATY, dk)
+        ok = (met[:3] <= opt.tol).all(0)
+        if opt.each_row:
+            ok = ok & each_within(X, AX, Y, ATY, dk, absA, opt.tol)
+        at = torch.nonzero(ok).flatten()
+        if at.numel() == 0:
             return {}
-        at = torch.tensor([j for j, good in enumerate(ok) if good], device=s.ids.device)
-        XS, YS, metS = s.point().clone(), s.YH.clone(), met.clone()
-        XS[:, idx[at]], YS[:, idx[at]], metS[:, idx[at]] = X[:, at], Y[:, at], met_p[:, at]
-        statuses = {c: OPTIMAL for c in won}
+        XS, YS, metS = s.X.clone(), s.Y.clone(), torch.full((5, s.W), math.nan, **self.fdt)
+        XS[:, idx[at]], YS[:, idx[at]], metS[:, idx[at]] = X[:, at], Y[:, at], met[:, at]
+        statuses = {cols[j]: OPTIMAL for j in at.tolist()}
         self._record(statuses, XS, YS, metS)
         return statuses
 

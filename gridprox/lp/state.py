@@ -90,6 +90,10 @@ class Iterates:
         """x̂ in the scaled problem's own coordinates (the iterates are relative to XOFF)."""
         return self.XH + self.XOFF
 
+    def point0(self) -> torch.Tensor:
+        """The iterate x in the same coordinates."""
+        return self.X + self.XOFF
+
     def columns(self):
         return [f.name for f in fields(self) if f.metadata.get("kind") == "column"]
 
