@@ -189,9 +189,13 @@ class _Solve:
         idx = torch.tensor(cols, device=s.ids.device)
         s.polish_at[:, idx] = polish_mod.POLISH_SPACING * spent[:, idx]
         pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
-        limit = opt.time_limit
+        limit, most = opt.time_limit, max(self._spent(ids[c]) for c in cols)
         time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[ids[c]][1] for c in cols)
-        budget = budget_for(min(self._spent(ids[c]) for c in cols), opt.check_every)
+        # each problem within what the limits leave (the two together may pass max_iter by one budget)
+        budget = min(budget_for(min(self._spent(ids[c]) for c in cols), opt.check_every),
+                     (opt.max_iter or DEFAULT_MAX_ITER) - most)
+        if budget <= 0 or (time_left is not None and time_left <= 0):
+            return {}
         x, y, its = polish(self.lp, s.ids[idx], pick(d.d_col) * s.point()[:, idx], pick(d.d_row) * s.YH[:, idx],
                            opt, budget, time_left, self.scaling)
         for c, k in zip(cols, its):
