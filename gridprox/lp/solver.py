@@ -176,9 +176,9 @@ class _Solve:
         return self.iteration - self.entered[i][0] + self.polished[i]
 
     def _polish(self, met, done: dict) -> dict:
-        """Columns that meet PDLP's ℓ2 measures (not each row) and whose last attempt was at half
-        their iterations or fewer are polished (polish.py); those whose polished point meets every
-        test are recorded "optimal" from it: {column: status}."""
+        """Columns that meet PDLP's ℓ2 measures (not each row), and whose iterations grew
+        POLISH_SPACING-fold since their last attempt, are polished (polish.py); those whose
+        polished point meets every test are recorded "optimal" from it: {column: status}."""
         s, opt, d = self.s, self.opt, self.d
         ids = s.ids.tolist()
         spent = torch.tensor([float(self._spent(i)) for i in ids], **self.fdt)[None]
