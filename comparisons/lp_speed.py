@@ -104,7 +104,7 @@ def run_gridprox(lp, tol, args, **extra):
     from gridprox.solvers import solve_lp
     extra = {"dtype": args.dtype, "device": args.device, **extra}
     t = time.perf_counter()
-    res = solve_lp(lp, solver="pdhg", tol=tol, time_limit=args.time_limit, fuse=args.fuse, **extra)
+    res = solve_lp(lp, solver="pdhg", tol=tol, time_limit=args.time_limit, **extra)
     return res, time.perf_counter() - t
 
 
@@ -177,7 +177,7 @@ def sweep(args, best_method):
     Z, T = SIZES[args.sweep_size]
     batch = scenario_sweep(args.sweep, Z, T)
     tol = args.sweep_tol
-    pdhg = dict(solver="pdhg", tol=tol, dtype=args.dtype, device=args.device, fuse=args.fuse)
+    pdhg = dict(solver="pdhg", tol=tol, dtype=args.dtype, device=args.device)
     together, t_batch = [], 0.0
     if not args.skip_plain_batch:
         t = time.perf_counter()
@@ -210,8 +210,7 @@ def sweep(args, best_method):
     gap = lambda got: max((abs(g.objective - r.objective) / (1 + abs(r.objective))  # noqa: E731
                            for g, r in zip(got, refs)), default=np.nan)
     gaps = {"batched": gap(together[:k])} if together else {}
-    print(f"\nSweep: {args.sweep} scenarios of {Z} zone(s) x {T} h at tol {tol:g} (HiGHS: {k} timed one at a time), "
-          f"fuse={args.fuse}")
+    print(f"\nSweep: {args.sweep} scenarios of {Z} zone(s) x {T} h at tol {tol:g} (HiGHS: {k} timed one at a time)")
     print("| method | seconds per scenario | scenarios / min | vs gridprox one at a time |")
     print("|---|---|---|---|")
     rows = []
@@ -256,7 +255,6 @@ def main(argv=None):
     p.add_argument("--tols", default="1e-4,1e-6")
     p.add_argument("--time-limit", type=float, default=600.0, help="per solve, seconds")
     p.add_argument("--dtype", default="float64")
-    p.add_argument("--fuse", action="store_true", help="gridprox's torch.compile'd iterations (batches)")
     p.add_argument("--sweep", type=int, default=32, help="scenarios in the sweep (0: no sweep)")
     p.add_argument("--sweep-size", default="year", choices=sorted(SIZES))
     p.add_argument("--sweep-tol", type=float, default=1e-4)
