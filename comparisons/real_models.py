@@ -270,6 +270,7 @@ def solve(solver: str, inst: Instance, args):
     lp, limit = inst.lp, args.time_limit
     base, tol = split_solver(solver)
     threads = {} if args.threads is None else {"threads": args.threads}
+    dev = {"device": args.device}
     t = time.perf_counter()
     if solver == "default":
         if inst.model is not None:
@@ -277,13 +278,13 @@ def solve(solver: str, inst: Instance, args):
         else:
             res = solve_lp(lp, time_limit=limit)
     elif base == "pdhg":
-        res = solve_lp(lp, "pdhg", tol=tol, time_limit=limit, **threads)
+        res = solve_lp(lp, "pdhg", tol=tol, time_limit=limit, **dev, **threads)
     elif base == "pdhg-unpolished":
-        res = solve_lp(lp, "pdhg", tol=tol, feasibility_polishing=False, time_limit=limit, **threads)
+        res = solve_lp(lp, "pdhg", tol=tol, feasibility_polishing=False, time_limit=limit, **dev, **threads)
     elif base == "pdhg-crossover":
         if "polish" not in inspect.signature(solve_lp).parameters:
             raise Unavailable("n/a (option missing)")
-        res = solve_lp(lp, "pdhg", tol=tol, polish="crossover", time_limit=limit, **threads)
+        res = solve_lp(lp, "pdhg", tol=tol, polish="crossover", time_limit=limit, **dev, **threads)
     elif solver == "highs-simplex":
         res = solve_lp(lp, "highs", method="simplex", time_limit=limit, **threads)
     elif solver == "highs-ipm":
@@ -450,7 +451,7 @@ def print_table(rows: list[dict]) -> None:
               f"{fmt(r['row_rel'])} | {fmt(r['col_rel'])} |")
 
 
-def warm_up(threads: int | None) -> None:
+def warm_up(threads: int | None, device: str) -> None:
     """torch's import, a tiny PDHG solve at each thread count the tuner may try (a count's first
     iterations carry one-time costs) and a HiGHS one: one-time process costs stay out of the rows."""
     from gridprox.solvers import solve_lp
@@ -458,7 +459,7 @@ def warm_up(threads: int | None) -> None:
 
     lp = capacity_expansion_lp(1, 24)
     for k in sorted({1, threads or os.cpu_count()}):
-        solve_lp(lp, "pdhg", threads=k, max_iter=300)
+        solve_lp(lp, "pdhg", threads=k, max_iter=300, device=device)
     solve_lp(lp, "highs")
 
 
@@ -470,6 +471,7 @@ def main(argv=None):
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve (default 300)")
     p.add_argument("--repeat", type=int, default=1, help="runs of each solver, alternating the order")
     p.add_argument("--threads", type=int, help="threads of every solver (default: each one's own choice)")
+    p.add_argument("--device", default="auto", help="PDHG's device: auto (CUDA where there is one), cpu, cuda")
     p.add_argument("--cache", type=Path, help="where MPS files and PyPSA's sdist are kept (default: "
                    "~/.cache/gridprox/real-models; this user's alone)")
     p.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}, 10 s limit (~2 min)")
@@ -488,9 +490,17 @@ def main(argv=None):
     args.cache = cache_folder(args.cache)
 
     import torch
+
+    from gridprox.core.device import resolve_device
+    from gridprox.errors import SolverError
+    try:
+        device = resolve_device(args.device)
+    except SolverError as exc:
+        print(f"--device: {exc}", file=sys.stderr)
+        sys.exit(2)
     print(f"# real_models  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, time limit {args.time_limit:g} s, argv {' '.join(sys.argv[1:])}", flush=True)
-    warm_up(args.threads)
+          f"{os.cpu_count()} CPUs, PDHG on {device}, time limit {args.time_limit:g} s, argv {' '.join(sys.argv[1:])}", flush=True)
+    warm_up(args.threads, args.device)
     rows, skipped = [], []
     for spec in filter(None, args.instances.split(",")):
         try:

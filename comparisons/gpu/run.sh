@@ -3,6 +3,8 @@
 #   bash comparisons/gpu/run.sh lp        # ~9 min: CUDA tests, 8760-h and 7 x 8760-h LPs, the 32-scenario sweep
 #   bash comparisons/gpu/run.sh graphs    # ~4 min: CUDA graphs vs eager (comparisons/gpu/graphs.py), GPU tests
 #   bash comparisons/gpu/run.sh imaging   # ~9 min: unrolled PnP training (deblurring, then MRI) on the GPU
+#   bash comparisons/gpu/run.sh real      # ~8.5 min: issue 25's GPU goal: the real models, PDHG at 1e-4 on the GPU
+#                                         # against HiGHS's simplex and IPM on that machine's CPU
 # with the wheels of fetch_wheels.sh carried in .whl (device tool: carry [".whl"], timeout_s 600).
 # Each part has its own time cap (the sum stays under the tool's 10-minute command limit), logs
 # go to $OUT (or ./gpu-out) as they are written, trained weights too: what finished comes back
@@ -56,6 +58,15 @@ imaging)
     step mri 220 $py imaging/scripts/train_unrolled_pnp.py --device "$dev" --task mri --base dncnn6N_mri \
         --minutes 2.5 --batch 12 --crop 128 --lr 2e-5 --val-every 0.4 --threads 8 --out "$out/dncnn6N_mri_gpu.npz"
     ;;
+real)
+    # the bundled systems as gridprox builds them (no PyPSA on the device image; gp:three-country@2920 is the same
+    # system and size as the PyPSA-written LP of the CPU table) and the 8,760-h LPs the defaults were not tuned on;
+    # each row is in real.log as it finishes (HiGHS stopped at 45 s gives a bound on the ratio)
+    step polish_tests 60 $py -m pytest -q -x -o addopts="" -p no:cacheprovider tests/test_pdhg_polish.py
+    step real 440 $py comparisons/real_models.py --device "$dev" --time-limit 45 --json "$out/real.json" \
+        --solvers pdhg-1e-4,highs-simplex,highs-ipm \
+        --instances "${INSTANCES:-gp:three-country@2920,gp:model-energy,gp:de-stochastic,gp:three-country@720,synthetic:seed1,synthetic:seed3,synthetic:seed2}"
+    ;;
 *)
-    echo "usage: bash comparisons/gpu/run.sh lp|graphs|imaging"; exit 2 ;;
+    echo "usage: bash comparisons/gpu/run.sh lp|graphs|imaging|real"; exit 2 ;;
 esac
