@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared device check (issues 4 and 5): run ON the GPU machine, from the repo root,
+# The prepared device check (issues 4, 5 and 25): run ON the GPU machine, from the repo root,
 #   bash comparisons/gpu/run.sh lp        # ~9 min: CUDA tests, 8760-h and 7 x 8760-h LPs, the 32-scenario sweep
 #   bash comparisons/gpu/run.sh graphs    # ~4 min: CUDA graphs vs eager (comparisons/gpu/graphs.py), GPU tests
 #   bash comparisons/gpu/run.sh imaging   # ~9 min: unrolled PnP training (deblurring, then MRI) on the GPU
