@@ -7,8 +7,9 @@ Solves B LPs that share A's sparsity pattern at once,
 with iterates in column layout, (n, W) and (m, W), and every scalar of the method a (1, W)
 row, so each scenario keeps its own state and stops on its own test.  ``solve`` below is
 the whole method: plain iterations up to a check (``backends``), then at the check the
-measures (``measures``), restarts (``method``), termination (``termination``), and the
-columns that finished leave while the schedule's next scenarios enter (``schedule``)."""
+measures (``measures``), restarts (``method``), termination (``termination``), feasibility
+polishing of columns past PDLP's ℓ2 measures (``polish``), and the columns that finished leave
+while the schedule's next scenarios enter (``schedule``)."""
 from __future__ import annotations
 
 import math
