@@ -421,13 +421,16 @@ def run_instance(inst: Instance, solvers: list[str], args) -> list[dict]:
                      "seconds_all": secs, "iterations": res.iterations, "objective": res.objective,
                      "stages": getattr(res, "stages", {}) or {}, "message": getattr(res, "message", ""),
                      **measure(inst, res)})
-    ref = reference(rows)
+    ref, missing = reference(rows), "none"
     if ref is None and not any(r["solver"] in EXACT for r in rows):     # no exact row chosen: run one
         res, wall = solve("highs-simplex", inst, args)
-        ref = {"solver": "highs-simplex (reference only)", "objective": res.objective, **measure(inst, res)}
+        if res.status == "optimal":       # a stopped simplex is no reference: its objective is not the optimum
+            ref = {"solver": "highs-simplex (reference only)", "objective": res.objective, **measure(inst, res)}
+        else:
+            missing = f"none (highs-simplex: {res.status})"
     ref_caps = ref["capacities"] if ref else None
     for r in rows:
-        r["reference"] = ref["solver"] if ref else "none"
+        r["reference"] = ref["solver"] if ref else missing
         r["objective_gap"] = (abs(r["objective"] - ref["objective"]) / max(abs(ref["objective"]), 1.0)
                               if ref else math.nan)
         r["capacity_error"] = capacity_error(r["capacities"], ref_caps)
