@@ -270,7 +270,7 @@ def solve(solver: str, inst: Instance, args):
     lp, limit = inst.lp, args.time_limit
     base, tol = split_solver(solver)
     threads = {} if args.threads is None else {"threads": args.threads}
-    dev = {"device": args.device}
+    pdhg = {"device": args.device, **threads}
     t = time.perf_counter()
     if solver == "default":
         if inst.model is not None:
@@ -278,13 +278,13 @@ def solve(solver: str, inst: Instance, args):
         else:
             res = solve_lp(lp, time_limit=limit)
     elif base == "pdhg":
-        res = solve_lp(lp, "pdhg", tol=tol, time_limit=limit, **dev, **threads)
+        res = solve_lp(lp, "pdhg", tol=tol, time_limit=limit, **pdhg)
     elif base == "pdhg-unpolished":
-        res = solve_lp(lp, "pdhg", tol=tol, feasibility_polishing=False, time_limit=limit, **dev, **threads)
+        res = solve_lp(lp, "pdhg", tol=tol, feasibility_polishing=False, time_limit=limit, **pdhg)
     elif base == "pdhg-crossover":
         if "polish" not in inspect.signature(solve_lp).parameters:
             raise Unavailable("n/a (option missing)")
-        res = solve_lp(lp, "pdhg", tol=tol, polish="crossover", time_limit=limit, **dev, **threads)
+        res = solve_lp(lp, "pdhg", tol=tol, polish="crossover", time_limit=limit, **pdhg)
     elif solver == "highs-simplex":
         res = solve_lp(lp, "highs", method="simplex", time_limit=limit, **threads)
     elif solver == "highs-ipm":
@@ -502,7 +502,8 @@ def main(argv=None):
         print(f"--device: {exc}", file=sys.stderr)
         sys.exit(2)
     print(f"# real_models  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  torch {torch.__version__}, "
-          f"{os.cpu_count()} CPUs, PDHG on {device}, time limit {args.time_limit:g} s, argv {' '.join(sys.argv[1:])}", flush=True)
+          f"{os.cpu_count()} CPUs, PDHG on {device}, time limit {args.time_limit:g} s, "
+          f"argv {' '.join(sys.argv[1:])}", flush=True)
     warm_up(args.threads, args.device)
     rows, skipped = [], []
     for spec in filter(None, args.instances.split(",")):
