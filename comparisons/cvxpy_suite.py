@@ -41,7 +41,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -58,22 +57,19 @@ DEFAULT_FILES = ("test_atoms.py test_attributes.py test_bounds.py test_constant.
 def tests_folder(cache: Path) -> Path:
     """cvxpy/tests of the installed version's sdist, unpacked in ``cache``."""
     import cvxpy
+    from gridprox.core.private_files import unpack_sdist
+
     version = cvxpy.__version__
     out = cache / f"cvxpy-{version}" / "cvxpy" / "tests"
     if out.exists():
         return out
-    sdist = cache / f"cvxpy-{version}.tar.gz"
-    if not sdist.exists():
-        # --no-build-isolation: pip reads the sdist's metadata with this environment's setuptools
-        # instead of installing cvxpy's build requirements
-        cmd = [sys.executable, "-m", "pip", "download", f"cvxpy=={version}", "--no-deps", "--no-binary", ":all:",
-               "--no-build-isolation", "-d", str(cache)]
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        if run.returncode or not sdist.exists():
-            sys.exit(f"cvxpy {version} sdist not reachable: {run.stderr.strip()[-300:]}")
-    with tarfile.open(sdist) as tar:
-        members = [m for m in tar.getmembers() if m.name.startswith(f"cvxpy-{version}/cvxpy/tests/")]
-        tar.extractall(cache, members=members, filter="data")
+    # --no-build-isolation: pip reads the sdist's metadata with this environment's setuptools
+    # instead of installing cvxpy's build requirements
+    try:
+        unpack_sdist("cvxpy", version, cache, lambda m: m.startswith(f"cvxpy-{version}/cvxpy/tests/"),
+                     ("--no-build-isolation",))
+    except LookupError as exc:
+        sys.exit(str(exc))
     return out
 
 

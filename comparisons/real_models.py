@@ -59,7 +59,6 @@ import os
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import warnings
@@ -180,22 +179,16 @@ def example_networks(cache: Path, name: str) -> Path:
     """PyPSA's examples/networks folder from its sdist (in ``cache``, else fetched with pip), with
     network ``name`` in it (the tests unpack single networks into the same cache)."""
     import pypsa
+    from gridprox.core.private_files import unpack_sdist
 
     root = cache / f"pypsa-{pypsa.__version__}"
     nets = root / "examples" / "networks"
     if (nets / name / f"{name}.nc").is_file():
         return nets
-    sdist = cache / f"pypsa-{pypsa.__version__}.tar.gz"
-    if not sdist.exists():
-        cmd = [sys.executable, "-m", "pip", "download", f"pypsa=={pypsa.__version__}", "--no-deps",
-               "--no-binary", ":all:", "-d", str(cache), "-q"]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        if out.returncode or not sdist.exists():
-            tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
-            raise Unavailable(f"PyPSA {pypsa.__version__} sdist not reachable ({tail[:80]})")
-    with tarfile.open(sdist) as tar:
-        members = [m for m in tar.getmembers() if "/examples/networks/" in m.name and m.name.endswith(".nc")]
-        tar.extractall(cache, members=members, filter="data")
+    try:
+        unpack_sdist("pypsa", pypsa.__version__, cache, lambda m: "/examples/networks/" in m and m.endswith(".nc"))
+    except LookupError as exc:
+        raise Unavailable(f"PyPSA's {exc}") from None
     return nets
 
 

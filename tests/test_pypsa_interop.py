@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import subprocess
-import sys
 import tarfile
 import warnings
 from pathlib import Path
@@ -52,29 +50,24 @@ def _quiet():
         yield
 
 
-def _sdist() -> Path:
-    given = os.environ.get("GRIDPROX_PYPSA_SDIST")
-    if given and Path(given).is_file():
-        return Path(given)
-    path = _cache() / f"pypsa-{pypsa.__version__}.tar.gz"
-    if not path.is_file():
-        out = subprocess.run([sys.executable, "-m", "pip", "download", f"pypsa=={pypsa.__version__}", "--no-deps",
-                              "--no-binary", ":all:", "-q", "-d", str(_cache())],
-                             capture_output=True, text=True, timeout=300)
-        if out.returncode or not path.is_file():
-            pytest.skip(f"PyPSA {pypsa.__version__} sdist not reachable (its examples/networks hold the networks)")
-    return path
-
-
 def example(name: str, snapshots: int | None = None):
     """PyPSA's example network ``name`` (optionally its first snapshots)."""
+    from gridprox.core.private_files import unpack_sdist
+
     nc = _cache() / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / name / f"{name}.nc"
     if not nc.is_file():
-        with tarfile.open(_sdist()) as tar:
-            members = [m for m in tar.getmembers() if m.name.endswith(f"examples/networks/{name}/{name}.nc")]
-            if not members:
-                pytest.skip(f"no example network {name!r} in PyPSA's sdist")
-            tar.extractall(_cache(), members=members, filter="data")
+        wanted = lambda m: m.endswith(f"examples/networks/{name}/{name}.nc")  # noqa: E731
+        given = os.environ.get("GRIDPROX_PYPSA_SDIST")
+        try:
+            if given and Path(given).is_file():
+                with tarfile.open(given) as tar:
+                    tar.extractall(_cache(), members=[m for m in tar.getmembers() if wanted(m.name)], filter="data")
+            else:
+                unpack_sdist("pypsa", pypsa.__version__, _cache(), wanted)
+        except LookupError as exc:
+            pytest.skip(f"PyPSA's {exc} (its examples/networks hold the networks)")
+        if not nc.is_file():
+            pytest.skip(f"no example network {name!r} in PyPSA's sdist")
     n = pypsa.Network(str(nc))
     if snapshots is not None:
         n.set_snapshots(n.snapshots[:snapshots])

@@ -81,3 +81,28 @@ def private_folder(folder: Path | None = None, name: str = "") -> Path:
     if problem:
         raise PermissionError(f"{folder}: {problem}; files loaded from it must be this user's alone")
     return folder
+
+
+def unpack_sdist(package: str, version: str, folder: Path, wanted, pip_options: tuple = ()) -> Path:
+    """Unpack the members of ``package==version``'s source distribution whose names ``wanted``
+    accepts into ``folder`` (a private one: ``private_folder``), downloading the sdist there with
+    pip first where absent; returns the archive.  LookupError, with pip's last line, where pip
+    cannot fetch it (offline, no such version)."""
+    import subprocess
+    import sys
+    import tarfile
+
+    archive = Path(folder) / f"{package}-{version}.tar.gz"
+    if not archive.is_file():
+        cmd = [sys.executable, "-m", "pip", "download", f"{package}=={version}", "--no-deps",
+               "--no-binary", ":all:", *pip_options, "-q", "-d", str(folder)]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            why = (out.stderr.strip().splitlines() or ["no output"])[-1] if out.returncode else "no archive"
+        except subprocess.TimeoutExpired:
+            why = "pip timed out"
+        if not archive.is_file():
+            raise LookupError(f"{package} {version} sdist not reachable ({why[:120]})")
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, members=[m for m in tar.getmembers() if wanted(m.name)], filter="data")
+    return archive
