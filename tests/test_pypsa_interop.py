@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import tarfile
 import warnings
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def _quiet():
 
 def example(name: str, snapshots: int | None = None):
     """PyPSA's example network ``name`` (optionally its first snapshots)."""
-    from gridprox.core.private_files import unpack_sdist
+    from gridprox.core.private_files import unpack, unpack_sdist
 
     nc = _cache() / f"pypsa-{pypsa.__version__}" / "examples" / "networks" / name / f"{name}.nc"
     if not nc.is_file():
@@ -60,8 +59,7 @@ def example(name: str, snapshots: int | None = None):
         given = os.environ.get("GRIDPROX_PYPSA_SDIST")
         try:
             if given and Path(given).is_file():
-                with tarfile.open(given) as tar:
-                    tar.extractall(_cache(), members=[m for m in tar.getmembers() if wanted(m.name)], filter="data")
+                unpack(Path(given), _cache(), wanted)
             else:
                 unpack_sdist("pypsa", pypsa.__version__, _cache(), wanted)
         except LookupError as exc:

@@ -90,7 +90,6 @@ def unpack_sdist(package: str, version: str, folder: Path, wanted, pip_options: 
     cannot fetch it (offline, no such version)."""
     import subprocess
     import sys
-    import tarfile
 
     archive = Path(folder) / f"{package}-{version}.tar.gz"
     if not archive.is_file():
@@ -103,6 +102,14 @@ def unpack_sdist(package: str, version: str, folder: Path, wanted, pip_options: 
             why = "pip timed out"
         if not archive.is_file():
             raise LookupError(f"{package} {version} sdist not reachable ({why[:120]})")
+    unpack(archive, folder, wanted)
+    return archive
+
+
+def unpack(archive: Path, folder: Path, wanted) -> None:
+    """The members of the tar ``archive`` whose names ``wanted`` accepts, unpacked into ``folder``
+    (tarfile's "data" filter: nothing lands outside it, no device files)."""
+    import tarfile
+
     with tarfile.open(archive) as tar:
         tar.extractall(folder, members=[m for m in tar.getmembers() if wanted(m.name)], filter="data")
-    return archive
