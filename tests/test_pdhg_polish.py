@@ -57,6 +57,33 @@ def test_polishing_a_batch_judges_each_scenario():
     assert sum(r.iterations for r in polished) < sum(r.iterations for r in plain)
 
 
+def test_each_side_keeps_its_best_polished_point_across_attempts(monkeypatch):
+    """One attempt mends x but not y, the next y but not x: the pair of the two passes every
+    test, so the solve ends at the second attempt with the first's x' and the second's y'.
+    Polishing's two problems are replaced by HiGHS's optimum, spoilt on one side at a time."""
+    import torch
+
+    import gridprox.lp.solver as solver_mod
+
+    lp = capacity_expansion_lp(1, 720, seed=1)
+    ref = highs_reference(lp)
+    calls = []
+
+    def attempt(lpT, ids, x, y, opt, budget, time_left, scaling):
+        calls.append(budget)
+        good_x, good_y = (torch.as_tensor(ref[k], dtype=x.dtype)[:, None] for k in ("x", "y"))
+        if len(calls) == 1:          # rows met, columns not (every price 1.5 times too high)
+            return good_x, 1.5 * good_y, [budget]
+        return 1.5 * good_x, good_y, [budget]     # the other way round
+
+    monkeypatch.setattr(solver_mod, "polish", attempt)
+    res = solve_pdhg(lp, tol=TOL)
+    assert res.status == "optimal" and len(calls) == 2, (res.status, len(calls))
+    np.testing.assert_allclose(res.x, ref["x"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(res.y, ref["y"], rtol=1e-12, atol=1e-9)
+    _assert_every_row(lp, res, ref)
+
+
 def test_polishing_finishes_float32_where_iterating_does_not():
     """float32, 720 h (seed 0): without polishing the last rows never settle (not "optimal" in
     100,000 iterations, RESULTS "float32 and the per-row test"); polished, 3,626.  Judged in

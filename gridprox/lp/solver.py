@@ -30,7 +30,7 @@ from . import polish as polish_mod
 from .polish import budget_for, polish
 from .schedule import AllAtOnce, Stream
 from .state import Iterates
-from .termination import count_certificates, each_within, finished, keep_best, limited
+from .termination import count_certificates, each_within, finished, keep_best, limited, sides_within
 
 
 @dataclass
@@ -201,10 +201,34 @@ class _Solve:
                            opt, budget, time_left, self.scaling)
         for c, k in zip(cols, its):
             self.polished[ids[c]] += k
-        statuses = self._accept(cols, x / pick(d.d_col), y / pick(d.d_row))
+        self._keep_sides(idx, x / pick(d.d_col), y / pick(d.d_row))
+        statuses = self._accept(cols, s.XPOL[:, idx], s.YPOL[:, idx])
         _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {len(statuses)} of {len(cols)} "
                   f"scenarios met every test")
         return statuses
+
+    def _judge(self, idx: torch.Tensor, X, Y):
+        """Columns ``idx``'s points (X, Y) (scaled): their ``metrics`` and, where the per-row
+        test is on, ``sides_within`` (else all true)."""
+        A = self.A.select(idx) if self.A.batch_values > 1 else self.A
+        AX, ATY, dk = A.matmat(X), A.rmatmat(Y), self.d.columns(idx, self.s.W)
+        met = point_metrics(X, Y, AX, ATY, dk)
+        if not self.opt.each_row:
+            return met, *(torch.ones(idx.numel(), dtype=torch.bool, device=X.device),) * 2
+        absA = self._abs_A().select(idx) if self.A.batch_values > 1 else self._abs_A()
+        return (met, *sides_within(X, AX, Y, ATY, dk, absA, self.opt.tol))
+
+    def _keep_sides(self, idx: torch.Tensor, X, Y) -> None:
+        """Polished points (X, Y) (scaled) of columns ``idx`` are kept side by side: x' where it
+        passes the primal tests (ℓ2 and each row) and costs less than the kept one, y' where it
+        passes the dual tests (ℓ2 and each column) with a higher dual objective.  The best of
+        each side pair up across attempts, so an attempt need only mend the side that failed."""
+        s, tol = self.s, self.opt.tol
+        met, rows, cols = self._judge(idx, X, Y)
+        primal = torch.nonzero((met[0] <= tol) & rows & (met[3] < s.pol_bounds[0, idx])).flatten()
+        dual = torch.nonzero((met[1] <= tol) & cols & (met[4] > s.pol_bounds[1, idx])).flatten()
+        s.XPOL[:, idx[primal]], s.pol_bounds[0, idx[primal]] = X[:, primal], met[3, primal]
+        s.YPOL[:, idx[dual]], s.pol_bounds[1, idx[dual]] = Y[:, dual], met[4, dual]
 
     def _accept(self, cols: list[int], X, Y) -> dict:
         """Points (X, Y) (scaled, a column each) for columns ``cols`` are judged by every test
@@ -212,13 +236,8 @@ class _Solve:
         {column: status}."""
         s, opt = self.s, self.opt
         idx = torch.tensor(cols, device=s.ids.device)
-        A = self.A.select(idx) if self.A.batch_values > 1 else self.A
-        absA = self._abs_A().select(idx) if self.A.batch_values > 1 else self._abs_A()
-        AX, ATY, dk = A.matmat(X), A.rmatmat(Y), self.d.columns(idx, s.W)
-        met = point_metrics(X, Y, AX, ATY, dk)
-        ok = (met[:3] <= opt.tol).all(0)
-        if opt.each_row:
-            ok = ok & each_within(X, AX, Y, ATY, dk, absA, opt.tol)
+        met, rows, columns = self._judge(idx, X, Y)
+        ok = (met[:3] <= opt.tol).all(0) & rows & columns
         at = torch.nonzero(ok).flatten()
         if at.numel() == 0:
             return {}

@@ -47,6 +47,9 @@ class Iterates:
     YBEST: torch.Tensor = field(metadata=COLUMN)
     born: torch.Tensor = field(metadata=COLUMN)                # iteration the scenario entered at
     polish_at: torch.Tensor = field(metadata=COLUMN)           # iterations in before the next polish (polish.py)
+    XPOL: torch.Tensor = field(metadata=COLUMN)                # the polished x' and y' that passed their own
+    YPOL: torch.Tensor = field(metadata=COLUMN)                # side's tests, the cheapest and the highest:
+    pol_bounds: torch.Tensor = field(metadata=COLUMN)          # (2, W) their objectives (+inf / -inf: none yet)
     ids: torch.Tensor = field(metadata=COLUMN)                 # scenario of each column
     tau: Optional[torch.Tensor] = None                         # steps τ = η/ω, σ = ηω and their
     sigma: Optional[torch.Tensor] = field(default=None, metadata={"plain": True})   # negatives
@@ -84,7 +87,8 @@ class Iterates:
                    need_baseline=torch.zeros(1, k, dtype=torch.bool, device=X.device),
                    pinf_count=row(0.0), dinf_count=row(0.0), best_score=row(math.inf),
                    best_metrics=torch.full((5, k), math.nan, **fdt), XBEST=X.clone(), YBEST=Y.clone(),
-                   born=row(float(iteration)), polish_at=row(0.0), ids=ids)
+                   born=row(float(iteration)), polish_at=row(0.0), XPOL=X.clone(), YPOL=Y.clone(),
+                   pol_bounds=torch.cat([row(math.inf), row(-math.inf)]), ids=ids)
 
     def point(self) -> torch.Tensor:
         """x̂ in the scaled problem's own coordinates (the iterates are relative to XOFF)."""

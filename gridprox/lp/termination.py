@@ -59,13 +59,19 @@ def each_within(X, AX, Y, ATY, d: ScaledLP, absA: SparseMatrixOperator, tol: flo
     ``LinearProgram.residuals``' row_rel and col_rel), beside PDLP's ℓ2 measures, in which one
     bad row among many loose ones can hide.  X in the scaled problem's coordinates (its |x|
     sets the rows' scales), AX = Ã·X as d's row bounds see it (origin.py), ``absA``: |Ã|."""
+    rows, cols = sides_within(X, AX, Y, ATY, d, absA, tol)
+    return rows & cols
+
+
+def sides_within(X, AX, Y, ATY, d: ScaledLP, absA: SparseMatrixOperator, tol: float):
+    """``each_within``'s two halves, (W,) each: the rows (X's side) and the columns (Y's)."""
     r = (AX - torch.maximum(torch.minimum(AX, d.uc), d.lc)).abs()
     # r / d_row <= tol (1 + scale / d_row), scale and bounds in scaled units
     row_scale = torch.maximum(torch.maximum(d.lcz.abs(), d.ucz.abs()), absA.matmat(X.abs()))
     g = d.c - ATY
     gr = (g - torch.maximum(torch.minimum(g, d.g_hi), d.g_lo)).abs()
     col_scale = d.c.abs() + absA.rmatmat(Y.abs())
-    return (r <= tol * (d.d_row + row_scale)).all(0) & (gr <= tol * (d.d_col + col_scale)).all(0)
+    return (r <= tol * (d.d_row + row_scale)).all(0), (gr <= tol * (d.d_col + col_scale)).all(0)
 
 
 def keep_best(s: Iterates, met: torch.Tensor) -> None:
