@@ -80,8 +80,13 @@ def metrics(sums: CheckSums, d: ScaledLP) -> torch.Tensor:
     d_obj = sums.y_bound + sums.g_bound + d.c0
     rel_p = sums.primal.sqrt() / (1 + d.bnorm)
     rel_d = sums.dual.sqrt() / (1 + d.cnorm)
-    gap = (p_obj - d_obj).abs() / (1 + p_obj.abs() + d_obj.abs())
+    gap = relative_gap(p_obj, d_obj)
     return torch.cat([rel_p, rel_d, gap, p_obj, d_obj])
+
+
+def relative_gap(p_obj: torch.Tensor, d_obj: torch.Tensor) -> torch.Tensor:
+    """PDLP's relative duality gap of primal and dual objectives."""
+    return (p_obj - d_obj).abs() / (1 + p_obj.abs() + d_obj.abs())
 
 
 def fixed_point_error(sums: CheckSums, s: Iterates) -> torch.Tensor:

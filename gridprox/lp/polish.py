@@ -8,8 +8,8 @@ its own scale: the rows and prices of a storage chain settle last (comparisons/R
 point: the primal feasibility problem (c = 0) from (x, 0) and the homogeneous dual problem
 (every finite bound 0, so y is dual feasible exactly when it is optimal there) from (0, y).
 Each is PDHG again, started where the LP's iterate is, so it moves x or y little.  Each side's
-best point over the attempts is kept (``solver._keep_sides``); the pair replaces the LP's point
-when it meets every test, the objective gap included."""
+best point over the attempts and the checked points between them is kept (``solver._keep_sides``);
+the pair replaces the LP's point when it meets every test, the objective gap included."""
 from __future__ import annotations
 
 import math

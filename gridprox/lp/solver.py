@@ -22,7 +22,7 @@ import torch
 from .. import logs
 from . import backends
 from .data import LPTensors, ScaledLP, Scaling, gather
-from .measures import METRICS, fixed_point_error, metrics, point_metrics
+from .measures import METRICS, fixed_point_error, metrics, point_metrics, relative_gap
 from .method import advance, restart, restart_due, set_steps
 from .options import DEFAULT_MAX_ITER, OPTIMAL, PDHGOptions
 from .origin import move_origin, shifted
@@ -149,10 +149,10 @@ class _Solve:
             baseline = bool(s.need_baseline.any())
             if opt.verbose:
                 self._log(met)
-            done = finished(s, met, opt, (lambda: each_within(s.point(), s.AXH, s.YH, s.ATYH, self.dd,
-                                                                self._abs_A(), opt.tol)) if opt.each_row else None)
+            sides = self._sides(met)
+            done = finished(s, met, opt, sides)
             self._record(done, s.point(), s.YH, met)
-            polished = self._polish(met, done) if opt.each_row and opt.feasibility_polishing else {}
+            polished = self._polish(met, done, sides) if opt.each_row and opt.feasibility_polishing else {}
             now, best = self._limited({**done, **polished}, met)
             self._record(now, s.point(), s.YH, met)
             self._record(best, s.XBEST, s.YBEST, s.best_metrics)
@@ -176,36 +176,56 @@ class _Solve:
         """Scenario ``i``'s iterations so far, polishing included."""
         return self.iteration - self.entered[i][0] + self.polished[i]
 
-    def _polish(self, met, done: dict) -> dict:
-        """Columns that meet PDLP's ℓ2 measures (not each row), and whose iterations grew
-        POLISH_SPACING-fold since their last attempt, are polished (polish.py); those whose
-        polished point meets every test are recorded "optimal" from it: {column: status}."""
+    def _sides(self, met):
+        """(rows, columns) of the checked point within tol row by row, (W,) each, where the per-row
+        test is on and some column meets PDLP's ℓ2 measures (else None)."""
+        s, opt = self.s, self.opt
+        if not opt.each_row or not bool((met[:3] <= opt.tol).all(0).any()):
+            return None
+        return sides_within(s.point(), s.AXH, s.YH, s.ATYH, self.dd, self._abs_A(), opt.tol)
+
+    def _polish(self, met, done: dict, sides) -> dict:
+        """Columns that meet PDLP's ℓ2 measures keep each side of the checked point that meets its
+        tests (``_keep_sides``); those whose iterations grew POLISH_SPACING-fold since their last
+        attempt are polished (``_attempt``).  Where a side improved and the kept pair meets the
+        gap test, the pair is judged by every test (``_accept``): {column: status}."""
+        s, opt = self.s, self.opt
+        met_l2 = (met[:3] <= opt.tol).all(0).tolist()       # per column, as if solved alone
+        live = [c for c in range(s.W) if met_l2[c] and c not in done]
+        improved = torch.zeros(s.W, dtype=torch.bool, device=s.ids.device)
+        if sides is not None and live:
+            at = torch.tensor(live, device=s.ids.device)
+            improved[at] = self._keep_sides(at, s.point()[:, at], s.YH[:, at], (met[:, at], sides[0][at], sides[1][at]))
+        due = [c for c in live if self._spent(s.ids[c].item()) >= s.polish_at[0, c]]
+        if due:
+            improved |= self._attempt(due)
+        b = s.pol_bounds
+        pairs = torch.nonzero(improved & torch.isfinite(b).all(0) & (relative_gap(b[0], b[1]) <= opt.tol)).flatten()
+        return self._accept(pairs.tolist(), s.XPOL[:, pairs], s.YPOL[:, pairs]) if pairs.numel() else {}
+
+    def _attempt(self, cols: list[int]) -> torch.Tensor:
+        """Columns ``cols`` polished (polish.py), within what their limits leave; their x' and y'
+        join the kept sides.  (W,): where a side improved."""
         s, opt, d = self.s, self.opt, self.d
-        ids = s.ids.tolist()
-        spent = torch.tensor([float(self._spent(i)) for i in ids], **self.fdt)[None]
-        due = ((met[:3] <= opt.tol).all(0, keepdim=True) & (spent >= s.polish_at))[0].tolist()
-        cols = [c for c in range(s.W) if due[c] and c not in done]
-        if not cols:
-            return {}
-        idx = torch.tensor(cols, device=s.ids.device)
-        s.polish_at[:, idx] = polish_mod.POLISH_SPACING * spent[:, idx]
-        pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
-        limit, most = opt.time_limit, max(self._spent(ids[c]) for c in cols)
-        time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[ids[c]][1] for c in cols)
+        ids = [s.ids[c].item() for c in cols]
+        spent = [self._spent(i) for i in ids]
+        limit = opt.time_limit
+        time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[i][1] for i in ids)
         # each problem within what the limits leave (the two together may pass max_iter by one budget)
-        budget = min(budget_for(min(self._spent(ids[c]) for c in cols), opt.check_every),
-                     (opt.max_iter or DEFAULT_MAX_ITER) - most)
+        budget = min(budget_for(min(spent), opt.check_every), (opt.max_iter or DEFAULT_MAX_ITER) - max(spent))
+        improved = torch.zeros(s.W, dtype=torch.bool, device=s.ids.device)
         if budget <= 0 or (time_left is not None and time_left <= 0):
-            return {}
+            return improved
+        idx = torch.tensor(cols, device=s.ids.device)
+        s.polish_at[:, idx] = polish_mod.POLISH_SPACING * torch.tensor(spent, **self.fdt)
+        pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
         x, y, its = polish(self.lp, s.ids[idx], pick(d.d_col) * s.point()[:, idx], pick(d.d_row) * s.YH[:, idx],
                            opt, budget, time_left, self.scaling)
-        for c, k in zip(cols, its):
-            self.polished[ids[c]] += k
-        self._keep_sides(idx, x / pick(d.d_col), y / pick(d.d_row))
-        statuses = self._accept(cols, s.XPOL[:, idx], s.YPOL[:, idx])
-        _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {len(statuses)} of {len(cols)} "
-                  f"scenarios met every test")
-        return statuses
+        for i, k in zip(ids, its):
+            self.polished[i] += k
+        improved[idx] = self._keep_sides(idx, x / pick(d.d_col), y / pick(d.d_row))
+        _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {len(cols)} scenarios")
+        return improved
 
     def _judge(self, idx: torch.Tensor, X, Y):
         """Columns ``idx``'s points (X, Y) (scaled): their ``metrics`` and, where the per-row
@@ -218,17 +238,20 @@ class _Solve:
         absA = self._abs_A().select(idx) if self.A.batch_values > 1 else self._abs_A()
         return (met, *sides_within(X, AX, Y, ATY, dk, absA, self.opt.tol))
 
-    def _keep_sides(self, idx: torch.Tensor, X, Y) -> None:
-        """Polished points (X, Y) (scaled) of columns ``idx`` are kept side by side: x' where it
-        passes the primal tests (ℓ2 and each row) and costs less than the kept one, y' where it
-        passes the dual tests (ℓ2 and each column) with a higher dual objective.  The best of
-        each side pair up across attempts, so an attempt need only mend the side that failed."""
+    def _keep_sides(self, idx: torch.Tensor, X, Y, judged=None) -> torch.Tensor:
+        """Points (X, Y) (scaled) of columns ``idx``, polished or checked, are kept side by side:
+        x where it passes the primal tests (ℓ2 and each row) and costs less than the kept one, y
+        where it passes the dual tests (ℓ2 and each column) with a higher dual objective.  The
+        best of each side pair up across checks and attempts, so an attempt need only mend the
+        side that failed.  ``judged``: ``_judge``'s answer where known.  (k,): a side improved."""
         s, tol = self.s, self.opt.tol
-        met, rows, cols = self._judge(idx, X, Y)
-        primal = torch.nonzero((met[0] <= tol) & rows & (met[3] < s.pol_bounds[0, idx])).flatten()
-        dual = torch.nonzero((met[1] <= tol) & cols & (met[4] > s.pol_bounds[1, idx])).flatten()
-        s.XPOL[:, idx[primal]], s.pol_bounds[0, idx[primal]] = X[:, primal], met[3, primal]
-        s.YPOL[:, idx[dual]], s.pol_bounds[1, idx[dual]] = Y[:, dual], met[4, dual]
+        met, rows, cols = judged if judged is not None else self._judge(idx, X, Y)
+        primal = (met[0] <= tol) & rows & (met[3] < s.pol_bounds[0, idx])
+        dual = (met[1] <= tol) & cols & (met[4] > s.pol_bounds[1, idx])
+        for side, (ok, P, kept) in enumerate(((primal, X, s.XPOL), (dual, Y, s.YPOL))):
+            at = torch.nonzero(ok).flatten()
+            kept[:, idx[at]], s.pol_bounds[side, idx[at]] = P[:, at], met[3 + side, at]
+        return primal | dual
 
     def _accept(self, cols: list[int], X, Y) -> dict:
         """Points (X, Y) (scaled, a column each) for columns ``cols`` are judged by every test

@@ -86,12 +86,12 @@ def keep_best(s: Iterates, met: torch.Tensor) -> None:
         s.set_columns("YBEST", better, cols, s.YH)
 
 
-def finished(s: Iterates, met: torch.Tensor, opt: PDHGOptions, each=None) -> dict[int, str]:
+def finished(s: Iterates, met: torch.Tensor, opt: PDHGOptions, sides=None) -> dict[int, str]:
     """{column: status} of columns that converged or are certified infeasible/unbounded;
-    ``each()``, asked only when some column meets the ℓ2 measures: the (W,) ``each_within``."""
+    ``sides``: ``sides_within`` at the point, (rows, columns), or None where not asked."""
     conv = (met[:3] <= opt.tol).all(0)
-    if each is not None and bool(conv.any()):
-        conv = conv & each()
+    if sides is not None:
+        conv = conv & sides[0] & sides[1]
     pinf = (s.pinf_count >= opt.infeasibility_checks)[0]
     dinf = (s.dinf_count >= opt.infeasibility_checks)[0]
     primal_ok = met[0] <= opt.tol
