@@ -109,6 +109,7 @@ class _Solve:
         self.metrics = metrics
         self.entered = [(0, self.start)] * B              # (iteration, time) each scenario entered
         self.polished = [0] * B                           # iterations each spent polishing
+        self.capped = [0] * B                             # ... of them on capped problems (see _attempt)
         self.iteration = self.checks = 0
         self.progress = logs.Throttle()
         self.s = None
@@ -196,19 +197,23 @@ class _Solve:
         if sides is not None and live:
             at = torch.tensor(live, device=s.ids.device)
             improved[at] = self._keep_sides(at, s.point()[:, at], s.YH[:, at], (met[:, at], sides[0][at], sides[1][at]))
-        due = [c for c in live if self._spent(s.ids[c].item()) >= s.polish_at[0, c]]
+        due = [c for c in live if self._scheduled(s.ids[c].item()) >= s.polish_at[0, c]]
         if due:
-            improved |= self._attempt(due)
+            improved |= self._attempt(due, met)
         b = s.pol_bounds
         pairs = torch.nonzero(improved & torch.isfinite(b).all(0) & (relative_gap(b[0], b[1]) <= opt.tol)).flatten()
         return self._accept(pairs.tolist(), s.XPOL[:, pairs], s.YPOL[:, pairs]) if pairs.numel() else {}
 
-    def _attempt(self, cols: list[int]) -> torch.Tensor:
+    def _scheduled(self, i: int) -> int:
+        """Scenario ``i``'s iterations that set its next attempt: all but the capped problems'."""
+        return self._spent(i) - self.capped[i]
+
+    def _attempt(self, cols: list[int], met) -> torch.Tensor:
         """Columns ``cols`` polished (polish.py), within what their limits leave; their x' and y'
-        join the kept sides.  (W,): where a side improved."""
+        join the kept sides, then ``_cap`` (``met``: the checked point's).  (W,): where a side improved."""
         s, opt, d = self.s, self.opt, self.d
         ids = [s.ids[c].item() for c in cols]
-        spent = [self._spent(i) for i in ids]
+        spent = [self._scheduled(i) for i in ids]
         limit = opt.time_limit
         time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[i][1] for i in ids)
         # each problem within what the limits leave (the two together may pass max_iter by one budget)
@@ -224,7 +229,32 @@ class _Solve:
         for i, k in zip(ids, its):
             self.polished[i] += k
         improved[idx] = self._keep_sides(idx, x / pick(d.d_col), y / pick(d.d_row))
+        improved[idx] |= self._cap(idx, met, budget, time_left)
         _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {len(cols)} scenarios")
+        return improved
+
+    def _cap(self, idx: torch.Tensor, met, budget: int, time_left: float | None) -> torch.Tensor:
+        """Where the kept pair of columns ``idx`` misses only the gap, and the cap (``cap_for`` the
+        kept y) lies above both objectives of the checked point ``met`` (which bracket the optimum
+        within tol, so the capped problem is feasible), the kept x is solved again under the cap
+        and joins the kept sides.  Those iterations count but do not move the next attempt
+        (``_scheduled``), so the cap cannot delay an attempt that succeeds without it.  (k,): improved."""
+        s, d, tol = self.s, self.d, self.opt.tol
+        b = s.pol_bounds[:, idx]
+        cap = polish_mod.cap_for(b[1:], tol)
+        gap_only = torch.isfinite(b).all(0) & (relative_gap(b[0], b[1]) > tol)
+        at = torch.nonzero(gap_only & (cap[0] >= torch.maximum(met[3, idx], met[4, idx]))).flatten()
+        improved = torch.zeros(idx.numel(), dtype=torch.bool, device=idx.device)
+        if at.numel() == 0:
+            return improved
+        sub = idx[at]
+        scale = d.d_col if d.d_col.shape[1] == 1 else d.d_col[:, sub]
+        x, its = polish_mod.polish_capped(self.lp, s.ids[sub], scale * s.XPOL[:, sub], cap[:, at], self.opt,
+                                          budget, time_left)
+        for i, k in zip(s.ids[sub].tolist(), its):
+            self.polished[i] += k
+            self.capped[i] += k
+        improved[at] = self._keep_sides(sub, x / scale, s.YPOL[:, sub])
         return improved
 
     def _judge(self, idx: torch.Tensor, X, Y):
@@ -324,7 +354,7 @@ class _Solve:
                     weight[0, col] = guess[2]
         now = self.start if self.iteration == 0 else time.perf_counter()
         for j in picks:
-            self.entered[j], self.polished[j] = (self.iteration, now), 0
+            self.entered[j], self.polished[j], self.capped[j] = (self.iteration, now), 0, 0
         return Iterates.fresh(X, Y, weight, d, idx, self.iteration)
 
     def _load(self, picks: list[int]) -> None:
