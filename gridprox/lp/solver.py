@@ -214,9 +214,8 @@ class _Solve:
         s, opt, d = self.s, self.opt, self.d
         ids = [s.ids[c].item() for c in cols]
         spent = [self._scheduled(i) for i in ids]
-        limit = opt.time_limit
-        time_left = None if limit is None else limit - max(time.perf_counter() - self.entered[i][1] for i in ids)
-        # each problem within what the limits leave (the two together may pass max_iter by one budget)
+        time_left = self._time_left(ids)
+        # each problem within what the limits leave (the three together may pass max_iter by two budgets)
         budget = min(budget_for(min(spent), opt.check_every), (opt.max_iter or DEFAULT_MAX_ITER) - max(spent))
         improved = torch.zeros(s.W, dtype=torch.bool, device=s.ids.device)
         if budget <= 0 or (time_left is not None and time_left <= 0):
@@ -229,16 +228,24 @@ class _Solve:
         for i, k in zip(ids, its):
             self.polished[i] += k
         improved[idx] = self._keep_sides(idx, x / pick(d.d_col), y / pick(d.d_row))
-        improved[idx] |= self._cap(idx, met, budget, time_left)
+        time_left = self._time_left(ids)
+        if time_left is None or time_left > 0:
+            improved[idx] |= self._cap(idx, met, budget, time_left)
         _LOG.info(f"pdhg: feasibility polishing at iteration {self.iteration:,}: {len(cols)} scenarios")
         return improved
 
+    def _time_left(self, ids: list[int]) -> float | None:
+        """Seconds scenarios ``ids`` have left under the time limit (None: no limit)."""
+        limit = self.opt.time_limit
+        return None if limit is None else limit - max(time.perf_counter() - self.entered[i][1] for i in ids)
+
     def _cap(self, idx: torch.Tensor, met, budget: int, time_left: float | None) -> torch.Tensor:
         """Where the kept pair of columns ``idx`` misses only the gap, and the cap (``cap_for`` the
-        kept y) lies above both objectives of the checked point ``met`` (which bracket the optimum
-        within tol, so the capped problem is feasible), the kept x is solved again under the cap
-        and joins the kept sides.  Those iterations count but do not move the next attempt
-        (``_scheduled``), so the cap cannot delay an attempt that succeeds without it.  (k,): improved."""
+        kept y) lies above both objectives of the checked point ``met`` (they bracket the optimum
+        within about tol; below them the capped problem is likely infeasible), the kept x is solved
+        again under the cap and joins the kept sides.  Those iterations count but do not move the
+        next attempt (``_scheduled``), so the cap cannot delay an attempt that succeeds without it.
+        (k,): where a side improved."""
         s, d, tol = self.s, self.d, self.opt.tol
         b = s.pol_bounds[:, idx]
         cap = polish_mod.cap_for(b[1:], tol)
