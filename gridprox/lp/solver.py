@@ -109,7 +109,7 @@ class _Solve:
         self.metrics = metrics
         self.entered = [(0, self.start)] * B              # (iteration, time) each scenario entered
         self.polished = [0] * B                           # iterations each spent polishing
-        self.capped = [0] * B                             # ... of them on capped problems (see _attempt)
+        self.capped = [0] * B                             # ... of them on capped problems (see _cap)
         self.iteration = self.checks = 0
         self.progress = logs.Throttle()
         self.s = None
@@ -193,13 +193,16 @@ class _Solve:
         s, opt = self.s, self.opt
         met_l2 = (met[:3] <= opt.tol).all(0).tolist()       # per column, as if solved alone
         live = [c for c in range(s.W) if met_l2[c] and c not in done]
+        if not live:
+            return {}
         improved = torch.zeros(s.W, dtype=torch.bool, device=s.ids.device)
-        if sides is not None and live:
+        if sides is not None:
             at = torch.tensor(live, device=s.ids.device)
             improved[at] = self._keep_sides(at, s.point()[:, at], s.YH[:, at], (met[:, at], sides[0][at], sides[1][at]))
-        due = [c for c in live if self._scheduled(s.ids[c].item()) >= s.polish_at[0, c]]
+        ids, polish_at = s.ids.tolist(), s.polish_at[0].tolist()       # one transfer, not one a column
+        due = [c for c in live if self._scheduled(ids[c]) >= polish_at[c]]
         if due:
-            improved |= self._attempt(due, met)
+            improved |= self._attempt(due, [ids[c] for c in due], met)
         b = s.pol_bounds
         pairs = torch.nonzero(improved & torch.isfinite(b).all(0) & (relative_gap(b[0], b[1]) <= opt.tol)).flatten()
         return self._accept(pairs.tolist(), s.XPOL[:, pairs], s.YPOL[:, pairs]) if pairs.numel() else {}
@@ -208,11 +211,11 @@ class _Solve:
         """Scenario ``i``'s iterations that set its next attempt: all but the capped problems'."""
         return self._spent(i) - self.capped[i]
 
-    def _attempt(self, cols: list[int], met) -> torch.Tensor:
-        """Columns ``cols`` polished (polish.py), within what their limits leave; their x' and y'
-        join the kept sides, then ``_cap`` (``met``: the checked point's).  (W,): where a side improved."""
+    def _attempt(self, cols: list[int], ids: list[int], met) -> torch.Tensor:
+        """Columns ``cols`` (scenarios ``ids``) polished (polish.py), within what their limits leave;
+        their x' and y' join the kept sides, then ``_cap`` (``met``: the checked point's).  (W,):
+        where a side improved."""
         s, opt, d = self.s, self.opt, self.d
-        ids = [s.ids[c].item() for c in cols]
         spent = [self._scheduled(i) for i in ids]
         time_left = self._time_left(ids)
         # each problem within what the limits leave (the three together may pass max_iter by two budgets)
