@@ -24,7 +24,8 @@ Solvers (``--solvers``): ``default`` (what a user gets without options: ``model.
 gp: instances, ``solve_lp(lp)`` for MPS files: HiGHS on a CPU), ``pdhg-1e-4``, ``pdhg-1e-6``,
 ``pdhg-unpolished`` (PDHG at 1e-4 without feasibility polishing, ``lp/polish.py``),
 ``pdhg-crossover`` (PDHG at 1e-4 then ``polish="crossover"``), ``highs-simplex``, ``highs-ipm``
-(with crossover), ``highs-ipm-nox`` (without), ``highs-concurrent`` (the two raced on a thread
+(with crossover), ``highs-ipm-nox`` (without), ``highs-hipo`` / ``highs-ipx`` (HiGHS's two IPMs by name, with crossover;
+``highs-ipm`` is HiPO where highspy-extras of highspy's version is installed, else IPX), ``highs-concurrent`` (the two raced on a thread
 each: what ``solver="auto"`` runs on a CPU below 250k nonzeros), ``concurrent`` (HiGHS's IPM raced against
 PDHG to 1e-6 then crossover: ``solve_lp(lp, "concurrent")``, what ``auto`` runs from 250k), ``highs-choose`` (HiGHS's own choice of method), ``highs-backend`` (the same as a user
 calls it, like for like with ``default``: ``model.solve(solver="highs")`` for gp: instances, results tables
@@ -74,9 +75,9 @@ HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,gp:national-scale
             "pypsa:de-stochastic,example:ac-dc-meshed,example:storage-hvdc,example:scigrid-de,"
             "example:model-energy,example:stochastic-network")
 QUICK = "gp:three-country@48,pypsa:three-country@48,example:ac-dc-meshed"
-SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-unpolished", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-concurrent", "highs-choose", "highs-backend",
+SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-unpolished", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-hipo", "highs-ipx", "highs-concurrent", "highs-choose", "highs-backend",
            "highs-ipm-nox", "highs-pdlp", "ortools-pdlp", "concurrent")
-EXACT = ("highs-simplex", "highs-ipm", "default", "concurrent")      # reference candidates, in order of preference
+EXACT = ("highs-simplex", "highs-ipm", "highs-hipo", "highs-ipx", "default", "concurrent")      # reference candidates, in order of preference
 FIRST_ORDER_TOL = 1e-4                                 # pdhg-crossover, HiGHS PDLP and OR-Tools PDLP
 CAPACITY_NAME = re.compile(r"_(p|e|s)_nom(\(|#|$)")   # linopy's names of p_nom / e_nom / s_nom variables
 
@@ -282,6 +283,11 @@ def solve(solver: str, inst: Instance, args):
         res = solve_lp(lp, "highs", method="simplex", time_limit=limit, **threads)
     elif solver == "highs-ipm":
         res = solve_lp(lp, "highs", method="ipm", run_crossover="on", time_limit=limit, **threads)
+    elif solver in ("highs-hipo", "highs-ipx"):     # HiGHS's two IPMs by name, with crossover
+        from gridprox.solvers.highs import hipo_available
+        if solver == "highs-hipo" and not hipo_available():
+            raise Unavailable("n/a (HiPO needs highspy-extras of highspy's version)")
+        res = solve_lp(lp, "highs", method=solver[6:], run_crossover="on", time_limit=limit, **threads)
     elif solver == "highs-backend" and inst.model is not None:    # called as ``default`` is, tables included
         res = inst.model.solve(solver="highs", time_limit=limit, **threads).raw
     elif solver in ("highs-choose", "highs-backend"):    # the HiGHS backend as it comes: HiGHS picks its method

@@ -10,6 +10,7 @@ from scipy.optimize import linprog
 import gridprox as gp
 from gridprox import LinearProgram, SolverError
 from gridprox.solvers import available_solvers, solve_lp
+from gridprox.solvers.highs import hipo_available
 
 INF = np.inf
 
@@ -102,9 +103,13 @@ def linprog_reference(lp):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("method", ["simplex", "ipm", "concurrent"])
+@pytest.mark.parametrize("method", ["simplex", "ipm", "ipx", "hipo", "concurrent"])
 def test_highs_matches_linprog_and_kkt(seed, method):
     lp = random_lp(seed)
+    if method == "hipo" and not hipo_available():   # HiPO comes with highspy-extras of highspy's version
+        with pytest.raises(SolverError, match=r"method='hipo' needs .*highspy-extras"):
+            solve_lp(lp, solver="highs", method=method)
+        return
     res = solve_lp(lp, solver="highs", method=method)
     assert res.status == "optimal" and res.solver == "highs"
     obj, y_ref = linprog_reference(lp)

@@ -18,7 +18,12 @@ from . import result as st
 from .result import Result
 from . import SolverInputError, attach_solution, check_common_options
 
-METHODS = {"simplex": "simplex", "ipm": "ipm", "pdlp": "pdlp", "choose": "choose", "concurrent": None}
+METHODS = {"simplex": "simplex", "ipm": "ipm", "hipo": "hipo", "ipx": "ipx", "pdlp": "pdlp", "choose": "choose",
+           "concurrent": None}
+# HiGHS's factorisation-based IPM (HiPO, HiGHS >= 1.12) needs the highspy-extras package of the
+# same version as highspy; without it "ipm" is IPX, with it HiPO (RESULTS, "HiGHS's HiPO")
+HIPO_MISSING = ("highs: method='hipo' needs HiGHS's HiPO solver, which highspy loads from the highspy-extras "
+                "package of its own version (pip install \"highspy[extras]\")")
 # method="concurrent" races these, one thread each (Gurobi's default for LPs): neither wins the
 # real-model set alone (comparisons/RESULTS.md, "Real planning models")
 CONCURRENT = ("ipm", "simplex")
@@ -123,6 +128,17 @@ def _check_method(method: str) -> None:
         raise SolverInputError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
 
 
+def hipo_available() -> bool:
+    """Whether this highspy can run HiPO (it found a matching highspy-extras)."""
+    global _HIPO
+    if _HIPO is None:
+        _HIPO = new_highs().setOptionValue("solver", "hipo") == _highspy().HighsStatus.kOk
+    return _HIPO
+
+
+_HIPO = None
+
+
 def check_options(lp=None, **options) -> None:
     """Raise SolverInputError when ``solve_highs`` would refuse these options: each is set on
     a scratch HiGHS instance (an unknown name or a value out of HiGHS's range is refused
@@ -146,6 +162,8 @@ def _configure(h, method: str = "choose", tol: float | None = None, time_limit: 
     if verbose:     # HiGHS's log through the "gridprox.highs" logger, not printed to stdout by C++
         _set_option(h, "log_to_console", False)
         h.cbLogging.subscribe(_forward_log)
+    if method == "hipo" and not hipo_available():
+        raise SolverInputError(HIPO_MISSING)
     if METHODS[method] is not None:
         _set_option(h, "solver", METHODS[method])
     if tol is not None:     # HiGHS's PDLP takes its relative tol alone: absolute feasibility
@@ -221,7 +239,8 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
                 verbose: bool = False, highs_presolve: str | None = None, **highs_options) -> Result:
     """Solve one LP with HiGHS.
 
-    method: "simplex" | "ipm" | "pdlp" | "choose" (HiGHS picks) | "concurrent" (IPM with
+    method: "simplex" | "ipm" (HiGHS's IPM: HiPO where highspy-extras is installed, else IPX) |
+    "hipo" | "ipx" (one of them by name) | "pdlp" | "choose" (HiGHS picks) | "concurrent" (IPM with
     crossover and simplex raced on a thread each, the first to finish wins: ``_race``).  tol sets HiGHS's primal
     and dual feasibility tolerances and its IPM / PDLP optimality tolerances.  Any other
     keyword is passed to HiGHS as a raw option (``run_crossover="off"``); HiGHS's own
