@@ -287,7 +287,7 @@ def solve(solver: str, inst: Instance, args):
         from gridprox.solvers.highs import hipo_available
         if solver == "highs-hipo" and not hipo_available():
             raise Unavailable("n/a (HiPO needs highspy-extras of highspy's version)")
-        res = solve_lp(lp, "highs", method=solver[6:], run_crossover="on", time_limit=limit, **threads)
+        res = solve_lp(lp, "highs", method=solver.removeprefix("highs-"), run_crossover="on", time_limit=limit, **threads)
     elif solver == "highs-backend" and inst.model is not None:    # called as ``default`` is, tables included
         res = inst.model.solve(solver="highs", time_limit=limit, **threads).raw
     elif solver in ("highs-choose", "highs-backend"):    # the HiGHS backend as it comes: HiGHS picks its method

@@ -225,12 +225,12 @@ class _Solve:
             return improved
         idx = torch.tensor(cols, device=s.ids.device)
         s.polish_at[:, idx] = polish_mod.POLISH_SPACING * torch.tensor(spent, **self.fdt)
-        pick = lambda t: t if t.shape[1] == 1 else t[:, idx]  # noqa: E731
-        x, y, its = polish(self.lp, s.ids[idx], pick(d.d_col) * s.point()[:, idx], pick(d.d_row) * s.YH[:, idx],
+        d_col, d_row = gather(d.d_col, idx, s.W), gather(d.d_row, idx, s.W)
+        x, y, its = polish(self.lp, s.ids[idx], d_col * s.point()[:, idx], d_row * s.YH[:, idx],
                            opt, budget, time_left, self.scaling)
         for i, k in zip(ids, its):
             self.polished[i] += k
-        improved[idx] = self._keep_sides(idx, x / pick(d.d_col), y / pick(d.d_row))
+        improved[idx] = self._keep_sides(idx, x / d_col, y / d_row)
         time_left = self._time_left(ids)
         if time_left is None or time_left > 0:
             improved[idx] |= self._cap(idx, met, budget, time_left)
@@ -258,7 +258,7 @@ class _Solve:
         if at.numel() == 0:
             return improved
         sub = idx[at]
-        scale = d.d_col if d.d_col.shape[1] == 1 else d.d_col[:, sub]
+        scale = gather(d.d_col, sub, s.W)
         x, its = polish_mod.polish_capped(self.lp, s.ids[sub], scale * s.XPOL[:, sub], cap[:, at], self.opt,
                                           budget, time_left)
         for i, k in zip(s.ids[sub].tolist(), its):

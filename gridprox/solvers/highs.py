@@ -6,6 +6,7 @@ duals and column duals are returned unchanged.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -128,15 +129,10 @@ def _check_method(method: str) -> None:
         raise SolverInputError(f"HiGHS method {method!r} unknown; choose one of {sorted(METHODS)}")
 
 
+@functools.cache
 def hipo_available() -> bool:
     """Whether this highspy can run HiPO (it found a matching highspy-extras)."""
-    global _HIPO
-    if _HIPO is None:
-        _HIPO = new_highs().setOptionValue("solver", "hipo") == _highspy().HighsStatus.kOk
-    return _HIPO
-
-
-_HIPO = None
+    return new_highs().setOptionValue("solver", "hipo") == _highspy().HighsStatus.kOk
 
 
 def check_options(lp=None, **options) -> None:
