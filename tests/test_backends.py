@@ -178,6 +178,27 @@ def test_highs_iteration_limit_and_raw_options():
         solve_lp(lp, method="barrier")
 
 
+def test_an_older_highspy_is_named_once(monkeypatch, caplog):
+    """pyproject pins highspy >= 1.16 (1.15's crossover refuses PDHG points); an older one put ahead
+    of it (PYTHONPATH, --no-deps) gets one warning naming both versions, the pinned one none."""
+    from gridprox.solvers import highs
+
+    def warnings():
+        return [r.getMessage() for r in caplog.records if r.name == "gridprox.highs" and r.levelname == "WARNING"]
+
+    highs._check_version.cache_clear()
+    with caplog.at_level("WARNING", logger="gridprox.highs"):
+        solve_lp(random_lp(0), "highs")
+    assert warnings() == []
+    highs._check_version.cache_clear()
+    monkeypatch.setattr(highs.importlib.metadata, "version", lambda name: "1.15.1")
+    with caplog.at_level("WARNING", logger="gridprox.highs"):
+        solve_lp(random_lp(0), "highs")
+        solve_lp(random_lp(1), "highs")
+    assert len(warnings()) == 1 and "highspy 1.15.1 is older than 1.16" in warnings()[0]
+    highs._check_version.cache_clear()
+
+
 def test_batch_returns_one_result_per_scenario():
     lps = [random_lp(3) for _ in range(3)]
     for k, lp in enumerate(lps):

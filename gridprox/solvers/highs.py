@@ -7,7 +7,9 @@ duals and column duals are returned unchanged.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
+import re
 import sys
 
 import numpy as np
@@ -30,12 +32,32 @@ HIPO_MISSING = ("highs: method='hipo' needs HiGHS's HiPO solver, which highspy l
 CONCURRENT = ("ipm", "simplex")
 
 
+# the crossover from a given point (polish.py) needs HiGHS 1.16: 1.15's IPX refuses a PDHG point
+# that is not exactly complementary (IPX flag 105), so a polished answer would stay inexact
+MIN_VERSION = (1, 16)
+
+
 def _highspy():
     try:
         import highspy
     except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
         raise SolverError("solver 'highs' needs the highspy package (pip install highspy)") from exc
+    _check_version()
     return highspy
+
+
+@functools.cache
+def _check_version() -> None:
+    """Warn once where highspy is older than MIN_VERSION (pip keeps pyproject's pin; an install
+    put ahead on PYTHONPATH or made with --no-deps may not)."""
+    try:
+        found = importlib.metadata.version("highspy")
+    except importlib.metadata.PackageNotFoundError:
+        return
+    if tuple(int(part) for part in re.findall(r"\d+", found)[:2]) < MIN_VERSION:
+        logs.get("highs").warning(
+            "highspy %s is older than %d.%d, which gridprox needs: its crossover refuses PDHG points, so "
+            "polished answers stay inexact (pip install -U highspy)", found, *MIN_VERSION)
 
 
 _BANNER_MUTED = False
