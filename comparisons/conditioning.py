@@ -14,6 +14,10 @@ scaled matrix against ‖Ã‖₂ restricted to the rows and columns still activ
 ``--primal-weights 0.1,0.01`` runs, for each weight f, PDHG with the PID controller started at
 f·ω₀ (``warm_start=(0, 0, f)``) and with ω held at f·ω₀ throughout (the PID update replaced for
 that run), beside the default (PID from ω₀), on each system and horizon.
+``--skip-rows "8;8,56;all"`` appends, for each spec, redundant rows to every storage chain (the
+level's balance rows summed over consecutive windows of that many snapshots, weighted so the
+intermediate levels cancel: e_{t+k} - e_t = the window's flows), shortcuts along the chain that
+the unchanged rows propagate one snapshot per iteration; "all" is one row over the whole chain.
 ``--restart-fractions 0.2,0.3`` runs PDHG with each Halpern restart fraction (``RESTART_SUFFICIENT``:
 restart when the fixed-point error fell to this fraction of the epoch's first), on each system and
 horizon and on ``gridprox.synthetic``'s capacity-expansion LP with the seeds of ``--seeds`` (whose
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -149,6 +154,62 @@ def restart_fractions(lp, fractions: list, tols: list, max_iter: int):
     return out
 
 
+def storage_chains(model, lp):
+    """[(rows, levels)] for each storage level of ``model``: for t >= 1 the equality row holding
+    level t-1 and level t, and level t's column, in time order."""
+    A, eq = lp.A.tocsc(), lp.lc == lp.uc
+    rows_of = lambda j: set(A.indices[A.indptr[j]:A.indptr[j + 1]])  # noqa: E731
+    out = []
+    for name in ("store_e", "state_of_charge"):
+        if name not in model.vars:
+            continue
+        v = model.vars[name]
+        entries = model.pp.var_offsets[v.id] + v._from_entries(np.arange(v._columns))   # (T, units)
+        for cols in entries.T:
+            links = [[i for i in rows_of(cols[t]) & rows_of(cols[t - 1]) if eq[i]] for t in range(1, len(cols))]
+            if all(len(r) == 1 for r in links):
+                out.append((np.array([r[0] for r in links]), cols[1:]))
+    return out
+
+
+def with_skip_rows(lp, chains, windows):
+    """``lp`` with, for each chain and window k, the sums of its rows over consecutive windows of k
+    (weights cancelling the intermediate levels); each new row scaled to a largest entry of 1."""
+    A, new, rhs = lp.A.tocsr(), [], []
+    for rows, cols in chains:
+        w = np.ones(len(rows))
+        for t in range(len(rows) - 1):
+            w[t + 1] = -w[t] * A[rows[t], cols[t]] / A[rows[t + 1], cols[t]]
+        for k in (len(rows) if k == "all" else int(k) for k in windows):
+            for a in range(0, len(rows) - k + 1, k):
+                row = sp.csr_matrix(sp.csr_matrix(w[a:a + k]) @ A[rows[a:a + k]])
+                row.data[np.abs(row.data) < 1e-12 * np.abs(row.data).max()] = 0.0   # the cancelled levels
+                row.eliminate_zeros()
+                scale = np.abs(row.data).max()
+                new.append(row / scale)
+                rhs.append(w[a:a + k] @ lp.lc[rows[a:a + k]] / scale)
+    if not new:
+        return lp
+    rhs = np.array(rhs)
+    return replace(lp, A=sp.vstack([A] + new).tocsr(), lc=np.r_[lp.lc, rhs], uc=np.r_[lp.uc, rhs], row_names=None)
+
+
+def print_skip_rows(args):
+    specs = [[k for k in spec.split(",") if k] for spec in args.skip_rows.split(";")]
+    print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
+    print("| system | snapshots | windows | rows added | status | iterations | rel. objective gap |")
+    print("|---|---:|---|---:|---|---:|---:|")
+    for system, h in _pairs(args):
+        model = CapacityExpansion(datasets.load_system(system), hours=h)
+        lp = model.lp()
+        ref, chains = solve_lp(lp, "highs", method="simplex"), storage_chains(model, lp)
+        for windows in specs:
+            big = with_skip_rows(lp, chains, windows)
+            res = solve_lp(big, "pdhg", tol=args.tol, max_iter=args.max_iter, each_row=False, threads=1)
+            print(f"| {system} | {h} | {','.join(windows) or 'none'} | {big.num_rows - lp.num_rows:,} | {res.status} "
+                  f"| {res.iterations:,} | {_gap(res, ref):.1e} |", flush=True)
+
+
 def _cells(row):
     h, label, shape, status, its, seconds, gap, row_rel = row
     return [str(h), label, f"{shape[1]:,} x {shape[0]:,}", status, f"{its:,}", f"{seconds:.1f}", f"{gap:.1e}",
@@ -213,10 +274,13 @@ def main(argv=None):
     ap.add_argument("--active-set", action="store_true", help="norms at the optimum's active set instead")
     ap.add_argument("--primal-weights", help="comma list of f: PDHG from f·ω0 and held at f·ω0, beside the default")
     ap.add_argument("--restart-fractions", help="comma list of Halpern restart fractions to compare")
+    ap.add_argument("--skip-rows", help='semicolon list of window lists, e.g. "8;8,56;all" (empty: none)')
     ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
     ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
     args = ap.parse_args(argv)
-    if args.restart_fractions:
+    if args.skip_rows is not None:
+        print_skip_rows(args)
+    elif args.restart_fractions:
         print_restart_fractions(args)
     elif args.primal_weights:
         print_primal_weights(args)
