@@ -26,7 +26,8 @@ METHODS = {"simplex": "simplex", "ipm": "ipm", "hipo": "hipo", "ipx": "ipx", "pd
 # HiGHS's factorisation-based IPM (HiPO, HiGHS >= 1.12) needs the highspy-extras package of the
 # same version as highspy; without it "ipm" is IPX, with it HiPO (RESULTS, "HiGHS's HiPO")
 HIPO_MISSING = ("highs: method='hipo' needs HiGHS's HiPO solver, which highspy loads from the highspy-extras "
-                "package of its own version (pip install \"highspy[extras]\")")
+                "package of its own version (pip install \"highspy[extras]\", once PyPI has "
+                "highspy-extras for the highspy installed)")
 # method="concurrent" races these, one thread each (Gurobi's default for LPs): neither wins the
 # real-model set alone (comparisons/RESULTS.md, "Real planning models")
 CONCURRENT = ("ipm", "simplex")
