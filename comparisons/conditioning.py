@@ -18,6 +18,9 @@ that run), beside the default (PID from ω₀), on each system and horizon.
 level's balance rows summed over consecutive windows of that many snapshots, weighted so the
 intermediate levels cancel: e_{t+k} - e_t = the window's flows), shortcuts along the chain that
 the unchanged rows propagate one snapshot per iteration; "all" is one row over the whole chain.
+``--fixed-capacities`` solves each system and horizon with its capacity columns (those before the
+first dispatch variable) fixed at HiGHS's optimum, against the LP as built (with ``--each`` also each one alone and all but
+each one); it tells the coupling of capacities and operation from the operation alone.
 ``--restart-fractions 0.2,0.3`` runs PDHG with each Halpern restart fraction (``RESTART_SUFFICIENT``:
 restart when the fixed-point error fell to this fraction of the epoch's first), on each system and
 horizon and on ``gridprox.synthetic``'s capacity-expansion LP with the seeds of ``--seeds`` (whose
@@ -210,6 +213,27 @@ def print_skip_rows(args):
                   f"| {res.iterations:,} | {_gap(res, ref):.1e} |", flush=True)
 
 
+def print_fixed_capacities(args):
+    print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread; the gap is to "
+          "HiGHS's optimum of the same LP (capacities fixed or not)")
+    print("| system | snapshots | capacity columns fixed | status | iterations | rel. objective gap |")
+    print("|---|---:|---|---|---:|---:|")
+    for system, h in _pairs(args):
+        model = CapacityExpansion(datasets.load_system(system), hours=h)
+        lp = model.lp()
+        k = min(model.pp.var_offsets[v.id] for v in model.vars.values())
+        x = solve_lp(lp, "highs", method="simplex").x
+        cases = [("none", []), ("all", list(range(k)))] + [(f"column {j}", [j]) for j in range(k) if args.each] + [
+            (f"all but column {j}", [i for i in range(k) if i != j]) for j in range(k) if args.each]
+        for label, fix in cases:
+            lx, ux = lp.lx.copy(), lp.ux.copy()
+            lx[fix] = ux[fix] = x[fix]
+            sub = replace(lp, lx=lx, ux=ux)
+            ref = solve_lp(sub, "highs", method="simplex")
+            res = solve_lp(sub, "pdhg", tol=args.tol, max_iter=args.max_iter, each_row=False, threads=1)
+            print(f"| {system} | {h} | {label} | {res.status} | {res.iterations:,} | {_gap(res, ref):.1e} |", flush=True)
+
+
 def _cells(row):
     h, label, shape, status, its, seconds, gap, row_rel = row
     return [str(h), label, f"{shape[1]:,} x {shape[0]:,}", status, f"{its:,}", f"{seconds:.1f}", f"{gap:.1e}",
@@ -275,10 +299,14 @@ def main(argv=None):
     ap.add_argument("--primal-weights", help="comma list of f: PDHG from f·ω0 and held at f·ω0, beside the default")
     ap.add_argument("--restart-fractions", help="comma list of Halpern restart fractions to compare")
     ap.add_argument("--skip-rows", help='semicolon list of window lists, e.g. "8;8,56;all" (empty: none)')
+    ap.add_argument("--fixed-capacities", action="store_true", help="capacity columns fixed at the optimum")
+    ap.add_argument("--each", action="store_true", help="with --fixed-capacities: each column, and all but each")
     ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
     ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
     args = ap.parse_args(argv)
-    if args.skip_rows is not None:
+    if args.fixed_capacities:
+        print_fixed_capacities(args)
+    elif args.skip_rows is not None:
         print_skip_rows(args)
     elif args.restart_fractions:
         print_restart_fractions(args)

@@ -253,3 +253,23 @@ def test_dense_columns_and_rows_spread_and_mapped_back():
     assert pdhg.status == "optimal"
     assert pdhg.objective == pytest.approx(ref.objective, rel=1e-6)
     assert pdhg.residuals["dual"] < 1e-6 and pdhg.residuals["primal"] < 1e-6
+
+
+def test_pdhg_status_is_judged_on_the_lp_as_given():
+    """Presolve moves a fixed column's activity into the row bounds: K = 1e6 fixed in the rows
+    x_t + s_t - K <= 0 makes them x_t + s_t <= 1e6, and PDLP's relative primal measure (over
+    1 + ‖b‖) becomes a million times looser.  The point PDHG stops at is judged again on the LP
+    as given: "optimal" only where its primal residual there, recomputed here by hand, is within tol."""
+    T, tol = 8, 1e-3
+    eye = sp.identity(T, format="csr")
+    A = sp.vstack([sp.hstack([eye, eye, sp.csr_matrix((T, 1))]),            # x_t + s_t >= 1 (demand)
+                   sp.hstack([eye, eye, -np.ones((T, 1))])]).tocsr()         # x_t + s_t - K <= 0
+    lp = LinearProgram(c=np.r_[np.ones(T), 2 * np.ones(T), 0.0], A=A, lc=np.r_[np.ones(T), np.full(T, -INF)],
+                       uc=np.r_[np.full(T, INF), np.zeros(T)], lx=np.r_[np.zeros(2 * T), 1e6],
+                       ux=np.r_[np.full(2 * T, INF), 1e6])
+    # from x = 0, y = 0, where every ℓ2 measure of the presolved LP is met; the per-row test is off
+    res = solve_lp(lp, "pdhg", tol=tol, each_row=False, warm_start=(np.zeros(2 * T + 1), np.zeros(2 * T)))
+    shortfall = np.maximum(1.0 - res.x[:T] - res.x[T:2 * T], 0.0)           # the demand rows' violation
+    primal = np.sqrt(np.sum(shortfall ** 2)) / (1 + np.sqrt(T))             # ‖b‖: the demand bounds only
+    assert (res.status == "optimal") == (primal <= tol), (res.status, primal, res.message)
+    assert primal > tol and res.status == "optimal_inaccurate" and "on the LP as given" in res.message

@@ -300,6 +300,11 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     from .presolve import presolve as reduce_lp
 
     reduced = reduce_lp(lp)
+    if name == "pdhg":
+        from .pdhg import judged, pdhg_options
+
+        opt = pdhg_options(**options)
+        reduced.judge = lambda r: judged(r.status, r.residuals, opt, r.iterations)
     inner = None
     if reduced.lp is not None:
         inner_options = reduced.map_warm_start(options)

@@ -131,6 +131,39 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def pdhg_options(tol=1e-4, max_iter=None, time_limit=None, verbose=False, **advanced) -> PDHGOptions:
+    """The PDHGOptions of ``solve_pdhg``'s keyword options (batch options such as ``width`` left
+    out); SolverInputError naming an unknown option or a bad value."""
+    advanced = {k: v for k, v in advanced.items() if k not in _BATCH_OPTIONS and k != "warm_start"
+                and k not in ("device", "dtype")}
+    unknown = set(advanced) - _OPTION_NAMES
+    if unknown:
+        raise SolverInputError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
+                               f"known: {sorted((_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'}) | _BATCH_OPTIONS)}")
+    try:
+        return PDHGOptions(tol=_plain(tol), max_iter=_plain(max_iter), time_limit=_plain(time_limit),
+                           verbose=_plain(verbose), **{k: _plain(v) for k, v in advanced.items()})
+    except (TypeError, ValueError) as exc:
+        raise SolverInputError(str(exc)) from None
+
+
+def judged(status: str, residuals: dict, options: PDHGOptions, iterations: int) -> str:
+    """The status a point's float64 measures (``LinearProgram.residuals``) support: "optimal" only
+    where each is within tol (each row and column too with ``each_row``), "optimal_inaccurate"
+    only within ``inaccurate_factor`` tol (else the limit that stopped it)."""
+    if status not in ("optimal", "optimal_inaccurate") or not residuals:
+        return status
+    measures = ("primal", "dual", "gap") + (("row_rel", "col_rel") if options.each_row else ())
+    worst = max(residuals[key] for key in measures if key in residuals) / options.tol
+    if status == "optimal" and worst > 1 + 1e-6:
+        return "optimal_inaccurate"      # float32, a borderline check, or measures of a presolved LP
+    if status == "optimal_inaccurate" and worst > options.inaccurate_factor * (1 + 1e-6):
+        # a limit's point is "close" when every measure is, each row and column too (the ℓ2 ones alone
+        # can hide a row far off): otherwise the status is the limit itself, the point kept
+        return ITERATION_LIMIT if iterations >= (options.max_iter or DEFAULT_MAX_ITER) else TIME_LIMIT
+    return status
+
+
 def _prepare(lp: LinearProgram, tol, max_iter, time_limit, device, dtype, warm_start, verbose, advanced: dict):
     """Every check of ``solve_pdhg``'s options that needs no solve, in one place (``solve_lp``
     runs it before its presolve through ``check_options``).  Returns (PDHGOptions, device,
@@ -144,15 +177,7 @@ def _prepare(lp: LinearProgram, tol, max_iter, time_limit, device, dtype, warm_s
     for name in ("on_finish", "on_result"):
         if batch[name] is not None and not callable(batch[name]):
             raise SolverInputError(f"{name} must be callable, got {batch[name]!r}")
-    unknown = set(advanced) - _OPTION_NAMES
-    if unknown:
-        raise SolverInputError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
-                               f"known: {sorted((_OPTION_NAMES - {'tol', 'max_iter', 'time_limit', 'verbose'}) | _BATCH_OPTIONS)}")
-    try:
-        options = PDHGOptions(tol=_plain(tol), max_iter=_plain(max_iter), time_limit=_plain(time_limit),
-                              verbose=_plain(verbose), **{k: _plain(v) for k, v in advanced.items()})
-    except (TypeError, ValueError) as exc:
-        raise SolverInputError(str(exc)) from None
+    options = pdhg_options(tol=tol, max_iter=max_iter, time_limit=time_limit, verbose=verbose, **advanced)
     if not isinstance(lp, LinearProgram):
         raise SolverError(f"solve_pdhg expects a gridprox LinearProgram, got {type(lp).__name__}")
     coordinates = batch["coordinates"]
@@ -271,15 +296,8 @@ def _result(lp: LinearProgram, k: int, sol, options: PDHGOptions, offset: float,
     res = {key: float(v) for key, v in lp.residuals(x, y).items()}
     for key in ("primal", "dual", "gap"):
         res["solver_" + key] = float(sol.residuals[key][k])
-    measures = ("primal", "dual", "gap") + (("row_rel", "col_rel") if options.each_row else ())
-    worst = max(res[key] for key in measures) / options.tol if has_point else 0.0
-    if status == "optimal" and worst > 1 + 1e-6:
-        status = "optimal_inaccurate"      # float32, or a borderline check: the float64 recomputation decides
-    elif status == "optimal_inaccurate" and worst > options.inaccurate_factor * (1 + 1e-6):
-        # a limit's point is "close" when every measure is, each row and column too (the ℓ2 ones alone
-        # can hide a row far off): otherwise the status is the limit itself, the point kept
-        limit = options.max_iter or DEFAULT_MAX_ITER
-        status = ITERATION_LIMIT if int(sol.iterations[k]) >= limit else TIME_LIMIT
+    if has_point:
+        status = judged(status, res, options, int(sol.iterations[k]))
     weight = float(sol.primal_weight[k])
     msg = f"PDHG dtype={dt}" + (f" threads={torch.get_num_threads()}" if sol.x.device.type == "cpu" else "")
     return Result(status=status, x=x if has_point else None, y=y if has_point else None, z=z if has_point else None,

@@ -25,7 +25,7 @@ residuals are measured on the original LP, so callers never see the presolved on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,6 +65,9 @@ class Presolved:
     dual_infeasible: list             # per scenario: None or the message naming the column
     live: np.ndarray                  # scenarios the reduced LP holds, in its batch order
     summary: str
+    # a solver's status rule applied again on the original LP (PDHG's relative measures change
+    # when fixed columns move into the row bounds): (Result) -> status
+    judge: Optional[Callable[[Result], str]] = None
 
     @property
     def single(self) -> bool:
@@ -111,6 +114,14 @@ class Presolved:
         return out[0] if self.single else out
 
     def _scenario_result(self, b: int, r: Optional[Result]) -> Result:
+        out = self._unreduced(b, r)
+        status = out.status if self.judge is None else self.judge(out)
+        if status != out.status:
+            out.message += f"; {status} on the LP as given (its measures: {_measures(out.residuals)})"
+            out.status = status
+        return out
+
+    def _unreduced(self, b: int, r: Optional[Result]) -> Result:
         if self.verdicts[b] is not None:
             status, message = self.verdicts[b]
             return Result(status=status, solver="presolve", message=message)
@@ -139,6 +150,11 @@ class Presolved:
             rows = source[j]
             y[rows] = g[j] / lp.A.data[lp.A.indptr[rows]]   # a singleton row's one entry
         return attach_solution(out, lp, x, y)
+
+
+def _measures(residuals: dict) -> str:
+    keys = ("primal", "dual", "gap", "row_rel", "col_rel")
+    return ", ".join(f"{k} {residuals[k]:.1e}" for k in keys if k in residuals)
 
 
 # a row or column with more than this many times the mean nonzeros (and at least
