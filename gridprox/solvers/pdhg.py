@@ -26,6 +26,7 @@ from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
 _BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish", "on_result"}   # how a batch is run (solve_pdhg's own)
+_NOT_OPTIONS = _BATCH_OPTIONS | {"device", "dtype", "warm_start"}   # solve_pdhg's keywords outside PDHGOptions
 
 
 def _finite_bounds(lp: LinearProgram) -> LinearProgram:
@@ -132,10 +133,9 @@ def _plain(value):
 
 
 def pdhg_options(tol=1e-4, max_iter=None, time_limit=None, verbose=False, **advanced) -> PDHGOptions:
-    """The PDHGOptions of ``solve_pdhg``'s keyword options (batch options such as ``width`` left
-    out); SolverInputError naming an unknown option or a bad value."""
-    advanced = {k: v for k, v in advanced.items() if k not in _BATCH_OPTIONS and k != "warm_start"
-                and k not in ("device", "dtype")}
+    """The PDHGOptions of ``solve_pdhg``'s keyword options (how a batch is run, the device, dtype
+    and warm start left out); SolverInputError naming an unknown option or a bad value."""
+    advanced = {k: v for k, v in advanced.items() if k not in _NOT_OPTIONS}
     unknown = set(advanced) - _OPTION_NAMES
     if unknown:
         raise SolverInputError(f"solve_pdhg: unknown option(s) {sorted(unknown)}; "
