@@ -251,6 +251,15 @@ class LinearProgram:
             out[k] = A @ x[k]
         return out
 
+    def norms(self) -> tuple[float, float]:
+        """(‖b‖₂, ‖c‖₂) of a single LP, the denominators of PDLP's relative measures (``residuals``):
+        b the finite row bounds, an equality row's counted once."""
+        if self.is_batch:
+            raise ValueError("norms() takes a single LP; use scenario(k)")
+        b = np.concatenate([np.where(np.isfinite(self.lc), self.lc, 0)[~(self.lc == self.uc)],
+                            np.where(np.isfinite(self.uc), self.uc, 0)])
+        return _norm(b), _norm(self.c)
+
     def residuals(self, x: np.ndarray, y: Optional[np.ndarray] = None) -> dict:
         """Relative KKT measures of a single LP at (x, y), PDLP's definitions (ℓ2):
 
@@ -275,9 +284,7 @@ class LinearProgram:
         Ax = self.A @ x
         row_viol = np.maximum(self.lc - Ax, 0) + np.maximum(Ax - self.uc, 0)
         bound_viol = np.maximum(self.lx - x, 0) + np.maximum(x - self.ux, 0)
-        b = np.concatenate([np.where(np.isfinite(self.lc), self.lc, 0)[~(self.lc == self.uc)],
-                            np.where(np.isfinite(self.uc), self.uc, 0)])
-        bnorm = _norm(b)
+        bnorm, cnorm = self.norms()
         p_obj = self.objective(x)
         absA = abs(self.A)
         row_scale = np.maximum(np.maximum(np.where(np.isfinite(self.lc), np.abs(self.lc), 0),
@@ -309,7 +316,7 @@ class LinearProgram:
             col_rel=float((np.abs(g - z) / (1 + col_scale)).max(initial=0.0)),
             gap_abs=float(abs(p_obj - d_obj)),
             dual_abs=dual_abs,
-            dual=dual_abs / (1 + _norm(self.c)),
+            dual=dual_abs / (1 + cnorm),
             dual_objective=float(d_obj),
             gap=float(abs(p_obj - d_obj) / (1 + abs(p_obj) + abs(d_obj))),
         )

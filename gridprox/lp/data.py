@@ -116,7 +116,9 @@ class ScaledLP:
     eta: torch.Tensor            # (1, B) step 0.998/‖Ã‖₂
 
     @classmethod
-    def build(cls, lp: LPTensors, scaling: "Scaling") -> tuple["ScaledLP", SparseMatrixOperator]:
+    def build(cls, lp: LPTensors, scaling: "Scaling", norms=None) -> tuple["ScaledLP", SparseMatrixOperator]:
+        """``norms``: (‖b‖, ‖c‖), (B,) each, for the relative measures where they are another LP's
+        (the one a presolve reduced to ``lp``: ``solve``); else ``lp``'s own."""
         A, d_row, d_col, eta = scaling.A, scaling.d_row, scaling.d_col, scaling.eta
         B, fdt = lp.batch_size, dict(dtype=A.dtype, device=A.device)
         zero = torch.zeros((), **fdt)
@@ -124,6 +126,7 @@ class ScaledLP:
         fin = {k: torch.isfinite(v) for k, v in (("lx", lx), ("ux", ux), ("lc", lc), ("uc", uc))}
         row = lambda t: t.reshape(1, -1).expand(1, B).clone()  # noqa: E731
         theta_b, theta_c = bound_objective_weights(lp.c, lp.lc, lp.uc)
+        bnorm, cnorm = (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0) if norms is None else norms
         tb, tc = bound_objective_weights(c, lc, uc)
         tb, tc = tb.reshape(1, -1).expand(1, B), tc.reshape(1, -1).expand(1, B)
         data = cls(c=c, lc=lc, uc=uc, lx=lx, ux=ux,
@@ -133,7 +136,7 @@ class ScaledLP:
                    g_lo=torch.where(fin["ux"], -math.inf, zero), g_hi=torch.where(fin["lx"], math.inf, zero),
                    c0=row(lp.c0.to(dtype=A.dtype, device=A.device)), cx_origin=torch.zeros(1, B, **fdt),
                    d_row=d_row, d_col=d_col,
-                   lx_orig=lp.lx, ux_orig=lp.ux, bnorm=row(1.0 / theta_b - 1.0), cnorm=row(1.0 / theta_c - 1.0),
+                   lx_orig=lp.lx, ux_orig=lp.ux, bnorm=row(bnorm), cnorm=row(cnorm),
                    thetas=(tb * tc).clone(), omega0=(tb / tc).clone(), eta=row(eta))
         return data, A
 

@@ -301,13 +301,15 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
 
     reduced = reduce_lp(lp)
     if name == "pdhg":
-        from .pdhg import judged, pdhg_options
+        from .pdhg import judged, norms_of, pdhg_options
 
         opt = pdhg_options(**options)
         reduced.judge = lambda r: judged(r.status, r.residuals, opt, r.iterations)
     inner = None
     if reduced.lp is not None:
         inner_options = reduced.map_warm_start(options)
+        if name == "pdhg":      # measured as the LP given: the fixed columns' activity in b moves ‖b‖
+            inner_options["norms"] = norms_of(lp, reduced.live.tolist())
         if on_result is not None and name == "pdhg":
             def post(j: int, r: Result) -> None:
                 b = int(reduced.live[j])
