@@ -14,7 +14,7 @@ import torch
 
 from gridprox.synthetic import scenario_sweep
 from gridprox.lp.solver import PDHGOptions, _PDHG
-from gridprox.solvers.pdhg import _finite_bounds, to_tensors
+from gridprox.solvers.pdhg import to_tensors
 
 
 def main(argv=None):
@@ -26,7 +26,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     dt = torch.float32 if args.float32 else torch.float64
     for W in (int(w) for w in args.widths.split(",")):
-        s = _PDHG(to_tensors(_finite_bounds(scenario_sweep(W, 1, 8760)), torch.device("cpu"), dt),
+        s = _PDHG(to_tensors(scenario_sweep(W, 1, 8760).with_infinite_bounds(), torch.device("cpu"), dt),
                   PDHGOptions(native=True), None)
         s.native.run(s, 20)
         best = float("inf")

@@ -52,7 +52,7 @@ def test_finished_columns_are_taken_over_in_place(monkeypatch):
     scenarios wait."""
     from dataclasses import fields
     from gridprox.lp import solver as pdhg_lp
-    from gridprox.solvers.pdhg import _finite_bounds, to_tensors
+    from gridprox.solvers.pdhg import to_tensors
     batch = scenario_sweep(7, zones=1, hours=48, seed=3)
     seen, replaced = [], []
     settle, replace = pdhg_lp._Solve._settle, pdhg_lp._Solve._replace
@@ -70,7 +70,7 @@ def test_finished_columns_are_taken_over_in_place(monkeypatch):
     monkeypatch.setattr(pdhg_lp._Solve, "_settle", checked_settle)
     monkeypatch.setattr(pdhg_lp._Solve, "_replace", lambda self, cols, picks: (replaced.append(cols),
                                                                                replace(self, cols, picks)))
-    lp = to_tensors(_finite_bounds(batch), torch.device("cpu"), torch.float64)
+    lp = to_tensors(batch.with_infinite_bounds(), torch.device("cpu"), torch.float64)
     sol = pdhg_lp.solve(lp, pdhg_lp.PDHGOptions(tol=1e-5), width=3, coordinates=torch.arange(7.0))
     assert replaced and all(w == 3 for w, waiting in seen if waiting)
     refs = [highs(batch.scenario(k)) for k in range(7)]

@@ -297,3 +297,31 @@ def test_pdhg_norms_are_checked():
         solve_lp(lp, "pdhg", presolve=False, norms=(1.0, -1.0))
     with pytest.raises(SolverError, match="norms must be"):
         solve_lp(lp, "pdhg", presolve=False, norms=(1.0,))
+
+
+def test_bounds_beyond_1e20_are_infinite_on_every_path():
+    """1e20 is "no bound" for HiGHS and the PDHG; the presolve and the measures read it so too.
+    Before, the presolved PDHG answer was measured with -1e20 as a finite row bound: a dual of
+    the slightest wrong sign there made the gap 1.0, and an "optimal" point came back
+    "optimal_inaccurate".  Judged against the same LP written with inf, and HiGHS's optimum."""
+    A = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, -1.0]]))
+    sentinel = LinearProgram(c=np.array([1.0, 2.0]), A=A, lc=np.array([1.0, -1e20]), uc=np.array([1e20, 0.5]),
+                             lx=np.zeros(2), ux=np.full(2, 1e30))
+    clean = LinearProgram(c=np.array([1.0, 2.0]), A=A, lc=np.array([1.0, -INF]), uc=np.array([INF, 0.5]),
+                          lx=np.zeros(2), ux=np.full(2, INF))
+    assert sentinel.with_infinite_bounds().lc[1] == -INF and clean.with_infinite_bounds() is clean
+    from gridprox.compile.lp import INFINITE_BOUND
+    from gridprox.lp import INFINITE_BOUND as SOLVER_INFINITE_BOUND
+    assert INFINITE_BOUND == SOLVER_INFINITE_BOUND        # the LP and the PDHG's tensors read one convention
+    # a dual a hair off in sign on the -1e20 row: the measures of the two LPs agree (1e20 x 1e-9
+    # counted as a bound term made the gap 1.0)
+    x, y = np.array([0.75, 0.25]), np.array([1.5, 1e-9])
+    assert sentinel.residuals(x, y) == pytest.approx(clean.residuals(x, y), rel=1e-12, abs=1e-300)
+    assert sentinel.residuals(x, y)["gap"] < 0.1 and sentinel.norms() == clean.norms()
+    best = solve_lp(clean, "highs").objective                                     # 1.25 at (0.75, 0.25)
+    for presolve in (True, False):
+        res = solve_lp(sentinel, "pdhg", presolve=presolve)
+        assert res.status == "optimal", (presolve, res.status, res.message)
+        assert abs(res.objective - best) <= 2e-4 * (1 + best)
+        again = clean.residuals(res.x, res.y)
+        assert all(np.isclose(res.residuals[k], again[k], rtol=1e-9, atol=1e-300) for k in ("primal", "dual", "gap"))

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 INF = np.inf
+INFINITE_BOUND = 1e20      # a bound at or beyond ±this is none: HiGHS's convention, and gridprox.lp's (same value)
 
 
 def _as_float_array(name: str, value, length: int, batch: Optional[int]) -> np.ndarray:
@@ -256,9 +257,24 @@ class LinearProgram:
         b the finite row bounds, an equality row's counted once."""
         if self.is_batch:
             raise ValueError("norms() takes a single LP; use scenario(k)")
-        b = np.concatenate([np.where(np.isfinite(self.lc), self.lc, 0)[~(self.lc == self.uc)],
-                            np.where(np.isfinite(self.uc), self.uc, 0)])
+        lc, uc, _, _ = self._bounds()
+        b = np.concatenate([np.where(np.isfinite(lc), lc, 0)[~(lc == uc)], np.where(np.isfinite(uc), uc, 0)])
         return _norm(b), _norm(self.c)
+
+    def with_infinite_bounds(self) -> "LinearProgram":
+        """This LP with lower bounds <= -1e20 as -inf and upper bounds >= 1e20 as +inf (INFINITE_BOUND,
+        HiGHS's and the PDHG's convention), so that every backend, the presolve and the measures
+        read one LP; itself when it has no such bound."""
+        clean = dict(zip(("lc", "uc", "lx", "ux"), self._bounds()))
+        if all(np.array_equal(v, getattr(self, k)) for k, v in clean.items()):
+            return self
+        return replace(self, **clean)
+
+    def _bounds(self) -> tuple[np.ndarray, ...]:
+        """(lc, uc, lx, ux) as ``with_infinite_bounds`` reads them."""
+        lower = lambda v: np.where(v <= -INFINITE_BOUND, -np.inf, v)  # noqa: E731
+        upper = lambda v: np.where(v >= INFINITE_BOUND, np.inf, v)  # noqa: E731
+        return lower(self.lc), upper(self.uc), lower(self.lx), upper(self.ux)
 
     def residuals(self, x: np.ndarray, y: Optional[np.ndarray] = None) -> dict:
         """Relative KKT measures of a single LP at (x, y), PDLP's definitions (ℓ2):
@@ -277,18 +293,19 @@ class LinearProgram:
         row_rel = max_i viol_i / (1 + max(|finite bounds of i|, Σ_j |a_ij x_j|)),
         col_rel = max_j |(c − Aᵀy − z)_j| / (1 + |c_j| + Σ_i |a_ij y_i|); and gap_abs, the
         absolute primal-dual gap, which bounds the objective's error when both are feasible.
-        Without y only the primal part is filled in."""
+        Without y only the primal part is filled in.  Bounds beyond ±1e20 are infinite."""
         if self.is_batch:
             raise ValueError("residuals() takes a single LP; use scenario(k)")
         x = np.asarray(x, dtype=float)
+        lc, uc, lx, ux = self._bounds()
         Ax = self.A @ x
-        row_viol = np.maximum(self.lc - Ax, 0) + np.maximum(Ax - self.uc, 0)
-        bound_viol = np.maximum(self.lx - x, 0) + np.maximum(x - self.ux, 0)
+        row_viol = np.maximum(lc - Ax, 0) + np.maximum(Ax - uc, 0)
+        bound_viol = np.maximum(lx - x, 0) + np.maximum(x - ux, 0)
         bnorm, cnorm = self.norms()
         p_obj = self.objective(x)
         absA = abs(self.A)
-        row_scale = np.maximum(np.maximum(np.where(np.isfinite(self.lc), np.abs(self.lc), 0),
-                                          np.where(np.isfinite(self.uc), np.abs(self.uc), 0)), absA @ np.abs(x))
+        row_scale = np.maximum(np.maximum(np.where(np.isfinite(lc), np.abs(lc), 0),
+                                          np.where(np.isfinite(uc), np.abs(uc), 0)), absA @ np.abs(x))
         out = {
             "row_rel": float((row_viol / (1 + row_scale)).max(initial=0.0)),
             "primal_abs": float(np.sqrt(np.sum(row_viol ** 2) + np.sum(bound_viol ** 2))),
@@ -300,16 +317,16 @@ class LinearProgram:
         if y is None:
             return out
         y = np.asarray(y, dtype=float)
-        y_wrong = (np.where(np.isinf(self.lc) & (y > 0), y, 0.0)
-                   + np.where(np.isinf(self.uc) & (y < 0), y, 0.0))
+        y_wrong = (np.where(np.isinf(lc) & (y > 0), y, 0.0)
+                   + np.where(np.isinf(uc) & (y < 0), y, 0.0))
         y = y - y_wrong                              # the sign-feasible part (dual objective)
         g = self.c - self.A.T @ y
-        z = np.where(g > 0, np.where(np.isfinite(self.lx), g, 0), np.where(np.isfinite(self.ux), g, 0))
+        z = np.where(g > 0, np.where(np.isfinite(lx), g, 0), np.where(np.isfinite(ux), g, 0))
         dual_abs = _norm(g - z) + (_norm(self.A.T @ y_wrong) if y_wrong.any() else 0.0)
-        d_obj = (np.sum(np.where(y > 0, y * np.where(np.isfinite(self.lc), self.lc, 0), 0))
-                 + np.sum(np.where(y < 0, y * np.where(np.isfinite(self.uc), self.uc, 0), 0))
-                 + np.sum(np.where(z > 0, z * np.where(np.isfinite(self.lx), self.lx, 0), 0))
-                 + np.sum(np.where(z < 0, z * np.where(np.isfinite(self.ux), self.ux, 0), 0))
+        d_obj = (np.sum(np.where(y > 0, y * np.where(np.isfinite(lc), lc, 0), 0))
+                 + np.sum(np.where(y < 0, y * np.where(np.isfinite(uc), uc, 0), 0))
+                 + np.sum(np.where(z > 0, z * np.where(np.isfinite(lx), lx, 0), 0))
+                 + np.sum(np.where(z < 0, z * np.where(np.isfinite(ux), ux, 0), 0))
                  + self.c0)
         col_scale = np.abs(self.c) + absA.T @ np.abs(y)
         out.update(

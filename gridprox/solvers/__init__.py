@@ -251,7 +251,8 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
     a warm start of the wrong shape or not finite raise SolverInputError naming it).  The LP
     is validated next: NaN, infinite bounds on the wrong side and the like raise ValueError
     naming the entry, and so do magnitudes no solver can use (``_check_magnitudes``: |c| or
-    |A| >= 1e20; PDHG warns once on a badly scaled LP); a scenario whose bounds cross (a
+    |A| >= 1e20; PDHG warns once on a badly scaled LP); bounds beyond ±1e20 are infinite for
+    every backend (``LinearProgram.with_infinite_bounds``); a scenario whose bounds cross (a
     lower bound above its upper bound) is "infeasible" while the others are solved.
     ``on_result(k, result)``: called with each scenario's final Result, as soon as the backend
     has it (PDHG: as scenarios finish; others: at the end).  ``gridprox.lp_objective`` wraps
@@ -278,6 +279,7 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
         return _solve_polished(lp, name, presolve, polish, on_result, options)
     check_options(lp, name, options)
     _check_magnitudes(lp.validate(crossed_ok=True), name)
+    lp = lp.with_infinite_bounds()
     crossed = lp.crossed()
     if crossed.any():
         return _solve_uncrossed(lp, crossed, solver, presolve, options, on_result)

@@ -17,7 +17,7 @@ import torch
 
 from ..compile.lp import LinearProgram
 from ..core.device import resolve_device, resolve_dtype
-from ..lp import INFINITE_BOUND, LPTensors, PDHGOptions, solve
+from ..lp import LPTensors, PDHGOptions, solve
 from ..lp.options import DEFAULT_MAX_ITER, ITERATION_LIMIT, TIME_LIMIT
 from ..core.sparse import SparseMatrixOperator
 from ..errors import SolverError
@@ -30,20 +30,9 @@ _BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish", "on_result"
 _NOT_OPTIONS = _BATCH_OPTIONS | {"device", "dtype", "warm_start"}   # solve_pdhg's keywords outside PDHGOptions
 
 
-def _finite_bounds(lp: LinearProgram) -> LinearProgram:
-    """|bound| >= 1e20 becomes ±inf (so residual norms and the solver agree)."""
-    big = INFINITE_BOUND
-    clean = {name: np.where(np.abs(getattr(lp, name)) >= big, np.copysign(np.inf, getattr(lp, name)),
-                            getattr(lp, name)) for name in ("lc", "uc", "lx", "ux")}
-    if all(np.array_equal(clean[k], getattr(lp, k)) for k in clean):
-        return lp
-    return dataclasses.replace(lp, **clean)
-
-
 def norms_of(lp: LinearProgram, scenarios: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """(‖b‖, ‖c‖) of ``lp``'s ``scenarios`` as ``solve_pdhg`` measures them (``norms``): a presolved
     LP's PDHG then stops on the test its result is judged by on ``lp``."""
-    lp = _finite_bounds(lp)
     pairs = [(lp.scenario(k) if lp.is_batch else lp).norms() for k in scenarios]
     return tuple(np.array(v, dtype=float).reshape(-1) for v in zip(*pairs))
 
@@ -176,7 +165,7 @@ def judged(status: str, residuals: dict, options: PDHGOptions, iterations: int) 
 def _norms(norms, B: int) -> tuple[np.ndarray, np.ndarray]:
     """``norms`` = (‖b‖, ‖c‖), each a number or B of them, as two (B,) arrays; else SolverInputError."""
     try:
-        pair = tuple(np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (B,)) for v in norms)
+        pair = tuple(np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (B,)).copy() for v in norms)
     except (TypeError, ValueError):
         pair = ()
     if len(pair) != 2 or not all(np.isfinite(v).all() and (v >= 0).all() for v in pair):
@@ -263,7 +252,7 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
                                              verbose, advanced_options)
     sequential, width, coordinates = batch["sequential"], batch["width"], batch["coordinates"]
     on_finish, on_result, norms = batch["on_finish"], batch["on_result"], batch["norms"]
-    lp = _finite_bounds(lp.validate())
+    lp = lp.validate().with_infinite_bounds()
 
     if sequential and lp.is_batch:
         results, prev = [], warm
