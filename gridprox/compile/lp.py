@@ -252,14 +252,15 @@ class LinearProgram:
             out[k] = A @ x[k]
         return out
 
-    def norms(self) -> tuple[float, float]:
+    def norms(self, rows=slice(None), cols=slice(None)) -> tuple[float, float]:
         """(‖b‖₂, ‖c‖₂) of a single LP, the denominators of PDLP's relative measures (``residuals``):
-        b the finite row bounds, an equality row's counted once."""
+        b the finite row bounds, an equality row's counted once; over ``rows`` and ``cols`` only
+        where given."""
         if self.is_batch:
             raise ValueError("norms() takes a single LP; use scenario(k)")
-        lc, uc, _, _ = self._bounds()
+        lc, uc = (v[rows] for v in self._bounds()[:2])
         b = np.concatenate([np.where(np.isfinite(lc), lc, 0)[~(lc == uc)], np.where(np.isfinite(uc), uc, 0)])
-        return _norm(b), _norm(self.c)
+        return _norm(b), _norm(self.c[cols])
 
     def with_infinite_bounds(self) -> "LinearProgram":
         """This LP with lower bounds <= -1e20 as -inf and upper bounds >= 1e20 as +inf (INFINITE_BOUND,

@@ -111,14 +111,14 @@ class ScaledLP:
     ux_orig: torch.Tensor
     bnorm: torch.Tensor          # (1, B) ‖b‖, ‖c‖ of the relative criteria, original units
     cnorm: torch.Tensor
-    thetas: torch.Tensor         # (1, B) θ_b θ_c of the scaled problem
     omega0: torch.Tensor         # (1, B) initial primal weight θ_b/θ_c
     eta: torch.Tensor            # (1, B) step 0.998/‖Ã‖₂
 
     @classmethod
-    def build(cls, lp: LPTensors, scaling: "Scaling", norms=None) -> tuple["ScaledLP", SparseMatrixOperator]:
-        """``norms``: (‖b‖, ‖c‖), (B,) each, for the relative measures where they are another LP's
-        (the one a presolve reduced to ``lp``: ``solve``); else ``lp``'s own."""
+    def build(cls, lp: LPTensors, scaling: "Scaling", norms=None, weight_norms=None
+              ) -> tuple["ScaledLP", SparseMatrixOperator]:
+        """``norms``, ``weight_norms``: (‖b‖, ‖c‖), (B,) each, for the relative measures and for the
+        initial primal weight where they are not ``lp``'s own (``solve``)."""
         A, d_row, d_col, eta = scaling.A, scaling.d_row, scaling.d_col, scaling.eta
         B, fdt = lp.batch_size, dict(dtype=A.dtype, device=A.device)
         zero = torch.zeros((), **fdt)
@@ -126,9 +126,12 @@ class ScaledLP:
         fin = {k: torch.isfinite(v) for k, v in (("lx", lx), ("ux", ux), ("lc", lc), ("uc", uc))}
         row = lambda t: t.reshape(1, -1).expand(1, B).clone()  # noqa: E731
         theta_b, theta_c = bound_objective_weights(lp.c, lp.lc, lp.uc)
-        bnorm, cnorm = (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0) if norms is None else norms
         tb, tc = bound_objective_weights(c, lc, uc)
-        tb, tc = tb.reshape(1, -1).expand(1, B), tc.reshape(1, -1).expand(1, B)
+        omega0 = (tb / tc).reshape(1, -1).expand(1, B)
+        bnorm, cnorm = (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0) if norms is None else norms
+        if weight_norms is not None:    # ω₀ ∝ (1 + ‖c‖)/(1 + ‖b‖), the scaled LP's: moved to the norms given
+            (wb, wc), (own_b, own_c) = weight_norms, (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0)
+            omega0 = omega0 * (((1 + own_b) / (1 + wb)) * ((1 + wc) / (1 + own_c))).reshape(1, -1)
         data = cls(c=c, lc=lc, uc=uc, lx=lx, ux=ux,
                    lxz=torch.where(fin["lx"], lx, zero), uxz=torch.where(fin["ux"], ux, zero),
                    lcz=torch.where(fin["lc"], lc, zero), ucz=torch.where(fin["uc"], uc, zero),
@@ -137,7 +140,7 @@ class ScaledLP:
                    c0=row(lp.c0.to(dtype=A.dtype, device=A.device)), cx_origin=torch.zeros(1, B, **fdt),
                    d_row=d_row, d_col=d_col,
                    lx_orig=lp.lx, ux_orig=lp.ux, bnorm=row(bnorm), cnorm=row(cnorm),
-                   thetas=(tb * tc).clone(), omega0=(tb / tc).clone(), eta=row(eta))
+                   omega0=omega0.clone(), eta=row(eta))
         return data, A
 
     def columns(self, ids: torch.Tensor, B: int) -> "ScaledLP":

@@ -51,7 +51,7 @@ class PDHGSolution:
 
 def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
           width: Optional[int] = None, coordinates=None, on_finish=None,
-          scaling: Optional[Scaling] = None, norms=None) -> PDHGSolution:
+          scaling: Optional[Scaling] = None, norms=None, weight_norms=None) -> PDHGSolution:
     """Solve an LP or a batch.  ``warm_start``: (x, y) or (x, y, primal_weight) in original
     units, (n,)/(m,) or (n, B)/(m, B); the weight (a float or (B,), NaN/None: the default) is
     relative to ω₀ = θ_b/θ_c as returned in ``primal_weight``, which stays meaningful for a
@@ -61,8 +61,8 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
     is called as scenarios finish, with their indices and the solution filled so far.  A primal ray with an infeasible point ends as
     "infeasible_or_unbounded" (``solvers.solve_lp`` settles it).  ``scaling``: ``lp.A``'s, made
     by an earlier solve with the same options (polishing reuses its solve's).  ``norms``: (‖b‖, ‖c‖),
-    floats or (B,), that the relative measures divide by in place of ``lp``'s own: a presolved
-    LP's solve stops on the test of the LP the user gave (``solvers.solve_lp``)."""
+    floats or (B,), that the relative measures divide by in place of ``lp``'s own, ``weight_norms``
+    those ω₀ is made of (``ScaledLP.build``; ``solvers.solve_lp`` passes a presolved LP's)."""
     lp = lp.checked()
     options = options or PDHGOptions()
     B = lp.batch_size
@@ -73,7 +73,7 @@ def solve(lp: LPTensors, options: Optional[PDHGOptions] = None, warm_start=None,
         if threads is not None:
             torch.set_num_threads(threads)
         with logs.verbose(options.verbose):
-            sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner, scaling, norms).run()
+            sol = _Solve(lp, options, warm_start, schedule, on_finish, tuner, scaling, norms, weight_norms).run()
         if lp.A.device.type == "cpu":
             sol.threads = torch.get_num_threads()
     finally:
@@ -88,15 +88,15 @@ class _Solve:
     their data ``d`` and matrix ``A``), and the outputs, filled as scenarios finish."""
 
     def __init__(self, lp: LPTensors, opt: PDHGOptions, warm_start, schedule, on_finish, tuner, scaling=None,
-                 norms=None):
+                 norms=None, weight_norms=None):
         self.opt, self.schedule, self.on_finish, self.lp = opt, schedule, on_finish, lp
         self.start = time.perf_counter()
         self.B, (self.m, self.n) = B, (m, n) = lp.batch_size, lp.A.shape
         fdt = self.fdt = dict(dtype=lp.A.dtype, device=lp.A.device)
         self.scaling = scaling or Scaling.of(lp.A, opt.ruiz_iters, opt.pc_alpha)
-        if norms is not None:
-            norms = tuple(torch.as_tensor(v, **fdt).reshape(-1).expand(B) for v in norms)
-        self.pool, self.A_pool = ScaledLP.build(lp, self.scaling, norms)
+        norms, weight_norms = (None if v is None else tuple(torch.as_tensor(a, **fdt).reshape(-1).expand(B) for a in v)
+                               for v in (norms, weight_norms))
+        self.pool, self.A_pool = ScaledLP.build(lp, self.scaling, norms, weight_norms)
         self.moves_origin = lp.A.dtype != torch.float64      # float32: origin.py
         self.start_X, self.start_Y = torch.zeros(n, B, **fdt), torch.zeros(m, B, **fdt)
         self.start_weight = torch.full((1, B), math.nan, **fdt)

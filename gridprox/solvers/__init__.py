@@ -303,15 +303,15 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
 
     reduced = reduce_lp(lp)
     if name == "pdhg":
-        from .pdhg import judged, norms_of, pdhg_options
+        from .pdhg import judged, pdhg_options
 
         opt = pdhg_options(**options)
         reduced.judge = lambda r: judged(r.status, r.residuals, opt, r.iterations)
     inner = None
     if reduced.lp is not None:
         inner_options = reduced.map_warm_start(options)
-        if name == "pdhg":      # measured as the LP given: the fixed columns' activity in b moves ‖b‖
-            inner_options["norms"] = norms_of(lp, reduced.live.tolist())
+        if name == "pdhg":
+            inner_options.update(_pdhg_norms(lp, reduced))
         if on_result is not None and name == "pdhg":
             def post(j: int, r: Result) -> None:
                 b = int(reduced.live[j])
@@ -395,6 +395,19 @@ def solve_lp_sequence(lps, solver: str = "highs", session=None, **options) -> li
             raise TypeError(f"solve_lp_sequence expects gridprox LinearPrograms, got {type(lp).__name__}")
         out.append(_settle(lp, session.solve(lp.validate()), session.options))
     return out
+
+
+def _pdhg_norms(lp: LinearProgram, reduced) -> dict:
+    """PDHG's ``norms`` and ``weight_norms`` for the LP ``reduced`` holds, where they are not its own:
+    it stops on the test of ``lp`` (as its answer is judged there), and its initial primal weight
+    comes from ``lp``'s bounds on the rows it keeps, so a fixed column's activity moved into its
+    bounds does not set it (RESULTS, "The light presolve measured as the LP given")."""
+    from .pdhg import norms_of
+
+    live = reduced.live.tolist()
+    own = norms_of(reduced.lp, range(len(live)))
+    given = {"norms": norms_of(lp, live), "weight_norms": norms_of(lp, live, reduced.rows, reduced.cols)}
+    return {name: v for name, v in given.items() if not all(np.array_equal(a, b) for a, b in zip(v, own))}
 
 
 def _run(lp: LinearProgram, func, batched: bool, options: dict):

@@ -26,14 +26,14 @@ from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
 # solve_pdhg's own keywords: how a batch is run, and the norms its relative measures divide by
-_BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish", "on_result", "norms"}
+_BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish", "on_result", "norms", "weight_norms"}
 _NOT_OPTIONS = _BATCH_OPTIONS | {"device", "dtype", "warm_start"}   # solve_pdhg's keywords outside PDHGOptions
 
 
-def norms_of(lp: LinearProgram, scenarios: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """(‖b‖, ‖c‖) of ``lp``'s ``scenarios`` as ``solve_pdhg`` measures them (``norms``): a presolved
-    LP's PDHG then stops on the test its result is judged by on ``lp``."""
-    pairs = [(lp.scenario(k) if lp.is_batch else lp).norms() for k in scenarios]
+def norms_of(lp: LinearProgram, scenarios: Sequence[int], rows=slice(None), cols=slice(None)):
+    """(‖b‖, ‖c‖) of ``lp``'s ``scenarios`` (over ``rows`` and ``cols``) as ``solve_pdhg`` takes
+    them (``norms``, ``weight_norms``): two (k,) arrays."""
+    pairs = [(lp.scenario(k) if lp.is_batch else lp).norms(rows, cols) for k in scenarios]
     return tuple(np.array(v, dtype=float).reshape(-1) for v in zip(*pairs))
 
 
@@ -162,14 +162,14 @@ def judged(status: str, residuals: dict, options: PDHGOptions, iterations: int) 
     return status
 
 
-def _norms(norms, B: int) -> tuple[np.ndarray, np.ndarray]:
+def _norms(name: str, norms, B: int) -> tuple[np.ndarray, np.ndarray]:
     """``norms`` = (‖b‖, ‖c‖), each a number or B of them, as two (B,) arrays; else SolverInputError."""
     try:
         pair = tuple(np.broadcast_to(np.asarray(v, dtype=float).reshape(-1), (B,)).copy() for v in norms)
     except (TypeError, ValueError):
         pair = ()
     if len(pair) != 2 or not all(np.isfinite(v).all() and (v >= 0).all() for v in pair):
-        raise SolverInputError(f"norms must be (‖b‖, ‖c‖): two finite numbers >= 0 or {B} of each, got {norms!r}")
+        raise SolverInputError(f"{name} must be (‖b‖, ‖c‖): two finite numbers >= 0 or {B} of each, got {norms!r}")
     return pair
 
 
@@ -200,8 +200,9 @@ def _prepare(lp: LinearProgram, tol, max_iter, time_limit, device, dtype, warm_s
             raise SolverInputError(f"coordinates must be a finite (B, d) array with B = {lp.batch_size}, "
                                    f"got shape {coordinates.shape}")
         batch["coordinates"] = coordinates
-    if batch["norms"] is not None:
-        batch["norms"] = _norms(batch["norms"], lp.batch_size or 1)
+    for name in ("norms", "weight_norms"):
+        if batch[name] is not None:
+            batch[name] = _norms(name, batch[name], lp.batch_size or 1)
     try:
         dev = resolve_device(device)
         dt = resolve_dtype(dtype, dev)
@@ -243,7 +244,9 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     when it entered; ``on_finish(count)`` is called as scenarios finish (progress), and
     ``on_result(k, result)`` with each scenario's Result as soon as it has one; ``norms=(‖b‖, ‖c‖)``
     (numbers or (B,) arrays): the denominators of PDLP's relative measures in place of the LP's
-    own, so that an LP a presolve reduced stops on the test of the LP it came from (``solve_lp``).
+    own, and ``weight_norms`` likewise those of the initial primal weight ω₀ = (1 + ‖c‖)/(1 + ‖b‖),
+    so that an LP a presolve reduced stops on the test of the LP it came from, and a fixed
+    column's activity moved into its bounds does not set its weight (``solve_lp``).
     Options are checked before any work (``check_options``): an unknown name, a value of the
     wrong type or range, an unavailable device or a warm start of the wrong shape or with
     NaN/inf raise ``SolverInputError`` (a SolverError and a ValueError) naming it."""
@@ -251,7 +254,8 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
     options, dev, dt, warm, batch = _prepare(lp, tol, max_iter, time_limit, device, dtype, warm_start,
                                              verbose, advanced_options)
     sequential, width, coordinates = batch["sequential"], batch["width"], batch["coordinates"]
-    on_finish, on_result, norms = batch["on_finish"], batch["on_result"], batch["norms"]
+    on_finish, on_result = batch["on_finish"], batch["on_result"]
+    norms = {name: batch[name] for name in ("norms", "weight_norms")}
     lp = lp.validate().with_infinite_bounds()
 
     if sequential and lp.is_batch:
@@ -259,14 +263,14 @@ def solve_pdhg(lp: LinearProgram, *, tol: float = 1e-4, max_iter: Optional[int] 
         for k in range(lp.batch_size):
             w = None if prev is None else _scenario_warm(prev, k)
             report = None if on_result is None else (lambda _, r, k=k: on_result(k, r))
-            own = None if norms is None else tuple(v[k:k + 1] for v in norms)
-            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter(), on_finish, report, norms=own)
+            own = {name: None if v is None else tuple(a[k:k + 1] for a in v) for name, v in norms.items()}
+            res = _solve_once(lp.scenario(k), options, dev, dt, w, time.perf_counter(), on_finish, report, **own)
             results.append(res)
             if res.x is not None and np.all(np.isfinite(res.x)):
                 prev = (res.x, res.y, None if res.primal_weight is None else np.array([res.primal_weight]))
         return results
     stream = {"width": int(width), "coordinates": coordinates} if width is not None and lp.is_batch else {}
-    return _solve_once(lp, options, dev, dt, warm, t0, on_finish, on_result, norms=norms, **stream)
+    return _solve_once(lp, options, dev, dt, warm, t0, on_finish, on_result, **norms, **stream)
 
 
 def _scenario_warm(warm, k: int):
@@ -279,7 +283,7 @@ def _scenario_warm(warm, k: int):
 
 
 def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_finish=None, on_result=None,
-                norms=None, **stream):
+                norms=None, weight_norms=None, **stream):
     data = to_tensors(lp, dev, dt)
     ws = None
     if warm is not None:
@@ -298,7 +302,7 @@ def _solve_once(lp: LinearProgram, options: PDHGOptions, dev, dt, warm, t0, on_f
         if on_finish is not None:
             on_finish(len(ids))
 
-    solve(data, options, ws, on_finish=finished, norms=norms, **stream)
+    solve(data, options, ws, on_finish=finished, norms=norms, weight_norms=weight_norms, **stream)
     return results if lp.is_batch else results[0]
 
 
