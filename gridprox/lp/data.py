@@ -129,7 +129,7 @@ class ScaledLP:
         tb, tc = bound_objective_weights(c, lc, uc)
         omega0 = (tb / tc).reshape(1, -1).expand(1, B)
         bnorm, cnorm = (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0) if norms is None else norms
-        if weight_norms is not None:    # ω₀ ∝ (1 + ‖c‖)/(1 + ‖b‖), the scaled LP's: moved to the norms given
+        if weight_norms is not None:    # ω₀ ∝ (1 + ‖c‖)/(1 + ‖b‖): lp's own norms swapped for those given
             (wb, wc), (own_b, own_c) = weight_norms, (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0)
             omega0 = omega0 * (((1 + own_b) / (1 + wb)) * ((1 + wc) / (1 + own_c))).reshape(1, -1)
         data = cls(c=c, lc=lc, uc=uc, lx=lx, ux=ux,

@@ -94,9 +94,9 @@ class _Solve:
         self.B, (self.m, self.n) = B, (m, n) = lp.batch_size, lp.A.shape
         fdt = self.fdt = dict(dtype=lp.A.dtype, device=lp.A.device)
         self.scaling = scaling or Scaling.of(lp.A, opt.ruiz_iters, opt.pc_alpha)
-        norms, weight_norms = (None if v is None else tuple(torch.as_tensor(a, **fdt).reshape(-1).expand(B) for a in v)
-                               for v in (norms, weight_norms))
-        self.pool, self.A_pool = ScaledLP.build(lp, self.scaling, norms, weight_norms)
+        rows = lambda pair: None if pair is None else tuple(torch.as_tensor(v, **fdt).reshape(-1).expand(B)  # noqa: E731
+                                                            for v in pair)
+        self.pool, self.A_pool = ScaledLP.build(lp, self.scaling, rows(norms), rows(weight_norms))
         self.moves_origin = lp.A.dtype != torch.float64      # float32: origin.py
         self.start_X, self.start_Y = torch.zeros(n, B, **fdt), torch.zeros(m, B, **fdt)
         self.start_weight = torch.full((1, B), math.nan, **fdt)
