@@ -331,3 +331,43 @@ def test_bounds_beyond_1e20_are_infinite_on_every_path():
         assert abs(res.objective - best) <= 2e-4 * (1 + best)
         again = clean.residuals(res.x, res.y)
         assert all(np.isclose(res.residuals[k], again[k], rtol=1e-9, atol=1e-300) for k in ("primal", "dual", "gap"))
+
+
+def _availability_lp(P):
+    """Demand x_t + s_t >= d_t with cheap x_t <= a_t·k/2 (availability rows 2x_t - a_t k <= 0) and k fixed
+    at P (a scalar or one per scenario): fixing k leaves the availability rows with one entry each,
+    and where a_t·P < d_t they bind, so their duals are nonzero."""
+    T = 12
+    rng = np.random.default_rng(3)
+    a, d = rng.uniform(0.1, 0.9, T), rng.uniform(0.5, 1.5, T)
+    eye = sp.identity(T, format="csr")               # columns: k, then x, then s; x_t's entry 2 comes second
+    A = sp.vstack([sp.hstack([sp.csr_matrix((T, 1)), eye, eye]),
+                   sp.hstack([sp.csr_matrix(-a[:, None]), 2 * eye, sp.csr_matrix((T, T))])]).tocsr()
+    P = np.atleast_1d(np.asarray(P, dtype=float))[:, None]
+    lx, ux = np.hstack([P, np.zeros((len(P), 2 * T))]), np.hstack([P, np.full((len(P), 2 * T), INF)])
+    lx, ux = (lx[0], ux[0]) if len(P) == 1 else (lx, ux)
+    return T, LinearProgram(c=np.r_[2.0, np.full(T, 1.0), np.full(T, 5.0)], A=A, lc=np.r_[d, np.full(T, -INF)],
+                            uc=np.r_[np.full(T, INF), np.zeros(T)], lx=lx, ux=ux)
+
+
+def test_rows_a_fixed_column_leaves_single_become_bounds():
+    """The availability rows of a fixed capacity are singletons once it is substituted: presolve
+    makes them bounds, and postsolve gives them back their duals (the row's entry in the kept
+    column, not its first).  Judged against HiGHS's simplex on the LP as given, and by KKT."""
+    T, lp = _availability_lp(1.2)
+    pre = presolve(lp)
+    assert pre.lp.num_rows == T and f"({T} singleton" in pre.summary
+    ref = solve_lp(lp, solver="highs", method="simplex")
+    res = solve_lp(lp, solver="highs", method="simplex", presolve=True)
+    assert_same_answer(lp, res, ref)
+    assert np.abs(res.y[T:]).max() > 1e-3            # binding availability rows: duals postsolve rebuilt
+    T, batch = _availability_lp([1.2, 0.6])
+    for lp_k, r in zip(batch.scenarios(), solve_lp(batch, solver="highs", method="simplex", presolve=True)):
+        assert_same_answer(lp_k, r, solve_lp(lp_k, solver="highs", method="simplex"))
+    # k fixed PyPSA's way, by a row k = P with k free: the availability rows' duals must be in
+    # place before that row's dual takes k's reduced cost
+    A = sp.vstack([lp.A, sp.csr_matrix(([1.0], ([0], [0])), shape=(1, lp.num_vars))]).tocsr()
+    pypsa_style = LinearProgram(c=lp.c, A=A, lc=np.r_[lp.lc, 1.2], uc=np.r_[lp.uc, 1.2],
+                                lx=np.r_[-INF, lp.lx[1:]], ux=np.r_[INF, lp.ux[1:]])
+    res = solve_lp(pypsa_style, solver="highs", method="simplex", presolve=True)
+    assert_same_answer(pypsa_style, res, solve_lp(pypsa_style, solver="highs", method="simplex"))

@@ -9,7 +9,8 @@ One pass, in this order, on a single LP or a batch sharing A's pattern:
    bounds and c0; columns left without entries are fixed at their cost-optimal bound.
    If that bound is infinite while the cost pulls towards it, the LP is dual infeasible:
    the column is fixed at a finite value, and the scenario is reported unbounded if the
-   rest is feasible (infeasible otherwise);
+   rest is feasible (infeasible otherwise); rows the removed columns leave with one entry
+   become bounds as in 2;
 4. rows left with only removed columns are checked like empty rows and dropped;
 5. the rows and columns left are ordered so that the densest ones (a capacity variable
    in every hour's rows, a CO2 cap over every hour) are spread evenly among the others:
@@ -61,6 +62,7 @@ class Presolved:
     x_removed: np.ndarray             # (B, n) values of removed columns
     lo_source: np.ndarray             # (B, n) singleton row giving x_j's binding lower bound, or -1
     hi_source: np.ndarray             # (B, n) same for the upper bound
+    late_rows: np.ndarray             # the source rows that removed columns left single (step 3)
     verdicts: list                    # per scenario: None (solve it) or (status, message)
     dual_infeasible: list             # per scenario: None or the message naming the column
     live: np.ndarray                  # scenarios the reduced LP holds, in its batch order
@@ -144,11 +146,15 @@ class Presolved:
             return attach_solution(out, lp, x)
         y = np.zeros(lp.num_rows)
         y[self.rows] = r.y
-        g = lp.c - lp.A.T @ y                   # reduced costs without the singleton rows
-        for source, side in ((self.lo_source[b], g > 0), (self.hi_source[b], g < 0)):
-            j = np.flatnonzero(side & (source >= 0))
-            rows = source[j]
-            y[rows] = g[j] / lp.A.data[lp.A.indptr[rows]]   # a singleton row's one entry
+        # a dropped row's dual takes the reduced cost its column's bound absorbed (y = g_j / a_ij);
+        # the late rows first: their duals move the reduced costs of the fixed columns beside them,
+        # which their own singleton rows absorb next
+        for late in (True, False):
+            g = lp.c - lp.A.T @ y                   # reduced costs without the rows still to do
+            for source, side in ((self.lo_source[b], g > 0), (self.hi_source[b], g < 0)):
+                j = np.flatnonzero(side & (source >= 0) & (np.isin(source, self.late_rows) == late))
+                if len(j):
+                    y[source[j]] = g[j] / np.asarray(lp.A[source[j], j]).ravel()
         return attach_solution(out, lp, x, y)
 
 
@@ -203,25 +209,30 @@ def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
          lp.row_names, "row")
 
     # 2. singleton rows -> bounds (a row whose one value is 0 in some scenario stays a row)
+    lo_source, hi_source = np.full((B, n), -1), np.full((B, n), -1)
+
+    def to_bounds(srows, entries, lo, hi):
+        """Rows ``srows`` with one entry each (``entries``) left: their bounds become bounds on
+        its column, and the rows whose bound binds are recorded (postsolve's duals); the rows
+        whose entry is 0 in some scenario stay.  (rows, tightened lo, tightened hi)."""
+        a = vals[:, entries]
+        ok = (a != 0).all(axis=0)
+        srows, a, scols = srows[ok], a[:, ok], A.indices[entries[ok]]
+        with np.errstate(invalid="ignore"):
+            lo_implied = np.where(a > 0, lc[:, srows], uc[:, srows]) / a
+            hi_implied = np.where(a > 0, uc[:, srows], lc[:, srows]) / a
+        new_lo, new_hi = lo.copy(), hi.copy()
+        np.maximum.at(new_lo, (scen, scols[None, :]), lo_implied)
+        np.minimum.at(new_hi, (scen, scols[None, :]), hi_implied)
+        for source, implied, bound, orig in ((lo_source, lo_implied, new_lo, lo), (hi_source, hi_implied, new_hi, hi)):
+            bs, ks = np.nonzero((implied == bound[:, scols]) & (implied != orig[:, scols]))
+            source[bs, scols[ks]] = srows[ks]
+        fail(np.arange(n), _outside(new_lo, -np.inf, new_hi, tol),
+             "has bounds that cross once its singleton rows are applied", lp.var_names, "column")
+        return srows, new_lo, np.maximum(new_hi, new_lo)   # crossings within tol: fix at the lower one
+
     srows = np.flatnonzero(row_nnz == 1)
-    a = vals[:, A.indptr[srows]]
-    srows, a = srows[(a != 0).all(axis=0)], a[:, (a != 0).all(axis=0)]
-    scols = A.indices[A.indptr[srows]]
-    with np.errstate(invalid="ignore"):
-        lo_implied = np.where(a > 0, lc[:, srows], uc[:, srows]) / a
-        hi_implied = np.where(a > 0, uc[:, srows], lc[:, srows]) / a
-    lo, hi = lx.copy(), ux.copy()
-    np.maximum.at(lo, (scen, scols[None, :]), lo_implied)
-    np.minimum.at(hi, (scen, scols[None, :]), hi_implied)
-    lo_source = np.full((B, n), -1)
-    hi_source = np.full((B, n), -1)
-    for source, implied, bound, orig in ((lo_source, lo_implied, lo, lx), (hi_source, hi_implied, hi, ux)):
-        gives = (implied == bound[:, scols]) & (implied != orig[:, scols])
-        bs, ks = np.nonzero(gives)
-        source[bs, scols[ks]] = srows[ks]
-    fail(np.arange(n), _outside(lo, -np.inf, hi, tol),
-         "has bounds that cross once its singleton rows are applied", lp.var_names, "column")
-    hi = np.maximum(hi, lo)   # crossings within tol: fix at the lower one
+    srows, lo, hi = to_bounds(srows, A.indptr[srows], lx, ux)
 
     # 3. fixed columns and columns without entries in the remaining rows
     keep_row = ~empty
@@ -250,9 +261,20 @@ def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
         activity = (to_row @ (vals[:, sel] * x_removed[:, A.indices[sel]]).T).T   # (B, m)
         lc, uc = lc - activity, uc - activity
 
-    # 4. rows left with removed columns only
+    # 3b. rows that the removed columns left with one entry become bounds too (a fixed capacity's
+    # availability rows p_t <= p_max_pu_t·P)
     kept_entries = keep_row[row_of] & ~removed[A.indices]
     kept_per_row = np.bincount(row_of[kept_entries], minlength=m)
+    late = np.flatnonzero(keep_row & (kept_per_row == 1))
+    if len(late):
+        entry = np.flatnonzero(kept_entries & np.isin(row_of, late))         # one per row, in row order
+        late, lo, hi = to_bounds(late, entry, lo, hi)
+        keep_row[late] = False
+        srows = np.concatenate([srows, late])
+        kept_entries = keep_row[row_of] & ~removed[A.indices]
+        kept_per_row = np.bincount(row_of[kept_entries], minlength=m)
+
+    # 4. rows left with removed columns only
     emptied = keep_row & (kept_per_row == 0)
     er = np.flatnonzero(emptied)
     fail(er, _outside(0.0, lc[:, er], uc[:, er], tol),
@@ -290,5 +312,5 @@ def presolve(lp: LinearProgram, tol: float = 1e-9) -> Presolved:
             var_names=None if lp.var_names is None else [lp.var_names[j] for j in cols],
             row_names=None if lp.row_names is None else [lp.row_names[i] for i in rows])
     return Presolved(lp=reduced, original=lp, rows=rows, cols=cols, x_removed=x_removed,
-                     lo_source=lo_source, hi_source=hi_source, verdicts=verdicts,
+                     lo_source=lo_source, hi_source=hi_source, late_rows=late, verdicts=verdicts,
                      dual_infeasible=dual_infeasible, live=live, summary=summary)
