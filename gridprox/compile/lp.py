@@ -259,8 +259,7 @@ class LinearProgram:
         if self.is_batch:
             raise ValueError("norms() takes a single LP; use scenario(k)")
         lc, uc = (v[rows] for v in self._bounds()[:2])
-        b = np.concatenate([np.where(np.isfinite(lc), lc, 0)[~(lc == uc)], np.where(np.isfinite(uc), uc, 0)])
-        return _norm(b), _norm(self.c[cols])
+        return _bound_norm(lc, uc), _norm(self.c[cols])
 
     def with_infinite_bounds(self) -> "LinearProgram":
         """This LP with lower bounds <= -1e20 as -inf and upper bounds >= 1e20 as +inf (INFINITE_BOUND,
@@ -302,7 +301,7 @@ class LinearProgram:
         Ax = self.A @ x
         row_viol = np.maximum(lc - Ax, 0) + np.maximum(Ax - uc, 0)
         bound_viol = np.maximum(lx - x, 0) + np.maximum(x - ux, 0)
-        bnorm, cnorm = self.norms()
+        bnorm, cnorm = _bound_norm(lc, uc), _norm(self.c)     # as norms(), from the bounds read above
         p_obj = self.objective(x)
         absA = abs(self.A)
         row_scale = np.maximum(np.maximum(np.where(np.isfinite(lc), np.abs(lc), 0),
@@ -339,6 +338,11 @@ class LinearProgram:
             gap=float(abs(p_obj - d_obj) / (1 + abs(p_obj) + abs(d_obj))),
         )
         return out
+
+
+def _bound_norm(lc: np.ndarray, uc: np.ndarray) -> float:
+    """‖b‖₂ of PDLP's relative primal measure: the finite row bounds, an equality row's once."""
+    return _norm(np.concatenate([np.where(np.isfinite(lc), lc, 0)[~(lc == uc)], np.where(np.isfinite(uc), uc, 0)]))
 
 
 def _norm(v: np.ndarray) -> float:

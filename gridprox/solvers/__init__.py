@@ -401,7 +401,7 @@ def _pdhg_norms(lp: LinearProgram, reduced) -> dict:
     """PDHG's ``norms`` and ``weight_norms`` for the LP ``reduced`` holds, where they are not its own:
     it stops on the test of ``lp`` (as its answer is judged there), and its initial primal weight
     comes from ``lp``'s bounds on the rows it keeps, so a fixed column's activity moved into its
-    bounds does not set it (RESULTS, "The light presolve measured as the LP given")."""
+    bounds does not set it (RESULTS, "The light presolve measured and weighted as the LP given")."""
     from .pdhg import norms_of
 
     live = reduced.live.tolist()

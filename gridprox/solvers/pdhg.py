@@ -25,7 +25,7 @@ from . import SolverInputError
 from .result import Result
 
 _OPTION_NAMES = {f.name for f in dataclasses.fields(PDHGOptions)}
-# solve_pdhg's own keywords: how a batch is run, and the norms its relative measures divide by
+# solve_pdhg's own keywords: how a batch is run, and the norms its measures and first weight are made of
 _BATCH_OPTIONS = {"sequential", "width", "coordinates", "on_finish", "on_result", "norms", "weight_norms"}
 _NOT_OPTIONS = _BATCH_OPTIONS | {"device", "dtype", "warm_start"}   # solve_pdhg's keywords outside PDHGOptions
 

@@ -67,8 +67,8 @@ class Presolved:
     dual_infeasible: list             # per scenario: None or the message naming the column
     live: np.ndarray                  # scenarios the reduced LP holds, in its batch order
     summary: str
-    # a solver's status rule applied again on the original LP (PDHG's relative measures change
-    # when fixed columns move into the row bounds): (Result) -> status
+    # a solver's status rule applied again on the original LP, where postsolve may have moved a
+    # point's measures: (Result) -> status
     judge: Optional[Callable[[Result], str]] = None
 
     @property
