@@ -25,6 +25,12 @@ each one); it tells the coupling of capacities and operation from the operation 
 restart when the fixed-point error fell to this fraction of the epoch's first), on each system and
 horizon and on ``gridprox.synthetic``'s capacity-expansion LP with the seeds of ``--seeds`` (whose
 profiles the constants were not tuned on), at each tolerance of ``--tols``.
+``--level-basis`` writes every storage level in a hierarchical basis of hat functions, e = H z
+(per chain: a constant, or for a non-cyclic chain a ramp from its initial level, then hats at the
+midpoints of repeatedly halved intervals, ~log2 T of them covering each snapshot).  H's columns,
+differenced along the chain, are orthogonal, so diagonal scaling can make the chain rows perfectly
+conditioned; the levels' bounds become rows H z within them.  PDHG on the transformed LP against
+the LP as built, judged on the LP as built (x = H z, the original rows' y).
 """
 from __future__ import annotations
 
@@ -197,6 +203,67 @@ def with_skip_rows(lp, chains, windows):
     return replace(lp, A=sp.vstack([A] + new).tocsr(), lc=np.r_[lp.lc, rhs], uc=np.r_[lp.uc, rhs], row_names=None)
 
 
+def hat_basis(T: int, cyclic: bool) -> sp.csr_matrix:
+    """H (T x T): column 0 (cyclic: constant) or T-1 (a ramp from the level before snapshot 0,
+    which the LP holds as a constant), then a hat at the midpoint of each interval, halved again."""
+    t = np.arange(T)
+    rows, cols, vals = [t], [np.zeros(T, int) if cyclic else np.full(T, T - 1)], [np.ones(T) if cyclic else (t + 1) / T]
+    stack = [(0, T)] if cyclic else [(-1, T - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        m = (a + b) // 2
+        left, right = np.arange(a + 1, m + 1), np.arange(m + 1, b)
+        r, v = np.r_[left, right], np.r_[(left - a) / (m - a), (b - right) / (b - m)]
+        rows.append(r % T), cols.append(np.full(r.size, m % T)), vals.append(v)
+        stack += [(a, m), (m, b)]
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(T, T))
+
+
+def with_level_basis(model, lp):
+    """(the LP in z, the n x n map x = M z): storage levels in ``hat_basis``, their bounds as rows."""
+    from gridprox.energy.multilevel import LEVELS
+
+    n = lp.num_vars
+    level = np.zeros(n, bool)
+    blocks = [sp.identity(n, format="coo")]
+    for name, (table, cyclic_col, _) in LEVELS.items():
+        if name not in model.vars:
+            continue
+        v = model.vars[name]
+        grid = model.pp.var_offsets[v.id] + v._from_entries(np.arange(v._columns))       # (T, units)
+        for cols, cyclic in zip(grid.T, model.comp[table].df[cyclic_col].to_numpy(bool)):
+            H = hat_basis(len(cols), bool(cyclic)).tocoo()
+            blocks.append(sp.coo_matrix((H.data, (cols[H.row], cols[H.col])), shape=(n, n)))
+            level[cols] = True
+    M = sp.csr_matrix(sp.diags((~level).astype(float)) + sum(blocks[1:], sp.csr_matrix((n, n))))
+    lev = np.flatnonzero(level & (np.isfinite(lp.lx) | np.isfinite(lp.ux)))
+    pick = sp.csr_matrix((np.ones(lev.size), (np.arange(lev.size), lev)), shape=(lev.size, n))
+    lx, ux = lp.lx.copy(), lp.ux.copy()
+    lx[level], ux[level] = -np.inf, np.inf
+    return replace(lp, c=M.T @ lp.c, A=sp.vstack([lp.A @ M, pick @ M]).tocsr(), lc=np.r_[lp.lc, lp.lx[lev]],
+                   uc=np.r_[lp.uc, lp.ux[lev]], lx=lx, ux=ux, var_names=None, row_names=None), M
+
+
+def print_level_basis(args):
+    print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations; measured on the LP as built")
+    print("| system | snapshots | levels | nonzeros | status | iterations | rel. objective gap | worst row_rel |")
+    print("|---|---:|---|---:|---|---:|---:|---:|")
+    for system, h in _pairs(args):
+        model = CapacityExpansion(datasets.load_system(system), hours=h)
+        lp = model.lp()
+        ref = solve_lp(lp, "highs", method="simplex")
+        big, M = with_level_basis(model, lp)
+        for label, L in (("as built", lp), ("hat basis", big)):
+            res = solve_lp(L, "pdhg", tol=args.tol, max_iter=args.max_iter, each_row=False)
+            x = res.x if L is lp else M @ res.x
+            r = lp.residuals(x)
+            gap = abs(lp.objective(x) - ref.objective) / max(1.0, abs(ref.objective))
+            print(f"| {system} | {h} | {label} | {L.A.nnz:,} | {res.status} | {res.iterations:,} | {gap:.1e} "
+                  f"| {r['row_rel']:.1e} |", flush=True)
+
+
 def print_skip_rows(args):
     specs = [[k for k in spec.split(",") if k] for spec in args.skip_rows.split(";")]
     print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
@@ -301,11 +368,14 @@ def main(argv=None):
     ap.add_argument("--skip-rows", help='semicolon list of window lists, e.g. "8;8,56;all" (empty: none)')
     ap.add_argument("--fixed-capacities", action="store_true", help="capacity columns fixed at the optimum")
     ap.add_argument("--each", action="store_true", help="with --fixed-capacities: each column, and all but each")
+    ap.add_argument("--level-basis", action="store_true", help="storage levels in a hierarchical hat basis")
     ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
     ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
     args = ap.parse_args(argv)
     if args.fixed_capacities:
         print_fixed_capacities(args)
+    elif args.level_basis:
+        print_level_basis(args)
     elif args.skip_rows is not None:
         print_skip_rows(args)
     elif args.restart_fractions:
