@@ -250,10 +250,7 @@ def print_level_basis(args):
     print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations; measured on the LP as built")
     print("| system | snapshots | levels | nonzeros | status | iterations | rel. objective gap | worst row_rel |")
     print("|---|---:|---|---:|---|---:|---:|---:|")
-    for system, h in _pairs(args):
-        model = CapacityExpansion(datasets.load_system(system), hours=h)
-        lp = model.lp()
-        ref = solve_lp(lp, "highs", method="simplex")
+    for system, h, model, lp, ref in _models(args):
         big, M = with_level_basis(model, lp)
         for label, L in (("as built", lp), ("hat basis", big)):
             res = solve_lp(L, "pdhg", tol=args.tol, max_iter=args.max_iter, each_row=False)
@@ -269,10 +266,8 @@ def print_skip_rows(args):
     print(f"PDHG to the l2 measures at tol {args.tol:g}, at most {args.max_iter:,} iterations, one thread")
     print("| system | snapshots | windows | rows added | status | iterations | rel. objective gap |")
     print("|---|---:|---|---:|---|---:|---:|")
-    for system, h in _pairs(args):
-        model = CapacityExpansion(datasets.load_system(system), hours=h)
-        lp = model.lp()
-        ref, chains = solve_lp(lp, "highs", method="simplex"), storage_chains(model, lp)
+    for system, h, model, lp, ref in _models(args):
+        chains = storage_chains(model, lp)
         for windows in specs:
             big = with_skip_rows(lp, chains, windows)
             res = solve_lp(big, "pdhg", tol=args.tol, max_iter=args.max_iter, each_row=False, threads=1)
@@ -310,6 +305,14 @@ def _cells(row):
 def _pairs(args):
     """(system, snapshots) for every system and horizon asked for."""
     return [(system, int(h)) for system in args.system.split(",") for h in args.hours.split(",")]
+
+
+def _models(args):
+    """(system, snapshots, model, its LP, HiGHS's simplex answer) for every system and horizon asked for."""
+    for system, h in _pairs(args):
+        model = CapacityExpansion(datasets.load_system(system), hours=h)
+        lp = model.lp()
+        yield system, h, model, lp, solve_lp(lp, "highs", method="simplex")
 
 
 def print_restart_fractions(args):
