@@ -25,6 +25,10 @@ each one); it tells the coupling of capacities and operation from the operation 
 restart when the fixed-point error fell to this fraction of the epoch's first), on each system and
 horizon and on ``gridprox.synthetic``'s capacity-expansion LP with the seeds of ``--seeds`` (whose
 profiles the constants were not tuned on), at each tolerance of ``--tols``.
+``--tail-weights 1,0.5 --instances synthetic:seed2,pypsa:three-country@2920`` solves each instance of
+``comparisons/real_models.py`` by the default PDHG (per-row test and feasibility polishing on), with
+each restart's new primal weight multiplied by f once the scenario's first polish attempt is made
+(it met PDLP's ℓ2 measures): the tail, where the dual side lags, run at another weight.
 ``--level-basis`` writes every storage level in a hierarchical basis of hat functions, e = H z
 (per chain: a constant, or for a non-cyclic chain a ramp from its initial level, then hats at the
 midpoints of repeatedly halved intervals, ~log2 T of them covering each snapshot).  H's columns,
@@ -144,6 +148,39 @@ def primal_weights(lp, weights: list, tol: float, max_iter: int):
             method.primal_weight = pid
         rows.append((label, res.status, res.iterations, _gap(res, ref)))
     return rows
+
+
+def print_tail_weights(args):
+    """Iterations to the default test with the PID's weight scaled by f after the first polish attempt."""
+    from gridprox.lp import method
+
+    try:
+        from .real_models import cache_folder, load_instance
+    except ImportError:
+        from real_models import cache_folder, load_instance
+    factors = [float(f) for f in args.tail_weights.split(",")]
+    pid = method.primal_weight
+
+    def scaled(f):
+        def weight(s, restart, sums, metrics):
+            new = pid(s, restart, sums, metrics)
+            attempted = torch.isfinite(s.pol_bounds).any(0, keepdim=True)
+            return torch.where(attempted & restart, f * new, new)
+        return weight
+    print(f"PDHG at tol {args.tol:g} (default tests, polishing on), at most {args.max_iter:,} iterations; "
+          "iterations (status when not optimal)")
+    print("| instance | " + " | ".join(f"f = {f:g}" for f in factors) + " |")
+    print("|---|" + "---:|" * len(factors))
+    for spec in args.instances.split(","):
+        lp, cells = load_instance(spec, cache_folder(None)).lp, []
+        for f in factors:
+            method.primal_weight = scaled(f)
+            try:
+                res = solve_lp(lp, "pdhg", tol=args.tol, max_iter=args.max_iter)
+            finally:
+                method.primal_weight = pid
+            cells.append(f"{res.iterations:,}" + ("" if res.status == "optimal" else f" ({res.status})"))
+        print(f"| {spec} | " + " | ".join(cells) + " |", flush=True)
 
 
 def restart_fractions(lp, fractions: list, tols: list, max_iter: int):
@@ -371,12 +408,17 @@ def main(argv=None):
     ap.add_argument("--skip-rows", help='semicolon list of window lists, e.g. "8;8,56;all" (empty: none)')
     ap.add_argument("--fixed-capacities", action="store_true", help="capacity columns fixed at the optimum")
     ap.add_argument("--each", action="store_true", help="with --fixed-capacities: each column, and all but each")
+    ap.add_argument("--tail-weights", help="comma list of f: the primal weight times f after the first polish")
+    ap.add_argument("--instances", default="synthetic:seed2,pypsa:three-country@2920",
+                    help="with --tail-weights: instances as comparisons/real_models.py names them")
     ap.add_argument("--level-basis", action="store_true", help="storage levels in a hierarchical hat basis")
     ap.add_argument("--tols", default="1e-4", help="with --restart-fractions: comma list of tolerances")
     ap.add_argument("--seeds", default="1,2,3", help="with --restart-fractions: synthetic seeds (empty: none)")
     args = ap.parse_args(argv)
     if args.fixed_capacities:
         print_fixed_capacities(args)
+    elif args.tail_weights:
+        print_tail_weights(args)
     elif args.level_basis:
         print_level_basis(args)
     elif args.skip_rows is not None:
