@@ -128,9 +128,10 @@ class ScaledLP:
         theta_b, theta_c = bound_objective_weights(lp.c, lp.lc, lp.uc)
         tb, tc = bound_objective_weights(c, lc, uc)
         omega0 = (tb / tc).reshape(1, -1).expand(1, B)
-        bnorm, cnorm = (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0) if norms is None else norms
+        own_b, own_c = 1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0
+        bnorm, cnorm = (own_b, own_c) if norms is None else norms
         if weight_norms is not None:    # ω₀ ∝ (1 + ‖c‖)/(1 + ‖b‖): lp's own norms swapped for those given
-            (wb, wc), (own_b, own_c) = weight_norms, (1.0 / theta_b - 1.0, 1.0 / theta_c - 1.0)
+            wb, wc = weight_norms
             omega0 = omega0 * (((1 + own_b) / (1 + wb)) * ((1 + wc) / (1 + own_c))).reshape(1, -1)
         data = cls(c=c, lc=lc, uc=uc, lx=lx, ux=ux,
                    lxz=torch.where(fin["lx"], lx, zero), uxz=torch.where(fin["ux"], ux, zero),

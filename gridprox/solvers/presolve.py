@@ -149,10 +149,11 @@ class Presolved:
         # a dropped row's dual takes the reduced cost its column's bound absorbed (y = g_j / a_ij);
         # the late rows first: their duals move the reduced costs of the fixed columns beside them,
         # which their own singleton rows absorb next
+        sources = [(source, np.isin(source, self.late_rows)) for source in (self.lo_source[b], self.hi_source[b])]
         for late in (True, False):
             g = lp.c - lp.A.T @ y                   # reduced costs without the rows still to do
-            for source, side in ((self.lo_source[b], g > 0), (self.hi_source[b], g < 0)):
-                j = np.flatnonzero(side & (source >= 0) & (np.isin(source, self.late_rows) == late))
+            for (source, is_late), side in zip(sources, (g > 0, g < 0)):
+                j = np.flatnonzero(side & (source >= 0) & (is_late == late))
                 if len(j):
                     y[source[j]] = g[j] / np.asarray(lp.A[source[j], j]).ravel()
         return attach_solution(out, lp, x, y)
