@@ -29,7 +29,7 @@ gp: instances, ``solve_lp(lp)`` for MPS files: HiGHS on a CPU), ``pdhg-1e-4``, `
 each: what ``solver="auto"`` runs on a CPU below 250k nonzeros), ``concurrent`` (HiGHS's IPM raced against
 PDHG to 1e-6 then crossover: ``solve_lp(lp, "concurrent")``, what ``auto`` runs from 250k), ``highs-choose`` (HiGHS's own choice of method), ``highs-backend`` (the same as a user
 calls it, like for like with ``default``: ``model.solve(solver="highs")`` for gp: instances, results tables
-included), ``highs-pdlp`` (HiGHS's PDLP at 1e-4) and
+included), ``default-no-start`` (``model.solve(multilevel=None)``: the default without its simplex's daily-grid start), ``highs-pdlp`` (HiGHS's PDLP at 1e-4) and
 ``ortools-pdlp`` (OR-Tools PDLP at 1e-4 in a subprocess, when ortools is installed); the
 first-order ones take another tolerance as a suffix (``highs-pdlp-1e-6``).  Each solve has
 ``--time-limit`` seconds (crossover after PDHG has its own).
@@ -75,7 +75,7 @@ HEADLINE = ("gp:model-energy,gp:three-country,gp:de-stochastic,gp:national-scale
             "pypsa:de-stochastic,example:ac-dc-meshed,example:storage-hvdc,example:scigrid-de,"
             "example:model-energy,example:stochastic-network")
 QUICK = "gp:three-country@48,pypsa:three-country@48,example:ac-dc-meshed"
-SOLVERS = ("default", "pdhg-1e-4", "pdhg-1e-6", "pdhg-unpolished", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-hipo", "highs-ipx", "highs-concurrent", "highs-choose", "highs-backend",
+SOLVERS = ("default", "default-no-start", "pdhg-1e-4", "pdhg-1e-6", "pdhg-unpolished", "pdhg-crossover", "highs-simplex", "highs-ipm", "highs-hipo", "highs-ipx", "highs-concurrent", "highs-choose", "highs-backend",
            "highs-ipm-nox", "highs-pdlp", "ortools-pdlp", "concurrent")
 EXACT = ("highs-simplex", "highs-ipm", "highs-hipo", "highs-ipx", "default", "concurrent")      # reference candidates, in order of preference
 FIRST_ORDER_TOL = 1e-4                                 # pdhg-crossover, HiGHS PDLP and OR-Tools PDLP
@@ -266,9 +266,9 @@ def solve(solver: str, inst: Instance, args):
     threads = {} if args.threads is None else {"threads": args.threads}
     pdhg = {"device": args.device, **threads}
     t = time.perf_counter()
-    if solver == "default":
-        if inst.model is not None:
-            res = inst.model.solve(time_limit=limit).raw       # model.solve(): solver "auto"
+    if solver in ("default", "default-no-start"):
+        if inst.model is not None:       # model.solve(): solver "auto", its simplex from a daily grid or not
+            res = inst.model.solve(time_limit=limit, **({"multilevel": None} if solver != "default" else {})).raw
         else:
             res = solve_lp(lp, time_limit=limit)
     elif base == "pdhg":
@@ -463,6 +463,7 @@ def warm_up(threads: int | None, device: str) -> None:
     for k in sorted({1, threads or os.cpu_count()}):
         solve_lp(lp, "pdhg", threads=k, max_iter=300, device=device)
     solve_lp(lp, "highs")
+    solve_lp(lp, "highs", method="concurrent")
 
 
 def main(argv=None):

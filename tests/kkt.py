@@ -151,3 +151,14 @@ def assert_optimal(lp, result, tol, reference=None, *, factor=1.0, obj_factor=2.
             assert err <= dual_factor * tol, f"{k} differs from HiGHS's by {err:.3g} relative"
     m["objective_error"] = rel
     return m
+
+
+def assert_exact_vertex(lp, res, ref) -> None:
+    """``res`` is an exact optimal vertex of ``lp``: "optimal", rows and bounds met to 1e-7 (rows
+    relative to the largest finite upper row bound), the gap closed to 1e-9 and the objective
+    within 1e-9 of ``ref`` (``highs_reference``)."""
+    assert res.status == "optimal", res
+    m = kkt_measures(lp, res.x, res.y, res.z)
+    assert m["max_row_violation"] <= 1e-7 * (1 + np.abs(np.where(np.isfinite(lp.uc), lp.uc, 0)).max()), m
+    assert m["max_bound_violation"] <= 1e-7 and m["gap"] <= 1e-9, m
+    assert abs(res.objective - ref["objective"]) <= 1e-9 * abs(ref["objective"])

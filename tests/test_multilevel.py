@@ -60,5 +60,5 @@ def test_solve_with_multilevel_reaches_the_highs_optimum_from_fewer_iterations()
 def test_multilevel_is_refused_for_other_solvers():
     from gridprox.solvers import SolverInputError
 
-    with pytest.raises(SolverInputError, match="PDHG warm start"):
-        CapacityExpansion(toy_system(48)).solve(solver="highs", multilevel=True)
+    with pytest.raises(SolverInputError, match="PDHG or HiGHS start"):
+        CapacityExpansion(toy_system(48)).solve(solver="gurobi", multilevel=True)

@@ -9,7 +9,6 @@ import re
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from gridprox import solvers
@@ -18,7 +17,7 @@ from gridprox.solvers import SolverInputError, choose_solver, solve_lp
 from gridprox.solvers.polish import crossover
 from gridprox.solvers.race import RACERS, Racer, highs_racer, pdhg_crossover_racer, race, race_with_highs
 from gridprox.solvers.result import Result
-from kkt import highs_reference, kkt_measures
+from kkt import assert_exact_vertex, highs_reference
 
 TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 
@@ -28,14 +27,6 @@ def energy_lp(toy):
     return CapacityExpansion(toy).lp()
 
 
-def _assert_exact(lp, res, ref):
-    assert res.status == "optimal", res
-    m = kkt_measures(lp, res.x, res.y, res.z)
-    assert m["max_row_violation"] <= 1e-7 * (1 + np.abs(np.where(np.isfinite(lp.uc), lp.uc, 0)).max()), m
-    assert m["max_bound_violation"] <= 1e-7 and m["gap"] <= 1e-9, m
-    assert abs(res.objective - ref["objective"]) <= 1e-9 * abs(ref["objective"])
-
-
 def _no_racer_left():
     return not [t for t in threading.enumerate() if t.name.startswith(("race-", "crossover-interrupt"))]
 
@@ -43,14 +34,14 @@ def _no_racer_left():
 def test_concurrent_backend_is_exact_names_its_winner_and_stops_the_other(energy_lp):
     ref = highs_reference(energy_lp)
     res = solve_lp(energy_lp, "concurrent")
-    _assert_exact(energy_lp, res, ref)
+    assert_exact_vertex(energy_lp, res, ref)
     racers = set(RACERS[:max(2, len(os.sched_getaffinity(0)))])
     winner = re.match(r"concurrent: (\w+) first \(([\w, ]+) stopped\)", res.message)
     assert winner and {winner[1], *winner[2].split(", ")} == racers == set(res.stages), res.message
     assert res.stages[winner[1]]["won"] and sum(s["won"] for s in res.stages.values()) == 1
     assert _no_racer_left()
     two = solve_lp(energy_lp, "concurrent", threads=2)       # the first two racers only
-    _assert_exact(energy_lp, two, ref)
+    assert_exact_vertex(energy_lp, two, ref)
     assert set(two.stages) == {"simplex", "pdhg"}
 
 
@@ -60,7 +51,7 @@ def test_pdhg_and_crossover_win_where_the_ipm_cannot(energy_lp):
     ref = highs_reference(energy_lp)
     res = race_with_highs({"ipm": highs_racer(energy_lp, "ipm", {"ipm_iteration_limit": 1, "highs_presolve": "off"}),
                 "pdhg": pdhg_crossover_racer(energy_lp, 1e-6, None, False)})
-    _assert_exact(energy_lp, res, ref)
+    assert_exact_vertex(energy_lp, res, ref)
     assert res.message.startswith("concurrent: pdhg first (ipm stopped)") and res.solver == "pdhg+crossover"
     assert res.stages["pdhg"]["won"] and res.stages["ipm"]["iterations"] >= 0
     assert _no_racer_left()

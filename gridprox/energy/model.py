@@ -208,15 +208,20 @@ class CapacityExpansion:
         return lp
 
     def solve(self, solver: str = "auto", tol: float = 1e-4, device="auto", inputs: Optional[Mapping] = None,
-              polish="auto", multilevel=None, **solver_opts):
+              polish="auto", multilevel="auto", **solver_opts):
         """Solve and return a PlanningResult.  ``solver="auto"`` picks by ``solvers.choose_solver``
         (HiGHS on a CPU, PDHG on a GPU) and says so in the result's message.  ``tol`` is PDHG's
         relative KKT tolerance; HiGHS, Gurobi and cvxpy keep their own (tighter) defaults unless
         given in ``solver_opts``.  ``polish``: "auto" makes a PDHG answer an exact optimal vertex
         with HiGHS's crossover (``solve_lp(polish="crossover")``), so capacities and prices are
-        exact; None keeps PDHG's point (within ``tol``).  ``multilevel`` (PDHG only): True or coarse
-        steps in hours (e.g. ``[24, 6]``) start PDHG from the model solved on coarser time grids
-        (``energy.multilevel``); ``result.raw.stages`` has each level's iterations and seconds."""
+        exact; None keeps PDHG's point (within ``tol``).  ``multilevel``: True or coarse steps in
+        hours start the solver from the model solved on coarser time grids (``energy.multilevel``):
+        PDHG from the prolonged point of each level in turn (True: 24 h then 6 h), HiGHS's simplex
+        from the crossover of one level's prolonged optimum (True: 24 h; ``solvers.coarse_start``);
+        "auto": HiGHS's simplex from the 24 h grid where ``solver="auto"`` races it (against HiGHS's
+        IPM, or PDHG + crossover from 250k nonzeros, which win where that start does not pay) and
+        the model has a daily grid coarser than its own, else none; None: none.  ``result.raw.stages`` has each stage's
+        iterations and seconds."""
         from ..solvers import choose_solver, solve_lp
         from ..sweep.batch import solver_options
         from .results import planning_result
@@ -227,32 +232,48 @@ class CapacityExpansion:
                 return model.solve(solver, tol, device, inputs, polish, multilevel, **solver_opts)
             self.set_inputs(inputs)
         lp = self.pp.lp()
-        why = None
-        if solver == "auto":
+        why, picked = None, solver == "auto"
+        if picked:
             solver, chosen, why = choose_solver(False, device, solver_opts.get("threads"), lp.A.nnz)
             solver_opts = {**chosen, **solver_opts}
         if polish == "auto":
             polish = "crossover" if solver == "pdhg" else None
         opts = solver_options(solver, tol, device, solver_opts)
-        start = self._multilevel(multilevel, solver, device, opts) if multilevel else None
+        start = self._multilevel(multilevel, solver, picked, device, opts)
         if start is not None and start.warm_start is not None:
             opts["warm_start"] = start.warm_start
+        if start is not None and start.highs is not None:
+            opts["start"] = start.highs
         res = solve_lp(lp, solver=solver, polish=polish, **opts)
-        if start is not None:
+        if start is not None and start.stages:
             res.stages = {**start.stages, **(res.stages or {"pdhg": {"iterations": res.iterations,
                                                                       "seconds": res.seconds}})}
+        if start is not None and start.message:
             why = f"{why}; {start.message}" if why else start.message
         if why is not None:
             res.message = f"{why}; {res.message}" if res.message else why
         return planning_result(self, res, lp, self.inputs)
 
-    def _multilevel(self, levels, solver: str, device, opts: dict):
-        """The coarse-grid warm start ``solve(multilevel=levels)`` asks for (PDHG only)."""
+    def _multilevel(self, levels, solver: str, picked: bool, device, opts: dict):
+        """The coarse-grid start ``solve(multilevel=levels)`` asks for (a MultilevelStart), or None."""
         from ..solvers import SolverInputError
-        from .multilevel import multilevel_start
+        from .multilevel import MultilevelStart, highs_start, multilevel_start
 
+        raced = solver == "concurrent" or (solver == "highs" and opts.get("method") == "concurrent")
+        if levels is None or levels is False or (isinstance(levels, str) and levels == "auto" and not (
+                picked and raced)):
+            return None
+        if solver in ("highs", "concurrent"):
+            try:
+                start = highs_start(self, True if isinstance(levels, str) and levels == "auto" else levels)
+            except ValueError as exc:
+                if not isinstance(levels, str):
+                    raise SolverInputError(f"multilevel={levels!r}: {exc}") from None
+                return MultilevelStart(message=f"multilevel: none ({exc})")
+            return MultilevelStart(highs=start, message=f"HiGHS's simplex from {start.label}")
         if solver != "pdhg":
-            raise SolverInputError(f"multilevel={levels!r} is a PDHG warm start; solver={solver!r} does not take one")
+            raise SolverInputError(f"multilevel={levels!r} is a PDHG or HiGHS start; solver={solver!r} "
+                                   "does not take one")
         if "warm_start" in opts:
             raise SolverInputError("multilevel and warm_start are two starts: give one")
         shared = {k: v for k, v in opts.items() if k in ("threads", "native", "dtype", "max_iter", "time_limit")}

@@ -272,6 +272,9 @@ def solve_lp(lp: LinearProgram, solver: str = "highs", presolve: bool | None = N
         raise SolverError(f"presolve={presolve!r}: gridprox's presolve is True, False or 'highs' (HiGHS's "
                           "presolve and postsolve around the solver); HiGHS's own presolve inside solver='highs' "
                           "is the option highs_presolve='on'|'off'")
+    if options.get("start") is not None and (presolve or polish is not None or lp.is_batch):
+        raise SolverInputError("start= (a coarser LP's optimum for HiGHS's simplex) needs one LP with its own "
+                               "columns: no presolve, polish or batch")
     on_result = options.pop("on_result", None)
     if on_result is not None and not callable(on_result):
         raise SolverInputError(f"on_result must be callable, got {on_result!r}")

@@ -31,6 +31,8 @@ HIPO_MISSING = ("highs: method='hipo' needs HiGHS's HiPO solver, which highspy l
 # method="concurrent" races these, one thread each (Gurobi's default for LPs): neither wins the
 # real-model set alone (comparisons/RESULTS.md, "Real planning models")
 CONCURRENT = ("ipm", "simplex")
+# the methods a start (``coarse_start.CoarseStart``) serves: the simplex, alone or in the race
+START_METHODS = ("choose", "simplex", "concurrent")
 
 
 # the crossover from a given point (polish.py) needs HiGHS 1.16: 1.15's IPX refuses a PDHG point
@@ -158,11 +160,20 @@ def hipo_available() -> bool:
     return new_highs().setOptionValue("solver", "hipo") == _highspy().HighsStatus.kOk
 
 
-def check_options(lp=None, **options) -> None:
+def check_options(lp=None, start=None, **options) -> None:
     """Raise SolverInputError when ``solve_highs`` would refuse these options: each is set on
     a scratch HiGHS instance (an unknown name or a value out of HiGHS's range is refused
     there), after gridprox's rules for tol, time_limit, threads and verbose (HiGHS itself
     takes a NaN time limit or an infinite tolerance).  Solves nothing."""
+    from .coarse_start import CoarseStart
+
+    if start is not None:
+        if not isinstance(start, CoarseStart):
+            raise SolverInputError(f"highs: start must be a CoarseStart (a coarser LP and its prolongation), "
+                                   f"not {type(start).__name__}")
+        if options.get("method", "choose") not in START_METHODS:
+            raise SolverInputError(f"highs: start= is for the simplex; method={options['method']!r} does not "
+                                   f"take one (choose one of {', '.join(map(repr, START_METHODS))})")
     _configure(new_highs(), **options)
 
 
@@ -245,17 +256,19 @@ def _read(h, lp: LinearProgram, seconds: float) -> Result:
     return out
 
 
-def _race(lp: LinearProgram, options: dict) -> Result:
+def _race(lp: LinearProgram, options: dict, start=None) -> Result:
     """``method="concurrent"``: each of CONCURRENT on its own HiGHS instance and thread
-    (``race.race``: the first to settle the LP wins, the others are interrupted)."""
-    from .race import highs_racer, race_with_highs
+    (``race.race``: the first to settle the LP wins, the others are interrupted); with a
+    ``start``, the simplex is ``coarse_start.solve_from_coarse``."""
+    from .race import coarse_racer, highs_racer, race_with_highs
 
-    return race_with_highs({method: highs_racer(lp, method, options) for method in CONCURRENT})
+    return race_with_highs({method: coarse_racer(lp, start, options) if method == "simplex" and start is not None
+                            else highs_racer(lp, method, options) for method in CONCURRENT})
 
 
 def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = None,
                 time_limit: float | None = None, threads: int | None = None,
-                verbose: bool = False, highs_presolve: str | None = None, **highs_options) -> Result:
+                verbose: bool = False, highs_presolve: str | None = None, start=None, **highs_options) -> Result:
     """Solve one LP with HiGHS.
 
     method: "simplex" | "ipm" (HiGHS's IPM: HiPO where highspy-extras is installed, else IPX) |
@@ -264,15 +277,22 @@ def solve_highs(lp: LinearProgram, method: str = "choose", tol: float | None = N
     and dual feasibility tolerances and its IPM / PDLP optimality tolerances.  Any other
     keyword is passed to HiGHS as a raw option (``run_crossover="off"``); HiGHS's own
     ``presolve`` option is ``highs_presolve`` here, as ``presolve`` is gridprox's.
+    ``start`` (a ``coarse_start.CoarseStart``: a coarser LP of the same model and the map from its
+    solution to this LP's), for the simplex ("choose" means it then): the simplex runs from
+    HiGHS's crossover of the coarse optimum (``coarse_start.solve_from_coarse``).
     HiGHS's "unbounded or infeasible" is returned as such; ``solve_lp`` settles it.
     """
     if lp.is_batch:
         raise SolverError("solve_highs takes a single LP; solve_lp loops over a batch")
+    options = dict(tol=tol, time_limit=time_limit, verbose=verbose, highs_presolve=highs_presolve, **highs_options)
+    if method == "concurrent" or start is not None:
+        check_options(method=method, threads=threads, start=start, **options)
     if method == "concurrent":
-        check_options(method=method, tol=tol, time_limit=time_limit, threads=threads, verbose=verbose,
-                      highs_presolve=highs_presolve, **highs_options)
-        return _race(lp, dict(tol=tol, time_limit=time_limit, verbose=verbose, highs_presolve=highs_presolve,
-                              **highs_options))
+        return _race(lp, options, start)
+    if start is not None:
+        from .coarse_start import solve_from_coarse
+
+        return solve_from_coarse(lp, start, {**options, "threads": threads})
     h = _build(lp)
     _configure(h, method, tol, time_limit, threads, verbose, highs_presolve, **highs_options)
     return _run(h, lp, threads)

@@ -27,7 +27,7 @@ CROSSOVER_START_TOL = 1e-6
 # nonzeros and more measured, the faster exact method was PDHG + crossover or HiGHS's simplex,
 # never its IPM (RESULTS, "From 250k nonzeros")
 RACERS = ("simplex", "pdhg", "ipm")
-OPTIONS = ("tol", "time_limit", "threads", "verbose", "device")
+OPTIONS = ("tol", "time_limit", "threads", "verbose", "device", "start")
 
 
 @dataclass
@@ -113,6 +113,17 @@ def highs_racer(lp: LinearProgram, method: str, options: dict) -> Racer:
     return Racer(run, h.cancelSolve)
 
 
+def coarse_racer(lp: LinearProgram, start, options: dict) -> Racer:
+    """HiGHS's simplex from a coarser LP's optimum (``coarse_start.solve_from_coarse``) on one thread."""
+    from .coarse_start import solve_from_coarse
+
+    stopped = threading.Event()
+
+    def run() -> Result:
+        return solve_from_coarse(lp, start, {**options, "threads": 1}, interrupt=stopped.is_set)
+    return Racer(run, stopped.set)
+
+
 def pdhg_crossover_racer(lp: LinearProgram, tol: float, time_limit: float | None, verbose: bool,
                          device="auto") -> Racer:
     """PDHG (one CPU thread, or ``device``) to PDLP's ℓ2 measures at ``tol``, then HiGHS's crossover
@@ -138,11 +149,17 @@ def check_options(lp=None, **options) -> None:
     from ..errors import SolverError
     from . import SolverInputError, check_common_options
 
+    from .coarse_start import CoarseStart
+
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise SolverInputError(f"concurrent: unknown option {unknown[0]!r}; it takes {', '.join(OPTIONS)} "
                                "(name solver='highs' or 'pdhg' for their own options)")
-    check_common_options("concurrent", {k: v for k, v in options.items() if k != "device"})
+    start = options.get("start")
+    if start is not None and not isinstance(start, CoarseStart):
+        raise SolverInputError(f"concurrent: start must be a CoarseStart (a coarser LP and its prolongation), "
+                               f"not {type(start).__name__}")
+    check_common_options("concurrent", {k: v for k, v in options.items() if k not in ("device", "start")})
     try:
         resolve_device(options.get("device", "auto"))
     except SolverError as exc:
@@ -154,19 +171,21 @@ def check_options(lp=None, **options) -> None:
 
 
 def solve_concurrent(lp: LinearProgram, tol: float | None = None, time_limit: float | None = None,
-                     threads: int | None = None, verbose: bool = False, device="auto") -> Result:
+                     threads: int | None = None, verbose: bool = False, device="auto", start=None) -> Result:
     """The first ``threads`` of RACERS (default: as many as there are CPUs, at least two), a
     thread each: HiGHS's simplex, PDHG then crossover, HiGHS's IPM with crossover; the first exact
     answer wins.  ``tol``: where PDHG hands over to the crossover (default CROSSOVER_START_TOL);
-    HiGHS keeps its own tolerances.  ``device``: PDHG's (a GPU races HiGHS on the CPU)."""
+    HiGHS keeps its own tolerances.  ``device``: PDHG's (a GPU races HiGHS on the CPU).
+    ``start`` (a ``coarse_start.CoarseStart``): the simplex runs from its prolonged optimum."""
     from . import available_cpus
 
     if lp.is_batch:
         from ..errors import SolverError
         raise SolverError("solve_concurrent takes a single LP; solve_lp loops over a batch")
-    check_options(tol=tol, time_limit=time_limit, threads=threads, verbose=verbose, device=device)
+    check_options(tol=tol, time_limit=time_limit, threads=threads, verbose=verbose, device=device, start=start)
     names = RACERS[:max(2, threads or available_cpus())]
     highs = {"time_limit": time_limit, "verbose": verbose}
     racers = {name: pdhg_crossover_racer(lp, tol or CROSSOVER_START_TOL, time_limit, verbose, device) if name == "pdhg"
+              else coarse_racer(lp, start, highs) if name == "simplex" and start is not None
               else highs_racer(lp, name, highs) for name in names}
     return race_with_highs(racers)
