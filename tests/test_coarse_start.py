@@ -5,6 +5,7 @@ crossover and simplex finish on the model's own LP.
 Answers are judged by tests/kkt.py (numpy only) and HiGHS's simplex from scratch on the same LP:
 whatever the start (a good one, a wrong one, none), the answer is the fine LP's exact optimum."""
 import os
+import re
 import threading
 import time
 
@@ -15,6 +16,7 @@ from energy_toy import toy_system
 from gridprox import solvers
 from gridprox.energy import CapacityExpansion
 from gridprox.energy.multilevel import highs_start
+from gridprox.energy.results import auto_reason
 from gridprox.solvers import SolverInputError, solve_lp
 from gridprox.solvers.coarse_start import CoarseStart, solve_from_coarse
 from gridprox.solvers.race import coarse_racer, highs_racer, race_with_highs
@@ -97,6 +99,9 @@ def test_auto_starts_the_raced_simplex_from_the_daily_grid(model, ref, monkeypat
     monkeypatch.setattr(solvers, "RACE_MIN_NNZ", 0)
     res = model.solve(device="cpu")
     assert "its IPM and simplex raced" in res.raw.message and "HiGHS's simplex from the 24 h grid" in res.raw.message
+    # gridprox solve's "chosen by" line names the start and the winner
+    assert re.fullmatch(r"auto: highs \(.*\); HiGHS's simplex from the 24 h grid; concurrent: (ipm|simplex) first "
+                        r"\((simplex|ipm) stopped\)", auto_reason(res.raw.message)), res.raw.message
     assert res.summary["status"].iloc[0] == "optimal"
     assert res.summary["objective"].iloc[0] == pytest.approx(ref["objective"], rel=1e-9)
     plain = model.solve(device="cpu", multilevel=None)

@@ -383,11 +383,12 @@ def percent_text(error: float) -> str:
 
 def auto_reason(message: str) -> str:
     """'auto: highs (why)' from a Result message that ``solver="auto"`` prefixed, else '', with
-    the winner where HiGHS raced its methods ('...; concurrent: ipm first (simplex stopped)')."""
+    the simplex's start ("HiGHS's simplex from the 24 h grid") and the winner where solvers raced
+    ('...; concurrent: ipm first (simplex stopped)')."""
     parts = (message or "").split("; ")
     if not parts[0].startswith("auto:"):
         return ""
-    return "; ".join([parts[0]] + [p for p in parts[1:] if p.startswith("concurrent:")])
+    return "; ".join([parts[0]] + [p for p in parts[1:] if p.startswith(("HiGHS's simplex from", "concurrent:"))])
 
 
 def worst_row(model, lp, x) -> tuple[float, str, str]:
