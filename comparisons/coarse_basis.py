@@ -41,6 +41,8 @@ def main(argv=None):
                     "'8/2': a chain of levels, coarsest first, each started from the one before")
     ap.add_argument("--method", default="simplex", help="HiGHS method on the coarse grid")
     ap.add_argument("--guess", default="abs:1e-4", help="rule:eps of the basis guess; '' to skip it")
+    ap.add_argument("--duals", choices=("prolonged", "zero"), default="prolonged",
+                    help="the fine start's y: the prolonged coarse prices, or zero (the primal point alone)")
     args = ap.parse_args(argv)
     warm_up(None, "cpu")
     print("| instance | start | coarse build + solve s | fine iterations | fine s | total s | gap |")
@@ -69,6 +71,7 @@ def main(argv=None):
                 point, prev = (cres.x, cres.y), level
                 its.append(f"{step * factor:g} h {cres.iterations:,}")
             x, y = point
+            y = y if args.duals == "prolonged" else np.zeros_like(y)
             head = time.perf_counter() - t
             label = f"{' / '.join(its)} it."
             t = time.perf_counter()
