@@ -220,8 +220,8 @@ class CapacityExpansion:
         from the crossover of one level's prolonged optimum (True: 24 h; ``solvers.coarse_start``);
         "auto": HiGHS's simplex from the 24 h grid where ``solver="auto"`` races it (against HiGHS's
         IPM, or PDHG + crossover from 250k nonzeros, which win where that start does not pay) and
-        the model has a daily grid coarser than its own, else none; None: none.  ``result.raw.stages`` has each stage's
-        iterations and seconds."""
+        the model has a daily grid coarser than its own, else none; None: none.
+        ``result.raw.stages`` has each stage's iterations and seconds."""
         from ..solvers import choose_solver, solve_lp
         from ..sweep.batch import solver_options
         from .results import planning_result

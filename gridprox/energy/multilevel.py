@@ -276,13 +276,14 @@ def multilevel_start(model, scenarios: Optional[Sequence[Mapping]] = None, level
 def highs_start(model, levels=True):
     """The start ``solve(solver="highs", multilevel=levels)`` runs HiGHS's simplex from
     (``solvers.coarse_start``): ``model`` on one coarser grid (True: HIGHS_STEPS) and the
-    prolongation of its optimum to ``model``'s grid, built when the solver first asks.  Raises ValueError where the time axis cannot
-    be coarsened or ``levels`` is not one step that fits it."""
+    prolongation of its optimum to ``model``'s grid, built when the solver first asks.  Raises
+    ValueError where the time axis cannot be coarsened or ``levels`` is not one step that fits it."""
     from ..solvers.coarse_start import CoarseStart
 
     steps = coarse_steps(model, HIGHS_STEPS if levels is True else levels)
     if len(steps) != 1:
         raise ValueError(f"HiGHS starts from one coarse grid; multilevel={levels!r} gives {len(steps)}")
+
     def make():
         coarse = coarse_model(model, steps[0])
         return coarse.lp(model.inputs), Prolongation(coarse, model)

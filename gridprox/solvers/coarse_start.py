@@ -41,6 +41,15 @@ class CoarseStart:
         return self._made[1]
 
 
+def check_start(start, backend: str) -> None:
+    """SolverInputError unless ``start`` is None or a CoarseStart (``backend`` names the refuser)."""
+    from . import SolverInputError
+
+    if start is not None and not isinstance(start, CoarseStart):
+        raise SolverInputError(f"{backend}: start must be a CoarseStart (a coarser LP and its prolongation), "
+                               f"not {type(start).__name__}")
+
+
 def solve_from_coarse(lp: LinearProgram, start: CoarseStart, options: dict | None = None,
                       interrupt: Callable[[], bool] | None = None) -> Result:
     """``lp`` solved by HiGHS: the simplex on ``start.lp``, its optimum prolonged, HiGHS's crossover

@@ -165,15 +165,12 @@ def check_options(lp=None, start=None, **options) -> None:
     a scratch HiGHS instance (an unknown name or a value out of HiGHS's range is refused
     there), after gridprox's rules for tol, time_limit, threads and verbose (HiGHS itself
     takes a NaN time limit or an infinite tolerance).  Solves nothing."""
-    from .coarse_start import CoarseStart
+    from .coarse_start import check_start
 
-    if start is not None:
-        if not isinstance(start, CoarseStart):
-            raise SolverInputError(f"highs: start must be a CoarseStart (a coarser LP and its prolongation), "
-                                   f"not {type(start).__name__}")
-        if options.get("method", "choose") not in START_METHODS:
-            raise SolverInputError(f"highs: start= is for the simplex; method={options['method']!r} does not "
-                                   f"take one (choose one of {', '.join(map(repr, START_METHODS))})")
+    check_start(start, "highs")
+    if start is not None and options.get("method", "choose") not in START_METHODS:
+        raise SolverInputError(f"highs: start= is for the simplex; method={options['method']!r} does not "
+                               f"take one (choose one of {', '.join(map(repr, START_METHODS))})")
     _configure(new_highs(), **options)
 
 

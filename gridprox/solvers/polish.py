@@ -36,7 +36,8 @@ def crossover(lp: LinearProgram, res: Result, time_limit: float | None = None,
               threads: int | None = None, verbose: bool = False, tol: float = 1e-4,
               interrupt: Callable[[], bool] | None = None, highs_options: dict | None = None) -> Result:
     """``res`` (a point of the single LP ``lp``) made an optimal vertex by HiGHS's crossover and
-    simplex (``highs_options``: ``solve_highs``'s for the simplex, tol and raw HiGHS options).  Certificates (infeasible, unbounded) and results without a point are returned as
+    simplex (``highs_options``: more of ``solve_highs``'s, tol and raw HiGHS options).
+    Certificates (infeasible, unbounded) and results without a point are returned as
     they are; so is ``res`` when HiGHS does not finish (a limit), with the reason in its message.
     Iterations and seconds add up both stages; ``stages`` keeps each one's.  A point kept stays
     "optimal" only if every row and column is within ``tol`` of its scale (the per-row test a

@@ -148,17 +148,13 @@ def check_options(lp=None, **options) -> None:
     from ..core.device import resolve_device
     from ..errors import SolverError
     from . import SolverInputError, check_common_options
-
-    from .coarse_start import CoarseStart
+    from .coarse_start import check_start
 
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise SolverInputError(f"concurrent: unknown option {unknown[0]!r}; it takes {', '.join(OPTIONS)} "
                                "(name solver='highs' or 'pdhg' for their own options)")
-    start = options.get("start")
-    if start is not None and not isinstance(start, CoarseStart):
-        raise SolverInputError(f"concurrent: start must be a CoarseStart (a coarser LP and its prolongation), "
-                               f"not {type(start).__name__}")
+    check_start(options.get("start"), "concurrent")
     check_common_options("concurrent", {k: v for k, v in options.items() if k not in ("device", "start")})
     try:
         resolve_device(options.get("device", "auto"))
