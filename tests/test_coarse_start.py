@@ -63,6 +63,15 @@ def test_a_wrong_start_or_a_coarse_lp_without_optimum_still_ends_exact(model, re
     assert res.message.startswith("an infeasible grid ended infeasible; the simplex from scratch")
 
 
+def test_an_infeasible_model_is_infeasible_from_its_start():
+    """co2_cap=0 without load shedding: the daily grid is infeasible too, and the simplex from
+    scratch that follows says so for the model's own LP."""
+    model = CapacityExpansion(toy_system(96), co2_cap=0.0)
+    assert solve_lp(model.lp(), "highs", method="simplex").status == "infeasible"
+    res = solve_lp(model.lp(), "highs", start=highs_start(model))
+    assert res.status == "infeasible" and res.message.startswith("the 24 h grid ended infeasible"), res
+
+
 def test_a_time_limit_is_a_limit_status(model):
     res = solve_lp(model.lp(), "highs", start=highs_start(model), time_limit=1e-3)
     assert res.status == "time_limit", res
