@@ -138,8 +138,9 @@ def test_starts_are_checked(model):
     lp, start = model.lp(), highs_start(model)
     with pytest.raises(SolverInputError, match="one coarse grid"):
         model.solve(solver="highs", multilevel=[24, 6])
-    with pytest.raises(SolverInputError, match="not whole multiples"):
-        model.solve(solver="highs", multilevel=[1.5])
+    for levels in ([1.5], "1.5h"):         # a list or a string: both the caller's steps
+        with pytest.raises(SolverInputError, match="not whole multiples"):
+            model.solve(solver="highs", multilevel=levels)
     with pytest.raises(SolverInputError, match="PDHG or HiGHS start"):
         model.solve(solver="cvxpy", multilevel=True)
     with pytest.raises(SolverInputError, match="method='ipm' does not take one"):

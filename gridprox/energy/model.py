@@ -259,15 +259,15 @@ class CapacityExpansion:
         from ..solvers import SolverInputError
         from .multilevel import MultilevelStart, highs_start, multilevel_start
 
+        auto = isinstance(levels, str) and levels == "auto"
         raced = solver == "concurrent" or (solver == "highs" and opts.get("method") == "concurrent")
-        if levels is None or levels is False or (isinstance(levels, str) and levels == "auto" and not (
-                picked and raced)):
+        if levels is None or levels is False or (auto and not (picked and raced)):
             return None
         if solver in ("highs", "concurrent"):
             try:
-                start = highs_start(self, True if isinstance(levels, str) and levels == "auto" else levels)
+                start = highs_start(self, True if auto else levels)
             except ValueError as exc:
-                if not isinstance(levels, str):
+                if not auto:        # steps the caller named (a list, a number or a string such as "12h")
                     raise SolverInputError(f"multilevel={levels!r}: {exc}") from None
                 return MultilevelStart(message=f"multilevel: none ({exc})")
             return MultilevelStart(highs=start, message=f"HiGHS's simplex from {start.label}")
